@@ -1,0 +1,29 @@
+// The `cmhash` command. Each command lives in its own file under commands/ and exports `register`.
+import { Command, CommanderError } from 'commander';
+import { CmhashError } from '../util/errors.js';
+import { register as doctor } from './commands/doctor.js';
+
+export function buildProgram(): Command {
+  const program = new Command('cmhash')
+    .description('Cross-modal retrieval with learned binary codes that keeps learning')
+    .option('--debug', 'print stack traces on error')
+    .showHelpAfterError()
+    .exitOverride();
+  const bench = program.command('bench').description('benchmarks (each prints a table, or JSON lines with --json)');
+  doctor(program);
+  void bench;
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+    const debug = argv.includes('--debug');
+    const err = e as Error;
+    console.error(`cmhash: ${debug ? err.stack : err.message}`);
+    process.exit(e instanceof CmhashError ? e.exitCode : 1);
+  }
+}
