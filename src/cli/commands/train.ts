@@ -1,0 +1,216 @@
+// `cmhash train --method dcmh|dbrc --data <preset|path> --bits 16,32,64,128 [--seed 1,2,3] [--out dir]`:
+// trains one model per (bit length, seed) on the data's train split (minus a validation split carved
+// from it for model selection), evaluates the query split against the retrieval split (mAP@all and
+// mAP@50, I→T and T→I), prints a table (mean ± sd over seeds) or JSON lines, and saves the models.
+// `--ablation` (DBRC) runs the ATanh-linear / ATanh-nonlinear / plain-tanh comparison instead.
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { InputError } from '../../util/errors.js';
+import { getBackend } from '../../tensor/backends.js';
+import type { Dataset } from '../../data/dataset.js';
+import { createHasher, isSupervised, methodNames } from '../../methods/registry.js';
+import type { Hasher, TrainingData, TrainOptions } from '../../methods/hasher.js';
+import { checkBits } from '../../methods/training-loop.js';
+import { evaluateCrossModal } from '../../methods/evaluate.js';
+import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.js';
+import { DBRC_CODE_LAYERS, type DbrcCodeLayer } from '../../methods/dbrc.js';
+import { Output } from '../output.js';
+import { loadDataForMethods, splitItems } from './dataset-for-methods.js';
+
+/** One (method, data, bits, seed) result: the JSON record of `train` and `eval`. */
+export interface RunResult {
+  method: string; data: string; bits: number; seed: number;
+  map_all: { i2t: number; t2i: number }; map_50: { i2t: number; t2i: number };
+  train_seconds: number;
+  best_epoch?: number; epochs_run?: number; model?: string;
+  pr?: { i2t: { precision: number[]; recall: number[] }; t2i: { precision: number[]; recall: number[] } };
+  pAtN?: { n: number[]; i2t: number[]; t2i: number[] };
+}
+
+export function parseList(v: string, name: string, check: (x: number) => number): number[] {
+  const parts = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new InputError(`${name}: expected a comma-separated list, got "${v}"`);
+  return parts.map((p) => {
+    const n = Number(p);
+    if (!Number.isFinite(n)) throw new InputError(`${name}: "${p}" is not a number`);
+    return check(n);
+  });
+}
+
+function intOpt(v: string | undefined, name: string, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`${name} must be an integer >= ${min}, got ${v}`);
+  return n;
+}
+
+function numOpt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InputError(`${name} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+const fmt = (x: number) => x.toFixed(4);
+const meanSd = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return xs.length > 1 ? `${fmt(m)} ± ${sd.toFixed(4)}` : fmt(m);
+};
+
+/** Table rows: one per run, then mean ± sd per (method, bits) when there are several seeds. */
+export function resultTable(results: RunResult[]): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = results.map((r) => ({
+    method: r.method, bits: r.bits, seed: r.seed,
+    'mAP@all I→T': fmt(r.map_all.i2t), 'mAP@all T→I': fmt(r.map_all.t2i), 'mAP@50 I→T': fmt(r.map_50.i2t), 'mAP@50 T→I': fmt(r.map_50.t2i),
+    'train s': r.train_seconds.toFixed(1),
+  }));
+  const groups = new Map<string, RunResult[]>();
+  for (const r of results) { const k = `${r.method}|${r.bits}`; groups.set(k, [...(groups.get(k) ?? []), r]); }
+  if ([...groups.values()].some((g) => g.length > 1)) {
+    for (const g of groups.values()) {
+      rows.push({
+        method: g[0]!.method, bits: g[0]!.bits, seed: `mean of ${g.length}`,
+        'mAP@all I→T': meanSd(g.map((r) => r.map_all.i2t)), 'mAP@all T→I': meanSd(g.map((r) => r.map_all.t2i)),
+        'mAP@50 I→T': meanSd(g.map((r) => r.map_50.i2t)), 'mAP@50 T→I': meanSd(g.map((r) => r.map_50.t2i)),
+        'train s': (g.reduce((a, r) => a + r.train_seconds, 0) / g.length).toFixed(1),
+      });
+    }
+  }
+  return rows;
+}
+
+/** The JSON record (the fields the issue fixes, plus where the model went and which epoch was kept). */
+export function jsonRecord(r: RunResult): Record<string, unknown> {
+  const { pr: _pr, pAtN: _p, ...rest } = r;
+  return rest;
+}
+
+/** Writes the HTML report through eval/report.ts when that module is present. */
+export async function maybeWriteReport(path: string | undefined, results: RunResult[], notes: string[], out: Output): Promise<void> {
+  if (!path) return;
+  let mod: { writeReport?: (p: string, input: unknown) => Promise<string> };
+  try { mod = await import('../../eval/report.js'); } catch { out.text('report: eval/report.ts is not part of this build; no HTML written'); return; }
+  if (!mod.writeReport) { out.text('report: eval/report.ts has no writeReport; no HTML written'); return; }
+  const written = await mod.writeReport(resolve(path), { title: `cmhash: ${[...new Set(results.map((r) => r.method))].join(', ')} on ${results[0]?.data ?? ''}`, eval: results, notes });
+  out.text(`report written to ${written}`);
+}
+
+interface TrainCliOptions {
+  method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
+  hidden?: string; validation: string; patience?: string; threads: string; codeLayer?: string; alphaReg?: string;
+  agreement?: string; ablation?: boolean; report?: string; json?: boolean;
+}
+
+export function register(program: Command): void {
+  program.command('train')
+    .description('train hashing models per bit length and seed, then evaluate (mAP@all, mAP@50, I→T and T→I)')
+    .requiredOption('--method <name>', `method: ${methodNames().join(' | ')}`)
+    .requiredOption('--data <preset|path>', 'wikipedia | mirflickr25k | mirflickr25k-photos (the 730 rows with photos) | a data folder or file')
+    .option('--bits <list>', 'code lengths, multiples of 8', '16,32,64,128')
+    .option('--seed <list>', 'seeds (several give mean ± sd)', '1')
+    .option('--out <dir>', 'save each model as <dir>/<method>-<data>-<bits>b-s<seed>.ckpt')
+    .option('--epochs <n>', 'epochs (default: the method\'s)')
+    .option('--batch-size <n>', 'batch size (default 128)')
+    .option('--lr <x>', 'learning rate (default: the method\'s)')
+    .option('--hidden <n>', 'hidden width (default: the method\'s)')
+    .option('--validation <fraction>', 'share of the train split held out for model selection / early stopping (0 = none)', '0.1')
+    .option('--patience <n>', 'stop after n epochs without a validation improvement')
+    .option('--threads <n>', 'kernel threads', '1')
+    .option('--code-layer <name>', `dbrc: ${DBRC_CODE_LAYERS.join(' | ')}`)
+    .option('--alpha-reg <x>', 'dbrc: weight λ of the ATanh regulariser λ·Σ1/α²')
+    .option('--agreement <x>', 'dbrc: weight of the optional image/text code agreement term (default 0)')
+    .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
+    .option('--report <file.html>', 'also write an HTML report')
+    .option('--json', 'one JSON object per line: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"train_seconds",...}')
+    .addHelpText('after', `
+Examples:
+  cmhash train --method dbrc --data wikipedia --bits 16,32,64,128 --seed 1,2,3 --out models
+  cmhash train --method dcmh --data mirflickr25k-photos --bits 64 --json
+  cmhash train --method dbrc --data wikipedia --bits 32 --ablation`)
+    .action(async (o: TrainCliOptions) => {
+      const out = new Output(!!o.json);
+      if (!methodNames().includes(o.method)) throw new InputError(`--method: unknown method "${o.method}" (known: ${methodNames().join(', ')})`);
+      const bitsList = parseList(o.bits, '--bits', (b) => checkBits(b, '--bits'));
+      const seeds = parseList(o.seed, '--seed', (s) => { if (!Number.isInteger(s)) throw new InputError(`--seed: ${s} is not an integer`); return s; });
+      const valFraction = Number(o.validation);
+      if (!(valFraction >= 0 && valFraction < 1)) throw new InputError(`--validation must be a fraction in [0, 1), got ${o.validation}`);
+      if (o.ablation && o.method !== 'dbrc') throw new InputError('--ablation compares DBRC code layers; use it with --method dbrc');
+      if (o.codeLayer && !DBRC_CODE_LAYERS.includes(o.codeLayer as DbrcCodeLayer)) throw new InputError(`--code-layer must be one of ${DBRC_CODE_LAYERS.join(', ')}, got ${o.codeLayer}`);
+      const threads = intOpt(o.threads, '--threads')!;
+      getBackend().setThreads(threads);
+      const trainOpts: Partial<TrainOptions> = {
+        epochs: intOpt(o.epochs, '--epochs'), batchSize: intOpt(o.batchSize, '--batch-size'), learningRate: numOpt(o.lr, '--lr'),
+        patience: intOpt(o.patience, '--patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
+      };
+      for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
+      const hidden = intOpt(o.hidden, '--hidden');
+      const outDir = o.out ? resolve(o.out) : undefined;
+      if (outDir) mkdirSync(outDir, { recursive: true });
+
+      const loaded = await loadDataForMethods(o.data, out);
+      const ds = loaded.dataset;
+      out.text(`${loaded.name}: ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} labels; query ${ds.split('query').length}, retrieval ${ds.split('retrieval').length}, train ${ds.split('train').length}${valFraction > 0 ? ` (${Math.round(valFraction * 100)}% held out for validation)` : ''}`);
+      if (o.ablation) {
+        const rows: AblationRow[] = [];
+        for (const bits of bitsList) for (const seed of seeds) {
+          const { train, validation } = trainAndValidation(ds, valFraction, seed);
+          const bar = out.progress(3 * (trainOpts.epochs ?? 100), `ablation ${bits}b s${seed}`);
+          let done = 0;
+          const r = await runDbrcAblation({
+            train, validation, query: splitItems(ds, 'query'), database: splitItems(ds, 'retrieval'), bits, seed, hidden,
+            trainOptions: trainOpts, onVariant: (v, e) => { void e; bar.update(++done, v); },
+          });
+          bar.stop();
+          for (const row of r) { rows.push(row); out.record({ data: loaded.name, ...row }); }
+        }
+        out.table(rows.map((r) => ({
+          variant: r.variant, bits: r.bits, seed: r.seed,
+          'mAP@all I→T': fmt(r.map_all.i2t), 'mAP@all T→I': fmt(r.map_all.t2i), 'mAP@50 I→T': fmt(r.map_50.i2t), 'mAP@50 T→I': fmt(r.map_50.t2i),
+          'quant err': r.quantization_error.toExponential(2), 'bits flipped': `${(100 * r.flip_share).toFixed(2)}%`, 'mean α': r.alpha_mean.toFixed(2),
+          'best epoch': r.best_epoch,
+        })));
+        return;
+      }
+
+      const results: RunResult[] = [];
+      for (const bits of bitsList) {
+        for (const seed of seeds) {
+          const { train, validation } = trainAndValidation(ds, valFraction, seed);
+          const model: Hasher = createHasher(o.method, { bits, hidden, codeLayer: o.codeLayer as DbrcCodeLayer | undefined });
+          const epochs = trainOpts.epochs ?? defaultEpochs(o.method);
+          const bar = out.progress(epochs, `${o.method} ${bits}b seed ${seed}`);
+          await model.fit(train, {
+            ...trainOpts, bits, seed, validation,
+            onProgress: (p) => bar.update(p.epoch, p.validation ? `val mAP ${fmt(p.validation.i2t)}/${fmt(p.validation.t2i)}` : ''),
+          });
+          bar.stop();
+          const ev = evaluateCrossModal(model, splitItems(ds, 'query'), splitItems(ds, 'retrieval'), [50]);
+          let modelPath: string | undefined;
+          if (outDir) { modelPath = join(outDir, `${o.method}-${loaded.name}-${bits}b-s${seed}.ckpt`); model.save(modelPath); }
+          const r: RunResult = {
+            method: o.method, data: loaded.name, bits, seed, map_all: ev.map_all, map_50: ev.map_at[50]!,
+            train_seconds: model.lastFit?.trainSeconds ?? 0, best_epoch: model.lastFit?.bestEpoch, epochs_run: model.lastFit?.epochsRun,
+            ...(modelPath ? { model: modelPath } : {}), pr: ev.pr, pAtN: ev.pAtN,
+          };
+          results.push(r);
+          out.record(jsonRecord(r));
+          if (!o.json) out.text(`  ${o.method} ${bits} bits seed ${seed}: mAP@50 I→T ${fmt(r.map_50.i2t)} T→I ${fmt(r.map_50.t2i)} (epoch ${r.best_epoch} of ${r.epochs_run}, ${r.train_seconds.toFixed(1)} s)`);
+        }
+      }
+      out.table(resultTable(results));
+      await maybeWriteReport(o.report, results, [`cmhash train --method ${o.method} --data ${o.data} --bits ${o.bits} --seed ${o.seed}`], out);
+    });
+}
+
+function defaultEpochs(method: string): number { return method === 'dbrc' ? 100 : 60; }
+
+/** The train split as TrainingData, minus a seeded validation split carved from it (never from query). */
+export function trainAndValidation(ds: Dataset, fraction: number, seed: number): { train: TrainingData; validation?: TrainingData } {
+  if (fraction <= 0) return { train: splitItems(ds, 'train') };
+  const carved = ds.withValidation(fraction, seed);
+  return { train: splitItems(carved, 'train'), validation: splitItems(carved, 'validation') };
+}
+
+export { isSupervised };

@@ -1,0 +1,69 @@
+// A two-layer hashing network u = tanh(relu(x·W1 + b1)·W2 + b2), written out (rather than through
+// nn/mlp) because continual methods need its hidden activations: the closed-form last-layer
+// gradient of sample i is [hᵢ, 1] ⊗ δᵢ (memory-gradient.ts), and the label network grows its first
+// layer's input rows when new classes arrive (label-network.ts).
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import { Linear } from '../nn/linear.js';
+import type { Module } from '../nn/module.js';
+import { Rng } from '../util/rng.js';
+
+export class HashNet implements Module {
+  l1: Linear;
+  l2: Linear;
+  training = true;
+
+  constructor(inDim: number, readonly hidden: number, readonly bits: number, rng: Rng) {
+    this.l1 = new Linear(inDim, hidden, { rng: rng.fork(), init: 'he' });
+    this.l2 = new Linear(hidden, bits, { rng: rng.fork(), init: 'xavier' });
+  }
+
+  get inDim(): number { return this.l1.inDim; }
+
+  /** Hidden activations and the tanh output. */
+  forwardWithHidden(x: Tensor): { hidden: Tensor; out: Tensor } {
+    const hidden = ops.relu(this.l1.forward(x));
+    return { hidden, out: ops.tanh(this.l2.forward(hidden)) };
+  }
+
+  forward(x: Tensor): Tensor { return this.forwardWithHidden(x).out; }
+
+  /** tanh outputs for many rows, in chunks, without a tape. */
+  infer(x: Float32Array, rows: number, chunk = 2048): Float32Array {
+    const d = this.inDim;
+    const out = new Float32Array(rows * this.bits);
+    noGrad(() => {
+      for (let r = 0; r < rows; r += chunk) {
+        const m = Math.min(chunk, rows - r);
+        out.set(this.forward(Tensor.wrap(m, d, x.subarray(r * d, (r + m) * d))).data as Float32Array, r * this.bits);
+      }
+    });
+    return out;
+  }
+
+  parameters(): Tensor[] { return [...this.l1.parameters(), ...this.l2.parameters()]; }
+  namedParameters(): [string, Tensor][] {
+    return [...this.l1.namedParameters().map(([n, t]) => [`l1.${n}`, t] as [string, Tensor]), ...this.l2.namedParameters().map(([n, t]) => [`l2.${n}`, t] as [string, Tensor])];
+  }
+  train(on: boolean): void { this.training = on; }
+
+  /** Copies of all parameter values (snapshots for model selection). */
+  snapshot(): Float32Array[] { return this.parameters().map((p) => (p.data as Float32Array).slice()); }
+  restore(s: Float32Array[]): void { this.parameters().forEach((p, i) => p.data.set(s[i]!)); }
+
+  /**
+   * Grows the input width to `newInDim` by appending zero-initialised input rows to W1 (W1 is
+   * stored in×out): the new inputs (new classes) start with no effect, so every old input's
+   * output is unchanged at the moment of growth.
+   */
+  growInput(newInDim: number): void {
+    const old = this.l1;
+    if (newInDim < old.inDim) throw new Error(`HashNet.growInput: cannot shrink ${old.inDim} → ${newInDim}`);
+    if (newInDim === old.inDim) return;
+    const grown = new Linear(newInDim, old.outDim, { rng: new Rng(0) });
+    grown.weight.data.fill(0);
+    grown.weight.data.set(old.weight.data); // rows 0..inDim−1 are the old inputs (row-major in×out)
+    if (grown.bias && old.bias) grown.bias.data.set(old.bias.data);
+    this.l1 = grown;
+  }
+}

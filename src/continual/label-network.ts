@@ -1,0 +1,150 @@
+// CCMH-GAM step 1: the label hashing network g (label vector → semantic code) and the codebook of
+// stored distinct (label vector, code) pairs.
+//
+// g is a HashNet whose input is the label vector zero-padded to the current number of classes C;
+// when a session brings new classes the first layer grows zero-initialised input rows
+// (HashNet.growInput), so every old label vector keeps exactly its output at the moment of growth.
+//
+// Loss on the session's label vectors L (rows of H = tanh(g(L))), against themselves and against
+// the stored codes B_old of earlier sessions (fixed), with Θ = ½·H·Aᵀ and S = cos(lᵢ, lⱼ) (0/1 for
+// single-label data):
+//   similarity   mean(log(1 + e^Θ) − S ⊙ Θ)            (pairwise likelihood, soft targets)
+//   quantization mean((H − sign(H))²)                    (codes near ±1)
+//   balance      ‖mean_rows(H)‖² / c                     (each bit used half the time)
+//   regulariser  mean‖tanh(g(l)) − b‖² / c over stored pairs (old semantics keep their codes)
+// Choices the paper leaves open: a 2-layer ReLU net with tanh output; full-batch steps over the
+// distinct label vectors (at most `batch` per step, sampled); weights below; a label vector already
+// in the codebook keeps its stored code forever (new items with that label get that code).
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import { Adam } from '../nn/optim-adam.js';
+import type { Rng } from '../util/rng.js';
+import { HashNet } from './hash-net.js';
+
+/** Active class ids of a label row, joined: a width-independent key for a label vector. */
+export function labelKey(labels: Uint8Array, row: number, width: number): string {
+  const on: number[] = [];
+  for (let k = 0; k < width; k++) if (labels[row * width + k]) on.push(k);
+  return on.join(',');
+}
+
+function keyToVector(key: string, width: number): Float32Array {
+  const v = new Float32Array(width);
+  if (key.length) for (const k of key.split(',')) v[Number(k)] = 1;
+  return v;
+}
+
+/** Cosine similarity of two label keys (shared classes / sqrt(|a||b|)). */
+function keyCosine(a: number[], b: Set<number>): number {
+  if (a.length === 0 || b.size === 0) return 0;
+  let shared = 0;
+  for (const k of a) if (b.has(k)) shared++;
+  return shared / Math.sqrt(a.length * b.size);
+}
+
+/** The stored distinct (label vector, code) pairs of all sessions so far. */
+export class LabelCodebook {
+  readonly keys: string[] = [];
+  readonly codes: Float32Array[] = [];
+  private readonly byKey = new Map<string, number>();
+
+  get size(): number { return this.keys.length; }
+  has(key: string): boolean { return this.byKey.has(key); }
+  code(key: string): Float32Array | undefined { const i = this.byKey.get(key); return i === undefined ? undefined : this.codes[i]; }
+  add(key: string, code: Float32Array): void {
+    if (this.byKey.has(key)) return; // a stored code never changes
+    this.byKey.set(key, this.keys.length); this.keys.push(key); this.codes.push(code);
+  }
+}
+
+export interface LabelTrainOptions {
+  steps: number;
+  learningRate: number;
+  batch: number;
+  quantization: number;
+  balance: number;
+  /** Weight of the stored-pair regulariser (0 turns it off: the fine-tune baseline). */
+  regulariser: number;
+  /** Use the stored codes as fixed anchors in the similarity loss. */
+  anchorOnStored: boolean;
+  rng: Rng;
+}
+
+/**
+ * Trains the label net on the label vectors `newKeys` (distinct, not yet in the codebook).
+ * Returns the averaged loss terms of the last 10% of steps.
+ */
+export function trainLabelNet(net: HashNet, width: number, newKeys: string[], book: LabelCodebook, o: LabelTrainOptions): Record<string, number> {
+  const c = net.bits;
+  if (newKeys.length === 0) return {};
+  const newVecs = newKeys.map((k) => keyToVector(k, width));
+  const newSets = newKeys.map((k) => (k.length ? k.split(',').map(Number) : []));
+  const oldSets = book.keys.map((k) => new Set(k.length ? k.split(',').map(Number) : []));
+  const newSetObjs = newSets.map((s) => new Set(s));
+  const opt = new Adam(net.parameters(), { lr: o.learningRate });
+  const acc: Record<string, number> = { similarity: 0, quantization: 0, balance: 0, regulariser: 0 };
+  let accN = 0;
+  const tail = Math.max(1, Math.floor(o.steps / 10));
+  for (let step = 0; step < o.steps; step++) {
+    // batch of new label vectors
+    let idx: number[];
+    if (newKeys.length <= o.batch) idx = newKeys.map((_, i) => i);
+    else idx = Array.from(o.rng.permutation(newKeys.length).subarray(0, o.batch));
+    const m = idx.length;
+    const x = new Float32Array(m * width);
+    idx.forEach((i, r) => x.set(newVecs[i]!, r * width));
+    // anchors: the new batch itself and (sampled) stored codes
+    let oldIdx: number[] = [];
+    if (o.anchorOnStored && book.size > 0) oldIdx = book.size <= 2 * o.batch ? book.keys.map((_, i) => i) : Array.from(o.rng.permutation(book.size).subarray(0, 2 * o.batch));
+    const sNew = new Float32Array(m * m);
+    for (let r = 0; r < m; r++) for (let j = 0; j < m; j++) sNew[r * m + j] = keyCosine(newSets[idx[r]!]!, newSetObjs[idx[j]!]!);
+    opt.zeroGrad();
+    const h = net.forward(Tensor.wrap(m, width, x));
+    const thetaNew = ops.mulScalar(ops.matmul(h, h, false, true), 0.5);
+    let sim = ops.mean(ops.sub(ops.softplus(thetaNew), ops.mul(Tensor.wrap(m, m, sNew), thetaNew)));
+    if (oldIdx.length) {
+      const k = oldIdx.length;
+      const bOld = new Float32Array(k * c), sOld = new Float32Array(m * k);
+      oldIdx.forEach((i, j) => bOld.set(book.codes[i]!, j * c));
+      for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) sOld[r * k + j] = keyCosine(newSets[idx[r]!]!, oldSets[oldIdx[j]!]!);
+      const thetaOld = ops.mulScalar(ops.matmul(h, Tensor.wrap(k, c, bOld), false, true), 0.5);
+      const simOld = ops.mean(ops.sub(ops.softplus(thetaOld), ops.mul(Tensor.wrap(m, k, sOld), thetaOld)));
+      sim = ops.mulScalar(ops.add(sim, simOld), 0.5);
+    }
+    const signs = new Float32Array(m * c);
+    const hd = h.data;
+    for (let i = 0; i < signs.length; i++) signs[i] = hd[i]! >= 0 ? 1 : -1;
+    const quant = ops.mean(ops.square(ops.sub(h, Tensor.wrap(m, c, signs))));
+    const bal = ops.mulScalar(ops.sum(ops.square(ops.mean(h, 0))), 1 / c);
+    let loss = ops.add(ops.add(sim, ops.mulScalar(quant, o.quantization)), ops.mulScalar(bal, o.balance));
+    let regValue = 0;
+    if (o.regulariser > 0 && book.size > 0) {
+      const ridx = book.size <= o.batch ? book.keys.map((_, i) => i) : Array.from(o.rng.permutation(book.size).subarray(0, o.batch));
+      const k = ridx.length;
+      const lx = new Float32Array(k * width), bx = new Float32Array(k * c);
+      ridx.forEach((i, j) => { lx.set(keyToVector(book.keys[i]!, width), j * width); bx.set(book.codes[i]!, j * c); });
+      const reg = ops.mean(ops.square(ops.sub(net.forward(Tensor.wrap(k, width, lx)), Tensor.wrap(k, c, bx))));
+      loss = ops.add(loss, ops.mulScalar(reg, o.regulariser));
+      regValue = reg.item();
+    }
+    loss.backward();
+    opt.step();
+    if (step >= o.steps - tail) {
+      acc.similarity! += sim.item(); acc.quantization! += quant.item(); acc.balance! += bal.item(); acc.regulariser! += regValue; accN++;
+    }
+  }
+  for (const k of Object.keys(acc)) acc[k] = acc[k]! / Math.max(1, accN);
+  return acc;
+}
+
+/** sign(g(l)) for label keys. */
+export function labelCodes(net: HashNet, width: number, keys: string[]): Float32Array[] {
+  if (keys.length === 0) return [];
+  const x = new Float32Array(keys.length * width);
+  keys.forEach((k, i) => x.set(keyToVector(k, width), i * width));
+  const out = noGrad(() => net.infer(x, keys.length));
+  const c = net.bits;
+  return keys.map((_, i) => { const b = new Float32Array(c); for (let j = 0; j < c; j++) b[j] = out[i * c + j]! >= 0 ? 1 : -1; return b; });
+}
+
+export { keyToVector };

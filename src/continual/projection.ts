@@ -1,0 +1,85 @@
+// Gradient projection for continual training: the update on a new session must not increase the
+// loss on the memory of old sessions (to first order), so old items keep their codes.
+//
+// A-GEM (Chaudhry et al. 2019), one reference gradient g_ref (the memory's average gradient):
+//     if gᵀg_ref < 0:  g ← g − (gᵀg_ref / ‖g_ref‖²) g_ref          (closed form)
+// GEM (Lopez-Paz & Ranzato 2017), one constraint per old session k with reference gradient G_k:
+//     minimise ½‖z − g‖²  subject to  G_k·z ≥ 0 for every k.
+// Its dual, with M = G Gᵀ (k × k) and q = G g, is
+//     minimise ½ vᵀMv + qᵀv  subject to v ≥ 0,   and then z = g + Gᵀv,
+// solved by our small coordinate-descent solver (nonneg-qp.ts). The dual is only k-dimensional
+// (k = number of old sessions), so the cost is k dot products of parameter length plus a tiny QP.
+// Dot products are accumulated in float64 so the constraints hold to rounding of the final float32.
+import { solveNonNegativeQp } from './nonneg-qp.js';
+
+export type ProjectionMode = 'none' | 'agem' | 'gem';
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`dot: length ${a.length} vs ${b.length}`);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+export interface ProjectionResult {
+  /** True when the gradient was changed. */
+  projected: boolean;
+  /** Dual variables (GEM) or the single A-GEM coefficient; zeros when nothing was violated. */
+  multipliers: number[];
+}
+
+/** A-GEM: projects `g` in place so that gᵀg_ref ≥ 0. */
+export function agemProject(g: Float32Array, gRef: Float32Array): ProjectionResult {
+  const gr = dot(g, gRef);
+  const rr = dot(gRef, gRef);
+  if (gr >= 0 || !(rr > 0)) return { projected: false, multipliers: [0] };
+  const coef = gr / rr;
+  for (let i = 0; i < g.length; i++) g[i] = g[i]! - coef * gRef[i]!;
+  return { projected: true, multipliers: [-coef] };
+}
+
+/**
+ * GEM: projects `g` in place onto {z : refs[k]·z ≥ margin·‖refs[k]‖·‖g‖ ∀k} (margin 0 = plain GEM)
+ * by solving the dual QP. Returns the dual variables.
+ */
+export function gemProject(g: Float32Array, refs: Float32Array[], margin = 0): ProjectionResult {
+  const k = refs.length;
+  if (k === 0) return { projected: false, multipliers: [] };
+  for (const r of refs) if (r.length !== g.length) throw new Error(`gemProject: reference gradient length ${r.length} vs gradient ${g.length}`);
+  const gNorm = Math.sqrt(dot(g, g));
+  const q = new Float64Array(k);
+  const norms = new Float64Array(k);
+  let violated = false;
+  for (let i = 0; i < k; i++) {
+    norms[i] = Math.sqrt(dot(refs[i]!, refs[i]!));
+    // constraint rᵢ·z ≥ bᵢ with bᵢ = margin‖rᵢ‖‖g‖; dual linear term is rᵢ·g − bᵢ
+    q[i] = dot(refs[i]!, g) - margin * norms[i]! * gNorm;
+    if (q[i]! < 0 && norms[i]! > 0) violated = true;
+  }
+  if (!violated) return { projected: false, multipliers: Array.from({ length: k }, () => 0) };
+  const m = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let j = i; j < k; j++) {
+      const v = i === j ? norms[i]! * norms[i]! : dot(refs[i]!, refs[j]!);
+      m[i * k + j] = v; m[j * k + i] = v;
+    }
+  }
+  const sol = solveNonNegativeQp(m, q, k, { tol: 1e-12 });
+  for (let i = 0; i < k; i++) {
+    const vi = sol.v[i]!;
+    if (vi === 0) continue;
+    const r = refs[i]!;
+    for (let p = 0; p < g.length; p++) g[p] = g[p]! + vi * r[p]!;
+  }
+  return { projected: true, multipliers: Array.from(sol.v) };
+}
+
+/** Applies the chosen projection in place; `refs` are per-old-session reference gradients. */
+export function projectGradient(mode: ProjectionMode, g: Float32Array, refs: Float32Array[]): ProjectionResult {
+  if (mode === 'none' || refs.length === 0) return { projected: false, multipliers: [] };
+  if (mode === 'gem') return gemProject(g, refs);
+  // A-GEM uses the average of the per-session references (the memory's average gradient).
+  const avg = new Float32Array(g.length);
+  for (const r of refs) for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! + r[i]! / refs.length;
+  return agemProject(g, avg);
+}

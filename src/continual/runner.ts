@@ -1,0 +1,234 @@
+// The session runner: trains a continual method session by session and measures it the same way
+// for every method (DESIGN "Continual protocol"). Per session t:
+//   1. train: fit() on session 0, update() after — timed (wall seconds of the call);
+//   2. database: the session's new database items are encoded with the current nets and appended;
+//      codes already stored are kept as they are (only a method with reencodesDatabase, i.e. joint
+//      retraining, re-encodes everything — and pays for it);
+//   3. code stability: stored_code_stability = share of old database items whose stored codes are
+//      unchanged by this session (both modalities); reencode_stability = share of old items the
+//      current nets would encode to exactly the code stored before this session (mean of image/text);
+//   4. evaluation: queries are the fixed query items whose classes have all arrived; mAP@all I→T
+//      (image query vs text database codes) and T→I over the database so far; R[t][j] is the mAP of
+//      the queries whose newest class arrived in session j. Per-query AP does not depend on the
+//      other queries, so one AP vector per direction gives both the overall mAP and every R cell.
+//   5. the caller's afterSession() writes the results so far (a crash later loses nothing).
+// Class labels handed to the method are in arrival order: column p is the p-th class of the class
+// order, and the width is the number of classes seen so far (so label growth is exercised).
+import { PackedCodes } from '../index/codes.js';
+import { averagePrecisionPerQuery } from '../eval/metrics.js';
+import { continualSummary } from '../eval/continual-metrics.js';
+import { gatherRows } from '../data/dataset.js';
+import { InputError } from '../util/errors.js';
+import type { ContinualHasher, Modality, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
+
+export interface PlanSession {
+  newClasses: number[];      // global class ids first seen in this session
+  trainRows: Int32Array;     // dataset rows the method trains on
+  databaseRows: Int32Array;  // dataset rows that join the database after this session
+}
+
+/** Everything the runner needs: the data and the class-incremental split (built from data/stream.ts). */
+export interface ContinualPlan {
+  data: string;
+  n: number;
+  image: Float32Array; imageDim: number;
+  text: Float32Array; textDim: number;
+  labels: Uint8Array; numLabels: number;     // global label width
+  classOrder: number[];
+  sessions: PlanSession[];
+  queryRows: Int32Array;
+  /** Per query: the session of its newest class (−1 when one of its classes never arrives). */
+  querySession: Int32Array;
+}
+
+export interface SessionRecord {
+  map: { i2t: number; t2i: number };
+  train_seconds: number;
+  memory_items: number;
+  stored_code_stability: number;
+  reencode_stability: number;
+}
+
+/** The `--json` object, exactly the documented keys. */
+export interface ContinualJson {
+  method: string; data: string; bits: number; seed: number;
+  sessions: SessionRecord[];
+  R: { i2t: (number | null)[][]; t2i: (number | null)[][] };
+  final_avg_map: { i2t: number; t2i: number };
+  bwt: number;
+  forgetting: number;
+}
+
+/** Extra detail kept in report.json. */
+export interface ContinualDetail {
+  avg_incremental_map: { i2t: number; t2i: number };
+  bwt_by_direction: { i2t: number; t2i: number };
+  forgetting_by_direction: { i2t: number; t2i: number };
+  per_session: {
+    session: number; new_classes: number[]; train_items: number; database_items: number; queries: number;
+    encode_seconds: number; eval_seconds: number; model_version: number; reencode_stability_bits: number;
+  }[];
+  memory?: unknown;
+  error?: { session: number; message: string };
+}
+
+export interface RunOptions {
+  bits: number;
+  seed: number;
+  train: Omit<TrainOptions, 'bits' | 'seed' | 'onProgress'>;
+  onProgress?: (session: number, p: TrainProgress) => void;
+  /** Called after every session with the results so far (write them here). */
+  afterSession?: (json: ContinualJson, detail: ContinualDetail) => void | Promise<void>;
+}
+
+interface Reencoding { readonly reencodesDatabase?: boolean }
+
+/** Builds the SessionData of plan session t: labels remapped to arrival order, width = classes seen. */
+export function sessionData(plan: ContinualPlan, t: number): SessionData {
+  const s = plan.sessions[t]!;
+  let seen = 0;
+  for (let k = 0; k <= t; k++) seen += plan.sessions[k]!.newClasses.length;
+  const order = plan.classOrder.slice(0, seen);
+  const rows = s.trainRows;
+  const labels = new Uint8Array(rows.length * seen);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    for (let p = 0; p < seen; p++) labels[i * seen + p] = plan.labels[r * plan.numLabels + order[p]!]!;
+  }
+  return {
+    index: t, newClasses: s.newClasses.slice(), n: rows.length, numClasses: seen,
+    imageDim: plan.imageDim, textDim: plan.textDim,
+    image: gatherRows(plan.image, plan.imageDim, rows), text: gatherRows(plan.text, plan.textDim, rows), labels,
+  };
+}
+
+function encodeRows(h: ContinualHasher, plan: ContinualPlan, modality: Modality, rows: ArrayLike<number>, bits: number): PackedCodes {
+  if (rows.length === 0) return PackedCodes.alloc(bits, 0);
+  const feats = modality === 'image' ? gatherRows(plan.image, plan.imageDim, rows) : gatherRows(plan.text, plan.textDim, rows);
+  const enc = h.encode(modality, feats, rows.length);
+  return PackedCodes.fromReal(enc.values, rows.length, bits);
+}
+
+/** Share of codes equal (whole code) between two equally long code sets; 1 when empty. */
+function sameShare(a: PackedCodes, b: PackedCodes, upTo = a.count): { items: number; bits: number } {
+  if (upTo === 0) return { items: 1, bits: 1 };
+  let same = 0, diffBits = 0;
+  for (let i = 0; i < upTo; i++) {
+    const d = a.distance(i, b, i);
+    if (d === 0) same++;
+    diffBits += d;
+  }
+  return { items: same / upTo, bits: 1 - diffBits / (upTo * a.bits) };
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+
+export function summarize(R: (number | null)[][]): { finalAverage: number; averageIncremental: number; bwt: number; forgetting: number } {
+  // Sessions without queries (no R cells) are left out of the summaries.
+  const keep: number[] = [];
+  for (let j = 0; j < R.length; j++) if (R[R.length - 1]![j] !== null && R[j]![j] !== null && R[j]![j] !== undefined) keep.push(j);
+  if (keep.length === 0) return { finalAverage: 0, averageIncremental: 0, bwt: 0, forgetting: 0 };
+  const compact = keep.map((t) => keep.filter((j) => j <= t).map((j) => R[t]![j] as number));
+  const s = continualSummary(compact);
+  return { finalAverage: s.finalAverage, averageIncremental: s.averageIncremental, bwt: s.bwt, forgetting: s.forgetting };
+}
+
+/** Runs every session of `plan` through `hasher`. Throws (after afterSession) if a session fails. */
+export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan, opts: RunOptions): Promise<{ json: ContinualJson; detail: ContinualDetail }> {
+  const bits = opts.bits;
+  if (plan.sessions.length === 0) throw new InputError('continual: the session plan is empty');
+  const json: ContinualJson = {
+    method: hasher.method, data: plan.data, bits, seed: opts.seed, sessions: [], R: { i2t: [], t2i: [] },
+    final_avg_map: { i2t: 0, t2i: 0 }, bwt: 0, forgetting: 0,
+  };
+  const detail: ContinualDetail = {
+    avg_incremental_map: { i2t: 0, t2i: 0 }, bwt_by_direction: { i2t: 0, t2i: 0 }, forgetting_by_direction: { i2t: 0, t2i: 0 }, per_session: [],
+  };
+  let dbRows: number[] = [];
+  let dbImage = PackedCodes.alloc(bits, 0), dbText = PackedCodes.alloc(bits, 0);
+  const reencodes = !!(hasher as Reencoding).reencodesDatabase;
+  const memoryOf = () => (hasher as { memoryReports?: unknown }).memoryReports;
+
+  for (let t = 0; t < plan.sessions.length; t++) {
+    const s = plan.sessions[t]!;
+    const data = sessionData(plan, t);
+    const trainOptions: TrainOptions = { ...opts.train, bits, seed: opts.seed, onProgress: (p) => opts.onProgress?.(t, p) };
+    const t0 = performance.now();
+    try {
+      if (t === 0) await hasher.fit(data, trainOptions);
+      else await hasher.update(data, trainOptions);
+    } catch (e) {
+      detail.error = { session: t, message: (e as Error).message };
+      detail.memory = memoryOf();
+      await opts.afterSession?.(json, detail);
+      throw e;
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+
+    // Database: keep stored codes, encode the new items (joint re-encodes all).
+    const e0 = performance.now();
+    const oldCount = dbRows.length;
+    const beforeImage = dbImage, beforeText = dbText;
+    const reImage = encodeRows(hasher, plan, 'image', dbRows, bits);
+    const reText = encodeRows(hasher, plan, 'text', dbRows, bits);
+    const newImage = encodeRows(hasher, plan, 'image', s.databaseRows, bits);
+    const newText = encodeRows(hasher, plan, 'text', s.databaseRows, bits);
+    dbRows = dbRows.concat(Array.from(s.databaseRows));
+    if (reencodes) { dbImage = PackedCodes.concat([reImage, newImage]); dbText = PackedCodes.concat([reText, newText]); }
+    else { dbImage = PackedCodes.concat([beforeImage, newImage]); dbText = PackedCodes.concat([beforeText, newText]); }
+    const storedImg = sameShare(beforeImage, dbImage, oldCount), storedTxt = sameShare(beforeText, dbText, oldCount);
+    let storedSame = 1;
+    if (oldCount > 0) {
+      let same = 0;
+      for (let i = 0; i < oldCount; i++) if (beforeImage.distance(i, dbImage, i) === 0 && beforeText.distance(i, dbText, i) === 0) same++;
+      storedSame = same / oldCount;
+    }
+    void storedImg; void storedTxt;
+    const reI = sameShare(reImage, beforeImage, oldCount), reT = sameShare(reText, beforeText, oldCount);
+    const encodeSeconds = (performance.now() - e0) / 1000;
+
+    // Evaluation on the queries whose classes have all arrived.
+    const v0 = performance.now();
+    const qIdx: number[] = [];
+    for (let q = 0; q < plan.queryRows.length; q++) { const qs = plan.querySession[q]!; if (qs >= 0 && qs <= t) qIdx.push(q); }
+    const qRows = qIdx.map((q) => plan.queryRows[q]!);
+    const qLabels = gatherRows(plan.labels, plan.numLabels, qRows);
+    const dLabels = gatherRows(plan.labels, plan.numLabels, dbRows);
+    const apOf = (queries: PackedCodes, database: PackedCodes): Float64Array =>
+      (qRows.length && database.count ? averagePrecisionPerQuery({ queries, database, queryLabels: qLabels, databaseLabels: dLabels, classes: plan.numLabels }) : new Float64Array(qRows.length));
+    const apI2t = apOf(encodeRows(hasher, plan, 'image', qRows, bits), dbText);
+    const apT2i = apOf(encodeRows(hasher, plan, 'text', qRows, bits), dbImage);
+    const rowI2t: (number | null)[] = [], rowT2i: (number | null)[] = [];
+    for (let j = 0; j <= t; j++) {
+      const sel: number[] = [];
+      qIdx.forEach((q, k) => { if (plan.querySession[q] === j) sel.push(k); });
+      rowI2t.push(sel.length ? mean(sel.map((k) => apI2t[k]!)) : null);
+      rowT2i.push(sel.length ? mean(sel.map((k) => apT2i[k]!)) : null);
+    }
+    json.R.i2t.push(rowI2t); json.R.t2i.push(rowT2i);
+    const evalSeconds = (performance.now() - v0) / 1000;
+
+    json.sessions.push({
+      map: { i2t: mean(Array.from(apI2t)), t2i: mean(Array.from(apT2i)) },
+      train_seconds: trainSeconds,
+      memory_items: hasher.memoryItems(),
+      stored_code_stability: storedSame,
+      reencode_stability: (reI.items + reT.items) / 2,
+    });
+    const si = summarize(json.R.i2t), st = summarize(json.R.t2i);
+    json.final_avg_map = { i2t: si.finalAverage, t2i: st.finalAverage };
+    json.bwt = (si.bwt + st.bwt) / 2;
+    json.forgetting = (si.forgetting + st.forgetting) / 2;
+    detail.avg_incremental_map = { i2t: si.averageIncremental, t2i: st.averageIncremental };
+    detail.bwt_by_direction = { i2t: si.bwt, t2i: st.bwt };
+    detail.forgetting_by_direction = { i2t: si.forgetting, t2i: st.forgetting };
+    detail.per_session.push({
+      session: t, new_classes: s.newClasses.slice(), train_items: data.n, database_items: dbRows.length, queries: qRows.length,
+      encode_seconds: encodeSeconds, eval_seconds: evalSeconds, model_version: hasher.modelVersion,
+      reencode_stability_bits: (reI.bits + reT.bits) / 2,
+    });
+    detail.memory = memoryOf();
+    await opts.afterSession?.(json, detail);
+  }
+  return { json, detail };
+}

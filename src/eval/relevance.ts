@@ -1,0 +1,86 @@
+// Relevance between queries and database items from multi-label 0/1 matrices. Labels are packed
+// into bitmasks once, so "shares >= 1 label" is an AND over ceil(C/32) words per pair and the label
+// cosine is popcount(a & b) / sqrt(|a|·|b|).
+import { InputError } from '../util/errors.js';
+import { popcount32 } from '../tensor/backend-js.js';
+
+/** Multi-label matrix: rows × classes, row-major 0/1 bytes. */
+export interface LabelMatrix { rows: number; classes: number; data: Uint8Array }
+
+export interface PackedLabels {
+  rows: number;
+  classes: number;
+  /** uint32 words per row. */
+  words: number;
+  masks: Uint32Array;
+  /** Number of labels per row. */
+  counts: Uint16Array;
+}
+
+/** Checks shape and values, naming `what` in the error. */
+export function validateLabels(labels: Uint8Array, rows: number, classes: number, what: string): void {
+  if (!Number.isInteger(classes) || classes <= 0) throw new InputError(`${what}: number of classes must be positive, got ${classes}`);
+  if (labels.length !== rows * classes) {
+    throw new InputError(`${what}: expected ${rows}×${classes} = ${rows * classes} label values, got ${labels.length}`
+      + (labels.length % Math.max(rows, 1) === 0 && rows > 0 ? ` (${rows}×${labels.length / rows}: label widths differ)` : ''));
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]!;
+    if (v > 1) throw new InputError(`${what}: label [${Math.floor(i / classes)}, ${i % classes}] is ${v}, expected 0 or 1`);
+  }
+}
+
+export function packLabels(labels: Uint8Array, rows: number, classes: number, what = 'labels'): PackedLabels {
+  validateLabels(labels, rows, classes, what);
+  const words = Math.ceil(classes / 32);
+  const masks = new Uint32Array(rows * words);
+  const counts = new Uint16Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let n = 0;
+    for (let j = 0; j < classes; j++) {
+      if (labels[i * classes + j]) { masks[i * words + (j >>> 5)]! |= 1 << (j & 31); n++; }
+    }
+    counts[i] = n;
+  }
+  return { rows, classes, words, masks, counts };
+}
+
+/** rel[i] = 1 when database item i shares at least one label with query q. Returns the count. */
+export function sharesLabelRow(q: PackedLabels, qi: number, db: PackedLabels, rel: Uint8Array): number {
+  const w = q.words, qm = q.masks, dm = db.masks, n = db.rows;
+  let total = 0;
+  if (w === 1) {
+    const m = qm[qi]!;
+    for (let i = 0; i < n; i++) { const r = (m & dm[i]!) !== 0 ? 1 : 0; rel[i] = r; total += r; }
+    return total;
+  }
+  const qo = qi * w;
+  for (let i = 0; i < n; i++) {
+    let any = 0;
+    const o = i * w;
+    for (let k = 0; k < w; k++) any |= qm[qo + k]! & dm[o + k]!;
+    const r = any !== 0 ? 1 : 0;
+    rel[i] = r; total += r;
+  }
+  return total;
+}
+
+/** out[i] = cosine between query qi's labels and database item i's labels (0 when either is empty). */
+export function labelCosineRow(q: PackedLabels, qi: number, db: PackedLabels, out: Float64Array): void {
+  const w = q.words, qo = qi * w, qc = q.counts[qi]!;
+  for (let i = 0; i < db.rows; i++) {
+    const dc = db.counts[i]!;
+    if (qc === 0 || dc === 0) { out[i] = 0; continue; }
+    let inter = 0;
+    const o = i * w;
+    for (let k = 0; k < w; k++) inter += popcount32(q.masks[qo + k]! & db.masks[o + k]!);
+    out[i] = inter / Math.sqrt(qc * dc);
+  }
+}
+
+/** Both label sets must have the same class count (the label spaces must line up). */
+export function checkSameClasses(q: PackedLabels, db: PackedLabels): void {
+  if (q.classes !== db.classes) {
+    throw new InputError(`labels: query labels have ${q.classes} classes but database labels have ${db.classes} (mismatched label widths)`);
+  }
+}

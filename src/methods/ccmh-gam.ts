@@ -1,0 +1,460 @@
+// CCMH-GAM — Continual Cross-Modal Hashing with Gradient-Aware Memory (Song, Tan, Yang, PR 2023).
+//
+// Two steps per session:
+// 1. The label hashing network g (continual/label-network.ts) maps each distinct label vector of the
+//    session to a semantic code; its input layer grows zero-initialised rows for new classes, and a
+//    regulariser over the stored distinct (label vector, code) pairs of old sessions keeps old
+//    semantics on their codes. A label vector seen before keeps its stored code (the database uses it).
+// 2. The image and text networks f_x, f_y (continual/hash-net.ts) regress to the semantic codes of
+//    their items' labels: ℓᵢ = mean_bits(tanh f_x(xᵢ) − tᵢ)² + mean_bits(tanh f_y(yᵢ) − tᵢ)².
+//    After each session a budgeted, weighted exemplar memory of that session is chosen by greedy
+//    gradient matching (continual/memory-gradient.ts) on the closed-form last-layer gradients
+//    [hᵢ, 1] ⊗ δᵢ, δᵢ = (2/c)(uᵢ − tᵢ)(1 − uᵢ²), per modality. On later sessions every optimiser step
+//    (a) adds the memory's weighted loss (replay, weight `replay`), and (b) projects the flattened
+//    gradient so it does not increase any old session's memory loss (GEM QP, or A-GEM), using
+//    flatGrad/setFlatGrad (continual/projection.ts).
+// The memory report carries, per session, the matching residual on the last-layer gradient (the
+// bound the greedy controls) and the relative error of the whole network's flattened gradient,
+// measured with autograd (‖g_full − g_mem‖/‖g_full‖), plus the same measurement for a random memory
+// of equal size (the ablation).
+//
+// Choices the paper leaves open: MLPs dx → hidden → c with ReLU and tanh output (hidden 512); feature
+// standardisation with session-0 statistics, kept fixed (later sessions must not move old encodings);
+// Adam; update epochs fewer than base epochs (the nets start trained); replay + projection together;
+// memory of 100 items per session; the finetune baseline (methods/finetune.ts) is this class with the
+// codebook, regulariser, memory and projection switched off.
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import { Adam } from '../nn/optim-adam.js';
+import { flatGrad, setFlatGrad } from '../nn/flat.js';
+import { saveCheckpoint } from '../nn/checkpoint.js';
+import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
+import { checkBits, checkFeatures, columnStats, shuffledBatches, standardize } from './training-loop.js';
+import { gatherRows } from '../data/dataset.js';
+import { HashNet } from '../continual/hash-net.js';
+import { LabelCodebook, labelCodes, labelKey, trainLabelNet } from '../continual/label-network.js';
+import { selectByGradientMatching, type GradientBlock } from '../continual/memory-gradient.js';
+import { selectRandom } from '../continual/memory-random.js';
+import { projectGradient, type ProjectionMode } from '../continual/projection.js';
+import { checkSession } from '../continual/session-checks.js';
+
+export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
+const FORMAT = 1;
+
+export type MemoryMode = 'gradient' | 'random' | 'none';
+
+export interface CcmhGamConfig {
+  bits: number;
+  /** Hidden width of the image and text nets (default 512). */
+  hidden?: number;
+  /** Hidden width of the label net (default 256). */
+  labelHidden?: number;
+  /** Exemplar selection (default 'gradient'; 'random' is the ablation; 'none' keeps no memory). */
+  memory?: MemoryMode;
+  /** Exemplars kept per session (default 100). */
+  memoryPerSession?: number;
+  /** Gradient projection on later sessions (default 'gem'). */
+  projection?: ProjectionMode;
+  /** Weight of the stored-pair regulariser of the label net (default 1; 0 = off). */
+  labelRegulariser?: number;
+  /** Weight of the memory's loss added to each step (default 1; 0 = projection only). */
+  replay?: number;
+  /** Grow the label net's input for new classes (default true); false makes wider labels an error. */
+  growLabels?: boolean;
+  /** Keep the codebook of stored (label, code) pairs across sessions (default true; finetune: false). */
+  keepCodebook?: boolean;
+  /** Method name reported (default 'ccmh-gam'). */
+  name?: string;
+}
+
+/** Options of fit()/update() on top of TrainOptions. */
+export interface CcmhGamTrainOptions extends TrainOptions {
+  /** Epochs of the modality nets in an update (default: max(2, round(epochs / 4))). */
+  updateEpochs?: number;
+  /** Steps of the label net per session (default 300). */
+  labelSteps?: number;
+  labelLearningRate?: number;
+}
+
+export interface MemorySessionReport {
+  session: number;
+  items: number;
+  /** ‖g_full − g_mem‖/‖g_full‖ of the last-layer gradient: the residual the greedy matching controls. */
+  bound: number;
+  /** The same ratio for the whole network's flattened gradient, measured with autograd. */
+  measured: number;
+  /** Measured error of a random memory of the same size (uniform weights), for comparison. */
+  randomMeasured: number;
+}
+
+interface MemorySet {
+  session: number;
+  n: number;
+  image: Float32Array;   // standardised
+  text: Float32Array;    // standardised
+  targets: Float32Array; // n × c, ±1
+  weights: Float32Array; // Σ w ≈ 1: the weighted loss approximates the session's mean loss
+}
+
+interface Stats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
+
+export class CcmhGam implements ContinualHasher {
+  readonly method: string;
+  readonly bits: number;
+  readonly hidden: number;
+  readonly labelHidden: number;
+  readonly memoryMode: MemoryMode;
+  readonly memoryPerSession: number;
+  readonly projection: ProjectionMode;
+  readonly labelRegulariser: number;
+  readonly replay: number;
+  readonly growLabels: boolean;
+  readonly keepCodebook: boolean;
+  imageDim = 0;
+  textDim = 0;
+  numClasses = 0;
+  modelVersion = 0;
+  lastFit: FitSummary | null = null;
+  readonly memoryReports: MemorySessionReport[] = [];
+  private imageNet: HashNet | null = null;
+  private textNet: HashNet | null = null;
+  private labelNet: HashNet | null = null;
+  private stats: Stats | null = null;
+  private book = new LabelCodebook();
+  private memory: MemorySet[] = [];
+  private sessionsSeen = 0;
+  private baseEpochs = 30;
+
+  constructor(config: CcmhGamConfig) {
+    this.bits = checkBits(config.bits);
+    this.method = config.name ?? 'ccmh-gam';
+    this.hidden = config.hidden ?? 512;
+    this.labelHidden = config.labelHidden ?? 256;
+    this.memoryMode = config.memory ?? 'gradient';
+    this.memoryPerSession = config.memoryPerSession ?? 100;
+    this.projection = config.projection ?? 'gem';
+    this.labelRegulariser = config.labelRegulariser ?? 1;
+    this.replay = config.replay ?? 1;
+    this.growLabels = config.growLabels ?? true;
+    this.keepCodebook = config.keepCodebook ?? true;
+    for (const [k, v] of [['hidden', this.hidden], ['labelHidden', this.labelHidden]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new InputError(`${this.method}: ${k} must be a positive integer, got ${v}`);
+    }
+    if (!['gradient', 'random', 'none'].includes(this.memoryMode)) throw new InputError(`${this.method}: memory must be gradient|random|none, got ${String(this.memoryMode)}`);
+    if (!['gem', 'agem', 'none'].includes(this.projection)) throw new InputError(`${this.method}: projection must be gem|agem|none, got ${String(this.projection)}`);
+    if (!Number.isInteger(this.memoryPerSession) || this.memoryPerSession < 0) throw new InputError(`${this.method}: memoryPerSession must be a non-negative integer, got ${this.memoryPerSession}`);
+  }
+
+  memoryItems(): number { return this.memory.reduce((s, m) => s + m.n, 0); }
+  /** Distinct (label vector, code) pairs stored. */
+  storedLabelPairs(): number { return this.book.size; }
+
+  async fit(data: TrainingData, options: CcmhGamTrainOptions): Promise<void> {
+    const session: SessionData = { ...data, index: 0, newClasses: [] };
+    checkSession(this.method, session, { base: true });
+    if (checkBits(options.bits) !== this.bits) throw new InputError(`${this.method}: options.bits ${options.bits} differs from the model's ${this.bits}`);
+    const rng = new Rng(options.seed ?? 1);
+    const im = columnStats(data.image, data.n, data.imageDim);
+    const tx = columnStats(data.text, data.n, data.textDim);
+    this.stats = { imageMean: im.mean, imageInvStd: im.invStd, textMean: tx.mean, textInvStd: tx.invStd };
+    this.imageDim = data.imageDim; this.textDim = data.textDim; this.numClasses = data.numClasses;
+    this.imageNet = new HashNet(data.imageDim, this.hidden, this.bits, rng.fork());
+    this.textNet = new HashNet(data.textDim, this.hidden, this.bits, rng.fork());
+    this.labelNet = new HashNet(Math.max(1, data.numClasses), this.labelHidden, this.bits, rng.fork());
+    this.book = new LabelCodebook();
+    this.memory = [];
+    this.memoryReports.length = 0;
+    this.sessionsSeen = 0;
+    this.baseEpochs = options.epochs ?? 30;
+    await this.learnSession(session, options, this.baseEpochs, rng);
+  }
+
+  async update(session: SessionData, options: CcmhGamTrainOptions): Promise<void> {
+    if (!this.imageNet) throw new InputError(`${this.method}.update: fit the base session first`);
+    if (session.n === 0) { this.lastFit = emptyFit(); this.sessionsSeen++; return; } // nothing new: the model stays as it is
+    checkSession(this.method, session, { imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, grows: this.growLabels });
+    if (session.numClasses > this.numClasses) {
+      this.labelNet!.growInput(session.numClasses);
+      this.numClasses = session.numClasses;
+    }
+    const rng = new Rng((options.seed ?? 1) * 7919 + session.index);
+    const epochs = options.updateEpochs ?? Math.max(2, Math.round((options.epochs ?? this.baseEpochs) / 4));
+    await this.learnSession(session, options, epochs, rng);
+  }
+
+  /** One session: label net, targets, modality nets (with memory), then this session's memory. */
+  private async learnSession(s: SessionData, options: CcmhGamTrainOptions, epochs: number, rng: Rng): Promise<void> {
+    const t0 = performance.now();
+    const c = this.bits, width = this.numClasses;
+    // Labels narrower than the model (fewer classes known to the stream) are zero-padded.
+    const labels = padLabels(s.labels, s.n, s.numClasses, width);
+    if (!this.keepCodebook) this.book = new LabelCodebook();
+    const keys: string[] = [];
+    const distinctNew: string[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < s.n; i++) {
+      const k = labelKey(labels, i, width);
+      keys.push(k);
+      if (!seen.has(k) && !this.book.has(k)) { seen.add(k); distinctNew.push(k); }
+    }
+    const labelLoss = trainLabelNet(this.labelNet!, width, distinctNew, this.book, {
+      steps: options.labelSteps ?? 300, learningRate: options.labelLearningRate ?? 1e-3, batch: 256,
+      quantization: 0.5, balance: 0.5, regulariser: this.keepCodebook ? this.labelRegulariser : 0,
+      anchorOnStored: this.keepCodebook, rng: rng.fork(),
+    });
+    const fresh = labelCodes(this.labelNet!, width, distinctNew);
+    distinctNew.forEach((k, i) => this.book.add(k, fresh[i]!));
+    const targets = new Float32Array(s.n * c);
+    for (let i = 0; i < s.n; i++) targets.set(this.book.code(keys[i]!)!, i * c);
+
+    const st = this.stats!;
+    const X = standardize(s.image, s.imageDim, st.imageMean, st.imageInvStd);
+    const Y = standardize(s.text, s.textDim, st.textMean, st.textInvStd);
+    const history = await this.trainModalities(X, Y, targets, s.n, epochs, options, rng, labelLoss, t0);
+    if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, targets, s.n, rng.fork());
+    this.sessionsSeen++;
+    this.modelVersion++;
+    this.lastFit = { epochsRun: epochs, bestEpoch: epochs, bestScore: null, stoppedEarly: false, trainSeconds: (performance.now() - t0) / 1000, history };
+  }
+
+  private params(): Tensor[] { return [...this.imageNet!.parameters(), ...this.textNet!.parameters()]; }
+
+  /** Per-item loss rows (mean over bits, both modalities), weighted and summed: Σ wᵢℓᵢ. */
+  private weightedLoss(x: Float32Array, y: Float32Array, t: Float32Array, m: number, w: Float32Array | null): Tensor {
+    const c = this.bits;
+    const u = this.imageNet!.forward(Tensor.wrap(m, this.imageDim, x));
+    const v = this.textNet!.forward(Tensor.wrap(m, this.textDim, y));
+    const T = Tensor.wrap(m, c, t);
+    const per = ops.add(ops.square(ops.sub(u, T)), ops.square(ops.sub(v, T))); // m × c
+    if (!w) return ops.mulScalar(ops.sum(per), 1 / (m * c));
+    return ops.mulScalar(ops.sum(ops.mul(per, Tensor.wrap(m, 1, w))), 1 / c);
+  }
+
+  private async trainModalities(X: Float32Array, Y: Float32Array, T: Float32Array, n: number, epochs: number, options: CcmhGamTrainOptions,
+    rng: Rng, labelLoss: Record<string, number>, t0: number): Promise<TrainProgress[]> {
+    const params = this.params();
+    const opt = new Adam(params, { lr: options.learningRate ?? 1e-3 });
+    const batchSize = options.batchSize ?? 128;
+    const c = this.bits;
+    const memory = this.memory;
+    const useMemory = memory.length > 0 && (this.replay > 0 || this.projection !== 'none');
+    const history: TrainProgress[] = [];
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      let lossSum = 0, memSum = 0, projected = 0, steps = 0;
+      for (const idx of shuffledBatches(n, Math.min(batchSize, n), rng)) {
+        const m = idx.length;
+        const refs: Float32Array[] = [];
+        if (useMemory) {
+          for (const mem of memory) {
+            opt.zeroGrad();
+            const lm = this.weightedLoss(mem.image, mem.text, mem.targets, mem.n, mem.weights);
+            lm.backward();
+            memSum += lm.item();
+            refs.push(flatGrad(params));
+          }
+        }
+        opt.zeroGrad();
+        const loss = this.weightedLoss(gatherRows(X, this.imageDim, idx), gatherRows(Y, this.textDim, idx), gatherRows(T, c, idx), m, null);
+        loss.backward();
+        lossSum += loss.item();
+        if (useMemory) {
+          const g = flatGrad(params);
+          if (this.replay > 0) for (const r of refs) for (let p = 0; p < g.length; p++) g[p] += this.replay * r[p]!;
+          if (projectGradient(this.projection, g, refs).projected) projected++;
+          setFlatGrad(params, g);
+        }
+        opt.step();
+        steps++;
+      }
+      const p: TrainProgress = {
+        epoch, epochs, elapsedSeconds: (performance.now() - t0) / 1000,
+        loss: { codes: lossSum / steps, ...(useMemory ? { memory: memSum / (steps * memory.length), projected_share: projected / steps } : {}), ...prefixed('label_', labelLoss) },
+      };
+      history.push(p);
+      options.onProgress?.(p);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return history;
+  }
+
+  /** Closed-form last-layer gradient embeddings ([h, 1], δ) of each modality for n items. */
+  private gradientBlocks(X: Float32Array, Y: Float32Array, T: Float32Array, n: number): GradientBlock[] {
+    const c = this.bits;
+    const blocks: GradientBlock[] = [];
+    for (const [net, feats, dim] of [[this.imageNet!, X, this.imageDim], [this.textNet!, Y, this.textDim]] as const) {
+      const hd = net.hidden;
+      const a = new Float32Array(n * (hd + 1));
+      const d = new Float32Array(n * c);
+      noGrad(() => {
+        const chunk = 1024;
+        for (let r = 0; r < n; r += chunk) {
+          const m = Math.min(chunk, n - r);
+          const { hidden, out } = net.forwardWithHidden(Tensor.wrap(m, dim, feats.subarray(r * dim, (r + m) * dim)));
+          for (let i = 0; i < m; i++) {
+            a.set(hidden.data.subarray(i * hd, (i + 1) * hd), (r + i) * (hd + 1));
+            a[(r + i) * (hd + 1) + hd] = 1;
+            for (let k = 0; k < c; k++) {
+              const u = out.data[i * c + k]!, t = T[(r + i) * c + k]!;
+              d[(r + i) * c + k] = (2 / c) * (u - t) * (1 - u * u);
+            }
+          }
+        }
+      });
+      blocks.push({ a, aDim: hd + 1, d, dDim: c });
+    }
+    return blocks;
+  }
+
+  /** Flattened gradient of Σ wᵢℓᵢ (w = 1/n for all when `w` is null) over the given rows. */
+  private flatLossGradient(X: Float32Array, Y: Float32Array, T: Float32Array, rows: number[], w: number[] | null, total: number): Float32Array {
+    const params = this.params();
+    for (const p of params) p.zeroGrad();
+    const c = this.bits;
+    const chunk = 512;
+    for (let s = 0; s < rows.length; s += chunk) {
+      const idx = rows.slice(s, s + chunk);
+      const wt = new Float32Array(idx.length);
+      for (let i = 0; i < idx.length; i++) wt[i] = w ? w[s + i]! : 1 / total;
+      this.weightedLoss(gatherRows(X, this.imageDim, idx), gatherRows(Y, this.textDim, idx), gatherRows(T, c, idx), idx.length, wt).backward();
+    }
+    const g = flatGrad(params);
+    for (const p of params) p.zeroGrad();
+    return g;
+  }
+
+  private selectMemory(session: number, X: Float32Array, Y: Float32Array, T: Float32Array, n: number, rng: Rng): void {
+    const budget = Math.min(this.memoryPerSession, n);
+    if (budget === 0) return;
+    const blocks = this.gradientBlocks(X, Y, T, n);
+    const greedy = selectByGradientMatching(blocks, n, { budget, rng: rng.fork() });
+    const random = selectRandom(n, budget, rng.fork());
+    const all = Array.from({ length: n }, (_, i) => i);
+    const gFull = this.flatLossGradient(X, Y, T, all, null, n);
+    const rel = (sel: { indices: number[]; weights: number[] }) => {
+      const gm = this.flatLossGradient(X, Y, T, sel.indices, sel.weights, n);
+      let num = 0, den = 0;
+      for (let i = 0; i < gFull.length; i++) { num += (gFull[i]! - gm[i]!) ** 2; den += gFull[i]! ** 2; }
+      return den > 0 ? Math.sqrt(num / den) : 0;
+    };
+    const chosen = this.memoryMode === 'random' || greedy.indices.length === 0 ? random : greedy;
+    const report: MemorySessionReport = {
+      session, items: chosen.indices.length, bound: greedy.relativeError, measured: rel(chosen), randomMeasured: rel(random),
+    };
+    if (this.memoryMode === 'random') report.bound = NaN; // no matching was done for the kept memory
+    this.memoryReports.push(report);
+    const c = this.bits;
+    this.memory.push({
+      session, n: chosen.indices.length,
+      image: gatherRows(X, this.imageDim, chosen.indices), text: gatherRows(Y, this.textDim, chosen.indices),
+      targets: gatherRows(T, c, chosen.indices), weights: Float32Array.from(chosen.weights),
+    });
+  }
+
+  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
+    const dim = modality === 'image' ? this.imageDim : this.textDim;
+    checkFeatures(this.method, modality, features, rows, dim);
+    const s = this.stats!;
+    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    const net = modality === 'image' ? this.imageNet! : this.textNet!;
+    return { rows, bits: this.bits, values: net.infer(z, rows) };
+  }
+
+  save(path: string): void {
+    if (!this.imageNet || !this.stats) throw new InputError(`${this.method}.save: the model has not been trained yet`);
+    const c = this.bits;
+    const tensors: Record<string, Tensor> = {};
+    for (const [pre, net] of [['image', this.imageNet], ['text', this.textNet!], ['label', this.labelNet!]] as const) {
+      for (const [name, t] of net.namedParameters()) tensors[`${pre}.${name}`] = t;
+    }
+    const s = this.stats;
+    tensors['stats.imageMean'] = Tensor.wrap(1, this.imageDim, s.imageMean);
+    tensors['stats.imageInvStd'] = Tensor.wrap(1, this.imageDim, s.imageInvStd);
+    tensors['stats.textMean'] = Tensor.wrap(1, this.textDim, s.textMean);
+    tensors['stats.textInvStd'] = Tensor.wrap(1, this.textDim, s.textInvStd);
+    if (this.book.size) {
+      const codes = new Float32Array(this.book.size * c);
+      this.book.codes.forEach((b, i) => codes.set(b, i * c));
+      tensors['codebook.codes'] = Tensor.wrap(this.book.size, c, codes);
+    }
+    this.memory.forEach((m, i) => {
+      if (m.n === 0) return;
+      tensors[`memory.${i}.image`] = Tensor.wrap(m.n, this.imageDim, m.image);
+      tensors[`memory.${i}.text`] = Tensor.wrap(m.n, this.textDim, m.text);
+      tensors[`memory.${i}.targets`] = Tensor.wrap(m.n, c, m.targets);
+      tensors[`memory.${i}.weights`] = Tensor.wrap(m.n, 1, m.weights);
+    });
+    saveCheckpoint(path, {
+      kind: CCMH_GAM_KIND,
+      architecture: {
+        format: FORMAT, name: this.method, bits: c, hidden: this.hidden, labelHidden: this.labelHidden, imageDim: this.imageDim, textDim: this.textDim,
+        numClasses: this.numClasses, memory: this.memoryMode, memoryPerSession: this.memoryPerSession, projection: this.projection,
+        labelRegulariser: this.labelRegulariser, replay: this.replay, growLabels: this.growLabels, keepCodebook: this.keepCodebook,
+      },
+      tensors,
+      meta: { modelVersion: this.modelVersion, sessionsSeen: this.sessionsSeen, baseEpochs: this.baseEpochs, codebookKeys: this.book.keys, memorySessions: this.memory.map((m) => m.session), memoryReports: this.memoryReports },
+    });
+  }
+
+  /** Rebuilds a model from a loaded checkpoint (see save()). */
+  static fromCheckpoint(ck: { kind: string; architecture: unknown; tensors: Record<string, Tensor>; meta: unknown }, path: string): CcmhGam {
+    const a = ck.architecture as Record<string, unknown>;
+    if (!a || a.format !== FORMAT) throw new InputError(`${path}: ccmh-gam checkpoint format ${String(a?.format)} is not ${FORMAT}`);
+    const num = (k: string) => { const v = a[k]; if (typeof v !== 'number') throw new InputError(`${path}: architecture field "${k}" should be a number, found ${JSON.stringify(v)}`); return v; };
+    const m = new CcmhGam({
+      bits: num('bits'), hidden: num('hidden'), labelHidden: num('labelHidden'), memory: a.memory as MemoryMode, memoryPerSession: num('memoryPerSession'),
+      projection: a.projection as ProjectionMode, labelRegulariser: num('labelRegulariser'), replay: num('replay'), growLabels: a.growLabels as boolean,
+      keepCodebook: a.keepCodebook as boolean, name: a.name as string,
+    });
+    const rng = new Rng(0);
+    m.imageDim = num('imageDim'); m.textDim = num('textDim'); m.numClasses = num('numClasses');
+    m.imageNet = new HashNet(m.imageDim, m.hidden, m.bits, rng);
+    m.textNet = new HashNet(m.textDim, m.hidden, m.bits, rng);
+    m.labelNet = new HashNet(Math.max(1, m.numClasses), m.labelHidden, m.bits, rng);
+    const take = (key: string, rows: number, cols: number): Float32Array => {
+      const t = ck.tensors[key];
+      if (!t || t.rows !== rows || t.cols !== cols) throw new InputError(`${path}: tensor "${key}" should be ${rows}×${cols}, found ${t ? `${t.rows}×${t.cols}` : 'nothing'}`);
+      return Float32Array.from(t.data);
+    };
+    for (const [pre, net] of [['image', m.imageNet], ['text', m.textNet], ['label', m.labelNet]] as const) {
+      for (const [name, t] of net.namedParameters()) t.data.set(take(`${pre}.${name}`, t.rows, t.cols));
+    }
+    m.stats = { imageMean: take('stats.imageMean', 1, m.imageDim), imageInvStd: take('stats.imageInvStd', 1, m.imageDim), textMean: take('stats.textMean', 1, m.textDim), textInvStd: take('stats.textInvStd', 1, m.textDim) };
+    const meta = (ck.meta ?? {}) as { modelVersion?: number; sessionsSeen?: number; baseEpochs?: number; codebookKeys?: string[]; memorySessions?: number[]; memoryReports?: MemorySessionReport[] };
+    const keys = meta.codebookKeys ?? [];
+    if (keys.length) {
+      const codes = take('codebook.codes', keys.length, m.bits);
+      keys.forEach((k, i) => m.book.add(k, codes.slice(i * m.bits, (i + 1) * m.bits)));
+    }
+    (meta.memorySessions ?? []).forEach((session, i) => {
+      const t = ck.tensors[`memory.${i}.weights`];
+      if (!t) return;
+      const n = t.rows;
+      m.memory.push({ session, n, image: take(`memory.${i}.image`, n, m.imageDim), text: take(`memory.${i}.text`, n, m.textDim), targets: take(`memory.${i}.targets`, n, m.bits), weights: take(`memory.${i}.weights`, n, 1) });
+    });
+    m.memoryReports.push(...(meta.memoryReports ?? []));
+    m.modelVersion = meta.modelVersion ?? 1;
+    m.sessionsSeen = meta.sessionsSeen ?? 1;
+    m.baseEpochs = meta.baseEpochs ?? 30;
+    return m;
+  }
+}
+
+function prefixed(p: string, o: Record<string, number>): Record<string, number> {
+  const r: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o)) r[p + k] = v;
+  return r;
+}
+
+export function emptyFit(): FitSummary {
+  return { epochsRun: 0, bestEpoch: 0, bestScore: null, stoppedEarly: false, trainSeconds: 0, history: [] };
+}
+
+/** Labels n × from (from ≤ to) zero-padded to n × to. */
+export function padLabels(labels: Uint8Array, n: number, from: number, to: number): Uint8Array {
+  if (from === to) return labels;
+  const out = new Uint8Array(n * to);
+  for (let i = 0; i < n; i++) out.set(labels.subarray(i * from, (i + 1) * from), i * to);
+  return out;
+}

@@ -1,0 +1,257 @@
+// DBRC — Deep Binary Reconstruction for cross-modal hashing (Hu, Nie, Li, IEEE TMM 2019), unsupervised.
+//
+// An image pathway and a text pathway (MLPs) meet in one shared code layer; decoders reconstruct
+// both modalities from that code. The code layer is ATanh, h = tanh(s(a)), whose scaling s is
+// learned: linear (s(a) = α ⊙ a, with λ·Σ1/α² pushing α up so h saturates to ±1 and sign(h) loses
+// almost nothing) or nonlinear (nn/atanh.ts). Modality dropout during training makes either
+// modality alone produce the shared code, which is how queries and database items are encoded.
+//
+// Choices the paper leaves open, made here (each is an option; the defaults are what docs/methods.md
+// reports, tuned on the validation split only):
+// - Features are standardised per column with training statistics (kept in the checkpoint), and the
+//   decoders reconstruct the standardised features, so a 128-d histogram and a 10-d topic vector
+//   are on the same scale. Reconstruction loss = mean squared error per modality (mean over rows
+//   and columns), the two modalities weighted equally (`textWeight` changes that).
+// - Pathways: dx → hidden → c and dy → hidden → c (ReLU), hidden = 1024; decoders c → hidden → d.
+// - Fusion: the shared pre-activation is the MEAN of the pathways that are present,
+//   a = (m_x·a_x + m_y·a_y)/(m_x + m_y), so one modality alone gives a on the same scale as both.
+//   (Zeroing a modality's input instead would still feed that pathway's bias and a shifted input.)
+// - Modality dropout is per row: each training row sees both modalities, image only or text only,
+//   with probabilities `modalityDropout` = [both, image only, text only] (default ⅓ each).
+// - ATanh regulariser weight λ (`alphaReg`) = 1e-3 per unit, α starts at 1. The nonlinear mode
+//   regularises its (softplus-positive) α the same way. The plain-tanh variant (`codeLayer:
+//   'tanh'`) has no α and no regulariser — the ablation's baseline.
+// - Optional cross-modal agreement term (`agreement`, default 0 = off, i.e. the paper's loss):
+//   mean ‖h_x − h_y‖² between the image-only and text-only codes of a pair.
+// - Optimiser: Adam, lr 1e-3, batch 128; model selection on the validation split (mAP@all).
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import { mlp } from '../nn/mlp.js';
+import { Tanh } from '../nn/activations.js';
+import { ATanh } from '../nn/atanh.js';
+import type { Module } from '../nn/module.js';
+import { Adam } from '../nn/optim-adam.js';
+import { saveCheckpoint } from '../nn/checkpoint.js';
+import type { EncodedBatch, FitSummary, Hasher, TrainInfo, Modality, TrainingData, TrainOptions } from './hasher.js';
+import {
+  checkBits, checkFeatures, checkTrainingData, columnStats, runEpochs, shuffledBatches, standardize,
+  trainInfoOf,
+} from './training-loop.js';
+import { makeValidator } from './validation.js';
+import { gatherRows } from '../data/dataset.js';
+import { expectArchitecture, expectVector, paramsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
+
+export const DBRC_KIND = 'cmhash/dbrc';
+const FORMAT = 1;
+
+export type DbrcCodeLayer = 'atanh-linear' | 'atanh-nonlinear' | 'tanh';
+export const DBRC_CODE_LAYERS: readonly DbrcCodeLayer[] = ['atanh-linear', 'atanh-nonlinear', 'tanh'];
+
+export interface DbrcConfig {
+  bits: number;
+  /** Code layer: ATanh with linear or nonlinear scaling (default linear), or plain tanh. */
+  codeLayer?: DbrcCodeLayer;
+  /** Hidden width of the pathways and decoders (default 1024). */
+  hidden?: number;
+}
+
+export interface DbrcTrainOptions extends TrainOptions {
+  /** λ of the ATanh regulariser λ·Σ1/α² (default 1e-3). */
+  alphaReg?: number;
+  /** Probabilities of [both, image only, text only] per training row (default ⅓ each). */
+  modalityDropout?: [number, number, number];
+  /** Weight of the text reconstruction relative to the image one (default 1). */
+  textWeight?: number;
+  /** Weight of the optional image-only vs text-only code agreement term (default 0: off). */
+  agreement?: number;
+  weightDecay?: number;
+  /** Called after every epoch, before model selection restores anything (the ablation uses it). */
+  onEpochEnd?: (epoch: number, model: Dbrc) => void;
+}
+
+interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; codeLayer: DbrcCodeLayer }
+
+export class Dbrc implements Hasher {
+  readonly method = 'dbrc';
+  readonly bits: number;
+  readonly hidden: number;
+  readonly codeLayer: DbrcCodeLayer;
+  imageDim = 0;
+  textDim = 0;
+  modelVersion = 0;
+  lastFit: FitSummary | null = null;
+  trainInfo: TrainInfo | null = null;
+  private nets: { imageEnc: Module; textEnc: Module; code: Module; imageDec: Module; textDec: Module } | null = null;
+  private stats: { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array } | null = null;
+
+  constructor(config: DbrcConfig) {
+    this.bits = checkBits(config.bits);
+    this.hidden = config.hidden ?? 1024;
+    this.codeLayer = config.codeLayer ?? 'atanh-linear';
+    if (!DBRC_CODE_LAYERS.includes(this.codeLayer)) throw new InputError(`dbrc: codeLayer must be one of ${DBRC_CODE_LAYERS.join(', ')}, got ${String(config.codeLayer)}`);
+    if (!Number.isInteger(this.hidden) || this.hidden < 1) throw new InputError(`dbrc: hidden width must be a positive integer, got ${config.hidden}`);
+  }
+
+  private build(imageDim: number, textDim: number, rng: Rng): void {
+    this.imageDim = imageDim; this.textDim = textDim;
+    const c = this.bits, h = this.hidden;
+    const code: Module = this.codeLayer === 'tanh' ? new Tanh() : new ATanh(c, { mode: this.codeLayer === 'atanh-linear' ? 'linear' : 'nonlinear' });
+    this.nets = {
+      imageEnc: mlp([imageDim, h, c], { rng: rng.fork(), activation: 'relu' }),
+      textEnc: mlp([textDim, h, c], { rng: rng.fork(), activation: 'relu' }),
+      code,
+      imageDec: mlp([c, h, imageDim], { rng: rng.fork(), activation: 'relu' }),
+      textDec: mlp([c, h, textDim], { rng: rng.fork(), activation: 'relu' }),
+    };
+  }
+
+  private allParams(): Tensor[] {
+    const n = this.nets!;
+    return [n.imageEnc, n.textEnc, n.code, n.imageDec, n.textDec].flatMap((m) => m.parameters());
+  }
+
+  /** The ATanh layer's current α (per unit), or null for the plain-tanh variant. */
+  alpha(): Float32Array | null {
+    const code = this.nets?.code;
+    return code instanceof ATanh ? Float32Array.from(code.alpha.data) : null;
+  }
+
+  async fit(data: TrainingData, options: DbrcTrainOptions): Promise<void> {
+    checkTrainingData(data);
+    if (checkBits(options.bits) !== this.bits) throw new InputError(`dbrc: options.bits ${options.bits} differs from the model's ${this.bits}`);
+    if (options.validation) checkTrainingData(options.validation, 'validation data');
+    const md = options.modalityDropout ?? [1 / 3, 1 / 3, 1 / 3];
+    if (md.length !== 3 || md.some((p) => !(p >= 0)) || !(md[0]! + md[1]! + md[2]! > 0)) {
+      throw new InputError(`dbrc: modalityDropout must be three non-negative probabilities [both, image only, text only], got ${JSON.stringify(md)}`);
+    }
+    const mdSum = md[0]! + md[1]! + md[2]!;
+    const pBoth = md[0]! / mdSum, pImageOnly = md[1]! / mdSum;
+    const seed = options.seed ?? 1;
+    const rng = new Rng(seed);
+    const batchSize = options.batchSize ?? 128;
+    const epochs = options.epochs ?? 100;
+    const alphaReg = options.alphaReg ?? 1e-3;
+    const textWeight = options.textWeight ?? 1;
+    const agreement = options.agreement ?? 0;
+    const n = data.n, dx = data.imageDim, dy = data.textDim;
+
+    const im = columnStats(data.image, n, dx);
+    const tx = columnStats(data.text, n, dy);
+    this.stats = { imageMean: im.mean, imageInvStd: im.invStd, textMean: tx.mean, textInvStd: tx.invStd };
+    const X = standardize(data.image, dx, im.mean, im.invStd);
+    const Y = standardize(data.text, dy, tx.mean, tx.invStd);
+    this.build(dx, dy, rng);
+    const nets = this.nets!;
+    const opt = new Adam(this.allParams(), { lr: options.learningRate ?? 1e-3, weightDecay: options.weightDecay ?? 0 });
+
+    const runEpoch = () => {
+      const sums = { image: 0, text: 0, alpha: 0, agreement: 0 };
+      let batches = 0;
+      for (const idx of shuffledBatches(n, batchSize, rng)) {
+        const m = idx.length;
+        const x = Tensor.wrap(m, dx, gatherRows(X, dx, idx));
+        const y = Tensor.wrap(m, dy, gatherRows(Y, dy, idx));
+        // Per-row fusion weights: both → ½,½; image only → 1,0; text only → 0,1.
+        const wx = new Float32Array(m), wy = new Float32Array(m);
+        for (let r = 0; r < m; r++) {
+          const u = rng.uniform();
+          if (u < pBoth) { wx[r] = 0.5; wy[r] = 0.5; } else if (u < pBoth + pImageOnly) wx[r] = 1; else wy[r] = 1;
+        }
+        opt.zeroGrad();
+        const ax = nets.imageEnc.forward(x), ay = nets.textEnc.forward(y);
+        const a = ops.add(ops.mul(ax, Tensor.wrap(m, 1, wx)), ops.mul(ay, Tensor.wrap(m, 1, wy)));
+        const h = nets.code.forward(a);
+        const lossImage = ops.mean(ops.square(ops.sub(nets.imageDec.forward(h), x)));
+        const lossText = ops.mean(ops.square(ops.sub(nets.textDec.forward(h), y)));
+        let loss = ops.add(lossImage, ops.mulScalar(lossText, textWeight));
+        let reg: Tensor | null = null;
+        if (nets.code instanceof ATanh && alphaReg > 0) {
+          reg = nets.code.regularizer();
+          loss = ops.add(loss, ops.mulScalar(reg, alphaReg));
+        }
+        let agree: Tensor | null = null;
+        if (agreement > 0) {
+          agree = ops.mean(ops.square(ops.sub(nets.code.forward(ax), nets.code.forward(ay))));
+          loss = ops.add(loss, ops.mulScalar(agree, agreement));
+        }
+        loss.backward();
+        opt.step();
+        sums.image += lossImage.item(); sums.text += lossText.item();
+        if (reg) sums.alpha += reg.item();
+        if (agree) sums.agreement += agree.item();
+        batches++;
+      }
+      const out: Record<string, number> = { reconImage: sums.image / batches, reconText: sums.text / batches };
+      if (nets.code instanceof ATanh) out.invAlphaSq = sums.alpha / batches / this.bits;
+      if (agreement > 0) out.agreement = sums.agreement / batches;
+      return out;
+    };
+
+    const params = this.allParams();
+    const validate = options.validation ? makeValidator(this, data, options.validation) : undefined;
+    this.lastFit = await runEpochs({
+      epochs,
+      patience: options.patience,
+      onProgress: options.onProgress,
+      runEpoch,
+      validate: validate ? () => noGrad(validate) : undefined,
+      afterEpoch: options.onEpochEnd ? (e) => options.onEpochEnd!(e, this) : undefined,
+      snapshot: () => params.map((p) => p.data.slice()),
+      restore: (s) => params.forEach((p, i) => p.data.set((s as Float32Array[])[i]!)),
+    });
+    this.modelVersion++;
+    this.trainInfo = trainInfoOf(this.lastFit, seed, n);
+  }
+
+  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
+    const dim = modality === 'image' ? this.imageDim : this.textDim;
+    checkFeatures('dbrc', modality, features, rows, dim);
+    const s = this.stats!, nets = this.nets!;
+    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    const enc = modality === 'image' ? nets.imageEnc : nets.textEnc;
+    const values = new Float32Array(rows * this.bits);
+    const chunk = 2048; // bounds the hidden activations (chunk × hidden floats)
+    noGrad(() => {
+      for (let r = 0; r < rows; r += chunk) {
+        const m = Math.min(chunk, rows - r);
+        const h = nets.code.forward(enc.forward(Tensor.wrap(m, dim, z.subarray(r * dim, (r + m) * dim))));
+        values.set(h.data as Float32Array, r * this.bits);
+      }
+    });
+    return { rows, bits: this.bits, values };
+  }
+
+  save(path: string): void {
+    if (!this.nets || !this.stats) throw new InputError('dbrc.save: the model has not been trained yet');
+    const n = this.nets, s = this.stats;
+    const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim, codeLayer: this.codeLayer };
+    saveCheckpoint(path, {
+      kind: DBRC_KIND,
+      architecture: { format: FORMAT, ...arch },
+      tensors: {
+        ...paramsToTensors('imageEnc', n.imageEnc), ...paramsToTensors('textEnc', n.textEnc), ...paramsToTensors('code', n.code),
+        ...paramsToTensors('imageDec', n.imageDec), ...paramsToTensors('textDec', n.textDec),
+        'stats.imageMean': Tensor.wrap(1, this.imageDim, s.imageMean), 'stats.imageInvStd': Tensor.wrap(1, this.imageDim, s.imageInvStd),
+        'stats.textMean': Tensor.wrap(1, this.textDim, s.textMean), 'stats.textInvStd': Tensor.wrap(1, this.textDim, s.textInvStd),
+      },
+      meta: { modelVersion: this.modelVersion, trainInfo: this.trainInfo },
+    });
+  }
+
+  static fromCheckpoint(ck: LoadedCheckpoint, path: string): Dbrc {
+    const a = expectArchitecture<Arch>(ck, path, FORMAT, ['bits', 'hidden', 'imageDim', 'textDim']);
+    if (!DBRC_CODE_LAYERS.includes(a.codeLayer)) throw new InputError(`${path}: unknown DBRC code layer ${JSON.stringify(a.codeLayer)}`);
+    const m = new Dbrc({ bits: a.bits, hidden: a.hidden, codeLayer: a.codeLayer });
+    m.build(a.imageDim, a.textDim, new Rng(0));
+    const n = m.nets!;
+    for (const [prefix, mod] of Object.entries(n)) tensorsToParams(ck, path, prefix, mod);
+    const t = (k: string, d: number) => expectVector(ck, path, k, d);
+    m.stats = { imageMean: t('stats.imageMean', a.imageDim), imageInvStd: t('stats.imageInvStd', a.imageDim), textMean: t('stats.textMean', a.textDim), textInvStd: t('stats.textInvStd', a.textDim) };
+    const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;
+    m.modelVersion = Number(meta?.modelVersion ?? 1);
+    m.trainInfo = meta?.trainInfo ?? null;
+    return m;
+  }
+}

@@ -1,0 +1,252 @@
+// DCMH — Deep Cross-Modal Hashing (Jiang & Li, CVPR 2017), the supervised baseline.
+//
+// Image net F(x) and text net G(y) map features to c real outputs; Θ_ij = ½ F_iᵀ G_j. Objective
+//   J = −Σ_ij (S_ij Θ_ij − log(1 + e^Θ_ij)) + γ(‖B − F‖² + ‖B − G‖²) + η(‖F·1‖² + ‖G·1‖²),
+// minimised by alternating: (1) F with G, B fixed, (2) G with F, B fixed, (3) B = sign(γ(F + G)).
+// S_ij = 1 when items i and j share at least one label (multi-label relevance), else 0.
+//
+// Choices the paper leaves open (or that differ because we work on precomputed features):
+// - Networks: the paper fine-tunes CNN-F on raw pixels; here both nets are MLPs on features,
+//   dx → hidden → c and dy → hidden → c with ReLU (the paper's text net is dy → 8192 → c; the image
+//   net takes the same shape), hidden = 8192 by default.
+// - Features are standardised per column with training-set statistics (stored in the checkpoint).
+// - F and G (the n × c output buffers) start from a forward pass of the freshly initialised nets,
+//   not from random numbers (the reference code starts them random), so B is meaningful at epoch 1.
+// - The loss of one batch is divided by (n · batch), as in the authors' PyTorch code, so the
+//   learning rate does not depend on the data size. Optimiser: Adam (lr 1e-4) instead of SGD with a
+//   hand-tuned log-spaced decay — Adam needs no per-dataset schedule.
+// - Codes at query and database time are sign(F(x)) / sign(G(y)) (the net, as in the authors'
+//   evaluation); the learned B of the training items is available from databaseCodes().
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import { mlp } from '../nn/mlp.js';
+import type { Module } from '../nn/module.js';
+import { Adam } from '../nn/optim-adam.js';
+import { saveCheckpoint } from '../nn/checkpoint.js';
+import type { EncodedBatch, FitSummary, Hasher, TrainInfo, Modality, TrainingData, TrainOptions } from './hasher.js';
+import {
+  checkBits, checkFeatures, checkTrainingData, columnStats, runEpochs, shuffledBatches, shuffledBatchCount, standardize,
+  trainInfoOf,
+} from './training-loop.js';
+import { makeValidator } from './validation.js';
+import { gatherRows } from '../data/dataset.js';
+import { paramsToTensors, tensorsToParams, expectArchitecture, expectVector, type LoadedCheckpoint } from './checkpoint-io.js';
+
+export const DCMH_KIND = 'cmhash/dcmh';
+const FORMAT = 1;
+
+export interface DcmhConfig {
+  bits: number;
+  /** Hidden width of both MLPs (default 8192). */
+  hidden?: number;
+}
+
+/** Method-specific options of fit() (on top of TrainOptions). */
+export interface DcmhTrainOptions extends TrainOptions {
+  /** Weight of the quantization term ‖B − F‖² + ‖B − G‖² (paper: 1). */
+  gamma?: number;
+  /** Weight of the bit-balance term ‖F·1‖² + ‖G·1‖² (paper: 1). */
+  eta?: number;
+  weightDecay?: number;
+}
+
+interface Arch { bits: number; hidden: number; imageDim: number; textDim: number }
+
+/**
+ * DCMH's objective for one batch of one modality's outputs `out` (m × c) against the other
+ * modality's outputs for all n items (`other`, n × c, constant), with S (m × n), the batch's codes
+ * B (m × c) and the column sums of this modality's outputs outside the batch (`rest`, 1 × c):
+ *   nll  = Σ_ij log(1 + e^Θij) − S_ij Θij,  Θ = ½·out·otherᵀ
+ *   quant = ‖B − out‖²,  bal = ‖Σ_rows out + rest‖²  (= ‖F·1‖² over all n items)
+ *   loss = (nll + γ·quant + η·bal) / (n · m).
+ * Its gradient w.r.t. out_i is the paper's ½Σ_j(σ(Θij) − S_ij)G_j + 2γ(F_i − B_i) + 2η·F·1, over n·m
+ * (checked against that closed form in test/methods/dcmh.test.ts).
+ */
+export function dcmhBatchLoss(out: Tensor, other: Tensor, S: Tensor, B: Tensor, rest: Tensor, gamma: number, eta: number, n: number):
+  { loss: Tensor; nll: Tensor; quant: Tensor; bal: Tensor } {
+  const theta = ops.mulScalar(ops.matmul(out, other, false, true), 0.5);
+  const nll = ops.sum(ops.sub(ops.softplus(theta), ops.mul(S, theta)));
+  const quant = ops.sum(ops.square(ops.sub(B, out)));
+  const bal = ops.sum(ops.square(ops.add(ops.sum(out, 0), rest)));
+  const loss = ops.mulScalar(ops.add(ops.add(nll, ops.mulScalar(quant, gamma)), ops.mulScalar(bal, eta)), 1 / (n * out.rows));
+  return { loss, nll, quant, bal };
+}
+
+export class Dcmh implements Hasher {
+  readonly method = 'dcmh';
+  readonly bits: number;
+  readonly hidden: number;
+  imageDim = 0;
+  textDim = 0;
+  modelVersion = 0;
+  lastFit: FitSummary | null = null;
+  trainInfo: TrainInfo | null = null;
+  private imageNet: Module | null = null;
+  private textNet: Module | null = null;
+  private stats: { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array } | null = null;
+  private codesB: Float32Array | null = null;
+
+  constructor(config: DcmhConfig) {
+    this.bits = checkBits(config.bits);
+    this.hidden = config.hidden ?? 8192;
+    if (!Number.isInteger(this.hidden) || this.hidden < 1) throw new InputError(`dcmh: hidden width must be a positive integer, got ${config.hidden}`);
+  }
+
+  private build(imageDim: number, textDim: number, rng: Rng): void {
+    this.imageDim = imageDim; this.textDim = textDim;
+    this.imageNet = mlp([imageDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu' });
+    this.textNet = mlp([textDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu' });
+  }
+
+  async fit(data: TrainingData, options: DcmhTrainOptions): Promise<void> {
+    checkTrainingData(data);
+    if (checkBits(options.bits) !== this.bits) throw new InputError(`dcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);
+    if (data.numClasses < 1) throw new InputError('dcmh is supervised: the training data needs labels (numClasses = 0)');
+    if (options.validation) checkTrainingData(options.validation, 'validation data');
+    const seed = options.seed ?? 1;
+    const rng = new Rng(seed);
+    const gamma = options.gamma ?? 1, eta = options.eta ?? 1;
+    const batchSize = options.batchSize ?? 128;
+    const epochs = options.epochs ?? 60;
+    const n = data.n, c = this.bits;
+
+    const im = columnStats(data.image, n, data.imageDim);
+    const tx = columnStats(data.text, n, data.textDim);
+    this.stats = { imageMean: im.mean, imageInvStd: im.invStd, textMean: tx.mean, textInvStd: tx.invStd };
+    const X = standardize(data.image, data.imageDim, im.mean, im.invStd);
+    const Y = standardize(data.text, data.textDim, tx.mean, tx.invStd);
+    this.build(data.imageDim, data.textDim, rng);
+    const imageNet = this.imageNet!, textNet = this.textNet!;
+    const lr = options.learningRate ?? 1e-4;
+    const optF = new Adam(imageNet.parameters(), { lr, weightDecay: options.weightDecay ?? 0 });
+    const optG = new Adam(textNet.parameters(), { lr, weightDecay: options.weightDecay ?? 0 });
+
+    // F, G: the latest net outputs for every training item; B: the codes.
+    const F = noGrad(() => imageNet.forward(Tensor.wrap(n, data.imageDim, X)).data as Float32Array);
+    const G = noGrad(() => textNet.forward(Tensor.wrap(n, data.textDim, Y)).data as Float32Array);
+    const B = new Float32Array(n * c);
+    const updateB = () => { for (let i = 0; i < n * c; i++) B[i] = gamma * (F[i]! + G[i]!) >= 0 ? 1 : -1; };
+    updateB();
+
+    const L = data.labels, C = data.numClasses;
+    // S rows for a batch against all n items: 1 when they share a label.
+    const similarity = (idx: Int32Array): Tensor => {
+      const s = new Float32Array(idx.length * n);
+      for (let r = 0; r < idx.length; r++) {
+        const li = idx[r]! * C;
+        for (let j = 0; j < n; j++) {
+          const lj = j * C;
+          let share = 0;
+          for (let k = 0; k < C; k++) if (L[li + k]! & L[lj + k]!) { share = 1; break; }
+          s[r * n + j] = share;
+        }
+      }
+      return Tensor.wrap(idx.length, n, s);
+    };
+
+    // One half-epoch: update one net with the other side's outputs (and B) held fixed.
+    const halfEpoch = (net: Module, opt: Adam, feats: Float32Array, dim: number, own: Float32Array, other: Float32Array) => {
+      const sums = { nll: 0, quantization: 0, balance: 0 };
+      const otherT = Tensor.wrap(n, c, other);
+      for (const idx of shuffledBatches(n, batchSize, rng)) {
+        const m = idx.length;
+        const x = Tensor.wrap(m, dim, gatherRows(feats, dim, idx));
+        const S = similarity(idx);
+        // Column sums of `own` over the items outside this batch (constant for this step).
+        const rest = new Float32Array(c);
+        for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) rest[k] += own[i * c + k]!;
+        for (const i of idx) for (let k = 0; k < c; k++) rest[k] -= own[i * c + k]!;
+        opt.zeroGrad();
+        const out = net.forward(x);                                       // m × c
+        const { loss, nll, quant, bal } = dcmhBatchLoss(out, otherT, S, Tensor.wrap(m, c, gatherRows(B, c, idx)), Tensor.wrap(1, c, rest), gamma, eta, n);
+        loss.backward();
+        opt.step();
+        const od = out.data;
+        for (let r = 0; r < m; r++) own.set(od.subarray(r * c, (r + 1) * c), idx[r]! * c);
+        sums.nll += nll.item(); sums.quantization += quant.item(); sums.balance += bal.item();
+      }
+      return sums;
+    };
+
+    const snapshotParams = () => [...imageNet.parameters(), ...textNet.parameters()].map((p) => p.data.slice());
+    const validate = options.validation ? makeValidator(this, data, options.validation) : undefined;
+    this.lastFit = await runEpochs({
+      epochs,
+      patience: options.patience,
+      onProgress: options.onProgress,
+      runEpoch: () => {
+        const a = halfEpoch(imageNet, optF, X, data.imageDim, F, G);
+        const b = halfEpoch(textNet, optG, Y, data.textDim, G, F);
+        updateB();
+        // Reported per pair (nll), per code entry (quantization) and per entry of ‖F·1‖² / n² (balance).
+        const batches = Math.max(1, shuffledBatchCount(n, batchSize));
+        return {
+          nll: (a.nll + b.nll) / (2 * n * n), quantization: (a.quantization + b.quantization) / (2 * n * c),
+          balance: (a.balance + b.balance) / (2 * batches * n * n * c),
+        };
+      },
+      validate: validate ? () => noGrad(validate) : undefined,
+      snapshot: () => ({ params: snapshotParams(), B: B.slice() }),
+      restore: (s) => {
+        const snap = s as { params: Float32Array[]; B: Float32Array };
+        [...imageNet.parameters(), ...textNet.parameters()].forEach((p, i) => p.data.set(snap.params[i]!));
+        B.set(snap.B);
+      },
+    });
+    this.codesB = B;
+    this.modelVersion++;
+    this.trainInfo = trainInfoOf(this.lastFit, seed, n);
+  }
+
+  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
+    const dim = modality === 'image' ? this.imageDim : this.textDim;
+    checkFeatures('dcmh', modality, features, rows, dim);
+    const s = this.stats!;
+    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    const net = modality === 'image' ? this.imageNet! : this.textNet!;
+    const values = new Float32Array(rows * this.bits);
+    const chunk = 2048; // bounds the hidden activations (chunk × hidden floats)
+    noGrad(() => {
+      for (let r = 0; r < rows; r += chunk) {
+        const m = Math.min(chunk, rows - r);
+        values.set(net.forward(Tensor.wrap(m, dim, z.subarray(r * dim, (r + m) * dim))).data as Float32Array, r * this.bits);
+      }
+    });
+    return { rows, bits: this.bits, values };
+  }
+
+  databaseCodes(): Float32Array | null { return this.codesB; }
+
+  save(path: string): void {
+    if (!this.imageNet || !this.textNet || !this.stats) throw new InputError('dcmh.save: the model has not been trained yet');
+    const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim };
+    const s = this.stats;
+    saveCheckpoint(path, {
+      kind: DCMH_KIND,
+      architecture: { format: FORMAT, ...arch },
+      tensors: {
+        ...paramsToTensors('image', this.imageNet), ...paramsToTensors('text', this.textNet),
+        'stats.imageMean': Tensor.wrap(1, this.imageDim, s.imageMean), 'stats.imageInvStd': Tensor.wrap(1, this.imageDim, s.imageInvStd),
+        'stats.textMean': Tensor.wrap(1, this.textDim, s.textMean), 'stats.textInvStd': Tensor.wrap(1, this.textDim, s.textInvStd),
+      },
+      meta: { modelVersion: this.modelVersion, trainInfo: this.trainInfo },
+    });
+  }
+
+  /** Rebuilds a model from a loaded checkpoint (registry.loadHasher checks the kind first). */
+  static fromCheckpoint(ck: LoadedCheckpoint, path: string): Dcmh {
+    const a = expectArchitecture<Arch>(ck, path, FORMAT, ['bits', 'hidden', 'imageDim', 'textDim']);
+    const m = new Dcmh({ bits: a.bits, hidden: a.hidden });
+    m.build(a.imageDim, a.textDim, new Rng(0));
+    tensorsToParams(ck, path, 'image', m.imageNet!);
+    tensorsToParams(ck, path, 'text', m.textNet!);
+    const t = (k: string, d: number) => expectVector(ck, path, k, d);
+    m.stats = { imageMean: t('stats.imageMean', a.imageDim), imageInvStd: t('stats.imageInvStd', a.imageDim), textMean: t('stats.textMean', a.textDim), textInvStd: t('stats.textInvStd', a.textDim) };
+    const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;
+    m.modelVersion = Number(meta?.modelVersion ?? 1);
+    m.trainInfo = meta?.trainInfo ?? null;
+    return m;
+  }
+}

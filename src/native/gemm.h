@@ -1,0 +1,43 @@
+// SGEMM (C = alpha·op(A)·op(B) + beta·C, row-major) in the GotoBLAS/BLIS shape: op(B) is packed in
+// KC×NC blocks, op(A) in MC×KC blocks, both into micro-panels (zero-padded), and a register-blocked
+// micro-kernel computes MR×NR tiles of C. One micro-kernel per instruction-set variant.
+#pragma once
+#include "isa.h"
+
+namespace cmh {
+
+/** Tile of C: C[0..mr)[0..nr) = alpha·Ap·Bp + beta·C (beta == 0: C is not read, BLAS-style). */
+using MicroKernel = void (*)(long kc, const float* Ap, const float* Bp, float* C, long ldc, int mr, int nr,
+                             float alpha, float beta);
+/** Packs op(A)[0..mc)[0..kc) (A already offset) into MR-row micro-panels laid out [p][MR]. */
+using PackA = void (*)(bool transA, const float* A, long lda, long mc, long kc, float* out);
+/** Packs op(B)[0..kc)[0..nc) (B already offset) into NR-column micro-panels laid out [p][NR]. */
+using PackB = void (*)(bool transB, const float* B, long ldb, long kc, long nc, float* out);
+
+struct GemmKernel {
+  const char* name;
+  int mr, nr;          // register tile
+  long mc, kc, nc;     // cache blocks (mc a multiple of mr, nc of nr)
+  MicroKernel ukr;
+  PackA packA;
+  PackB packB;
+};
+
+const GemmKernel& gemmKernelAvx512();
+const GemmKernel& gemmKernelAvx2();
+const GemmKernel& gemmKernelGeneric();
+const GemmKernel& gemmKernel(Isa isa);
+
+/** Full SGEMM; splits C among up to `threads` threads when the product is large enough. */
+void sgemm(Isa isa, bool transA, bool transB, long m, long n, long k, float alpha, const float* A, long lda,
+           const float* B, long ldb, float beta, float* C, long ldc, int threads);
+
+/** Pure FMA loop on `threads` threads for about `seconds`; returns total GFLOP/s. */
+double fmaPeak(Isa isa, double seconds, int threads);
+double fmaLoopAvx512(long iters);   // returns a value that depends on every FMA (keeps it alive)
+double fmaLoopAvx2(long iters);
+double fmaLoopGeneric(long iters);
+/** FLOPs done by one iteration of the loops above. */
+double fmaFlopsPerIter(Isa isa);
+
+}  // namespace cmh

@@ -1,0 +1,181 @@
+// AVX-512 micro-kernel: MR×32 tile of C in 2·MR zmm accumulators; per k step two 16-float loads of
+// the B panel and MR broadcasts of A feed 2·MR independent FMAs. Edge tiles use masked loads/stores,
+// so odd m and n cost no scalar clean-up.
+#include <immintrin.h>
+#include <cstdlib>
+#include "gemm.h"
+#include "gemm_pack.h"
+
+namespace cmh {
+
+template <int MR>
+CMH_TARGET_AVX512 static void ukrAvx512(long kc, const float* CMH_RESTRICT A, const float* CMH_RESTRICT B, float* C,
+                                        long ldc, int mr, int nr, float alpha, float beta) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+#pragma GCC unroll 2
+  for (long p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_load_ps(B);
+    const __m512 b1 = _mm512_load_ps(B + 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 a = _mm512_set1_ps(A[i]);
+      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+    }
+    A += MR;
+    B += 32;
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  if (mr == MR && nr == 32) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      float* c = C + i * ldc;
+      __m512 r0 = _mm512_mul_ps(va, c0[i]), r1 = _mm512_mul_ps(va, c1[i]);
+      if (beta != 0.0f) {
+        r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), r0);
+        r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + 16), r1);
+      }
+      _mm512_storeu_ps(c, r0);
+      _mm512_storeu_ps(c + 16, r1);
+    }
+    return;
+  }
+  const __mmask16 m0 = nr >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? static_cast<__mmask16>(0xFFFF)
+                       : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : static_cast<__mmask16>(0);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    if (i >= mr) break;
+    float* c = C + i * ldc;
+    __m512 r0 = _mm512_mul_ps(va, c0[i]), r1 = _mm512_mul_ps(va, c1[i]);
+    if (beta != 0.0f) {
+      r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, c), r0);
+      r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, c + 16), r1);
+    }
+    _mm512_mask_storeu_ps(c, m0, r0);
+    _mm512_mask_storeu_ps(c + 16, m1, r1);
+  }
+}
+
+// 16×16 transpose in registers: unpack ps, unpack pd, then two 128-bit lane shuffles (64 shuffles
+// for 256 floats, against one scalar store per float for a strided copy).
+CMH_TARGET_AVX512 static inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; g++) {
+    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  // u[4g+c] lane L now holds rows 4g..4g+3 of column 4L+c; gather lane L of each group.
+  for (int c = 0; c < 4; c++) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    r[4 + c] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+    r[8 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+  }
+}
+
+/** dst[p*R + col0 + r] = src[r*ld + p] for r < rows (<= 16), p < len; rows..15 (within R) get 0. */
+CMH_TARGET_AVX512 static void transposeRows(const float* src, long ld, int rows, long len, float* dst, int R, int col0) {
+  const int width = R - col0 < 16 ? R - col0 : 16;
+  const __mmask16 store = static_cast<__mmask16>((1u << width) - 1);
+  long p = 0;
+  for (; p + 16 <= len; p += 16) {
+    __m512 r[16];
+    for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_loadu_ps(src + i * ld + p) : _mm512_setzero_ps();
+    transpose16(r);
+    for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (p + j) * R + col0, store, r[j]);
+  }
+  for (; p < len; p++) {
+    float* d = dst + p * R + col0;
+    for (int i = 0; i < width; i++) d[i] = i < rows ? src[i * ld + p] : 0.0f;
+  }
+}
+
+template <int MR>
+CMH_TARGET_AVX512 static void packAAvx512(bool transA, const float* A, long lda, long mc, long kc, float* out) {
+  for (long i = 0; i < mc; i += MR, out += MR * kc) {
+    const int mr = static_cast<int>(mc - i < MR ? mc - i : MR);
+    if (transA) {
+      const __mmask16 m = static_cast<__mmask16>((1u << mr) - 1);  // MR <= 16; padding rows load as 0
+      for (long p = 0; p < kc; p++) _mm512_mask_storeu_ps(out + p * MR, static_cast<__mmask16>((1u << MR) - 1),
+                                                         _mm512_maskz_loadu_ps(m, A + p * lda + i));
+    } else {
+      transposeRows(A + i * lda, lda, mr, kc, out, MR, 0);
+    }
+  }
+}
+
+CMH_TARGET_AVX512 static void packBAvx512(bool transB, const float* B, long ldb, long kc, long nc, float* out) {
+  for (long j = 0; j < nc; j += 32, out += 32 * kc) {
+    const int nr = static_cast<int>(nc - j < 32 ? nc - j : 32);
+    if (!transB) {
+      const __mmask16 m0 = nr >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << nr) - 1);
+      const __mmask16 m1 = nr >= 32 ? static_cast<__mmask16>(0xFFFF)
+                           : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : static_cast<__mmask16>(0);
+      for (long p = 0; p < kc; p++) {
+        const float* src = B + p * ldb + j;
+        _mm512_store_ps(out + p * 32, _mm512_maskz_loadu_ps(m0, src));
+        _mm512_store_ps(out + p * 32 + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+      }
+    } else {
+      transposeRows(B + j * ldb, ldb, nr < 16 ? nr : 16, kc, out, 32, 0);
+      transposeRows(B + (j + 16) * ldb, ldb, nr > 16 ? nr - 16 : 0, kc, out, 32, 16);
+    }
+  }
+}
+
+template <int MR>
+static GemmKernel makeKernel(const char* name, long mcRows, long kc, long nc) {
+  return GemmKernel{name, MR, 32, (mcRows + MR - 1) / MR * MR, kc, nc, &ukrAvx512<MR>, &packAAvx512<MR>, &packBAvx512};
+}
+
+static GemmKernel chooseAvx512() {
+  // CMHASH_GEMM_TILE / _KC / _MC let the benchmark explore blockings; defaults are the measured best.
+  const char* t = std::getenv("CMHASH_GEMM_TILE");
+  const char* kcs = std::getenv("CMHASH_GEMM_KC");
+  const char* mcs = std::getenv("CMHASH_GEMM_MC");
+  long kc = kcs ? std::atol(kcs) : 384;
+  long mc = mcs ? std::atol(mcs) : 144;
+  long nc = 4096;
+  int mr = t ? std::atoi(t) : 12;
+  switch (mr) {
+    case 8: return makeKernel<8>("avx512 8x32", mc, kc, nc);
+    case 10: return makeKernel<10>("avx512 10x32", mc, kc, nc);
+    case 14: return makeKernel<14>("avx512 14x32", mc, kc, nc);
+    case 16: return makeKernel<16>("avx512 16x32", mc, kc, nc);
+    default: return makeKernel<12>("avx512 12x32", mc, kc, nc);
+  }
+}
+
+const GemmKernel& gemmKernelAvx512() {
+  static const GemmKernel k = chooseAvx512();
+  return k;
+}
+
+CMH_TARGET_AVX512 double fmaLoopAvx512(long iters) {
+  // 12 independent chains hide the 4-cycle FMA latency at 2 FMA ports (AVX-512 needs >= 8).
+  __m512 acc[12];
+  const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  for (long it = 0; it < iters; it++) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < 12; i++) s = _mm512_add_ps(s, acc[i]);
+  return _mm512_reduce_add_ps(s);
+}
+
+}  // namespace cmh

@@ -1,0 +1,87 @@
+// Scalar Hamming kernels: one on the hardware popcnt instruction, one portable (bit arithmetic);
+// the loops are written once as templates over the popcount.
+#include "hamming.h"
+
+namespace cmh {
+
+namespace {
+
+inline int popcountPortable(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
+}
+
+// The bodies are written once as templates over the popcount and instantiated under each target.
+template <class Pop>
+inline void distancesBody(Pop pop, const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out) {
+  if (W == 1) {
+    const uint64_t q0 = load64(q);
+    for (long i = 0; i < n; i++) out[i] = static_cast<uint32_t>(pop(load64(db + i) ^ q0));
+    return;
+  }
+  if (W == 2) {
+    const uint64_t q0 = load64(q), q1 = load64(q + 1);
+    for (long i = 0; i < n; i++)
+      out[i] = static_cast<uint32_t>(pop(load64(db + 2 * i) ^ q0) + pop(load64(db + 2 * i + 1) ^ q1));
+    return;
+  }
+  for (long i = 0; i < n; i++) {
+    const uint64_t* p = db + i * W;
+    uint32_t d = 0;
+    for (int w = 0; w < W; w++) d += static_cast<uint32_t>(pop(load64(p + w) ^ load64(q + w)));
+    out[i] = d;
+  }
+}
+
+inline void selectBody(const uint32_t* d, long n, long base, TopK& top) {
+  uint32_t bound = top.bound();
+  for (long i = 0; i < n; i++) {
+    if (__builtin_expect(d[i] < bound, 0)) { top.insert(d[i], static_cast<int32_t>(base + i)); bound = top.bound(); }
+  }
+}
+
+template <class Pop>
+inline void knn64Body(Pop pop, uint64_t q, const uint64_t* db, long n, TopK& top) {
+  uint32_t bound = top.bound();
+  for (long i = 0; i < n; i++) {
+    const uint32_t d = static_cast<uint32_t>(pop(load64(db + i) ^ q));
+    if (__builtin_expect(d < bound, 0)) { top.insert(d, static_cast<int32_t>(i)); bound = top.bound(); }
+  }
+}
+
+// The popcnt instruction through inline asm: usable from code compiled for the baseline (no target
+// attribute to propagate through the templates); only ever called when cpuid reports popcnt.
+struct PopHw {
+  int operator()(uint64_t x) const {
+    uint64_t r;
+    __asm__("popcnt %1, %0" : "=r"(r) : "r"(x));
+    return static_cast<int>(r);
+  }
+};
+struct PopSw { int operator()(uint64_t x) const { return popcountPortable(x); } };
+
+void distancesPopcnt(const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out) {
+  distancesBody(PopHw{}, q, db, n, W, out);
+}
+void knn64Popcnt(uint64_t q, const uint64_t* db, long n, TopK& top) { knn64Body(PopHw{}, q, db, n, top); }
+void distancesGeneric(const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out) {
+  distancesBody(PopSw{}, q, db, n, W, out);
+}
+void knn64Generic(uint64_t q, const uint64_t* db, long n, TopK& top) { knn64Body(PopSw{}, q, db, n, top); }
+void selectScalar(const uint32_t* d, long n, long base, TopK& top) { selectBody(d, n, base, top); }
+
+}  // namespace
+
+const HammingKernels& hammingKernelsPopcnt() {
+  static const HammingKernels k{"popcnt", &distancesPopcnt, &selectScalar, &knn64Popcnt};
+  return k;
+}
+
+const HammingKernels& hammingKernelsGeneric() {
+  static const HammingKernels k{"portable", &distancesGeneric, &selectScalar, &knn64Generic};
+  return k;
+}
+
+}  // namespace cmh

@@ -1,0 +1,24 @@
+// nn building blocks in one import.
+export type { Module } from './module.js';
+export { Stateless } from './module.js';
+export { Linear } from './linear.js';
+export type { LinearOpts } from './linear.js';
+export { ReLU, Tanh, Sigmoid } from './activations.js';
+export { ATanh, ATANH_EPS } from './atanh.js';
+export type { ATanhMode, ATanhOpts } from './atanh.js';
+export { Dropout } from './dropout.js';
+export { Sequential, mlp } from './sequential.js';
+export type { MlpOpts, ActivationName } from './sequential.js';
+export { initWeight } from './init.js';
+export type { InitKind } from './init.js';
+export type { Optimizer, ParamGroup } from './optimizer.js';
+export { SGD } from './optim-sgd.js';
+export type { SgdOpts } from './optim-sgd.js';
+export { Adam } from './optim-adam.js';
+export type { AdamOpts } from './optim-adam.js';
+export { stepLR, exponentialLR, linearLR } from './schedules.js';
+export type { LrSchedule } from './schedules.js';
+export { clipGradNorm, gradNorm } from './clip.js';
+export { flatGrad, setFlatGrad, flatParams, setFlatParams, numel } from './flat.js';
+export { saveCheckpoint, loadCheckpoint, moduleTensors, loadIntoModule, CHECKPOINT_MAGIC, CHECKPOINT_VERSION } from './checkpoint.js';
+export type { CheckpointData } from './checkpoint.js';

@@ -1,0 +1,86 @@
+// Matrix products. float32 goes through the active backend's sgemm (native or portable); float64
+// (used only by gradient checks) through plain loops. Backward passes call the same gemm with
+// transpose flags and beta = 1, so no transposed copies are ever made and gradients accumulate.
+import { shapeError } from '../util/errors.js';
+import { getBackend } from './backends.js';
+import { Tensor, Buf, allocBuf, gradOf, makeResult, sameDtype } from './tensor.js';
+
+/** C = alpha·op(A)·op(B) + beta·C on either dtype (all three buffers of the same dtype). */
+export function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Buf, lda: number, b: Buf, ldb: number, beta: number, c: Buf, ldc: number): void {
+  if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
+    getBackend().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  gemmPlain(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/** Obvious triple loop (float64 accumulation); also the reference for tests. */
+export function gemmPlain(transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Buf, lda: number, b: Buf, ldb: number, beta: number, c: Buf, ldc: number): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        const av = transA ? a[p * lda + i]! : a[i * lda + p]!;
+        const bv = transB ? b[j * ldb + p]! : b[p * ldb + j]!;
+        s += av * bv;
+      }
+      const ci = i * ldc + j;
+      c[ci] = beta === 0 ? alpha * s : alpha * s + beta * c[ci]!;
+    }
+  }
+}
+
+/** op(a)·op(b), where op transposes when the flag is set. */
+export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  const dtype = sameDtype('matmul', a, b);
+  const m = transA ? a.cols : a.rows, k = transA ? a.rows : a.cols;
+  const kb = transB ? b.cols : b.rows, n = transB ? b.rows : b.cols;
+  if (k !== kb) {
+    throw shapeError('matmul', a.shape, b.shape, `(inner dimensions ${k} vs ${kb}; transA=${transA}, transB=${transB})`);
+  }
+  const out = allocBuf(dtype, m * n);
+  if (m * n > 0) gemm(transA, transB, m, n, k, 1, a.data, a.cols, b.data, b.cols, 0, out, n);
+  return makeResult('matmul', m, n, out, [a, b], (g) => {
+    matmulBackward(a, b, transA, transB, m, n, k, g);
+  });
+}
+
+// C = op(A)·op(B):  d op(A) = dC·op(B)ᵀ,  d op(B) = op(A)ᵀ·dC; a stored-transposed operand gets
+// the transpose of that, which is again one gemm with swapped operands.
+function matmulBackward(a: Tensor, b: Tensor, transA: boolean, transB: boolean, m: number, n: number, k: number, g: Buf): void {
+  if (a.requiresGrad && m * k > 0) {
+    const ga = gradOf(a);
+    if (!transA) gemm(false, !transB, m, k, n, 1, g, n, b.data, b.cols, 1, ga, a.cols);
+    else gemm(transB, true, k, m, n, 1, b.data, b.cols, g, n, 1, ga, a.cols);
+  }
+  if (b.requiresGrad && k * n > 0) {
+    const gb = gradOf(b);
+    if (!transB) gemm(!transA, false, k, n, m, 1, a.data, a.cols, g, n, 1, gb, b.cols);
+    else gemm(true, transA, n, k, m, 1, g, n, a.data, a.cols, 1, gb, b.cols);
+  }
+}
+
+/**
+ * x·W + b in one pass (the Linear layer): the bias rows are copied into the output and gemm adds
+ * the product with beta = 1, saving the extra tensor a separate add would allocate.
+ * x: n×in, w: in×out, b: 1×out or null.
+ */
+export function affine(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const dtype = b ? sameDtype('affine', x, w, b) : sameDtype('affine', x, w);
+  if (x.cols !== w.rows) throw shapeError('affine', x.shape, w.shape, '(x.cols must equal weight rows)');
+  if (b && (b.rows !== 1 || b.cols !== w.cols)) throw shapeError('affine', w.shape, b.shape, `(bias must be 1×${w.cols})`);
+  const n = x.rows, k = x.cols, m = w.cols;
+  const out = allocBuf(dtype, n * m);
+  if (b) for (let i = 0; i < n; i++) out.set(b.data, i * m);
+  if (n * m > 0) gemm(false, false, n, m, k, 1, x.data, k, w.data, m, b ? 1 : 0, out, m);
+  const parents = b ? [x, w, b] : [x, w];
+  return makeResult('affine', n, m, out, parents, (g) => {
+    matmulBackward(x, w, false, false, n, m, k, g);
+    if (b && b.requiresGrad) {
+      const gb = gradOf(b);
+      for (let i = 0; i < n; i++) { const o = i * m; for (let j = 0; j < m; j++) gb[j]! += g[o + j]!; }
+    }
+  });
+}
