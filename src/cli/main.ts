@@ -2,6 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { CmhashError } from '../util/errors.js';
 import { register as doctor } from './commands/doctor.js';
+import { register as train } from './commands/train.js';
+import { register as evalCmd } from './commands/eval.js';
+import { register as benchTrain } from './commands/bench-train.js';
 
 export function buildProgram(): Command {
   const program = new Command('cmhash')
@@ -11,6 +14,9 @@ export function buildProgram(): Command {
     .exitOverride();
   const bench = program.command('bench').description('benchmarks (each prints a table, or JSON lines with --json)');
   doctor(program);
+  train(program);
+  evalCmd(program);
+  benchTrain(bench);
   void bench;
   return program;
 }

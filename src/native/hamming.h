@@ -42,8 +42,8 @@ struct HammingKernels {
   void (*distances)(const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out);
   /** Offers distances d[0..n) of positions base.. to the top-k. */
   void (*select)(const uint32_t* d, long n, long base, TopK& top);
-  /** Fused scan + top-k for 64-bit codes (W == 1). */
-  void (*knn64)(uint64_t q, const uint64_t* db, long n, TopK& top);
+  /** Fused scan + top-k for the widths the variant specialises (returns false for others). */
+  bool (*knnSmall)(const uint64_t* q, const uint64_t* db, long n, int W, TopK& top);
 };
 
 const HammingKernels& hammingKernelsAvx512();   // needs AVX-512 VPOPCNTDQ

@@ -94,10 +94,54 @@ T static void knn64Avx512(uint64_t q, const uint64_t* db, long n, TopK& top) {
   }
 }
 
+// W = 2, 4, 8: 8 codes per step, folded to 8 distances in one vector and compared in registers.
+template <int W>
+T static void knnFoldedAvx512(const uint64_t* q, const uint64_t* db, long n, TopK& top) {
+  alignas(64) uint64_t pattern[8];
+  for (int j = 0; j < 8; j++) pattern[j] = load64(q + j % W);
+  const __m512i qv = _mm512_load_si512(pattern);
+  __m512i bnd = _mm512_set1_epi64(top.bound());
+  alignas(64) uint64_t dv[8];
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t* p = db + i * W;
+    __m512i v[W];
+#pragma GCC unroll 8
+    for (int j = 0; j < W; j++) v[j] = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(p + 8 * j), qv));
+#pragma GCC unroll 4
+    for (int width = W; width > 1; width /= 2)
+#pragma GCC unroll 4
+      for (int j = 0; j < width / 2; j++) v[j] = foldPairs(v[2 * j], v[2 * j + 1]);
+    unsigned m = _mm512_cmplt_epu64_mask(v[0], bnd);
+    if (__builtin_expect(m == 0, 1)) continue;
+    _mm512_store_si512(dv, v[0]);
+    for (; m; m &= m - 1) {
+      const int j = __builtin_ctz(m);
+      if (dv[j] < top.bound()) top.insert(static_cast<uint32_t>(dv[j]), static_cast<int32_t>(i + j));
+    }
+    bnd = _mm512_set1_epi64(top.bound());
+  }
+  if (i < n) {
+    uint32_t rest[8];
+    distancesAvx512(q, db + i * W, n - i, W, rest);
+    for (long j = 0; j < n - i; j++) if (rest[j] < top.bound()) top.insert(rest[j], static_cast<int32_t>(i + j));
+  }
+}
+
+T static bool knnSmallAvx512(const uint64_t* q, const uint64_t* db, long n, int W, TopK& top) {
+  switch (W) {
+    case 1: knn64Avx512(load64(q), db, n, top); return true;
+    case 2: knnFoldedAvx512<2>(q, db, n, top); return true;
+    case 4: knnFoldedAvx512<4>(q, db, n, top); return true;
+    case 8: knnFoldedAvx512<8>(q, db, n, top); return true;
+    default: return false;
+  }
+}
+
 #undef T
 
 const HammingKernels& hammingKernelsAvx512() {
-  static const HammingKernels k{"avx512-vpopcntdq", &distancesAvx512, &selectAvx512, &knn64Avx512};
+  static const HammingKernels k{"avx512-vpopcntdq", &distancesAvx512, &selectAvx512, &knnSmallAvx512};
   return k;
 }
 

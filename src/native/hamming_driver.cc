@@ -25,9 +25,7 @@ void knnOne(const HammingKernels& K, const uint64_t* q, const uint64_t* db, long
             int32_t* dist, std::vector<uint32_t>& buf) {
   if (k <= kMaxInsertK) {
     TopK top(k, ids, dist);
-    if (W == 1) {
-      K.knn64(load64(q), db, n, top);
-    } else {
+    if (!K.knnSmall(q, db, n, W, top)) {
       buf.resize(kChunk);
       for (long i = 0; i < n; i += kChunk) {
         const long len = std::min(kChunk, n - i);

@@ -43,12 +43,25 @@ inline void selectBody(const uint32_t* d, long n, long base, TopK& top) {
 }
 
 template <class Pop>
-inline void knn64Body(Pop pop, uint64_t q, const uint64_t* db, long n, TopK& top) {
+inline bool knnSmallBody(Pop pop, const uint64_t* q, const uint64_t* db, long n, int W, TopK& top) {
   uint32_t bound = top.bound();
-  for (long i = 0; i < n; i++) {
-    const uint32_t d = static_cast<uint32_t>(pop(load64(db + i) ^ q));
-    if (__builtin_expect(d < bound, 0)) { top.insert(d, static_cast<int32_t>(i)); bound = top.bound(); }
+  if (W == 1) {
+    const uint64_t q0 = load64(q);
+    for (long i = 0; i < n; i++) {
+      const uint32_t d = static_cast<uint32_t>(pop(load64(db + i) ^ q0));
+      if (__builtin_expect(d < bound, 0)) { top.insert(d, static_cast<int32_t>(i)); bound = top.bound(); }
+    }
+    return true;
   }
+  if (W == 2) {
+    const uint64_t q0 = load64(q), q1 = load64(q + 1);
+    for (long i = 0; i < n; i++) {
+      const uint32_t d = static_cast<uint32_t>(pop(load64(db + 2 * i) ^ q0) + pop(load64(db + 2 * i + 1) ^ q1));
+      if (__builtin_expect(d < bound, 0)) { top.insert(d, static_cast<int32_t>(i)); bound = top.bound(); }
+    }
+    return true;
+  }
+  return false;
 }
 
 // The popcnt instruction through inline asm: usable from code compiled for the baseline (no target
@@ -65,22 +78,26 @@ struct PopSw { int operator()(uint64_t x) const { return popcountPortable(x); } 
 void distancesPopcnt(const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out) {
   distancesBody(PopHw{}, q, db, n, W, out);
 }
-void knn64Popcnt(uint64_t q, const uint64_t* db, long n, TopK& top) { knn64Body(PopHw{}, q, db, n, top); }
+bool knnSmallPopcnt(const uint64_t* q, const uint64_t* db, long n, int W, TopK& top) {
+  return knnSmallBody(PopHw{}, q, db, n, W, top);
+}
 void distancesGeneric(const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out) {
   distancesBody(PopSw{}, q, db, n, W, out);
 }
-void knn64Generic(uint64_t q, const uint64_t* db, long n, TopK& top) { knn64Body(PopSw{}, q, db, n, top); }
+bool knnSmallGeneric(const uint64_t* q, const uint64_t* db, long n, int W, TopK& top) {
+  return knnSmallBody(PopSw{}, q, db, n, W, top);
+}
 void selectScalar(const uint32_t* d, long n, long base, TopK& top) { selectBody(d, n, base, top); }
 
 }  // namespace
 
 const HammingKernels& hammingKernelsPopcnt() {
-  static const HammingKernels k{"popcnt", &distancesPopcnt, &selectScalar, &knn64Popcnt};
+  static const HammingKernels k{"popcnt", &distancesPopcnt, &selectScalar, &knnSmallPopcnt};
   return k;
 }
 
 const HammingKernels& hammingKernelsGeneric() {
-  static const HammingKernels k{"portable", &distancesGeneric, &selectScalar, &knn64Generic};
+  static const HammingKernels k{"portable", &distancesGeneric, &selectScalar, &knnSmallGeneric};
   return k;
 }
 

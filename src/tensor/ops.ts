@@ -4,7 +4,7 @@ export { matmul, affine, gemm, gemmPlain } from './ops-matmul.js';
 export {
   add, sub, mul, div, addScalar, mulScalar, powScalar, neg, square, sqrt, abs,
   tanh, sigmoid, relu, softplus, logSigmoid, exp, log, sign, clamp,
-  broadcastShape, sigmoidScalar, softplusScalar,
+  broadcastShape, sigmoidScalar, softplusScalar, tanhScalar,
 } from './ops-elementwise.js';
 export { sum, mean, sumSquares, l2NormalizeRows, cosineSimilarity } from './ops-reduce.js';
 export type { Axis } from './ops-reduce.js';

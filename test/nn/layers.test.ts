@@ -42,7 +42,7 @@ test('Linear: shapes, init statistics, bias off, bad input', () => {
 test('activation modules', () => {
   const x = Tensor.fromArray(1, 3, [-1, 0, 2]);
   assert.deepEqual(Array.from(new ReLU().forward(x).data), [0, 0, 2]);
-  assert.deepEqual(Array.from(new Tanh().forward(x).data), [-1, 0, 2].map((v) => Math.fround(Math.tanh(v))));
+  Array.from(new Tanh().forward(x).data).forEach((v, i) => assert.ok(Math.abs(v - Math.tanh([-1, 0, 2][i]!)) < 1e-7));
   assert.deepEqual(Array.from(new Sigmoid().forward(x).data), [-1, 0, 2].map((v) => Math.fround(1 / (1 + Math.exp(-v)))));
   assert.deepEqual(new ReLU().parameters(), []);
 });
@@ -67,7 +67,7 @@ test('ATanh linear: h = tanh(α⊙a), α starts at 1, regularizer Σ1/α², larg
   assert.equal(at.alpha, at.alphaParam);
   assert.equal(at.regularizer().item(), 3);
   const a = Tensor.fromArray(2, 3, [0.5, -0.2, 1, 0.1, 0.3, -2]);
-  assert.deepEqual(Array.from(at.forward(a).data), Array.from(a.data).map((v) => Math.fround(Math.tanh(v))));
+  Array.from(at.forward(a).data).forEach((v, i) => assert.ok(Math.abs(v - Math.tanh(a.data[i]!)) < 1e-7));
   at.alphaParam.data.set([10, 10, 10]);
   for (const v of at.forward(a).data) assert.ok(Math.abs(v) > 0.76);
   // the regulariser's gradient pushes α up

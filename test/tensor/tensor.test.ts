@@ -76,6 +76,14 @@ test('softplus and logSigmoid are stable at extreme inputs', () => {
   for (const v of xg.grad!) assert.ok(Number.isFinite(v));
 });
 
+test('tanh agrees with Math.tanh to ~1e-15 over a wide range, including tiny and huge inputs', () => {
+  const xs: number[] = [];
+  for (let i = -4000; i <= 4000; i++) xs.push(i / 200);
+  xs.push(1e-300, -1e-12, 710, -1e308);
+  const y = O.tanh(Tensor.fromArray(1, xs.length, xs, { dtype: 'f64' }));
+  xs.forEach((v, i) => assert.ok(Math.abs(y.data[i]! - Math.tanh(v)) < 1e-15, `tanh(${v})`));
+});
+
 test('shape mismatches throw InputError naming the op and both shapes', () => {
   const a = Tensor.zeros(2, 3), b = Tensor.zeros(4, 5);
   for (const [name, f] of [

@@ -16,7 +16,7 @@ import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.js';
 import { DBRC_CODE_LAYERS, type DbrcCodeLayer } from '../../methods/dbrc.js';
 import { Output } from '../output.js';
-import { loadDataForMethods, splitItems } from './dataset-for-methods.js';
+import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 
 /** One (method, data, bits, seed) result: the JSON record of `train` and `eval`. */
 export interface RunResult {
@@ -90,17 +90,18 @@ export function jsonRecord(r: RunResult): Record<string, unknown> {
 /** Writes the HTML report through eval/report.ts when that module is present. */
 export async function maybeWriteReport(path: string | undefined, results: RunResult[], notes: string[], out: Output): Promise<void> {
   if (!path) return;
-  let mod: { writeReport?: (p: string, input: unknown) => Promise<string> };
-  try { mod = await import('../../eval/report.js'); } catch { out.text('report: eval/report.ts is not part of this build; no HTML written'); return; }
+  let mod: { writeReport?: (p: string, input: never) => Promise<string> };
+  const reportModule = '../../eval/report.js'; // resolved at run time: the report module is optional
+  try { mod = await import(reportModule) as typeof mod; } catch { out.text('report: eval/report.ts is not part of this build; no HTML written'); return; }
   if (!mod.writeReport) { out.text('report: eval/report.ts has no writeReport; no HTML written'); return; }
-  const written = await mod.writeReport(resolve(path), { title: `cmhash: ${[...new Set(results.map((r) => r.method))].join(', ')} on ${results[0]?.data ?? ''}`, eval: results, notes });
+  const written = await mod.writeReport(resolve(path), ({ title: `cmhash: ${[...new Set(results.map((r) => r.method))].join(', ')} on ${results[0]?.data ?? ''}`, eval: results, notes }) as never);
   out.text(`report written to ${written}`);
 }
 
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
   hidden?: string; validation: string; patience?: string; threads: string; codeLayer?: string; alphaReg?: string;
-  agreement?: string; ablation?: boolean; report?: string; json?: boolean;
+  agreement?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
 }
 
 export function register(program: Command): void {
@@ -118,6 +119,8 @@ export function register(program: Command): void {
     .option('--validation <fraction>', 'share of the train split held out for model selection / early stopping (0 = none)', '0.1')
     .option('--patience <n>', 'stop after n epochs without a validation improvement')
     .option('--threads <n>', 'kernel threads', '1')
+    .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
+    .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
     .option('--code-layer <name>', `dbrc: ${DBRC_CODE_LAYERS.join(' | ')}`)
     .option('--alpha-reg <x>', 'dbrc: weight λ of the ATanh regulariser λ·Σ1/α²')
     .option('--agreement <x>', 'dbrc: weight of the optional image/text code agreement term (default 0)')
@@ -149,7 +152,7 @@ Examples:
       const outDir = o.out ? resolve(o.out) : undefined;
       if (outDir) mkdirSync(outDir, { recursive: true });
 
-      const loaded = await loadDataForMethods(o.data, out);
+      const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;
       out.text(`${loaded.name}: ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} labels; query ${ds.split('query').length}, retrieval ${ds.split('retrieval').length}, train ${ds.split('train').length}${valFraction > 0 ? ` (${Math.round(valFraction * 100)}% held out for validation)` : ''}`);
       if (o.ablation) {

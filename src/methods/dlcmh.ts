@@ -1,0 +1,403 @@
+// DLCMH — Deep Lifelong Cross-modal Hashing (Xu et al., arXiv 2304.13357, TCSVT 2024).
+//
+// Original phase (fit, session 0): a label net g (C → labelHidden → c), an image net F and a text net
+// G (MLPs → c, tanh). Similarity is the multi-label cosine S_ij = cos(l_i, l_j). Losses:
+//   label net:  mean (S − ReLU(cos(H_i, H_j)))² + γ·mean(B_L − H)² + η·‖mean_rows H‖²/c,  B_L = sign(H)
+//   image net:  mean (S − ReLU(cos(F_i, L_j)))² + γ·mean(B_x − F)² + η·‖mean_rows F‖²/c, B_x = sign(2F + L)
+//   text net:   the same with G and B_y = sign(2G + L)
+// (L = g(l), the label net's outputs, are the anchors; B_x, B_y are updated once per epoch.)
+// The stored database codes of the training items are B = sign(F + G + L).
+//
+// Incremental phase (update): the stored codes B_old of earlier items are frozen. The nets are
+// fine-tuned on the session's new items only, against a sampled budget (default 2,000) of old codes
+// and labels (no old features are kept), with the asymmetric lifelong loss
+//   mean(u·B_oldᵀ/c − S_old)² + mean(u·B_newᵀ/c − S_new)² + α'·mean(B_new − u)² + β'·‖mean u‖²/c
+// and the new items' codes B_new are learned bit by bit by discrete cyclic coordinate descent on
+//   Σ_{m∈{x,y}} ‖U_m·B_newᵀ − c·S_new‖² + α·‖B_new − U_m‖²
+// (closed form per bit: b_k = −sign(2·B̂·P̂_k + q_k), P = Σ U_mᵀU_m, Q = −2c·SᵀΣU_m − 2α·ΣU_m).
+// DESIGN's weights (γ = η = 10, α = 10, β = 100) are for unnormalised sums; we use per-entry means so
+// learning rates do not depend on n or c, and keep α = 10 in the DCC step (where it is unnormalised).
+//
+// Fixes over the public reference code: the old-code sample is drawn from the stored codes by index
+// into the same arrays as their labels (no sample/database index mismatch, never an empty sample when
+// old items exist, no assumption that seen classes come first — labels are keyed by class id), and the
+// epoch kept is chosen on a validation split carved from the session's training items (never test mAP).
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import { Adam } from '../nn/optim-adam.js';
+import { saveCheckpoint } from '../nn/checkpoint.js';
+import { PackedCodes } from '../index/codes.js';
+import { meanAveragePrecision } from '../eval/metrics.js';
+import { gatherRows } from '../data/dataset.js';
+import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
+import { carveValidation, checkBits, checkFeatures, columnStats, runEpochs, shuffledBatches, standardize } from './training-loop.js';
+import { makeValidator } from './validation.js';
+import { HashNet } from '../continual/hash-net.js';
+import { checkSession } from '../continual/session-checks.js';
+import { emptyFit, padLabels } from './ccmh-gam.js';
+
+export const DLCMH_KIND = 'cmhash/dlcmh';
+const FORMAT = 1;
+
+export interface DlcmhConfig {
+  bits: number;
+  hidden?: number;       // default 512
+  labelHidden?: number;  // default 256
+  /** Old codes sampled per epoch in the incremental phase (default 2,000). */
+  budget?: number;
+}
+
+export interface DlcmhTrainOptions extends TrainOptions {
+  gamma?: number;          // quantization weight (per-entry mean), default 1
+  eta?: number;            // balance weight, default 1
+  alpha?: number;          // DCC quantization weight (unnormalised), default 10
+  alphaNet?: number;       // net quantization weight in the lifelong loss, default 0.5
+  beta?: number;           // net balance weight in the lifelong loss, default 1
+  updateEpochs?: number;   // default max(2, round(epochs / 4))
+  labelSteps?: number;     // default 300
+  validationFraction?: number; // default 0.1
+}
+
+interface Stats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
+
+/** Cosine similarity of 0/1 label rows a (i-th of A, width wa) and b (j-th of B, width wb); widths may differ (zero-padded). */
+function labelCosMatrix(A: Uint8Array, na: number, wa: number, B: Uint8Array, nb: number, wb: number): Float32Array {
+  const w = Math.min(wa, wb);
+  const ca = new Float32Array(na), cb = new Float32Array(nb);
+  for (let i = 0; i < na; i++) { let s = 0; for (let k = 0; k < wa; k++) s += A[i * wa + k]!; ca[i] = s; }
+  for (let j = 0; j < nb; j++) { let s = 0; for (let k = 0; k < wb; k++) s += B[j * wb + k]!; cb[j] = s; }
+  const out = new Float32Array(na * nb);
+  for (let i = 0; i < na; i++) {
+    if (!ca[i]) continue;
+    for (let j = 0; j < nb; j++) {
+      if (!cb[j]) continue;
+      let s = 0;
+      for (let k = 0; k < w; k++) s += A[i * wa + k]! & B[j * wb + k]!;
+      if (s) out[i * nb + j] = s / Math.sqrt(ca[i]! * cb[j]!);
+    }
+  }
+  return out;
+}
+
+function signInto(v: ArrayLike<number>): Float32Array { const o = new Float32Array(v.length); for (let i = 0; i < v.length; i++) o[i] = v[i]! >= 0 ? 1 : -1; return o; }
+
+export class Dlcmh implements ContinualHasher {
+  readonly method = 'dlcmh';
+  readonly bits: number;
+  readonly hidden: number;
+  readonly labelHidden: number;
+  readonly budget: number;
+  imageDim = 0;
+  textDim = 0;
+  numClasses = 0;
+  modelVersion = 0;
+  lastFit: FitSummary | null = null;
+  private imageNet: HashNet | null = null;
+  private textNet: HashNet | null = null;
+  private labelNet: HashNet | null = null;
+  private stats: Stats | null = null;
+  /** Frozen codes (±1) of all training items so far and their labels (width numClasses, zero-padded). */
+  private storedCodes: Float32Array = new Float32Array(0);
+  private storedLabels: Uint8Array = new Uint8Array(0);
+  private storedN = 0;
+  private baseEpochs = 30;
+
+  constructor(config: DlcmhConfig) {
+    this.bits = checkBits(config.bits);
+    this.hidden = config.hidden ?? 512;
+    this.labelHidden = config.labelHidden ?? 256;
+    this.budget = config.budget ?? 2000;
+    if (!Number.isInteger(this.budget) || this.budget < 1) throw new InputError(`dlcmh: budget must be a positive integer, got ${config.budget}`);
+  }
+
+  /** DLCMH keeps no old features: its memory is the stored codes and labels of old items. */
+  memoryItems(): number { return this.storedN; }
+
+  private standardized(d: TrainingData): { X: Float32Array; Y: Float32Array } {
+    const s = this.stats!;
+    return { X: standardize(d.image, d.imageDim, s.imageMean, s.imageInvStd), Y: standardize(d.text, d.textDim, s.textMean, s.textInvStd) };
+  }
+
+  async fit(data: TrainingData, options: DlcmhTrainOptions): Promise<void> {
+    checkSession('dlcmh', { ...data, index: 0, newClasses: [] }, { base: true });
+    if (checkBits(options.bits) !== this.bits) throw new InputError(`dlcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);
+    const rng = new Rng(options.seed ?? 1);
+    const c = this.bits;
+    const gamma = options.gamma ?? 1, eta = options.eta ?? 1;
+    this.baseEpochs = options.epochs ?? 30;
+    const im = columnStats(data.image, data.n, data.imageDim), tx = columnStats(data.text, data.n, data.textDim);
+    this.stats = { imageMean: im.mean, imageInvStd: im.invStd, textMean: tx.mean, textInvStd: tx.invStd };
+    this.imageDim = data.imageDim; this.textDim = data.textDim; this.numClasses = data.numClasses;
+    this.imageNet = new HashNet(data.imageDim, this.hidden, c, rng.fork());
+    this.textNet = new HashNet(data.textDim, this.hidden, c, rng.fork());
+    this.labelNet = new HashNet(data.numClasses, this.labelHidden, c, rng.fork());
+    const split = data.n >= 20 && options.validation === undefined ? carveValidation(data, options.validationFraction ?? 0.1, options.seed ?? 1) : null;
+    const train = split ? split.train : data;
+    const validation = options.validation ?? split?.validation;
+    const n = train.n, C = train.numClasses;
+    const { X, Y } = this.standardized(train);
+
+    // 1. Label net on all training label rows (sampled batches vs sampled anchors).
+    const labOpt = new Adam(this.labelNet.parameters(), { lr: options.labelLearningRate as number ?? 1e-3 });
+    const Lf = new Float32Array(train.labels);
+    for (let step = 0; step < (options.labelSteps ?? 300); step++) {
+      const idx = n <= 256 ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, 256);
+      const m = idx.length;
+      labOpt.zeroGrad();
+      const H = this.labelNet.forward(Tensor.wrap(m, C, gatherRows(Lf, C, idx)));
+      const S = Tensor.wrap(m, m, labelCosMatrix(gatherRows(train.labels, C, idx), m, C, gatherRows(train.labels, C, idx), m, C));
+      const sim = ops.mean(ops.square(ops.sub(S, ops.relu(ops.cosineSimilarity(H, H)))));
+      const quant = ops.mean(ops.square(ops.sub(Tensor.wrap(m, c, signInto(H.data)), H)));
+      const bal = ops.mulScalar(ops.sum(ops.square(ops.mean(H, 0))), 1 / c);
+      ops.add(ops.add(sim, ops.mulScalar(quant, gamma)), ops.mulScalar(bal, eta)).backward();
+      labOpt.step();
+    }
+    const L = this.labelNet.infer(Lf, n);
+
+    // 2. Image and text nets against the label codes, B_x = sign(2F + L), B_y = sign(2G + L).
+    const F = this.imageNet.infer(X, n), G = this.textNet.infer(Y, n);
+    const Bx = new Float32Array(n * c), By = new Float32Array(n * c);
+    const updateB = () => { for (let i = 0; i < n * c; i++) { Bx[i] = 2 * F[i]! + L[i]! >= 0 ? 1 : -1; By[i] = 2 * G[i]! + L[i]! >= 0 ? 1 : -1; } };
+    updateB();
+    const params = [...this.imageNet.parameters(), ...this.textNet.parameters()];
+    const optF = new Adam(this.imageNet.parameters(), { lr: options.learningRate ?? 1e-3 });
+    const optG = new Adam(this.textNet.parameters(), { lr: options.learningRate ?? 1e-3 });
+    const batchSize = options.batchSize ?? 128;
+    const anchorsMax = 1000;
+    const half = (net: HashNet, opt: Adam, feats: Float32Array, dim: number, own: Float32Array, B: Float32Array) => {
+      let total = 0, steps = 0;
+      for (const idx of shuffledBatches(n, Math.min(batchSize, n), rng)) {
+        const m = idx.length;
+        const anchors = n <= anchorsMax ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, anchorsMax);
+        const S = Tensor.wrap(m, anchors.length, labelCosMatrix(gatherRows(train.labels, C, idx), m, C, gatherRows(train.labels, C, anchors), anchors.length, C));
+        opt.zeroGrad();
+        const out = net.forward(Tensor.wrap(m, dim, gatherRows(feats, dim, idx)));
+        const sim = ops.mean(ops.square(ops.sub(S, ops.relu(ops.cosineSimilarity(out, Tensor.wrap(anchors.length, c, gatherRows(L, c, anchors)))))));
+        const quant = ops.mean(ops.square(ops.sub(Tensor.wrap(m, c, gatherRows(B, c, idx)), out)));
+        const bal = ops.mulScalar(ops.sum(ops.square(ops.mean(out, 0))), 1 / c);
+        const loss = ops.add(ops.add(sim, ops.mulScalar(quant, gamma)), ops.mulScalar(bal, eta));
+        loss.backward();
+        opt.step();
+        for (let r = 0; r < m; r++) own.set(out.data.subarray(r * c, (r + 1) * c), idx[r]! * c);
+        total += loss.item(); steps++;
+      }
+      return total / Math.max(1, steps);
+    };
+    const validate = validation ? makeValidator(this, train, validation) : undefined;
+    this.lastFit = await runEpochs({
+      epochs: this.baseEpochs, patience: options.patience, onProgress: options.onProgress,
+      runEpoch: () => {
+        const a = half(this.imageNet!, optF, X, train.imageDim, F, Bx);
+        const b = half(this.textNet!, optG, Y, train.textDim, G, By);
+        updateB();
+        return { image: a, text: b };
+      },
+      validate: validate ? () => noGrad(validate) : undefined,
+      snapshot: () => params.map((p) => p.data.slice()),
+      restore: (s) => params.forEach((p, i) => p.data.set((s as Float32Array[])[i]!)),
+    });
+    // 3. Frozen database codes of every training item (validation items included): B = sign(F + G + L).
+    const all = this.standardized(data);
+    const Fa = this.imageNet.infer(all.X, data.n), Ga = this.textNet.infer(all.Y, data.n), La = this.labelNet.infer(new Float32Array(data.labels), data.n);
+    this.storedCodes = new Float32Array(data.n * c);
+    for (let i = 0; i < data.n * c; i++) this.storedCodes[i] = Fa[i]! + Ga[i]! + La[i]! >= 0 ? 1 : -1;
+    this.storedLabels = data.labels.slice();
+    this.storedN = data.n;
+    this.modelVersion++;
+  }
+
+  async update(session: SessionData, options: DlcmhTrainOptions): Promise<void> {
+    if (!this.imageNet) throw new InputError('dlcmh.update: fit the base session first');
+    if (session.n === 0) { this.lastFit = emptyFit(); return; }
+    checkSession('dlcmh', session, { imageDim: this.imageDim, textDim: this.textDim });
+    const t0 = performance.now();
+    const c = this.bits;
+    const rng = new Rng((options.seed ?? 1) * 7919 + session.index);
+    const alpha = options.alpha ?? 10, alphaNet = options.alphaNet ?? 0.5, beta = options.beta ?? 1;
+    const epochs = options.updateEpochs ?? Math.max(2, Math.round((options.epochs ?? this.baseEpochs) / 4));
+    // Label width grows with new classes: old labels are zero-padded (classes keyed by id, not by position).
+    const width = Math.max(this.numClasses, session.numClasses);
+    const oldLabels = padLabels(this.storedLabels, this.storedN, this.numClasses, width);
+    const sessLabels = padLabels(session.labels, session.n, session.numClasses, width);
+    this.numClasses = width;
+    const full: TrainingData = { ...session, labels: sessLabels, numClasses: width };
+    const split = full.n >= 20 ? carveValidation(full, options.validationFraction ?? 0.1, (options.seed ?? 1) + session.index) : null;
+    const train = split ? split.train : full;
+    const n = train.n;
+    const { X, Y } = this.standardized(train);
+    const nOld = this.storedN;
+    const Bold = this.storedCodes;
+    // Ω: sampled new items whose outputs enter the pairwise terms (all when n ≤ 2,000).
+    const omega = n <= 2000 ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, 2000).slice();
+    const Snew = labelCosMatrix(train.labels, n, width, gatherRows(train.labels, width, omega), omega.length, width); // n × |Ω|
+    // Warm start of B_new from the current nets.
+    const imageNet = this.imageNet, textNet = this.textNet!;
+    let Ux = imageNet.infer(X, n), Uy = textNet.infer(Y, n);
+    const Bnew = new Float32Array(n * c);
+    for (let i = 0; i < n * c; i++) Bnew[i] = Ux[i]! + Uy[i]! >= 0 ? 1 : -1;
+
+    const dcc = () => {
+      // P = Σ_m U_mΩᵀ U_mΩ (c × c); Q = −2c·S_nΩ·(ΣU_mΩ) − 2α·ΣU_m (rows of all new items).
+      const P = new Float64Array(c * c);
+      const Usum = new Float32Array(omega.length * c);
+      for (let r = 0; r < omega.length; r++) {
+        const i = omega[r]!;
+        for (const U of [Ux, Uy]) {
+          for (let a = 0; a < c; a++) { const ua = U[i * c + a]!; Usum[r * c + a] += ua; for (let b = 0; b < c; b++) P[a * c + b] += ua * U[i * c + b]!; }
+        }
+      }
+      const Q = new Float64Array(n * c);
+      for (let i = 0; i < n; i++) {
+        for (let r = 0; r < omega.length; r++) {
+          const s = Snew[i * omega.length + r]!;
+          if (s === 0) continue;
+          for (let k = 0; k < c; k++) Q[i * c + k] -= 2 * c * s * Usum[r * c + k]!;
+        }
+        for (let k = 0; k < c; k++) Q[i * c + k] -= 2 * alpha * (Ux[i * c + k]! + Uy[i * c + k]!);
+      }
+      for (let k = 0; k < c; k++) {
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          for (let l = 0; l < c; l++) if (l !== k) s += Bnew[i * c + l]! * P[l * c + k]!;
+          Bnew[i * c + k] = -(2 * s + Q[i * c + k]!) >= 0 ? 1 : -1;
+        }
+      }
+    };
+
+    const params = [...imageNet.parameters(), ...textNet.parameters()];
+    const optF = new Adam(imageNet.parameters(), { lr: options.learningRate ?? 1e-3 });
+    const optG = new Adam(textNet.parameters(), { lr: options.learningRate ?? 1e-3 });
+    const batchSize = options.batchSize ?? 128;
+    const netPass = (net: HashNet, opt: Adam, feats: Float32Array, dim: number, oldIdx: Int32Array, Sold: Float32Array) => {
+      const mOld = oldIdx.length;
+      const BoldT = mOld ? Tensor.wrap(mOld, c, gatherRows(Bold, c, oldIdx)) : null;
+      const BnewT = Tensor.wrap(omega.length, c, gatherRows(Bnew, c, omega));
+      let total = 0, steps = 0;
+      for (const idx of shuffledBatches(n, Math.min(batchSize, n), rng)) {
+        const m = idx.length;
+        opt.zeroGrad();
+        const u = net.forward(Tensor.wrap(m, dim, gatherRows(feats, dim, idx)));
+        const sN = new Float32Array(m * omega.length);
+        for (let r = 0; r < m; r++) sN.set(Snew.subarray(idx[r]! * omega.length, (idx[r]! + 1) * omega.length), r * omega.length);
+        let loss = ops.mean(ops.square(ops.sub(ops.mulScalar(ops.matmul(u, BnewT, false, true), 1 / c), Tensor.wrap(m, omega.length, sN))));
+        if (BoldT) {
+          const sO = new Float32Array(m * mOld);
+          for (let r = 0; r < m; r++) sO.set(Sold.subarray(idx[r]! * mOld, (idx[r]! + 1) * mOld), r * mOld);
+          loss = ops.add(loss, ops.mean(ops.square(ops.sub(ops.mulScalar(ops.matmul(u, BoldT, false, true), 1 / c), Tensor.wrap(m, mOld, sO)))));
+        }
+        loss = ops.add(loss, ops.mulScalar(ops.mean(ops.square(ops.sub(Tensor.wrap(m, c, gatherRows(Bnew, c, idx)), u))), alphaNet));
+        loss = ops.add(loss, ops.mulScalar(ops.sum(ops.square(ops.mean(u, 0))), beta / c));
+        loss.backward();
+        opt.step();
+        total += loss.item(); steps++;
+      }
+      return total / Math.max(1, steps);
+    };
+
+    // Validation: held-out new items query [sampled old codes; B_new] with their labels (codes only).
+    const validation = split?.validation;
+    const valOld = nOld <= 2000 ? Int32Array.from({ length: nOld }, (_, i) => i) : rng.fork().permutation(nOld).subarray(0, 2000).slice();
+    const validate = validation ? () => {
+      const v = this.standardized(validation);
+      const db = PackedCodes.fromSigns(concat(gatherRows(Bold, c, valOld), Bnew), valOld.length + n, c);
+      const dbl = concatU8(gatherRows(oldLabels, width, valOld), train.labels);
+      const score = (q: Float32Array) => meanAveragePrecision({ queries: PackedCodes.fromReal(q, validation.n, c), database: db, queryLabels: validation.labels, databaseLabels: dbl, classes: width });
+      return { i2t: score(this.imageNet!.infer(v.X, validation.n)), t2i: score(this.textNet!.infer(v.Y, validation.n)) };
+    } : undefined;
+    const history: TrainProgress[] = [];
+    const fitSummary = await runEpochs({
+      epochs, patience: options.patience,
+      onProgress: (p) => { history.push(p); options.onProgress?.(p); },
+      runEpoch: () => {
+        // A fresh sample of the frozen old codes each epoch (indices into codes and labels alike).
+        const oldIdx = nOld <= this.budget ? Int32Array.from({ length: nOld }, (_, i) => i) : rng.permutation(nOld).subarray(0, this.budget).slice();
+        const Sold = labelCosMatrix(train.labels, n, width, gatherRows(oldLabels, width, oldIdx), oldIdx.length, width);
+        const a = netPass(this.imageNet!, optF, X, train.imageDim, oldIdx, Sold);
+        const b = netPass(this.textNet!, optG, Y, train.textDim, oldIdx, Sold);
+        Ux = this.imageNet!.infer(X, n); Uy = this.textNet!.infer(Y, n);
+        dcc();
+        return { image: a, text: b };
+      },
+      validate,
+      snapshot: () => ({ p: params.map((p) => p.data.slice()), b: Bnew.slice() }),
+      restore: (s) => { const o = s as { p: Float32Array[]; b: Float32Array }; params.forEach((p, i) => p.data.set(o.p[i]!)); Bnew.set(o.b); },
+    });
+    // Append the new items' codes (validation items get the nets' codes) — old codes untouched.
+    const addCodes = new Float32Array(full.n * c);
+    const addLabels = new Uint8Array(full.n * width);
+    const trainIdx = split ? split.trainIdx : Int32Array.from({ length: full.n }, (_, i) => i);
+    trainIdx.forEach((row, i) => { addCodes.set(Bnew.subarray(i * c, (i + 1) * c), row * c); });
+    if (split) {
+      const v = this.standardized(split.validation);
+      const fx = imageNet.infer(v.X, split.validation.n), gy = textNet.infer(v.Y, split.validation.n);
+      split.validationIdx.forEach((row, i) => { for (let k = 0; k < c; k++) addCodes[row * c + k] = fx[i * c + k]! + gy[i * c + k]! >= 0 ? 1 : -1; });
+    }
+    addLabels.set(sessLabels);
+    this.storedCodes = concat(Bold, addCodes);
+    this.storedLabels = concatU8(oldLabels, addLabels);
+    this.storedN = nOld + full.n;
+    this.modelVersion++;
+    this.lastFit = { ...fitSummary, trainSeconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** Frozen ±1 codes of all training items so far (row order: base session, then each update). */
+  databaseCodes(): Float32Array | null { return this.storedN ? this.storedCodes : null; }
+
+  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
+    const dim = modality === 'image' ? this.imageDim : this.textDim;
+    checkFeatures('dlcmh', modality, features, rows, dim);
+    const s = this.stats!;
+    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    return { rows, bits: this.bits, values: (modality === 'image' ? this.imageNet! : this.textNet!).infer(z, rows) };
+  }
+
+  save(path: string): void {
+    if (!this.imageNet || !this.stats) throw new InputError('dlcmh.save: the model has not been trained yet');
+    const tensors: Record<string, Tensor> = {};
+    for (const [pre, net] of [['image', this.imageNet], ['text', this.textNet!], ['label', this.labelNet!]] as const) for (const [k, t] of net.namedParameters()) tensors[`${pre}.${k}`] = t;
+    const s = this.stats;
+    tensors['stats.imageMean'] = Tensor.wrap(1, this.imageDim, s.imageMean); tensors['stats.imageInvStd'] = Tensor.wrap(1, this.imageDim, s.imageInvStd);
+    tensors['stats.textMean'] = Tensor.wrap(1, this.textDim, s.textMean); tensors['stats.textInvStd'] = Tensor.wrap(1, this.textDim, s.textInvStd);
+    if (this.storedN) {
+      tensors['stored.codes'] = Tensor.wrap(this.storedN, this.bits, this.storedCodes);
+      tensors['stored.labels'] = Tensor.fromArray(this.storedN, this.numClasses, this.storedLabels);
+    }
+    const labelIn = this.labelNet!.inDim;
+    saveCheckpoint(path, {
+      kind: DLCMH_KIND,
+      architecture: { format: FORMAT, bits: this.bits, hidden: this.hidden, labelHidden: this.labelHidden, budget: this.budget, imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, labelIn },
+      tensors,
+      meta: { modelVersion: this.modelVersion, storedN: this.storedN, baseEpochs: this.baseEpochs },
+    });
+  }
+
+  static fromCheckpoint(ck: { kind: string; architecture: unknown; tensors: Record<string, Tensor>; meta: unknown }, path: string): Dlcmh {
+    const a = ck.architecture as Record<string, number>;
+    if (!a || a.format !== FORMAT) throw new InputError(`${path}: dlcmh checkpoint format ${String(a?.format)} is not ${FORMAT}`);
+    const m = new Dlcmh({ bits: a.bits!, hidden: a.hidden, labelHidden: a.labelHidden, budget: a.budget });
+    const rng = new Rng(0);
+    m.imageDim = a.imageDim!; m.textDim = a.textDim!; m.numClasses = a.numClasses!;
+    m.imageNet = new HashNet(m.imageDim, m.hidden, m.bits, rng); m.textNet = new HashNet(m.textDim, m.hidden, m.bits, rng);
+    m.labelNet = new HashNet(a.labelIn!, m.labelHidden, m.bits, rng);
+    const take = (key: string, rows: number, cols: number) => {
+      const t = ck.tensors[key];
+      if (!t || t.rows !== rows || t.cols !== cols) throw new InputError(`${path}: tensor "${key}" should be ${rows}×${cols}, found ${t ? `${t.rows}×${t.cols}` : 'nothing'}`);
+      return t.data;
+    };
+    for (const [pre, net] of [['image', m.imageNet], ['text', m.textNet], ['label', m.labelNet]] as const) for (const [k, t] of net.namedParameters()) t.data.set(take(`${pre}.${k}`, t.rows, t.cols));
+    m.stats = {
+      imageMean: Float32Array.from(take('stats.imageMean', 1, m.imageDim)), imageInvStd: Float32Array.from(take('stats.imageInvStd', 1, m.imageDim)),
+      textMean: Float32Array.from(take('stats.textMean', 1, m.textDim)), textInvStd: Float32Array.from(take('stats.textInvStd', 1, m.textDim)),
+    };
+    const meta = (ck.meta ?? {}) as { modelVersion?: number; storedN?: number; baseEpochs?: number };
+    m.storedN = meta.storedN ?? 0;
+    if (m.storedN) { m.storedCodes = Float32Array.from(take('stored.codes', m.storedN, m.bits)); m.storedLabels = Uint8Array.from(take('stored.labels', m.storedN, m.numClasses)); }
+    m.modelVersion = meta.modelVersion ?? 1; m.baseEpochs = meta.baseEpochs ?? 30;
+    return m;
+  }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
+function concatU8(a: Uint8Array, b: Uint8Array): Uint8Array { const o = new Uint8Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
