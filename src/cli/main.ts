@@ -2,8 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { CmhashError } from '../util/errors.js';
 import { register as doctor } from './commands/doctor.js';
+import { register as benchGemm } from './commands/bench-gemm.js';
+import { register as dataCmd } from './commands/data.js';
 import { register as train } from './commands/train.js';
 import { register as evalCmd } from './commands/eval.js';
+import { register as continual } from './commands/continual.js';
 import { register as benchTrain } from './commands/bench-train.js';
 
 export function buildProgram(): Command {
@@ -14,8 +17,11 @@ export function buildProgram(): Command {
     .exitOverride();
   const bench = program.command('bench').description('benchmarks (each prints a table, or JSON lines with --json)');
   doctor(program);
+  benchGemm(bench);
+  dataCmd(program);
   train(program);
   evalCmd(program);
+  continual(program);
   benchTrain(bench);
   void bench;
   return program;

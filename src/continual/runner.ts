@@ -176,14 +176,12 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     dbRows = dbRows.concat(Array.from(s.databaseRows));
     if (reencodes) { dbImage = PackedCodes.concat([reImage, newImage]); dbText = PackedCodes.concat([reText, newText]); }
     else { dbImage = PackedCodes.concat([beforeImage, newImage]); dbText = PackedCodes.concat([beforeText, newText]); }
-    const storedImg = sameShare(beforeImage, dbImage, oldCount), storedTxt = sameShare(beforeText, dbText, oldCount);
     let storedSame = 1;
     if (oldCount > 0) {
       let same = 0;
       for (let i = 0; i < oldCount; i++) if (beforeImage.distance(i, dbImage, i) === 0 && beforeText.distance(i, dbText, i) === 0) same++;
       storedSame = same / oldCount;
     }
-    void storedImg; void storedTxt;
     const reI = sameShare(reImage, beforeImage, oldCount), reT = sameShare(reText, beforeText, oldCount);
     const encodeSeconds = (performance.now() - e0) / 1000;
 
@@ -231,4 +229,15 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     await opts.afterSession?.(json, detail);
   }
   return { json, detail };
+}
+
+/** The runner's plan from a dataset and its class-incremental stream (data/stream.ts). */
+export function planFromStream(ds: { name: string; n: number; image: Float32Array; imageDim: number; text: Float32Array; textDim: number; labels: Uint8Array; numLabels: number },
+  stream: { classOrder: number[]; query: Int32Array; sessionOf: Int32Array; sessions: { newClasses: number[]; train: Int32Array; database: Int32Array }[] }, dataName = ds.name): ContinualPlan {
+  return {
+    data: dataName, n: ds.n, image: ds.image, imageDim: ds.imageDim, text: ds.text, textDim: ds.textDim, labels: ds.labels, numLabels: ds.numLabels,
+    classOrder: stream.classOrder.slice(),
+    sessions: stream.sessions.map((s) => ({ newClasses: s.newClasses.slice(), trainRows: s.train, databaseRows: s.database })),
+    queryRows: stream.query, querySession: Int32Array.from(stream.query, (r) => stream.sessionOf[r]!),
+  };
 }

@@ -92,10 +92,12 @@ export function readNpz(path: string, names?: string[]): Map<string, NdArray> {
   if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw new CorruptDataError(`${path}: not an .npz file (wrong magic; expected a zip archive 'PK')`);
   const limit = npzMemberLimit(bytes.length);
   let files: Record<string, Uint8Array>;
+  const members: string[] = [];
   try {
     files = unzipSync(bytes, {
       filter: (f) => {
         const key = f.name.replace(/\.npy$/, '');
+        members.push(key);
         if (names && !names.includes(key)) return false;
         if (f.originalSize > limit) throw new CorruptDataError(`${path}: member ${f.name} claims ${f.originalSize} bytes uncompressed, over the ${limit}-byte limit`);
         return true;
@@ -111,7 +113,7 @@ export function readNpz(path: string, names?: string[]): Map<string, NdArray> {
     const key = name.slice(0, -4);
     out.set(key, parseNpy(data, `${path}:${key}`));
   }
-  if (names) for (const n of names) if (!out.has(n)) throw new NotFoundError(`${path}: no array '${n}' (found: ${[...out.keys()].join(', ') || 'none'})`);
+  if (names) for (const n of names) if (!out.has(n)) throw new NotFoundError(`${path}: no array '${n}' (found: ${members.join(', ') || 'none'})`);
   return out;
 }
 

@@ -83,15 +83,16 @@ export function buildClassIncrementalStream(ds: Dataset, o: StreamOptions): Clas
   const train = ds.hasSplit(o.trainSplit ?? 'train') ? ds.split(o.trainSplit ?? 'train') : database;
 
   const sessionOf = new Int32Array(ds.n).fill(-1);
-  const unlabeled: number[] = [];
+  const unlabeled = new Set<number>();
   for (const rows of [query, database, train]) for (const r of rows) {
     if (sessionOf[r] !== -1) continue;
     let s = -1;
     for (let c = 0; c < C; c++) if (ds.labels[r * C + c] && sessionOfClass[c]! > s) s = sessionOfClass[c]!;
-    if (s < 0) unlabeled.push(r); else sessionOf[r] = s;
+    if (s < 0) unlabeled.add(r); else sessionOf[r] = s;
   }
-  if (unlabeled.length) {
-    throw new InputError(`${ds.name}: ${unlabeled.length} item(s) have no label and cannot be placed in a class-incremental session (first rows: ${unlabeled.slice(0, 5).join(', ')}); drop them with subset()`);
+  if (unlabeled.size) {
+    const rows = [...unlabeled].sort((a, b) => a - b);
+    throw new InputError(`${ds.name}: ${rows.length} item(s) have no label and cannot be placed in a class-incremental session (first rows: ${rows.slice(0, 5).join(', ')}); drop them with subset()`);
   }
   const T = sizes.length;
   const bySession = (rows: Int32Array) => { const out: number[][] = Array.from({ length: T }, () => []); for (const r of rows) out[sessionOf[r]!]!.push(r); return out.map((a) => Int32Array.from(a)); };

@@ -75,6 +75,8 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   updateEpochs?: number;
   /** Steps of the label net per session (default 300). */
   labelSteps?: number;
+  /** Memory items per old session sampled at each step (default 32). */
+  memoryBatch?: number;
   labelLearningRate?: number;
 }
 
@@ -249,7 +251,10 @@ export class CcmhGam implements ContinualHasher {
         if (useMemory) {
           for (const mem of memory) {
             opt.zeroGrad();
-            const lm = this.weightedLoss(mem.image, mem.text, mem.targets, mem.n, mem.weights);
+            // A sample of each session's memory per step (weights rescaled: an unbiased estimate of
+            // the memory's weighted loss) keeps an increment cheap, as in A-GEM.
+            const mb = memoryBatch(mem, options.memoryBatch ?? 32, rng);
+            const lm = this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights);
             lm.backward();
             memSum += lm.item();
             refs.push(flatGrad(params));
@@ -439,6 +444,15 @@ export class CcmhGam implements ContinualHasher {
     m.baseEpochs = meta.baseEpochs ?? 30;
     return m;
   }
+}
+
+function memoryBatch(mem: MemorySet, size: number, rng: Rng): MemorySet {
+  if (mem.n <= size) return mem;
+  const idx = rng.permutation(mem.n).subarray(0, size);
+  const c = mem.targets.length / mem.n;
+  const weights = new Float32Array(size);
+  for (let i = 0; i < size; i++) weights[i] = mem.weights[idx[i]!]! * (mem.n / size);
+  return { session: mem.session, n: size, image: gatherRows(mem.image, mem.image.length / mem.n, idx), text: gatherRows(mem.text, mem.text.length / mem.n, idx), targets: gatherRows(mem.targets, c, idx), weights };
 }
 
 function prefixed(p: string, o: Record<string, number>): Record<string, number> {

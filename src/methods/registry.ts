@@ -7,6 +7,10 @@ import type { LoadedCheckpoint } from './checkpoint-io.js';
 import { Dcmh, DCMH_KIND } from './dcmh.js';
 import { Dbrc, DBRC_KIND, type DbrcCodeLayer } from './dbrc.js';
 import { checkBits } from './training-loop.js';
+import { CcmhGam, CCMH_GAM_KIND, type CcmhGamConfig } from './ccmh-gam.js';
+import { Dlcmh, DLCMH_KIND } from './dlcmh.js';
+import { createFinetune } from './finetune.js';
+import { Joint } from './joint.js';
 
 /** Options any method constructor understands (each method ignores what it does not use). */
 export interface MethodConfig {
@@ -44,6 +48,11 @@ registerMethod('dbrc', {
   create: (c) => new Dbrc({ bits: c.bits, hidden: c.hidden, codeLayer: c.codeLayer }),
   load: (ck, p) => Dbrc.fromCheckpoint(ck, p),
 });
+
+registerMethod('dlcmh', { kind: DLCMH_KIND, supervised: true, description: 'DLCMH (Xu et al. 2024): lifelong hashing with frozen old codes and DCC code learning', create: (c) => new Dlcmh({ bits: c.bits, hidden: c.hidden, budget: c.budget as number | undefined }), load: (ck, p) => Dlcmh.fromCheckpoint(ck, p) });
+registerMethod('finetune', { kind: 'cmhash/finetune', supervised: true, description: 'continual lower bound: the CCMH-GAM nets fine-tuned on each session only', create: (c) => createFinetune({ bits: c.bits, hidden: c.hidden }), load: (ck, p) => CcmhGam.fromCheckpoint(ck, p) });
+registerMethod('joint', { kind: 'cmhash/joint', supervised: true, description: 'continual upper bound: retrain from scratch on all data so far, re-encode the database', create: (c) => new Joint({ bits: c.bits, hidden: c.hidden }), load: (ck, p) => CcmhGam.fromCheckpoint(ck, p) });
+registerMethod('ccmh-gam', { kind: CCMH_GAM_KIND, supervised: true, description: 'CCMH-GAM (Song et al. 2023): label-net codes, gradient-aware memory, GEM/A-GEM projection', create: (c) => new CcmhGam(c as unknown as CcmhGamConfig), load: (ck, p) => CcmhGam.fromCheckpoint(ck, p) });
 
 export function methodNames(): string[] { return [...methods.keys()]; }
 

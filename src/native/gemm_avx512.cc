@@ -146,16 +146,15 @@ static GemmKernel chooseAvx512() {
   const char* t = std::getenv("CMHASH_GEMM_TILE");
   const char* kcs = std::getenv("CMHASH_GEMM_KC");
   const char* mcs = std::getenv("CMHASH_GEMM_MC");
-  long kc = kcs ? std::atol(kcs) : 384;
+  long kc = kcs ? std::atol(kcs) : 256;
   long mc = mcs ? std::atol(mcs) : 144;
-  long nc = 4096;
-  int mr = t ? std::atoi(t) : 12;
+  const char* ncs = std::getenv("CMHASH_GEMM_NC");
+  long nc = ncs ? std::atol(ncs) : 4096;
+  int mr = t ? std::atoi(t) : 8;
   switch (mr) {
-    case 8: return makeKernel<8>("avx512 8x32", mc, kc, nc);
-    case 10: return makeKernel<10>("avx512 10x32", mc, kc, nc);
     case 14: return makeKernel<14>("avx512 14x32", mc, kc, nc);
-    case 16: return makeKernel<16>("avx512 16x32", mc, kc, nc);
-    default: return makeKernel<12>("avx512 12x32", mc, kc, nc);
+    case 12: return makeKernel<12>("avx512 12x32", mc, kc, nc);
+    default: return makeKernel<8>("avx512 8x32", mc, kc, nc);
   }
 }
 

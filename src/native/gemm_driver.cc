@@ -42,26 +42,6 @@ void scaleC(long m, long n, float beta, float* C, long ldc) {
   }
 }
 
-/** Prefetches part t of T of the unpacked B micro-panel at columns j..j+NR, rows pc..pc+kc. */
-inline void prefetchPanelSlice(bool tb, const float* B, long ldb, long pc, long kc, long j, long NR, long t, long T) {
-  if (!tb) {
-    for (long p = kc * t / T, p1 = kc * (t + 1) / T; p < p1; p++) {
-      const float* row = B + (pc + p) * ldb + j;
-      for (long off = 0; off < NR; off += 16) __builtin_prefetch(row + off);
-      __builtin_prefetch(row + NR - 1);
-    }
-  } else {
-    // B stored n×k: the panel is NR rows of B, each a run of kc floats from column pc.
-    for (long r = NR * t / T, r1 = NR * (t + 1) / T; r < r1; r++) {
-      const float* row = B + (j + r) * ldb + pc;
-      for (long off = 0; off < kc; off += 16) __builtin_prefetch(row + off);
-      __builtin_prefetch(row + kc - 1);
-    }
-  }
-}
-
-static const bool kPrefetch = !std::getenv("CMHASH_GEMM_NOPF");
-
 void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda,
                  const float* B, long ldb, float beta, float* C, long ldc) {
   const long MR = K.mr, NR = K.nr;
@@ -81,12 +61,8 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
       for (long jr = 0; jr < n; jr += NR) {
         const int nr = static_cast<int>(std::min(NR, n - jr));
         K.packB(tb, tb ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, kc, nr, Bp);
-        const long nextJ = jr + NR, tilesM = (m + MR - 1) / MR;
-        for (long ir = 0, t = 0; ir < m; ir += MR, t++) {
+        for (long ir = 0; ir < m; ir += MR) {
           const int mr = static_cast<int>(std::min(MR, m - ir));
-          // Prefetch a slice of the next B micro-panel (strided rows of the unpacked B) while
-          // this one is multiplied, so its packing does not wait on memory.
-          if (kPrefetch && nextJ < n) prefetchPanelSlice(tb, B, ldb, pc, kc, nextJ, std::min(NR, n - nextJ), t, tilesM);
           K.ukr(kc, Ap + ir * kc, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
         }
       }

@@ -1,41 +1,34 @@
 // Backend selection: CMHASH_BACKEND=native|js forces one; otherwise the native addon when it
 // loads, else the portable backend with a one-line notice on stderr.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 import type { Backend } from './backend.js';
 import { JsBackend } from './backend-js.js';
+import { createNativeBackend, loadNativeAddon, nativeAddonPath, nativeLoadError, type NativeBackend } from './backend-native.js';
+
+export { nativeAddonPath, loadNativeAddon };
 
 let active: Backend | null = null;
 let jsBackend: JsBackend | null = null;
-let nativeLoadError: string | null = null;
+let nativeBackend: NativeBackend | null | undefined;
 
-/** Path of the compiled addon (build/Release/cmhash_native.node under the package root). */
-export function nativeAddonPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url)); // dist/src/tensor
-  return join(here, '..', '..', '..', 'build', 'Release', 'cmhash_native.node');
-}
-
-/** Loads the raw native addon module, or returns null (and records why). */
-export function loadNativeAddon(): any | null {
-  const p = nativeAddonPath();
-  if (!existsSync(p)) { nativeLoadError = `addon not built (${p} missing)`; return null; }
-  try { return createRequire(import.meta.url)(p); } catch (e) { nativeLoadError = (e as Error).message; return null; }
-}
-
-export function nativeError(): string | null { return nativeLoadError; }
+/** Why the native addon is unavailable (null when it loaded or was not tried). */
+export function nativeError(): string | null { return nativeLoadError(); }
 
 export function getJsBackend(): JsBackend { return (jsBackend ??= new JsBackend()); }
+
+/** The native backend in its default variant, or null when the addon does not load. */
+export function getNativeBackend(): NativeBackend | null {
+  if (nativeBackend === undefined) nativeBackend = nativeFactory ? (nativeFactory() as NativeBackend | null) : createNativeBackend();
+  return nativeBackend;
+}
 
 export function getBackend(): Backend {
   if (active) return active;
   const want = (process.env.CMHASH_BACKEND ?? '').toLowerCase();
   if (want === 'js') return (active = getJsBackend());
-  const native = tryNative();
+  const native = getNativeBackend();
   if (native) return (active = native);
-  if (want === 'native') throw new Error(`CMHASH_BACKEND=native but the native addon is unavailable: ${nativeLoadError}`);
-  process.stderr.write(`cmhash: native addon unavailable (${nativeLoadError}); using the portable TypeScript backend\n`);
+  if (want === 'native') throw new Error(`CMHASH_BACKEND=native but the native addon is unavailable: ${nativeLoadError()}`);
+  process.stderr.write(`cmhash: native addon unavailable (${nativeLoadError()}); using the portable TypeScript backend\n`);
   return (active = getJsBackend());
 }
 
@@ -43,10 +36,5 @@ export function getBackend(): Backend {
 export function setBackend(b: Backend): void { active = b; }
 
 let nativeFactory: (() => Backend | null) | null = null;
-/** The native backend module registers its factory here (keeps this file free of addon details). */
-export function registerNativeFactory(f: () => Backend | null): void { nativeFactory = f; }
-
-function tryNative(): Backend | null {
-  if (!nativeFactory) { nativeLoadError ??= 'native backend not compiled into this build'; return null; }
-  return nativeFactory();
-}
+/** Overrides how the native backend is created (kept for callers that inject their own). */
+export function registerNativeFactory(f: () => Backend | null): void { nativeFactory = f; nativeBackend = undefined; }

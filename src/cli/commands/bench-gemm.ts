@@ -1,0 +1,93 @@
+// `cmhash bench gemm`: the machine's FP32 FMA peak (a pure FMA loop in the native code) and sgemm
+// at the training shapes, on 1 thread and on all threads, measured in the same run so the ratio to
+// peak is meaningful. Timings are the best of several repetitions: on a shared machine a run that
+// lost the core to another process says nothing about the kernel.
+import type { Command } from 'commander';
+import { InputError } from '../../util/errors.js';
+import { Rng } from '../../util/rng.js';
+import { createNativeBackend, nativeLoadError, type IsaVariant, type NativeBackend } from '../../tensor/backend-native.js';
+import { Output } from '../output.js';
+
+export interface GemmShape { name: string; m: number; k: number; n: number; transA: boolean; transB: boolean }
+
+/** The training shapes, read as M×K×N (C[M×N] = op(A)[M×K]·op(B)[K×N]). */
+export const GEMM_SHAPES: GemmShape[] = [
+  { name: '128x4096x1024', m: 128, k: 4096, n: 1024, transA: false, transB: false },
+  { name: '128x1024x64', m: 128, k: 1024, n: 64, transA: false, transB: false },
+  { name: '128x8192x64', m: 128, k: 8192, n: 64, transA: false, transB: false },
+  { name: '4096x128x1024-At', m: 4096, k: 128, n: 1024, transA: true, transB: false },
+  { name: '1024x1024x1024', m: 1024, k: 1024, n: 1024, transA: false, transB: false },
+];
+
+export interface GemmBenchRow { name: string; threads: number; gflops: number; peak_gflops: number; ratio: number }
+
+/** Best GFLOP/s of `reps` runs (at least `minSeconds` in total) of one shape on `be`'s current threads. */
+export function timeSgemm(be: NativeBackend, s: GemmShape, reps: number, minSeconds: number, rng: Rng): number {
+  const a = rng.fillNormal(new Float32Array(s.m * s.k)), b = rng.fillNormal(new Float32Array(s.k * s.n));
+  const c = new Float32Array(s.m * s.n);
+  const lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
+  const flops = 2 * s.m * s.n * s.k;
+  be.sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n); // warm-up (packing buffers, pages)
+  let best = Infinity, total = 0;
+  for (let r = 0; r < reps || total < minSeconds; r++) {
+    const t0 = process.hrtime.bigint();
+    be.sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n);
+    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+    best = Math.min(best, sec);
+    total += sec;
+    if (r > 1000) break;
+  }
+  return flops / best / 1e9;
+}
+
+export function register(bench: Command): void {
+  bench.command('gemm')
+    .description('FP32 FMA peak and sgemm GFLOP/s at the training shapes, 1 thread and all threads')
+    .option('--json', 'one JSON object per line: {"name","threads","gflops","peak_gflops","ratio"}')
+    .option('--threads <n>', 'the "all threads" count (default: the backend\'s thread setting, i.e. the cores)')
+    .option('--reps <n>', 'repetitions per shape; the best is reported', '10')
+    .option('--isa <variant>', 'native kernel variant: avx512 | avx2 | generic (default: best for this CPU)')
+    .addHelpText('after', '\nShapes are M×K×N; "-At" means C = Aᵀ·B with A stored K×M.\n\nExamples:\n  cmhash bench gemm\n  cmhash bench gemm --json --threads 2 --reps 20')
+    .action((opts: { json?: boolean; threads?: string; reps: string; isa?: string }) => {
+      const out = new Output(!!opts.json);
+      const reps = positiveInt(opts.reps, '--reps');
+      if (opts.isa && !['avx512', 'avx2', 'generic'].includes(opts.isa)) throw new InputError(`--isa must be avx512, avx2 or generic, got ${opts.isa}`);
+      const be = createNativeBackend(opts.isa as IsaVariant | undefined);
+      if (!be) throw new InputError(`bench gemm needs the native addon (${nativeLoadError()}); build it with \`node scripts/build-native.mjs\``);
+      const saved = be.getThreads();
+      const all = opts.threads !== undefined ? positiveInt(opts.threads, '--threads') : saved;
+      const info = be.kernelInfo();
+      out.text(`native ${be.variant}: ${info.gemm} micro-kernel, blocks MC=${info.mc} KC=${info.kc} NC=${info.nc}; best of ${reps}+ runs`);
+      const rows: GemmBenchRow[] = [];
+      const emit = (r: GemmBenchRow) => { rows.push(r); out.record(r); };
+      const threadCounts = all > 1 ? [1, all] : [1];
+      const peaks = new Map<number, number>();
+      for (const t of threadCounts) {
+        const p = be.fmaPeak(0.4, t);
+        peaks.set(t, p);
+        emit({ name: 'peak', threads: t, gflops: round(p), peak_gflops: round(p), ratio: 1 });
+      }
+      const rng = new Rng(42);
+      try {
+        for (const t of threadCounts) {
+          be.setThreads(t);
+          for (const s of GEMM_SHAPES) {
+            const g = timeSgemm(be, s, reps, 0.3, rng);
+            const p = peaks.get(t)!;
+            emit({ name: s.name, threads: t, gflops: round(g), peak_gflops: round(p), ratio: Math.round((g / p) * 1000) / 1000 });
+          }
+        }
+      } finally {
+        be.setThreads(saved);
+      }
+      out.table(rows.map((r) => ({ shape: r.name, threads: r.threads, 'GFLOP/s': r.gflops.toFixed(1), peak: r.peak_gflops.toFixed(1), ratio: r.ratio.toFixed(3) })));
+    });
+}
+
+function round(x: number): number { return Math.round(x * 100) / 100; }
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${name} must be a positive integer, got ${v}`);
+  return n;
+}

@@ -1,0 +1,134 @@
+// `cmhash continual`: runs a continual method through class-incremental sessions and reports
+// per-session mAP, the R matrix, final/average incremental mAP, BWT, forgetting, training time,
+// memory size and code stability. Results (report.json + report.html) are rewritten after every
+// session, so a failure later never loses the sessions already done.
+import type { Command } from 'commander';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
+import { Output } from '../output.js';
+import { loadDataset } from '../../data/load.js';
+import { generateSynthetic } from '../../data/synthetic.js';
+import { buildClassIncrementalStream } from '../../data/stream.js';
+import type { Dataset } from '../../data/dataset.js';
+import { planFromStream, runContinual, type ContinualDetail, type ContinualJson } from '../../continual/runner.js';
+import { createContinualMethod, CONTINUAL_METHODS } from '../../continual/methods.js';
+import { writeReport } from '../../eval/report.js';
+import { checkBits } from '../../methods/training-loop.js';
+import type { ContinualHasher } from '../../methods/hasher.js';
+
+interface Opts {
+  method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
+  epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
+  budget?: string; classOrder?: string; labelSteps?: string; batchSize?: string; lr?: string; quiet?: boolean;
+}
+
+function int(v: string | undefined, name: string, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
+  return n;
+}
+
+/** `synthetic[:n[:classes]]` builds the synthetic generator's data; anything else goes to loadDataset. */
+export async function loadContinualData(spec: string, seed: number): Promise<Dataset> {
+  const m = /^synthetic(?::(\d+))?(?::(\d+))?$/.exec(spec);
+  if (m) {
+    const n = Number(m[1] ?? 5000), C = Number(m[2] ?? 24);
+    return generateSynthetic({ n, numLabels: C, seed, querySize: Math.min(2000, Math.max(10, Math.floor(n / 10))) });
+  }
+  return loadDataset(spec);
+}
+
+function writeJsonAtomic(path: string, obj: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(obj, null, 1));
+  renameSync(tmp, path);
+}
+
+export function register(program: Command): void {
+  program.command('continual')
+    .description('run a continual hashing method through class-incremental sessions and report mAP, R matrix, BWT, forgetting, time and code stability')
+    .requiredOption('--method <m>', `method: ${CONTINUAL_METHODS.join(' | ')}`)
+    .requiredOption('--data <preset|path>', 'dataset preset (wikipedia, mirflickr25k-photos, …), path, or synthetic[:n[:classes]]')
+    .requiredOption('--sessions <spec>', 'classes per session in class order, e.g. 4+3+3, 22+2, 6,6,6,6 or 4x6')
+    .option('--bits <c>', 'code length (multiple of 8)', '64')
+    .option('--seed <s>', 'random seed', '1')
+    .option('--epochs <n>', 'epochs of the base session (and of joint retraining)')
+    .option('--update-epochs <n>', 'epochs of each increment (default epochs/4)')
+    .option('--hidden <n>', 'hidden width of the image/text nets (default 512)')
+    .option('--memory <kind>', 'ccmh-gam memory: gradient | random | none', 'gradient')
+    .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 100)')
+    .option('--projection <p>', 'ccmh-gam gradient projection: gem | agem | none', 'gem')
+    .option('--budget <n>', 'dlcmh sampled old codes per epoch (default 2000)')
+    .option('--class-order <list>', 'comma-separated class order (default 0..C-1)')
+    .option('--label-steps <n>', 'label-net steps per session (default 300)')
+    .option('--batch-size <n>', 'batch size (default 128)')
+    .option('--lr <x>', 'learning rate (default 1e-3)')
+    .option('--out <dir>', 'write report.json and report.html here after every session')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--quiet', 'no table or progress')
+    .addHelpText('after', '\nExample:\n  cmhash continual --method ccmh-gam --data wikipedia --sessions 4+3+3 --bits 32 --seed 1 --out runs/wiki\n  cmhash continual --method joint --data synthetic:4000:12 --sessions 4x3 --bits 32 --json')
+    .action(async (o: Opts) => {
+      const out = new Output(!!o.json, !!o.quiet);
+      const bits = checkBits(o.bits, '--bits');
+      const seed = int(o.seed, 'seed')!;
+      const ds = await loadContinualData(o.data, seed);
+      const classOrder = o.classOrder ? o.classOrder.split(',').map((x) => Number(x.trim())) : undefined;
+      const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed });
+      const plan = planFromStream(ds, stream, o.data);
+      const hasher: ContinualHasher = createContinualMethod(o.method, {
+        bits, hidden: int(o.hidden, 'hidden', 1), memory: o.memory, memoryPerSession: int(o.memorySize, 'memory-size'),
+        projection: o.projection, budget: int(o.budget, 'budget', 1),
+      });
+      const train: Record<string, unknown> = {};
+      const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
+      setNum('epochs', int(o.epochs, 'epochs', 1)); setNum('updateEpochs', int(o.updateEpochs, 'update-epochs', 1));
+      setNum('labelSteps', int(o.labelSteps, 'label-steps', 0)); setNum('batchSize', int(o.batchSize, 'batch-size', 1));
+      if (o.lr !== undefined) { const lr = Number(o.lr); if (!(lr > 0)) throw new InputError(`--lr: expected a positive number, got ${o.lr}`); train.learningRate = lr; }
+      if (o.out) mkdirSync(o.out, { recursive: true });
+      out.text(`${o.method} on ${o.data}: ${ds.n} items, ${ds.numLabels} classes, sessions ${stream.sessionSizes.join('+')}, ${bits} bits, seed ${seed}`);
+      const sessionsBar = out.progress(plan.sessions.length, 'sessions');
+      let epochBar = out.progress(1, 'epochs  ');
+      let lastSession = -1;
+      const save = async (json: ContinualJson, detail: ContinualDetail) => {
+        sessionsBar.update(json.sessions.length, detail.error ? `failed at session ${detail.error.session}` : `session ${json.sessions.length - 1} done`);
+        if (!o.out) return;
+        writeJsonAtomic(join(o.out, 'report.json'), { ...json, detail, command: process.argv.slice(2).join(' ') });
+        if (json.sessions.length) {
+          await writeReport(join(o.out, 'report.html'), {
+            title: `cmhash continual — ${json.method} on ${json.data}`,
+            continual: [{ ...json, avg_incremental_map: detail.avg_incremental_map, R: { i2t: json.R.i2t.map((r) => r.map((v) => v ?? 0)), t2i: json.R.t2i.map((r) => r.map((v) => v ?? 0)) } }],
+            notes: [`cmhash ${process.argv.slice(2).join(' ')}`, ...(detail.error ? [`stopped: session ${detail.error.session} failed: ${detail.error.message}`] : [])],
+          });
+        }
+      };
+      const { json, detail } = await runContinual(hasher, plan, {
+        bits, seed, train,
+        onProgress: (t, p) => {
+          if (t !== lastSession) { epochBar.stop(); epochBar = out.progress(p.epochs, `epochs s${t}`); lastSession = t; }
+          epochBar.update(p.epoch, Object.entries(p.loss).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' '));
+        },
+        afterSession: save,
+      }).finally(() => { epochBar.stop(); sessionsBar.stop(); });
+      out.record(json);
+      out.table(json.sessions.map((s, t) => ({
+        session: t, new_classes: detail.per_session[t]!.new_classes.length, train_items: detail.per_session[t]!.train_items, db_items: detail.per_session[t]!.database_items,
+        'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, train_s: s.train_seconds, memory: s.memory_items, stored_stab: s.stored_code_stability, reencode_stab: s.reencode_stability,
+      })));
+      out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}`);
+      out.text(`avg incremental    I→T ${detail.avg_incremental_map.i2t.toFixed(4)}  T→I ${detail.avg_incremental_map.t2i.toFixed(4)}`);
+      out.text(`BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
+      for (const dir of ['i2t', 't2i'] as const) {
+        out.text(`R[t][j] ${dir}:`);
+        for (const row of json.R[dir]) out.text('  ' + row.map((v) => (v === null ? '  -   ' : v.toFixed(4))).join(' '));
+      }
+      if (Array.isArray(detail.memory) && detail.memory.length) {
+        out.text('memory (per session: items, last-layer matching bound, measured full-gradient error, random memory error):');
+        for (const m of detail.memory as { session: number; items: number; bound: number; measured: number; randomMeasured: number }[]) {
+          out.text(`  s${m.session}: ${m.items} items  bound ${m.bound.toFixed(4)}  measured ${m.measured.toFixed(4)}  random ${m.randomMeasured.toFixed(4)}`);
+        }
+      }
+      if (o.out) out.text(`wrote ${join(o.out, 'report.json')} and ${join(o.out, 'report.html')}`);
+    });
+}

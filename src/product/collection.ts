@@ -1,0 +1,427 @@
+// A collection = a store (items, labels, metadata, model versions, codes) + the current model + an
+// index per modality, behind one object the CLI and the HTTP service share.
+//
+// Model versions come in pairs in the store: one version holds the items' image codes, its partner
+// the text codes (both made by the same checkpoint). The image version is the collection's
+// "model version"; its metadata names the text partner and the label names of that version. Committing
+// a pair commits the text version first (not current), then the image version as current: the
+// switch is one SQLite transaction. In memory, a complete new snapshot is built and swapped in with
+// one assignment (see snapshot.ts), so searches see the old version or the new one, never a mix.
+//
+// Writes are serialised per collection (an async lock) and validated before anything is written:
+// a request that fails validation leaves stored data untouched; a failure after the first write
+// (disk, crash) is undone (added items removed, pending versions retired).
+import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { Store, type ModelVersion } from '../index/store.js';
+import { PackedCodes } from '../index/codes.js';
+import { loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
+import type { Hasher, Modality } from '../methods/hasher.js';
+import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
+import { COLLECTION_FORMAT, readConfig, writeConfig, type CollectionConfig } from './collection-config.js';
+import { codesOf, ModalityCodes, type CollectionSnapshot } from './snapshot.js';
+import { loadModel } from './model-loader.js';
+import { checkCollectionName } from './names.js';
+
+/** One item to add: features per modality it has (at least one), label names, free metadata. */
+export interface ItemInput {
+  id: string;
+  image?: Float32Array | null;
+  text?: Float32Array | null;
+  labels?: readonly string[];
+  /** JSON-serialisable; `image` (a path relative to the collection's image root) enables thumbnails. */
+  metadata?: unknown;
+}
+
+export interface CollectionInit {
+  name?: string;
+  bits: number;
+  method: string | null;
+  imageDim: number;
+  textDim: number;
+  vocabulary?: Vocabulary | null;
+  imageDescriptor?: string | null;
+  imageRoot?: string | null;
+  index?: string;
+}
+
+export interface CommitOptions {
+  /** Label names of the new version (the old names first, new ones appended). */
+  labelNames: readonly string[];
+  /** Keep the stored codes of the current version (continual methods keep old codes valid). */
+  inherit: boolean;
+  /** Session record stored with the version. */
+  session?: { name: string; newClasses: readonly string[]; meta?: unknown };
+  /** Stored in the version's metadata. */
+  meta?: Record<string, unknown>;
+}
+
+/** The resolved query: a code of the query's modality, searched against the other modality. */
+export interface CodeQuery {
+  modality: Modality;
+  k?: number;
+  radius?: number;
+}
+
+export interface SearchHit { id: string; distance: number; labels: string[]; metadata: unknown; thumbnail_url?: string }
+export interface SearchAnswer { results: SearchHit[]; model_version: number | null; modality: Modality; target: Modality }
+
+export interface CollectionInfo {
+  name: string; items: number; bits: number; model_version: number | null; method: string | null;
+  image_codes: number; text_codes: number; labels: readonly string[]; image_dim: number; text_dim: number;
+  raw_text: boolean; image_upload: boolean; thumbnails: boolean; committed: string | null; persistent: boolean;
+}
+
+export const VOCABULARY_FILE = 'vocabulary.json';
+const ID_RE = /^[^\n\r]{1,512}$/;
+
+interface VersionMeta { modality: 'image' | 'text'; partner: number; labelNames: string[]; [k: string]: unknown }
+
+export class Collection {
+  private snap: CollectionSnapshot;
+  private lock: Promise<unknown> = Promise.resolve();
+  private vocab: Vocabulary | null;
+  private imageRootReal: string | null = null;
+  private closed = false;
+
+  private constructor(readonly dir: string | null, readonly config: CollectionConfig, private store: Store | null, snap: CollectionSnapshot, vocab: Vocabulary | null) {
+    this.snap = snap;
+    this.vocab = vocab;
+  }
+
+  get name(): string { return this.config.name; }
+  get persistent(): boolean { return this.store !== null; }
+  get vocabulary(): Vocabulary | null { return this.vocab; }
+
+  /** Creates a collection directory (must not hold one already). */
+  static create(dir: string, init: CollectionInit): Collection {
+    const name = checkCollectionName(init.name ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? '');
+    if (existsSync(join(dir, 'collection.json'))) throw new InputError(`${dir}: a collection already exists here`);
+    if (init.vocabulary && init.vocabulary.terms.length !== init.textDim) {
+      throw new InputError(`vocabulary has ${init.vocabulary.terms.length} terms, text features are ${init.textDim}-d`);
+    }
+    mkdirSync(join(dir, 'models'), { recursive: true });
+    const store = Store.open(dir, { create: true });
+    if (init.vocabulary) saveVocabulary(join(dir, VOCABULARY_FILE), init.vocabulary);
+    const config: CollectionConfig = {
+      format: COLLECTION_FORMAT, name, bits: init.bits, method: init.method, imageDim: init.imageDim, textDim: init.textDim,
+      vocabulary: init.vocabulary ? VOCABULARY_FILE : null, imageDescriptor: init.imageDescriptor ?? null,
+      imageRoot: init.imageRoot ? resolve(init.imageRoot) : null, ...(init.index ? { index: init.index } : {}), created: new Date().toISOString(),
+    };
+    PackedCodes.alloc(init.bits, 0); // validates bits
+    writeConfig(dir, config);
+    return new Collection(resolve(dir), config, store, emptySnapshot(init.bits), init.vocabulary ?? null);
+  }
+
+  /** Opens a collection directory and loads its current model version. */
+  static open(dir: string, opts: { name?: string } = {}): Collection {
+    const config = readConfig(dir);
+    if (opts.name) config.name = checkCollectionName(opts.name);
+    const store = Store.open(dir);
+    try {
+      const vocab = config.vocabulary ? loadVocabulary(join(dir, config.vocabulary)) : null;
+      const c = new Collection(resolve(dir), config, store, emptySnapshot(config.bits), vocab);
+      c.snap = c.loadSnapshot();
+      return c;
+    } catch (e) { store.close(); throw e; }
+  }
+
+  /** A read-only, in-memory collection over given codes (no model, no store): benchmarks and tests. */
+  static fromCodes(name: string, codes: { ids: string[]; image?: PackedCodes; text?: PackedCodes; imageIds?: string[]; textIds?: string[] }, index?: string): Collection {
+    const bits = (codes.image ?? codes.text)?.bits;
+    if (!bits) throw new InputError('fromCodes: give image or text codes');
+    const config: CollectionConfig = {
+      format: COLLECTION_FORMAT, name: checkCollectionName(name), bits, method: null, imageDim: 0, textDim: 0, vocabulary: null,
+      imageDescriptor: null, imageRoot: null, created: new Date().toISOString(),
+    };
+    const snap: CollectionSnapshot = {
+      modelVersion: null, versions: { image: null, text: null }, hasher: null, labelNames: [], bits, committed: null,
+      image: codes.image ? ModalityCodes.build(codes.imageIds ?? codes.ids, codes.image, index) : ModalityCodes.empty(bits),
+      text: codes.text ? ModalityCodes.build(codes.textIds ?? codes.ids, codes.text, index) : ModalityCodes.empty(bits),
+    };
+    return new Collection(null, config, null, snap, null);
+  }
+
+  /** The current snapshot (take it once per request). */
+  snapshot(): CollectionSnapshot { return this.snap; }
+
+  close(): void { if (!this.closed) { this.closed = true; this.store?.close(); } }
+
+  /** Runs `fn` after every earlier write of this collection finished (one writer at a time). */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.lock.then(() => fn());
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private requireStore(what: string): Store {
+    if (!this.store || this.closed) throw new InputError(`collection "${this.name}" is read-only (${what} needs a collection directory)`);
+    return this.store;
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  private loadSnapshot(): CollectionSnapshot {
+    const store = this.requireStore('loading');
+    const current = store.currentVersion();
+    if (current === null) return emptySnapshot(this.config.bits);
+    const v = store.version(current);
+    const meta = versionMeta(v);
+    const partner = store.version(meta.partner);
+    const img = store.loadCodes(v.id), txt = store.loadCodes(partner.id);
+    if (!v.checkpoint) throw new CorruptDataError(`${this.dir}: model version ${v.id} has no checkpoint`);
+    const hasher = loadModel(join(this.dir!, v.checkpoint));
+    checkModelFits(hasher, this.config);
+    return {
+      modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created,
+      image: ModalityCodes.build(img.ids, img.codes, this.config.index), text: ModalityCodes.build(txt.ids, txt.codes, this.config.index),
+    };
+  }
+
+  info(): CollectionInfo {
+    const s = this.snap;
+    return {
+      name: this.name, items: this.store ? this.store.stats().items : Math.max(s.image.size, s.text.size), bits: s.bits,
+      model_version: s.modelVersion, method: this.config.method, image_codes: s.image.size, text_codes: s.text.size, labels: s.labelNames,
+      image_dim: this.config.imageDim, text_dim: this.config.textDim, raw_text: !!this.vocab, image_upload: this.config.imageDescriptor !== null,
+      thumbnails: this.config.imageRoot !== null, committed: s.committed, persistent: this.persistent,
+    };
+  }
+
+  /** Versions and sessions recorded in the store. */
+  history(): { versions: ModelVersion[]; sessions: unknown[] } {
+    if (!this.store) return { versions: [], sessions: [] };
+    return { versions: this.store.versions(), sessions: this.store.sessions() };
+  }
+
+  /** Encodes query features of `modality` with the snapshot's model. */
+  static encodeQuery(snap: CollectionSnapshot, modality: Modality, features: Float32Array, rows = 1): PackedCodes {
+    if (!snap.hasher) throw new InputError('this collection has no model: query by code or item id');
+    const enc = snap.hasher.encode(modality, features, rows);
+    return PackedCodes.fromReal(enc.values, rows, snap.bits);
+  }
+
+  /** The stored code of an item in one modality (from the snapshot's version). */
+  static storedCode(snap: CollectionSnapshot, modality: Modality, id: string): PackedCodes {
+    const c = codesOf(snap, modality).codeOf(id);
+    if (!c) throw new NotFoundError(`item ${JSON.stringify(id)} has no ${modality} code in model version ${snap.modelVersion ?? 'none'}`);
+    return c;
+  }
+
+  /**
+   * k-NN (optionally within `radius`) of one query code of `q.modality` among the other modality's
+   * codes — all from one snapshot. With only a radius, the nearest `maxResults` within it.
+   */
+  search(snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery, maxResults: number): SearchAnswer {
+    const target: Modality = q.modality === 'image' ? 'text' : 'image';
+    const space = codesOf(snap, target);
+    if (code.bits !== snap.bits) throw new InputError(`query code has ${code.bits} bits, collection "${this.name}" holds ${snap.bits}-bit codes`);
+    const k = q.k ?? (q.radius !== undefined ? maxResults : 20);
+    const hits = space.size === 0 ? { ids: [] as string[], distances: new Int32Array(0) } : space.index.search(code, k, q.radius !== undefined ? { maxDistance: q.radius } : {})[0]!;
+    return { results: this.describeHits(snap, hits.ids, hits.distances), model_version: snap.modelVersion, modality: q.modality, target };
+  }
+
+  private describeHits(snap: CollectionSnapshot, ids: readonly string[], distances: Int32Array): SearchHit[] {
+    if (!this.store) return ids.map((id, i) => ({ id, distance: distances[i]!, labels: [], metadata: null }));
+    const items = this.store.getItems(ids);
+    return items.map((it, i) => {
+      const labels: string[] = [];
+      for (let c = 0; c < it.labels.length && c < snap.labelNames.length; c++) if (it.labels[c]) labels.push(snap.labelNames[c]!);
+      const hit: SearchHit = { id: it.id, distance: distances[i]!, labels, metadata: it.metadata };
+      if (this.config.imageRoot && typeof (it.metadata as { image?: unknown } | null)?.image === 'string') {
+        hit.thumbnail_url = `/api/collections/${encodeURIComponent(this.name)}/items/${encodeURIComponent(it.id)}/thumbnail`;
+      }
+      return hit;
+    });
+  }
+
+  /** Items by id (labels as names), for the API. */
+  items(ids: readonly string[]): { id: string; labels: string[]; metadata: unknown; session: number | null; has_image: boolean; has_text: boolean }[] {
+    const snap = this.snap;
+    if (!this.store) {
+      return ids.map((id) => {
+        const hi = snap.image.codeOf(id) !== null, ht = snap.text.codeOf(id) !== null;
+        if (!hi && !ht) throw new NotFoundError(`collection "${this.name}" has no item ${JSON.stringify(id)}`);
+        return { id, labels: [], metadata: null, session: null, has_image: hi, has_text: ht };
+      });
+    }
+    return this.store.getItems(ids).map((it) => ({
+      id: it.id, labels: snap.labelNames.filter((_, c) => it.labels[c] === 1), metadata: it.metadata, session: it.session,
+      has_image: snap.image.codeOf(it.id) !== null, has_text: snap.text.codeOf(it.id) !== null,
+    }));
+  }
+
+  /**
+   * The photo file of an item for its thumbnail: metadata.image resolved under the configured image
+   * root; anything that escapes the root (.., absolute paths, symlinks out) is refused.
+   */
+  thumbnailFile(id: string): string {
+    if (!this.config.imageRoot) throw new NotFoundError(`collection "${this.name}" has no image folder for thumbnails`);
+    const [item] = this.items([id]);
+    const rel = (item!.metadata as { image?: unknown } | null)?.image;
+    if (typeof rel !== 'string' || rel.length === 0) throw new NotFoundError(`item ${JSON.stringify(id)} has no image file`);
+    if (isAbsolute(rel) || rel.split(/[\\/]/).includes('..') || rel.includes('\0')) throw new InputError(`item ${JSON.stringify(id)}: image path ${JSON.stringify(rel)} is outside the collection's image folder`);
+    this.imageRootReal ??= realpathSync(this.config.imageRoot);
+    const full = resolve(this.imageRootReal, rel);
+    if (!existsSync(full)) throw new NotFoundError(`item ${JSON.stringify(id)}: image file ${rel} not found`);
+    const real = realpathSync(full);
+    const r = relative(this.imageRootReal, real);
+    if (r.startsWith('..') || isAbsolute(r) || r.split(sep).includes('..')) throw new InputError(`item ${JSON.stringify(id)}: image path ${JSON.stringify(rel)} is outside the collection's image folder`);
+    return real;
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  /** Checks new items against the collection (nothing is written); new label names only with `allowNewLabels`. */
+  checkItems(items: readonly ItemInput[], allowNewLabels: boolean): void { this.validateItems(items, this.snap.labelNames, allowNewLabels); }
+
+  /** Checks items against the collection before anything is written; returns the label matrix. */
+  private validateItems(items: readonly ItemInput[], labelNames: readonly string[], allowNewLabels: boolean): { labels: Uint8Array; names: string[] } {
+    const store = this.requireStore('adding items');
+    if (items.length === 0) throw new InputError('no items given');
+    const names = labelNames.slice();
+    const col = new Map(names.map((n, i) => [n, i]));
+    const seen = new Set<string>();
+    items.forEach((it, i) => {
+      const where = `items[${i}]`;
+      if (typeof it.id !== 'string' || !ID_RE.test(it.id)) throw new InputError(`${where}.id: expected 1–512 characters without line breaks, got ${JSON.stringify(it.id)}`);
+      if (seen.has(it.id)) throw new InputError(`${where}.id: ${JSON.stringify(it.id)} appears twice`);
+      seen.add(it.id);
+      if (!it.image && !it.text) throw new InputError(`${where}: give image or text features (or both)`);
+      if (it.image && it.image.length !== this.config.imageDim) throw new InputError(`${where}.image: expected ${this.config.imageDim} features, got ${it.image.length}`);
+      if (it.text && it.text.length !== this.config.textDim) throw new InputError(`${where}.text: expected ${this.config.textDim} features, got ${it.text.length}`);
+      for (const l of it.labels ?? []) {
+        if (typeof l !== 'string' || l.length === 0 || l.length > 200) throw new InputError(`${where}.labels: label names must be 1–200 character strings, got ${JSON.stringify(l)}`);
+        if (!col.has(l)) {
+          if (!allowNewLabels) throw new InputError(`${where}.labels: unknown label ${JSON.stringify(l)} (known: ${names.join(', ') || 'none'}; new labels arrive with a session update)`);
+          col.set(l, names.length); names.push(l);
+        }
+      }
+      if (it.metadata !== undefined && it.metadata !== null) {
+        try { JSON.stringify(it.metadata); } catch (e) { throw new InputError(`${where}.metadata: not JSON (${(e as Error).message})`); }
+      }
+    });
+    for (const id of seen) {
+      let exists = true;
+      try { store.getItems([id]); } catch (e) { if (e instanceof NotFoundError) exists = false; else throw e; }
+      if (exists) throw new InputError(`item ${JSON.stringify(id)} already exists in collection "${this.name}"`);
+    }
+    const C = names.length;
+    const labels = new Uint8Array(items.length * C);
+    items.forEach((it, i) => { for (const l of it.labels ?? []) labels[i * C + col.get(l)!] = 1; });
+    return { labels, names };
+  }
+
+  private encodeItems(hasher: Hasher, items: readonly ItemInput[], modality: Modality): { ids: string[]; codes: PackedCodes } {
+    const dim = modality === 'image' ? this.config.imageDim : this.config.textDim;
+    const rows = items.filter((it) => !!it[modality]);
+    const feats = new Float32Array(rows.length * dim);
+    rows.forEach((it, i) => feats.set(it[modality]!, i * dim));
+    if (rows.length === 0) return { ids: [], codes: PackedCodes.alloc(this.config.bits, 0) };
+    const enc = hasher.encode(modality, feats, rows.length);
+    return { ids: rows.map((it) => it.id), codes: PackedCodes.fromReal(enc.values, rows.length, this.config.bits) };
+  }
+
+  /**
+   * Stores `hasher` as a new model version with `items` (encoded by it) and makes it current.
+   * With `inherit`, the current version's codes stay (continual methods); otherwise only the
+   * given items are in the new version. Returns the new model version.
+   */
+  commitModel(hasher: Hasher, items: readonly ItemInput[], opts: CommitOptions): Promise<number> {
+    return this.exclusive(() => this.commitModelNow(hasher, items, opts));
+  }
+
+  private commitModelNow(hasher: Hasher, items: readonly ItemInput[], opts: CommitOptions): number {
+    const store = this.requireStore('committing a model');
+    if (hasher.bits !== this.config.bits) throw new InputError(`model makes ${hasher.bits}-bit codes, collection "${this.name}" holds ${this.config.bits}-bit codes`);
+    checkModelFits(hasher, this.config);
+    const old = this.snap;
+    if (opts.labelNames.length < old.labelNames.length || old.labelNames.some((n, i) => opts.labelNames[i] !== n)) {
+      throw new InputError('commit: the new label names must extend the current ones');
+    }
+    const { labels, names } = items.length ? this.validateItems(items, opts.labelNames, false) : { labels: new Uint8Array(0), names: opts.labelNames.slice() };
+    const image = this.encodeItems(hasher, items, 'image'), text = this.encodeItems(hasher, items, 'text');
+    const inherit = opts.inherit && old.versions.image !== null;
+    let added = false;
+    const created: number[] = [];
+    try {
+      if (items.length) {
+        store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null), session: store.sessions().length });
+        added = true;
+      }
+      const common = { method: hasher.method, bits: this.config.bits };
+      const tv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'text' }, ...(inherit ? { inheritCodesFrom: old.versions.text! } : {}) });
+      created.push(tv);
+      const iv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'image', partner: tv, labelNames: names }, ...(inherit ? { inheritCodesFrom: old.versions.image! } : {}) });
+      created.push(iv);
+      if (image.ids.length) store.putCodes(iv, image.ids, image.codes);
+      if (text.ids.length) store.putCodes(tv, text.ids, text.codes);
+      const checkpoint = join('models', `v${iv}.ckpt`);
+      hasher.save(join(this.dir!, checkpoint));
+      store.commitModelVersion(tv, { makeCurrent: false, checkpoint });
+      if (opts.session) store.addSession({ name: opts.session.name, classes: [...opts.session.newClasses], modelVersion: iv, meta: opts.session.meta });
+      store.commitModelVersion(iv, { makeCurrent: true, checkpoint });
+    } catch (e) {
+      // undo: the previous version stays current and searchable
+      for (const v of created) { try { if (store.currentVersion() !== v) store.retireModelVersion(v); } catch { /* best effort */ } }
+      if (added) { try { store.removeItems(items.map((it) => it.id)); } catch { /* best effort */ } }
+      throw e;
+    }
+    // the new snapshot is complete before it becomes visible
+    const next = this.loadSnapshot();
+    this.snap = next;
+    return next.modelVersion!;
+  }
+
+  /** Adds items encoded by the current model to the current version (no training). */
+  addItems(items: readonly ItemInput[]): Promise<{ added: number; model_version: number }> {
+    return this.exclusive(() => {
+      const store = this.requireStore('adding items');
+      const snap = this.snap;
+      if (!snap.hasher || snap.versions.image === null || snap.versions.text === null) throw new InputError(`collection "${this.name}" has no model yet; train one first (cmhash demo / update)`);
+      const { labels, names } = this.validateItems(items, snap.labelNames, false);
+      const image = this.encodeItems(snap.hasher, items, 'image'), text = this.encodeItems(snap.hasher, items, 'text');
+      store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null) });
+      try {
+        if (image.ids.length) store.putCodes(snap.versions.image, image.ids, image.codes);
+        if (text.ids.length) store.putCodes(snap.versions.text, text.ids, text.codes);
+      } catch (e) {
+        try { store.removeItems(items.map((it) => it.id)); } catch { /* best effort */ }
+        throw e;
+      }
+      // copy-on-write: a new snapshot with the old codes plus the new ones
+      const grow = (mc: ModalityCodes, add: { ids: string[]; codes: PackedCodes }) => (add.ids.length === 0 ? mc
+        : ModalityCodes.build([...mc.ids, ...add.ids], PackedCodes.concat([mc.codes, add.codes]), this.config.index));
+      this.snap = { ...snap, image: grow(snap.image, image), text: grow(snap.text, text) };
+      return { added: items.length, model_version: snap.versions.image };
+    });
+  }
+}
+
+function emptySnapshot(bits: number): CollectionSnapshot {
+  return { modelVersion: null, versions: { image: null, text: null }, hasher: null, labelNames: [], bits, committed: null, image: ModalityCodes.empty(bits), text: ModalityCodes.empty(bits) };
+}
+
+function versionMeta(v: ModelVersion): VersionMeta {
+  const m = v.meta as Partial<VersionMeta> | null;
+  if (!m || (m.modality !== 'image' && m.modality !== 'text') || typeof m.partner !== 'number' || !Array.isArray(m.labelNames)) {
+    throw new CorruptDataError(`model version ${v.id} is not a cmhash collection version (metadata without modality/partner/labelNames)`);
+  }
+  if (m.modality !== 'image') throw new CorruptDataError(`current model version ${v.id} holds ${m.modality} codes; expected the image version of a pair`);
+  return m as VersionMeta;
+}
+
+function checkModelFits(hasher: Hasher, config: CollectionConfig): void {
+  if (hasher.imageDim !== undefined && hasher.imageDim !== 0 && hasher.imageDim !== config.imageDim) {
+    throw new InputError(`model takes ${hasher.imageDim}-d image features, collection "${config.name}" has ${config.imageDim}-d`);
+  }
+  if (hasher.textDim !== undefined && hasher.textDim !== 0 && hasher.textDim !== config.textDim) {
+    throw new InputError(`model takes ${hasher.textDim}-d text features, collection "${config.name}" has ${config.textDim}-d`);
+  }
+}
+
+/** Collection directories directly under `root` (those with a collection.json). */
+export function listCollectionDirs(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'collection.json'))).map((d) => join(root, d.name));
+}

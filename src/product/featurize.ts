@@ -1,0 +1,54 @@
+// Raw inputs → the feature vectors a collection's model takes: text through the collection's
+// vocabulary (bag of words as at training time), images through the built-in descriptor. Widths are
+// checked against the collection so a mismatch is a clear InputError, never a wrong answer.
+import { describePixels, DESCRIBE_SIZE, IMAGE_DESCRIPTOR_DIM, type RgbImage } from '../data/image-features.js';
+import { vectorize, type Vocabulary } from '../data/text-features.js';
+import type { Modality } from '../methods/hasher.js';
+import { InputError } from '../util/errors.js';
+import { BUILTIN_IMAGE_DESCRIPTOR, type CollectionConfig } from './collection-config.js';
+
+/** Largest decoded image accepted (pixels), so a small file cannot expand into gigabytes. */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+/** Checks a feature vector (numbers, finite, the collection's width) and returns it as float32. */
+export function checkFeatures(values: ArrayLike<number>, config: CollectionConfig, modality: Modality, what = 'features'): Float32Array {
+  const dim = modality === 'image' ? config.imageDim : config.textDim;
+  if (values.length !== dim) throw new InputError(`${what}: collection "${config.name}" expects ${dim} ${modality} features, got ${values.length}`);
+  const out = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${what}: value at ${i} is ${JSON.stringify(v)}, expected a finite number`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Raw text (words or tags) → text features through the collection's vocabulary. */
+export function textToFeatures(text: string | string[], vocab: Vocabulary | null, config: CollectionConfig): Float32Array {
+  if (!vocab) throw new InputError(`collection "${config.name}" has no vocabulary for raw text (its text features came without one); query by features or item id instead`);
+  if (vocab.terms.length !== config.textDim) throw new InputError(`collection "${config.name}": vocabulary has ${vocab.terms.length} terms but the model takes ${config.textDim} text features`);
+  return vectorize([text], vocab);
+}
+
+/** Decodes an uploaded image (any format sharp reads) into the descriptor's RGB square. */
+export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<RgbImage> {
+  if (bytes.length === 0) throw new InputError(`${what}: empty upload`);
+  const sharp = (await import('sharp')).default;
+  try {
+    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
+      .rotate().resize(DESCRIBE_SIZE, DESCRIBE_SIZE, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded ${info.channels} channels`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  } catch (e) {
+    throw new InputError(`${what}: not a readable image (JPEG, PNG, WebP, GIF, TIFF or AVIF expected): ${(e as Error).message}`);
+  }
+}
+
+/** Uploaded image bytes → image features, when the collection's image features are the built-in descriptor. */
+export async function imageToFeatures(bytes: Uint8Array, config: CollectionConfig): Promise<Float32Array> {
+  if (config.imageDescriptor !== BUILTIN_IMAGE_DESCRIPTOR || config.imageDim !== IMAGE_DESCRIPTOR_DIM) {
+    throw new InputError(`collection "${config.name}" was trained on image features cmhash cannot compute from a photo (${config.imageDim}-d, descriptor ${config.imageDescriptor ?? 'unknown'}); query by features or item id instead`);
+  }
+  return describePixels(await decodeImage(bytes));
+}

@@ -1,0 +1,27 @@
+// JSON items (HTTP bodies, JSON files) → ItemInput: feature arrays checked against the collection's
+// widths, raw text turned into text features through the collection's vocabulary.
+import { InputError } from '../util/errors.js';
+import type { Collection, ItemInput } from './collection.js';
+import { checkFeatures, textToFeatures } from './featurize.js';
+
+export interface ItemJson {
+  id: string;
+  image?: number[];
+  text?: number[];
+  raw_text?: string | string[];
+  labels?: string[];
+  metadata?: Record<string, unknown> | null;
+}
+
+export function itemFromJson(c: Collection, it: ItemJson, i: number): ItemInput {
+  const where = `items[${i}]`;
+  if (it.text !== undefined && it.raw_text !== undefined) throw new InputError(`${where}: give text (features) or raw_text, not both`);
+  return {
+    id: it.id,
+    image: it.image !== undefined ? checkFeatures(it.image, c.config, 'image', `${where}.image`) : null,
+    text: it.text !== undefined ? checkFeatures(it.text, c.config, 'text', `${where}.text`)
+      : it.raw_text !== undefined ? textToFeatures(it.raw_text, c.vocabulary, c.config) : null,
+    labels: it.labels ?? [],
+    metadata: it.metadata ?? null,
+  };
+}

@@ -1,0 +1,81 @@
+// Applying a new session to a collection: the labelled items of the session train the current
+// model further (a continual method's update(); old stored codes stay valid), then the updated
+// model and the session's items become a new model version, committed atomically. The model is a
+// fresh copy loaded from the current checkpoint, so searches keep using the serving model untouched
+// until the commit swaps the snapshot.
+import type { ContinualHasher, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
+import { InputError } from '../util/errors.js';
+import type { Collection, ItemInput } from './collection.js';
+import { isContinual, loadModel } from './model-loader.js';
+import { join } from 'node:path';
+
+export interface UpdateOptions {
+  /** Session name stored with the version (default "session-<n>"). */
+  name?: string;
+  epochs?: number;
+  seed?: number;
+  onProgress?: (p: TrainProgress) => void;
+  /** Extra training options passed to update(). */
+  train?: Record<string, unknown>;
+}
+
+export interface UpdateResult {
+  model_version: number;
+  previous_version: number | null;
+  items: number;
+  new_labels: string[];
+  train_seconds: number;
+  method: string;
+}
+
+/** Checks the session before any training: every item has both modalities and at least one label. */
+export function checkSessionItems(items: readonly ItemInput[]): void {
+  if (items.length === 0) throw new InputError('session update: no items given');
+  items.forEach((it, i) => {
+    if (!it.image || !it.text) throw new InputError(`items[${i}] (${JSON.stringify(it.id)}): a session item needs both image and text features (the model learns from pairs)`);
+    if (!it.labels || it.labels.length === 0) throw new InputError(`items[${i}] (${JSON.stringify(it.id)}): a session item needs at least one label`);
+  });
+}
+
+/** Loads an independent copy of the collection's current model that can learn from a session. */
+export function loadUpdatableModel(collection: Collection): ContinualHasher {
+  const snap = collection.snapshot();
+  if (!snap.hasher || snap.modelVersion === null || !collection.dir) throw new InputError(`collection "${collection.name}" has no model to update`);
+  const version = collection.history().versions.find((v) => v.id === snap.modelVersion);
+  if (!version?.checkpoint) throw new InputError(`collection "${collection.name}": model version ${snap.modelVersion} has no checkpoint`);
+  const model = loadModel(join(collection.dir, version.checkpoint));
+  if (!isContinual(model)) throw new InputError(`collection "${collection.name}" uses ${model.method}, which cannot learn from a new session; use a continual method (ccmh-gam, dlcmh, finetune)`);
+  if ((model as { reencodesDatabase?: boolean }).reencodesDatabase) throw new InputError(`${model.method} re-encodes the whole database on every session, which a collection cannot do without the old features; use ccmh-gam, dlcmh or finetune`);
+  return model;
+}
+
+export async function applySessionUpdate(collection: Collection, items: readonly ItemInput[], o: UpdateOptions = {}): Promise<UpdateResult> {
+  checkSessionItems(items);
+  const before = collection.snapshot();
+  const model = loadUpdatableModel(collection);
+  // label columns in arrival order: the version's names, then this session's new names
+  const names = before.labelNames.slice();
+  const col = new Map(names.map((n, i) => [n, i]));
+  const newLabels: string[] = [];
+  for (const it of items) for (const l of it.labels!) if (!col.has(l)) { col.set(l, names.length); names.push(l); newLabels.push(l); }
+  const n = items.length, C = names.length, dI = collection.config.imageDim, dT = collection.config.textDim;
+  const session: SessionData = {
+    index: collection.history().sessions.length, newClasses: newLabels.map((l) => col.get(l)!), n, numClasses: C, imageDim: dI, textDim: dT,
+    image: new Float32Array(n * dI), text: new Float32Array(n * dT), labels: new Uint8Array(n * C),
+  };
+  items.forEach((it, i) => {
+    session.image.set(it.image!, i * dI); session.text.set(it.text!, i * dT);
+    for (const l of it.labels!) session.labels[i * C + col.get(l)!] = 1;
+  });
+  const options: TrainOptions = { ...o.train, bits: collection.config.bits, seed: o.seed ?? 1, onProgress: o.onProgress };
+  if (o.epochs !== undefined) { options.epochs = o.epochs; options.updateEpochs = o.epochs; }
+  const t0 = performance.now();
+  await model.update(session, options);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const version = await collection.commitModel(model, items, {
+    labelNames: names, inherit: true,
+    session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, train_seconds: trainSeconds } },
+    meta: { trainSeconds },
+  });
+  return { model_version: version, previous_version: before.modelVersion, items: n, new_labels: newLabels, train_seconds: trainSeconds, method: model.method };
+}

@@ -1,0 +1,41 @@
+// Session updates as background jobs: the request is checked at once (400 on bad items), then a
+// job trains the model on the session and commits a new version; searches keep using the previous
+// version until that commit. GET the job for its status.
+import type { FastifyInstance } from 'fastify';
+import { itemFromJson, type ItemJson } from '../../product/item-input.js';
+import { applySessionUpdate, checkSessionItems, loadUpdatableModel } from '../../product/session-update.js';
+import type { ServiceContext } from '../app.js';
+import { jobParams, nameParams } from '../schemas.js';
+
+interface SessionBody { items: ItemJson[]; name?: string; epochs?: number; seed?: number }
+
+export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  const { collections, schemas: s, limits, jobs } = ctx;
+
+  app.post<{ Params: { name: string }; Body: SessionBody }>('/api/collections/:name/sessions', {
+    bodyLimit: limits.itemsBodyBytes,
+    schema: { params: nameParams, body: s.sessionBody, response: { 202: s.job, ...s.err } },
+    config: { summary: 'apply a new session (labelled image+text items, new labels allowed): trains in the background, returns a job; the new model version is committed atomically' },
+  }, async (req, reply) => {
+    const c = collections.get(req.params.name);
+    const items = req.body.items.map((it, i) => itemFromJson(c, it, i));
+    checkSessionItems(items);
+    c.checkItems(items, true);
+    loadUpdatableModel(c); // refuses methods that cannot learn from a session, before queueing
+    const { name, epochs, seed } = req.body;
+    const job = jobs.submit(c.name, 'session-update', (progress) => applySessionUpdate(c, items, {
+      name, epochs, seed, onProgress: (p) => progress({ epoch: p.epoch, epochs: p.epochs }),
+    }));
+    return reply.status(202).send(job);
+  });
+
+  app.get<{ Params: { id: string } }>('/api/jobs/:id', {
+    schema: { params: jobParams, response: { 200: s.job, ...s.err } },
+    config: { summary: 'a background job: status queued|running|succeeded|failed, progress, result or error' },
+  }, async (req) => jobs.get(req.params.id));
+
+  app.get<{ Params: { name: string } }>('/api/collections/:name/jobs', {
+    schema: { params: nameParams, response: { 200: { type: 'array', items: s.job }, ...s.err } },
+    config: { summary: 'jobs of a collection (recent first)' },
+  }, async (req) => jobs.list(collections.get(req.params.name).name).reverse());
+}

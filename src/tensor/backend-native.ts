@@ -1,0 +1,121 @@
+// The native backend: the C++ addon (src/native, built by node-gyp into
+// build/Release/cmhash_native.node) behind the Backend interface. Kernels work in place on the
+// caller's typed arrays. The addon picks its instruction-set variant at load (best the CPU runs,
+// or CMHASH_ISA=avx512|avx2|generic); a NativeBackend can also be pinned to any supported variant,
+// which is how the tests exercise every code path on one machine.
+//
+// This file must not import backends.ts (backends.ts imports it).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Backend } from './backend.js';
+
+export type IsaVariant = 'avx512' | 'avx2' | 'generic';
+
+export interface CpuFeatures {
+  avx512f: boolean; avx512vl: boolean; avx512bw: boolean; avx512dq: boolean; avx512vpopcntdq: boolean;
+  avx2: boolean; fma: boolean; popcnt: boolean;
+}
+
+export interface KernelInfo { gemm: string; mr: number; nr: number; mc: number; kc: number; nc: number; hamming: string }
+
+/** The raw addon surface (see src/native/addon.cc). */
+export interface NativeAddon {
+  cpuFeatures(): CpuFeatures;
+  defaultIsa(): { isa: IsaVariant; notice: string };
+  supportedIsas(): IsaVariant[];
+  kernelInfo(isa: IsaVariant): KernelInfo;
+  getThreads(): number;
+  setThreads(n: number): void;
+  sgemm(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  fmaPeak(isa: IsaVariant, seconds: number, threads: number): number;
+  hammingDistances(isa: IsaVariant, query: Uint32Array, db: Uint32Array, n: number, words64: number, out: Uint16Array): void;
+  hammingKnn(isa: IsaVariant, queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
+    outIds: Int32Array, outDist: Int32Array, threads: number): void;
+  hammingRange(isa: IsaVariant, query: Uint32Array, db: Uint32Array, n: number, words64: number, r: number): { ids: Int32Array; dist: Int32Array };
+}
+
+let addon: NativeAddon | null | undefined;
+let loadError: string | null = null;
+let noticeShown = false;
+
+/** Path of the compiled addon (build/Release/cmhash_native.node under the package root). */
+export function nativeAddonPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url)); // dist/src/tensor
+  return join(here, '..', '..', '..', 'build', 'Release', 'cmhash_native.node');
+}
+
+/** Loads the addon once; null (and nativeLoadError() says why) when it is missing or broken. */
+export function loadNativeAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  const p = nativeAddonPath();
+  if (!existsSync(p)) { loadError = `addon not built (${p} missing)`; return (addon = null); }
+  try {
+    addon = createRequire(import.meta.url)(p) as NativeAddon;
+  } catch (e) {
+    loadError = (e as Error).message.split('\n')[0] ?? String(e);
+    addon = null;
+  }
+  return addon;
+}
+
+export function nativeLoadError(): string | null { return loadError; }
+
+export class NativeBackend implements Backend {
+  readonly name = 'native' as const;
+
+  constructor(private readonly lib: NativeAddon, readonly variant: IsaVariant) {}
+
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void {
+    this.lib.sgemm(this.variant, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+
+  setThreads(n: number): void { this.lib.setThreads(Math.max(1, Math.floor(n))); }
+  getThreads(): number { return this.lib.getThreads(); }
+
+  hammingDistances(query: Uint32Array, db: Uint32Array, n: number, words64: number, out: Uint16Array): void {
+    this.lib.hammingDistances(this.variant, query, db, n, words64, out);
+  }
+
+  hammingKnn(queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
+    outIds: Int32Array, outDist: Int32Array): void {
+    this.lib.hammingKnn(this.variant, queries, nq, db, n, words64, k, outIds, outDist, this.lib.getThreads());
+  }
+
+  hammingRange(query: Uint32Array, db: Uint32Array, n: number, words64: number, r: number): { ids: Int32Array; dist: Int32Array } {
+    return this.lib.hammingRange(this.variant, query, db, n, words64, r);
+  }
+
+  /** CPU features cpuid reports (the variant choice is made from these). */
+  cpuFeatures(): CpuFeatures { return this.lib.cpuFeatures(); }
+  /** Variants this CPU can run, best first. */
+  supportedVariants(): IsaVariant[] { return this.lib.supportedIsas(); }
+  /** Micro-kernel shape, cache blocking and Hamming kernel of this backend's variant. */
+  kernelInfo(): KernelInfo { return this.lib.kernelInfo(this.variant); }
+  /** Pure FMA loop (this variant's vector width) on `threads` threads for ~`seconds`: GFLOP/s. */
+  fmaPeak(seconds: number, threads = 1): number { return this.lib.fmaPeak(this.variant, seconds, threads); }
+  /** Batched k-NN with an explicit thread count (benchmarks pin it to 1). */
+  hammingKnnThreads(queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
+    outIds: Int32Array, outDist: Int32Array, threads: number): void {
+    this.lib.hammingKnn(this.variant, queries, nq, db, n, words64, k, outIds, outDist, threads);
+  }
+}
+
+/**
+ * A native backend pinned to `variant` (default: the addon's choice, which honours CMHASH_ISA),
+ * or null when the addon does not load. Throws when `variant` is not supported by this CPU.
+ */
+export function createNativeBackend(variant?: IsaVariant): NativeBackend | null {
+  const lib = loadNativeAddon();
+  if (!lib) return null;
+  if (variant) {
+    if (!lib.supportedIsas().includes(variant)) throw new Error(`ISA variant ${variant} is not supported by this CPU (supported: ${lib.supportedIsas().join(', ')})`);
+    return new NativeBackend(lib, variant);
+  }
+  const d = lib.defaultIsa();
+  if (d.notice && !noticeShown) { noticeShown = true; process.stderr.write(`cmhash: ${d.notice}\n`); }
+  return new NativeBackend(lib, d.isa);
+}
