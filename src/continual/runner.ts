@@ -6,12 +6,20 @@
 //      retraining, re-encodes everything — and pays for it);
 //   3. code stability: stored_code_stability = share of old database items whose stored codes are
 //      unchanged by this session (both modalities); reencode_stability = share of old items the
-//      current nets would encode to exactly the code stored before this session (mean of image/text);
+//      current nets encode to exactly the code the nets gave them at the end of the previous session
+//      (mean of image/text) — how far this session's training moved the old items' encodings (with
+//      learned database codes the stored code is not a net output, so drift is measured net vs net);
 //   4. evaluation: queries are the fixed query items whose classes have all arrived; mAP@all I→T
 //      (image query vs text database codes) and T→I over the database so far; R[t][j] is the mAP of
 //      the queries whose newest class arrived in session j. Per-query AP does not depend on the
 //      other queries, so one AP vector per direction gives both the overall mAP and every R cell.
 //   5. the caller's afterSession() writes the results so far (a crash later loses nothing).
+// Database codes of items the method trained on: by default (`databaseCodes: 'learned'`) a method
+// that learns binary codes for its training items (Hasher.databaseCodes(): DLCMH's B, CCMH-GAM's
+// semantic codes, and the finetune/joint variants built on them) has those stored for the new
+// database items that were among its training items — the asymmetric-hashing convention of DLCMH,
+// where B_old is frozen and B_new is learned by DCC; queries are always encoded by the nets. Items
+// the method did not train on (and every item with `databaseCodes: 'encoded'`) get net outputs.
 // Class labels handed to the method are in arrival order: column p is the p-th class of the class
 // order, and the width is the number of classes seen so far (so label growth is exercised).
 import { PackedCodes } from '../index/codes.js';
@@ -77,11 +85,19 @@ export interface RunOptions {
   seed: number;
   train: Omit<TrainOptions, 'bits' | 'seed' | 'onProgress'>;
   onProgress?: (session: number, p: TrainProgress) => void;
+  /** 'learned' (default): store the method's learned training-item codes where it has them; 'encoded': net outputs only. */
+  databaseCodes?: 'learned' | 'encoded';
   /** Called after every session with the results so far (write them here). */
   afterSession?: (json: ContinualJson, detail: ContinualDetail) => void | Promise<void>;
 }
 
 interface Reencoding { readonly reencodesDatabase?: boolean }
+/** Optional hooks: learned codes of the training items so far, and untimed diagnostics after training. */
+interface OptionalHooks {
+  databaseCodes?(): Float32Array | null;
+  /** Work that measures rather than trains (e.g. memory approximation errors): run outside the timed section. */
+  runDiagnostics?(): void;
+}
 
 /** Builds the SessionData of plan session t: labels remapped to arrival order, width = classes seen. */
 export function sessionData(plan: ContinualPlan, t: number): SessionData {
@@ -100,6 +116,21 @@ export function sessionData(plan: ContinualPlan, t: number): SessionData {
     imageDim: plan.imageDim, textDim: plan.textDim,
     image: gatherRows(plan.image, plan.imageDim, rows), text: gatherRows(plan.text, plan.textDim, rows), labels,
   };
+}
+
+/** Database codes: learned codes (the same for both modalities) where `learned` has the row, net outputs elsewhere. */
+function databaseRows(h: ContinualHasher, plan: ContinualPlan, modality: Modality, rows: ArrayLike<number>, bits: number,
+  learned: { at: Map<number, number>; codes: Float32Array } | null): PackedCodes {
+  const enc = encodeRows(h, plan, modality, rows, bits);
+  if (!learned) return enc;
+  const vals = new Float32Array(rows.length * bits);
+  let any = false;
+  for (let i = 0; i < rows.length; i++) {
+    const k = learned.at.get(rows[i]!);
+    if (k === undefined) { for (let b = 0; b < bits; b++) vals[i * bits + b] = enc.bit(i, b) ? 1 : -1; }
+    else { vals.set(learned.codes.subarray(k * bits, (k + 1) * bits), i * bits); any = true; }
+  }
+  return any ? PackedCodes.fromReal(vals, rows.length, bits) : enc;
 }
 
 function encodeRows(h: ContinualHasher, plan: ContinualPlan, modality: Modality, rows: ArrayLike<number>, bits: number): PackedCodes {
@@ -146,6 +177,8 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
   };
   let dbRows: number[] = [];
   let dbImage = PackedCodes.alloc(bits, 0), dbText = PackedCodes.alloc(bits, 0);
+  let netImage = PackedCodes.alloc(bits, 0), netText = PackedCodes.alloc(bits, 0);
+  const trainedRows: number[] = [];
   const reencodes = !!(hasher as Reencoding).reencodesDatabase;
   const memoryOf = () => (hasher as { memoryReports?: unknown }).memoryReports;
 
@@ -165,24 +198,44 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     }
     const trainSeconds = (performance.now() - t0) / 1000;
 
-    // Database: keep stored codes, encode the new items (joint re-encodes all).
+    // Untimed diagnostics (e.g. CCMH-GAM's measured memory errors), then the learned-code lookup.
+    (hasher as OptionalHooks).runDiagnostics?.();
+    trainedRows.push(...Array.from(s.trainRows));
+    let learned: { at: Map<number, number>; codes: Float32Array } | null = null;
+    const learnedCodes = (opts.databaseCodes ?? 'learned') === 'learned' ? (hasher as OptionalHooks).databaseCodes?.() ?? null : null;
+    if (learnedCodes) {
+      // Joint retrains on every item so far, in session order: its codes cover trainedRows exactly.
+      if (learnedCodes.length !== trainedRows.length * bits) {
+        throw new Error(`${hasher.method}: databaseCodes() has ${learnedCodes.length / bits} codes, the sessions so far trained ${trainedRows.length} items`);
+      }
+      const at = new Map<number, number>();
+      trainedRows.forEach((r, k) => at.set(r, k));
+      learned = { at, codes: learnedCodes };
+    }
+
+    // Database: keep stored codes, store codes for the new items (joint re-stores all).
     const e0 = performance.now();
     const oldCount = dbRows.length;
     const beforeImage = dbImage, beforeText = dbText;
     const reImage = encodeRows(hasher, plan, 'image', dbRows, bits);
     const reText = encodeRows(hasher, plan, 'text', dbRows, bits);
-    const newImage = encodeRows(hasher, plan, 'image', s.databaseRows, bits);
-    const newText = encodeRows(hasher, plan, 'text', s.databaseRows, bits);
-    dbRows = dbRows.concat(Array.from(s.databaseRows));
-    if (reencodes) { dbImage = PackedCodes.concat([reImage, newImage]); dbText = PackedCodes.concat([reText, newText]); }
-    else { dbImage = PackedCodes.concat([beforeImage, newImage]); dbText = PackedCodes.concat([beforeText, newText]); }
+    const newRows = Array.from(s.databaseRows);
+    dbRows = dbRows.concat(newRows);
+    if (reencodes) { dbImage = databaseRows(hasher, plan, 'image', dbRows, bits, learned); dbText = databaseRows(hasher, plan, 'text', dbRows, bits, learned); }
+    else {
+      dbImage = PackedCodes.concat([beforeImage, databaseRows(hasher, plan, 'image', newRows, bits, learned)]);
+      dbText = PackedCodes.concat([beforeText, databaseRows(hasher, plan, 'text', newRows, bits, learned)]);
+    }
     let storedSame = 1;
     if (oldCount > 0) {
       let same = 0;
       for (let i = 0; i < oldCount; i++) if (beforeImage.distance(i, dbImage, i) === 0 && beforeText.distance(i, dbText, i) === 0) same++;
       storedSame = same / oldCount;
     }
-    const reI = sameShare(reImage, beforeImage, oldCount), reT = sameShare(reText, beforeText, oldCount);
+    // Net drift on old items: the current nets' codes vs the nets' codes at the end of the previous session.
+    const reI = sameShare(reImage, netImage, oldCount), reT = sameShare(reText, netText, oldCount);
+    netImage = PackedCodes.concat([reImage, encodeRows(hasher, plan, 'image', newRows, bits)]);
+    netText = PackedCodes.concat([reText, encodeRows(hasher, plan, 'text', newRows, bits)]);
     const encodeSeconds = (performance.now() - e0) / 1000;
 
     // Evaluation on the queries whose classes have all arrived.

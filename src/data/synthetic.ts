@@ -81,8 +81,10 @@ export function syntheticCodes(n: number, bits: number, o: { numLabels?: number;
     acc.fill(0);
     for (let c = 0; c < C; c++) if (labels[i * C + c]) for (let b = 0; b < bits; b++) acc[b]! += proto[c * bits + b]!;
     for (let b = 0; b < bits; b++) {
-      let v = acc[b]! > 0 ? 1 : acc[b]! < 0 ? -1 : (rng.nextU32() & 1 ? 1 : -1);
-      if (rng.nextU32() < flipT) v = -v;
+      // One draw per bit: its low bit breaks ties, the rest decides the flip.
+      const r = rng.nextU32();
+      let v = acc[b]! > 0 ? 1 : acc[b]! < 0 ? -1 : (r & 1 ? 1 : -1);
+      if (r >>> 1 < flipT >>> 1) v = -v;
       codes[i * bits + b] = v;
     }
   }

@@ -128,6 +128,10 @@ export class CcmhGam implements ContinualHasher {
   private memory: MemorySet[] = [];
   private sessionsSeen = 0;
   private baseEpochs = 30;
+  /** Semantic codes (±1) of every training item so far, in training order: the learned database codes. */
+  private itemCodes: Float32Array[] = [];
+  /** The memory-error measurement of the last session, run untimed by the session runner (runDiagnostics). */
+  private pendingDiagnostics: (() => void) | null = null;
 
   constructor(config: CcmhGamConfig) {
     this.bits = checkBits(config.bits);
@@ -167,6 +171,8 @@ export class CcmhGam implements ContinualHasher {
     this.labelNet = new HashNet(Math.max(1, data.numClasses), this.labelHidden, this.bits, rng.fork());
     this.book = new LabelCodebook();
     this.memory = [];
+    this.itemCodes = [];
+    this.pendingDiagnostics = null;
     this.memoryReports.length = 0;
     this.sessionsSeen = 0;
     this.baseEpochs = options.epochs ?? 30;
@@ -188,6 +194,7 @@ export class CcmhGam implements ContinualHasher {
 
   /** One session: label net, targets, modality nets (with memory), then this session's memory. */
   private async learnSession(s: SessionData, options: CcmhGamTrainOptions, epochs: number, rng: Rng): Promise<void> {
+    this.runDiagnostics(); // a measurement not yet taken is taken before the nets move
     const t0 = performance.now();
     const c = this.bits, width = this.numClasses;
     // Labels narrower than the model (fewer classes known to the stream) are zero-padded.
@@ -210,6 +217,7 @@ export class CcmhGam implements ContinualHasher {
     distinctNew.forEach((k, i) => this.book.add(k, fresh[i]!));
     const targets = new Float32Array(s.n * c);
     for (let i = 0; i < s.n; i++) targets.set(this.book.code(keys[i]!)!, i * c);
+    this.itemCodes.push(targets.slice());
 
     const st = this.stats!;
     const X = standardize(s.image, s.imageDim, st.imageMean, st.imageInvStd);
@@ -219,6 +227,26 @@ export class CcmhGam implements ContinualHasher {
     this.sessionsSeen++;
     this.modelVersion++;
     this.lastFit = { epochsRun: epochs, bestEpoch: epochs, bestScore: null, stoppedEarly: false, trainSeconds: (performance.now() - t0) / 1000, history };
+  }
+
+  /**
+   * The learned codes of all training items so far (their semantic codes, fixed when stored): the
+   * session runner stores these for database items the method trained on (see runner.ts).
+   */
+  databaseCodes(): Float32Array | null {
+    const n = this.itemCodes.reduce((a, b) => a + b.length, 0);
+    if (n === 0) return null;
+    const out = new Float32Array(n);
+    let o = 0;
+    for (const b of this.itemCodes) { out.set(b, o); o += b.length; }
+    return out;
+  }
+
+  /** Measures the last memory's approximation errors (needs the nets as they are right after training). */
+  runDiagnostics(): void {
+    const run = this.pendingDiagnostics;
+    this.pendingDiagnostics = null;
+    run?.();
   }
 
   private params(): Tensor[] { return [...this.imageNet!.parameters(), ...this.textNet!.parameters()]; }
@@ -335,20 +363,23 @@ export class CcmhGam implements ContinualHasher {
     const blocks = this.gradientBlocks(X, Y, T, n);
     const greedy = selectByGradientMatching(blocks, n, { budget, rng: rng.fork() });
     const random = selectRandom(n, budget, rng.fork());
-    const all = Array.from({ length: n }, (_, i) => i);
-    const gFull = this.flatLossGradient(X, Y, T, all, null, n);
-    const rel = (sel: { indices: number[]; weights: number[] }) => {
-      const gm = this.flatLossGradient(X, Y, T, sel.indices, sel.weights, n);
-      let num = 0, den = 0;
-      for (let i = 0; i < gFull.length; i++) { num += (gFull[i]! - gm[i]!) ** 2; den += gFull[i]! ** 2; }
-      return den > 0 ? Math.sqrt(num / den) : 0;
-    };
     const chosen = this.memoryMode === 'random' || greedy.indices.length === 0 ? random : greedy;
-    const report: MemorySessionReport = {
-      session, items: chosen.indices.length, bound: greedy.relativeError, measured: rel(chosen), randomMeasured: rel(random),
-    };
-    if (this.memoryMode === 'random') report.bound = NaN; // no matching was done for the kept memory
+    const report: MemorySessionReport = { session, items: chosen.indices.length, bound: this.memoryMode === 'random' ? NaN : greedy.relativeError, measured: NaN, randomMeasured: NaN };
     this.memoryReports.push(report);
+    // The whole-network gradient errors are a measurement, not training: taken by runDiagnostics()
+    // (the runner calls it outside the timed section; learnSession calls it before nets move).
+    this.pendingDiagnostics = () => {
+      const all = Array.from({ length: n }, (_, i) => i);
+      const gFull = this.flatLossGradient(X, Y, T, all, null, n);
+      const rel = (sel: { indices: number[]; weights: number[] }) => {
+        const gm = this.flatLossGradient(X, Y, T, sel.indices, sel.weights, n);
+        let num = 0, den = 0;
+        for (let i = 0; i < gFull.length; i++) { num += (gFull[i]! - gm[i]!) ** 2; den += gFull[i]! ** 2; }
+        return den > 0 ? Math.sqrt(num / den) : 0;
+      };
+      report.measured = rel(chosen);
+      report.randomMeasured = rel(random);
+    };
     const c = this.bits;
     this.memory.push({
       session, n: chosen.indices.length,

@@ -6,6 +6,7 @@
 // S_ij = 1 when items i and j share at least one label (multi-label relevance), else 0.
 //
 // Choices the paper leaves open (or that differ because we work on precomputed features):
+// - The last (hash) layer starts from N(0, 0.01²) weights (see build()).
 // - Networks: the paper fine-tunes CNN-F on raw pixels; here both nets are MLPs on features,
 //   dx → hidden → c and dy → hidden → c with ReLU (the paper's text net is dy → 8192 → c; the image
 //   net takes the same shape), hidden = 8192 by default.
@@ -21,7 +22,8 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
-import { mlp } from '../nn/mlp.js';
+import { mlp, Sequential } from '../nn/mlp.js';
+import type { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import { Adam } from '../nn/optim-adam.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
@@ -98,6 +100,13 @@ export class Dcmh implements Hasher {
     this.imageDim = imageDim; this.textDim = textDim;
     this.imageNet = mlp([imageDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu' });
     this.textNet = mlp([textDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu' });
+    // The hash layer starts small (N(0, 0.01²), as DCMH initialises its last layer): with He-scaled
+    // outputs Θ = ½FᵀG starts in the hundreds, the likelihood saturates and training diverges.
+    for (const net of [this.imageNet, this.textNet]) {
+      const last = (net as Sequential).layers[(net as Sequential).layers.length - 1] as Linear;
+      const w = last.weight.data;
+      for (let i = 0; i < w.length; i++) w[i] = rng.normal(0, 0.01);
+    }
   }
 
   async fit(data: TrainingData, options: DcmhTrainOptions): Promise<void> {

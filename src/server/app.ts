@@ -51,8 +51,8 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
   const app = Fastify({
     logger: o.logger ?? false,
     bodyLimit: limits.searchBodyBytes,
-    // ids in URLs may be long; anything longer is refused by the router with 414
-    maxParamLength: 600,
+    // ids in URLs may be long (up to 512 characters)
+    routerOptions: { maxParamLength: 600 },
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   });
   app.addHook('onRoute', (r) => ctx.openapi.collect(r));

@@ -71,7 +71,12 @@ export class JsBackend implements Backend {
 
   hammingKnn(queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
     outIds: Int32Array, outDist: Int32Array): void {
+    if (!(k >= 1) || !Number.isInteger(k)) throw new RangeError(`k must be an integer >= 1, got ${k}`);
     const w = 2 * words64;
+    if (words64 === 1 && k <= 64) {
+      for (let q = 0; q < nq; q++) knn64Fused(queries[2 * q]!, queries[2 * q + 1]!, db, n, k, outIds, outDist, q * k);
+      return;
+    }
     const maxD = 64 * words64;
     const dist = new Uint16Array(n);
     const counts = new Int32Array(maxD + 2);
@@ -105,6 +110,23 @@ export class JsBackend implements Backend {
     for (let i = 0, j = 0; i < n; i++) if (dist[i]! <= r) { ids[j] = i; dd[j++] = dist[i]!; }
     return { ids, dist: dd };
   }
+}
+
+/**
+ * 64-bit codes, small k: one pass with a bounded sorted top-k; a code enters only with a distance
+ * strictly below the current k-th (positions arrive in order, so ties keep the earlier one).
+ */
+function knn64Fused(q0: number, q1: number, db: Uint32Array, n: number, k: number, ids: Int32Array, dist: Int32Array, base: number): void {
+  let count = 0, bound = 65;
+  for (let i = 0; i < n; i++) {
+    const d = popcount32(db[2 * i]! ^ q0) + popcount32(db[2 * i + 1]! ^ q1);
+    if (d >= bound) continue;
+    let pos = count < k ? count++ : k - 1;
+    while (pos > 0 && dist[base + pos - 1]! > d) { dist[base + pos] = dist[base + pos - 1]!; ids[base + pos] = ids[base + pos - 1]!; pos--; }
+    dist[base + pos] = d; ids[base + pos] = i;
+    if (count === k) bound = dist[base + k - 1]!;
+  }
+  for (let s = count; s < k; s++) { ids[base + s] = -1; dist[base + s] = -1; }
 }
 
 const KC = 256;

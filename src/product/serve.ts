@@ -1,0 +1,35 @@
+// Starting the service for the CLI (`serve`, `demo`): listen, print the URL, stop cleanly on
+// SIGINT/SIGTERM (waiting briefly for running jobs so a commit is not cut in half).
+import type { FastifyInstance } from 'fastify';
+import { buildService, type ServiceOptions } from '../server/app.js';
+
+export interface Started { app: FastifyInstance; url: string; port: number; host: string }
+
+export async function startService(o: ServiceOptions & { host: string; port: number; fallbackPort?: boolean }): Promise<Started> {
+  const app = await buildService(o);
+  let port = o.port;
+  try {
+    await app.listen({ host: o.host, port });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EADDRINUSE' || !o.fallbackPort) { await app.close(); throw e; }
+    await app.listen({ host: o.host, port: 0 });
+  }
+  const addr = app.server.address();
+  port = typeof addr === 'object' && addr ? addr.port : port;
+  const shown = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
+  return { app, url: `http://${shown}:${port}`, port, host: o.host };
+}
+
+/** Resolves on SIGINT/SIGTERM after closing the service and waiting (up to `graceMs`) for jobs. */
+export function untilSignal(s: Started, o: { onStop?: () => void; jobsIdle?: () => Promise<void>; graceMs?: number }): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = async () => {
+      process.off('SIGINT', stop); process.off('SIGTERM', stop);
+      await s.app.close();
+      if (o.jobsIdle) await Promise.race([o.jobsIdle(), new Promise((r) => setTimeout(r, o.graceMs ?? 10_000))]);
+      o.onStop?.();
+      resolve();
+    };
+    process.on('SIGINT', stop); process.on('SIGTERM', stop);
+  });
+}
