@@ -8,6 +8,7 @@ import { register as train } from './commands/train.js';
 import { register as evalCmd } from './commands/eval.js';
 import { register as continual } from './commands/continual.js';
 import { register as benchTrain } from './commands/bench-train.js';
+import { register as demo } from './commands/demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('cmhash')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   evalCmd(program);
   continual(program);
   benchTrain(bench);
+  demo(program);
   void bench;
   return program;
 }

@@ -8,8 +8,11 @@
 //   image = max(0, softplus(A2·tanh(A1·h)) + σ·ε)          dense, non-negative
 //   text  = 1[B2·relu(B1·h) + σ·ε > τ_j]                    sparse binary (τ_j gives the density)
 // so a supervised hasher can recover the label structure from either side (tests check this).
+// Items are generated in blocks whose maps are matrix products on the active backend, so 1M
+// items take seconds; the numbers are bit-identical for a seed on one backend.
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { getBackend } from '../tensor/backends.js';
 import { Dataset } from './dataset.js';
 import { standardSplits } from './presets/common.js';
 
@@ -95,6 +98,9 @@ function randomMatrix(rows: number, cols: number, rng: Rng, scale: number): Floa
   const m = new Float32Array(rows * cols); rng.fillNormal(m, 0, scale); return m;
 }
 
+/** Items generated per block: the maps run as matrix products on the active backend. */
+const BLOCK = 4096;
+
 /** A full synthetic dataset with both modalities and the standard seeded splits. */
 export function generateSynthetic(o: SyntheticOptions): Dataset {
   const n = o.n; const C = o.numLabels ?? 24; const L = o.latentDim ?? 8;
@@ -107,33 +113,58 @@ export function generateSynthetic(o: SyntheticOptions): Dataset {
   const wr = rng.fork();
   const A1 = randomMatrix(hid, H, wr, 1 / Math.sqrt(H)); const A2 = randomMatrix(dI, hid, wr, 1.5 / Math.sqrt(hid));
   const B1 = randomMatrix(hid, H, wr, 1 / Math.sqrt(H)); const B2 = randomMatrix(dT, hid, wr, 1.5 / Math.sqrt(hid));
-  const labels = new Uint8Array(n * C); const image = new Float32Array(n * dI);
-  const textScore = new Float32Array(dT); const text = new Float32Array(n * dT);
-  const z = new Float32Array(L); const h = new Float32Array(H); const a = new Float32Array(hid);
-  const items = rng.fork(); const noiseRng = rng.fork();
-  const semantic = (y: Uint8Array) => { for (let k = 0; k < L; k++) h[k] = z[k]!; for (let c = 0; c < C; c++) h[L + c] = 2 * y[c]! - 1; };
-  const textScores = (out: Float32Array, nr: Rng) => {
-    for (let j = 0; j < hid; j++) { let s = 0; for (let k = 0; k < H; k++) s += B1[j * H + k]! * h[k]!; a[j] = s > 0 ? s : 0; }
-    for (let j = 0; j < dT; j++) { let s = 0; for (let k = 0; k < hid; k++) s += B2[j * hid + k]! * a[k]!; out[j] = s + sigma * nr.normal(); }
+  const gemm = getBackend();
+  // Scratch for one block: semantic inputs h = [z, 2y−1], hidden activations, outputs.
+  const h = new Float32Array(BLOCK * H); const a = new Float32Array(BLOCK * hid);
+  const textScore = new Float32Array(BLOCK * dT); const z = new Float32Array(L);
+
+  /** Latents and labels of `rows` items into h (and labels into `y`). */
+  const semantic = (rows: number, zr: Rng, y: Uint8Array) => {
+    for (let i = 0; i < rows; i++) {
+      zr.fillNormal(z);
+      const yi = y.subarray(i * C, (i + 1) * C); labelsFor(z, m, yi);
+      const hi = i * H;
+      for (let k = 0; k < L; k++) h[hi + k] = z[k]!;
+      for (let c = 0; c < C; c++) h[hi + L + c] = 2 * yi[c]! - 1;
+    }
+  };
+  /** Text scores B2·relu(B1·h) + σε for the block in h. */
+  const textScores = (rows: number, nr: Rng) => {
+    gemm.sgemm(false, true, rows, hid, H, 1, h, H, B1, H, 0, a, hid);
+    for (let i = 0; i < rows * hid; i++) if (a[i]! < 0) a[i] = 0;
+    gemm.sgemm(false, true, rows, dT, hid, 1, a, hid, B2, hid, 0, textScore, dT);
+    for (let i = 0; i < rows * dT; i++) textScore[i]! += sigma * nr.normal();
   };
   // Per-column text thresholds from a fixed calibration sample (independent of n).
+  const CAL = 1024;
   const tau = new Float32Array(dT);
   {
-    const cal = rng.fork(); const cols: Float32Array[] = Array.from({ length: dT }, () => new Float32Array(1024)); const y = new Uint8Array(C);
-    for (let i = 0; i < 1024; i++) { cal.fillNormal(z); labelsFor(z, m, y); semantic(y); textScores(textScore, cal); for (let j = 0; j < dT; j++) cols[j]![i] = textScore[j]!; }
-    for (let j = 0; j < dT; j++) { const s = cols[j]!.sort(); tau[j] = s[Math.floor((1 - density) * 1023)]!; }
-  }
-  for (let i = 0; i < n; i++) {
-    items.fillNormal(z);
-    const y = labels.subarray(i * C, (i + 1) * C); labelsFor(z, m, y); semantic(y);
-    for (let j = 0; j < hid; j++) { let s = 0; for (let k = 0; k < H; k++) s += A1[j * H + k]! * h[k]!; a[j] = Math.tanh(s); }
-    for (let j = 0; j < dI; j++) {
-      let s = 0; for (let k = 0; k < hid; k++) s += A2[j * hid + k]! * a[k]!;
-      const sp = s > 20 ? s : Math.log1p(Math.exp(s));
-      const v = sp + sigma * noiseRng.normal(); image[i * dI + j] = v > 0 ? v : 0;
+    const cal = rng.fork(); const y = new Uint8Array(CAL * C);
+    semantic(CAL, cal, y); textScores(CAL, cal);
+    const col = new Float32Array(CAL);
+    for (let j = 0; j < dT; j++) {
+      for (let i = 0; i < CAL; i++) col[i] = textScore[i * dT + j]!;
+      col.sort(); tau[j] = col[Math.floor((1 - density) * (CAL - 1))]!;
     }
-    textScores(textScore, noiseRng);
-    for (let j = 0; j < dT; j++) text[i * dT + j] = textScore[j]! > tau[j]! ? 1 : 0;
+  }
+  const labels = new Uint8Array(n * C); const image = new Float32Array(n * dI); const text = new Float32Array(n * dT);
+  const items = rng.fork(); const noiseRng = rng.fork();
+  for (let start = 0; start < n; start += BLOCK) {
+    const rows = Math.min(BLOCK, n - start);
+    semantic(rows, items, labels.subarray(start * C, (start + rows) * C));
+    // image = max(0, softplus(A2·tanh(A1·h)) + σε), written straight into the output rows
+    gemm.sgemm(false, true, rows, hid, H, 1, h, H, A1, H, 0, a, hid);
+    for (let i = 0; i < rows * hid; i++) a[i] = Math.tanh(a[i]!);
+    const img = image.subarray(start * dI, (start + rows) * dI);
+    gemm.sgemm(false, true, rows, dI, hid, 1, a, hid, A2, hid, 0, img, dI);
+    for (let i = 0; i < img.length; i++) {
+      const s = img[i]!;
+      const v = (s > 20 ? s : Math.log1p(Math.exp(s))) + sigma * noiseRng.normal();
+      img[i] = v > 0 ? v : 0;
+    }
+    textScores(rows, noiseRng);
+    const txt = text.subarray(start * dT, (start + rows) * dT);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < dT; j++) txt[i * dT + j] = textScore[i * dT + j]! > tau[j]! ? 1 : 0;
   }
   const splits = standardSplits(n, { querySize: o.querySize ?? Math.min(1000, Math.max(1, Math.floor(n / 10))), trainSize: o.trainSize ?? n, seed: (o.seed ?? 0) + 7 });
   return new Dataset({ name: `synthetic(n=${n}, seed=${o.seed ?? 0})`, image, imageDim: dI, text, textDim: dT, labels,

@@ -360,11 +360,11 @@ export class CcmhGam implements ContinualHasher {
   private selectMemory(session: number, X: Float32Array, Y: Float32Array, T: Float32Array, n: number, rng: Rng): void {
     const budget = Math.min(this.memoryPerSession, n);
     if (budget === 0) return;
-    const blocks = this.gradientBlocks(X, Y, T, n);
-    const greedy = selectByGradientMatching(blocks, n, { budget, rng: rng.fork() });
+    // The random ablation does no matching (its time is the time of random selection).
+    const greedy = this.memoryMode === 'random' ? null : selectByGradientMatching(this.gradientBlocks(X, Y, T, n), n, { budget, rng: rng.fork() });
     const random = selectRandom(n, budget, rng.fork());
-    const chosen = this.memoryMode === 'random' || greedy.indices.length === 0 ? random : greedy;
-    const report: MemorySessionReport = { session, items: chosen.indices.length, bound: this.memoryMode === 'random' ? NaN : greedy.relativeError, measured: NaN, randomMeasured: NaN };
+    const chosen = !greedy || greedy.indices.length === 0 ? random : greedy;
+    const report: MemorySessionReport = { session, items: chosen.indices.length, bound: greedy ? greedy.relativeError : NaN, measured: NaN, randomMeasured: NaN };
     this.memoryReports.push(report);
     // The whole-network gradient errors are a measurement, not training: taken by runDiagnostics()
     // (the runner calls it outside the timed section; learnSession calls it before nets move).

@@ -47,6 +47,10 @@ export interface DlcmhConfig {
   labelHidden?: number;  // default 256
   /** Old codes sampled per epoch in the incremental phase (default 2,000). */
   budget?: number;
+  /** Use the frozen old codes in the incremental loss (default true; false = the finetune:dlcmh baseline). */
+  lifelong?: boolean;
+  /** Method name reported (default 'dlcmh'). */
+  name?: string;
 }
 
 export interface DlcmhTrainOptions extends TrainOptions {
@@ -84,7 +88,8 @@ function labelCosMatrix(A: Uint8Array, na: number, wa: number, B: Uint8Array, nb
 function signInto(v: ArrayLike<number>): Float32Array { const o = new Float32Array(v.length); for (let i = 0; i < v.length; i++) o[i] = v[i]! >= 0 ? 1 : -1; return o; }
 
 export class Dlcmh implements ContinualHasher {
-  readonly method = 'dlcmh';
+  readonly method: string;
+  readonly lifelong: boolean;
   readonly bits: number;
   readonly hidden: number;
   readonly labelHidden: number;
@@ -109,6 +114,8 @@ export class Dlcmh implements ContinualHasher {
     this.hidden = config.hidden ?? 512;
     this.labelHidden = config.labelHidden ?? 256;
     this.budget = config.budget ?? 2000;
+    this.lifelong = config.lifelong ?? true;
+    this.method = config.name ?? 'dlcmh';
     if (!Number.isInteger(this.budget) || this.budget < 1) throw new InputError(`dlcmh: budget must be a positive integer, got ${config.budget}`);
   }
 
@@ -227,7 +234,8 @@ export class Dlcmh implements ContinualHasher {
     const train = split ? split.train : full;
     const n = train.n;
     const { X, Y } = this.standardized(train);
-    const nOld = this.storedN;
+    // The finetune variant trains against the new items only (no old codes in loss or validation).
+    const nOld = this.lifelong ? this.storedN : 0;
     const Bold = this.storedCodes;
     // Ω: sampled new items whose outputs enter the pairwise terms (all when n ≤ 2,000).
     const omega = n <= 2000 ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, 2000).slice();
@@ -335,9 +343,9 @@ export class Dlcmh implements ContinualHasher {
       split.validationIdx.forEach((row, i) => { for (let k = 0; k < c; k++) addCodes[row * c + k] = fx[i * c + k]! + gy[i * c + k]! >= 0 ? 1 : -1; });
     }
     addLabels.set(sessLabels);
-    this.storedCodes = concat(Bold, addCodes);
+    this.storedCodes = concat(this.storedCodes, addCodes);
     this.storedLabels = concatU8(oldLabels, addLabels);
-    this.storedN = nOld + full.n;
+    this.storedN += full.n;
     this.modelVersion++;
     this.lastFit = { ...fitSummary, trainSeconds: (performance.now() - t0) / 1000 };
   }
@@ -367,7 +375,7 @@ export class Dlcmh implements ContinualHasher {
     const labelIn = this.labelNet!.inDim;
     saveCheckpoint(path, {
       kind: DLCMH_KIND,
-      architecture: { format: FORMAT, bits: this.bits, hidden: this.hidden, labelHidden: this.labelHidden, budget: this.budget, imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, labelIn },
+      architecture: { format: FORMAT, name: this.method, lifelong: this.lifelong, bits: this.bits, hidden: this.hidden, labelHidden: this.labelHidden, budget: this.budget, imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, labelIn },
       tensors,
       meta: { modelVersion: this.modelVersion, storedN: this.storedN, baseEpochs: this.baseEpochs },
     });
@@ -376,7 +384,8 @@ export class Dlcmh implements ContinualHasher {
   static fromCheckpoint(ck: { kind: string; architecture: unknown; tensors: Record<string, Tensor>; meta: unknown }, path: string): Dlcmh {
     const a = ck.architecture as Record<string, number>;
     if (!a || a.format !== FORMAT) throw new InputError(`${path}: dlcmh checkpoint format ${String(a?.format)} is not ${FORMAT}`);
-    const m = new Dlcmh({ bits: a.bits!, hidden: a.hidden, labelHidden: a.labelHidden, budget: a.budget });
+    const named = ck.architecture as { name?: string; lifelong?: boolean };
+    const m = new Dlcmh({ bits: a.bits!, hidden: a.hidden, labelHidden: a.labelHidden, budget: a.budget, name: named.name, lifelong: named.lifelong });
     const rng = new Rng(0);
     m.imageDim = a.imageDim!; m.textDim = a.textDim!; m.numClasses = a.numClasses!;
     m.imageNet = new HashNet(m.imageDim, m.hidden, m.bits, rng); m.textNet = new HashNet(m.textDim, m.hidden, m.bits, rng);

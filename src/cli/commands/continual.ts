@@ -20,7 +20,7 @@ import type { ContinualHasher } from '../../methods/hasher.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; labelSteps?: string; batchSize?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; batchSize?: string; lr?: string; quiet?: boolean;
 }
 
 function int(v: string | undefined, name: string, min = 0): number | undefined {
@@ -61,6 +61,9 @@ export function register(program: Command): void {
     .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 100)')
     .option('--projection <p>', 'ccmh-gam gradient projection: gem | agem | none', 'gem')
     .option('--budget <n>', 'dlcmh sampled old codes per epoch (default 2000)')
+    .option('--replay <w>', 'ccmh-gam weight of the memory loss per old session (default 1)')
+    .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
+    .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
     .option('--class-order <list>', 'comma-separated class order (default 0..C-1)')
     .option('--label-steps <n>', 'label-net steps per session (default 300)')
     .option('--batch-size <n>', 'batch size (default 128)')
@@ -79,12 +82,14 @@ export function register(program: Command): void {
       const plan = planFromStream(ds, stream, o.data);
       const hasher: ContinualHasher = createContinualMethod(o.method, {
         bits, hidden: int(o.hidden, 'hidden', 1), memory: o.memory, memoryPerSession: int(o.memorySize, 'memory-size'),
-        projection: o.projection, budget: int(o.budget, 'budget', 1),
+        projection: o.projection, budget: int(o.budget, 'budget', 1), replay: o.replay === undefined ? undefined : Number(o.replay),
       });
+      if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
       setNum('epochs', int(o.epochs, 'epochs', 1)); setNum('updateEpochs', int(o.updateEpochs, 'update-epochs', 1));
       setNum('labelSteps', int(o.labelSteps, 'label-steps', 0)); setNum('batchSize', int(o.batchSize, 'batch-size', 1));
+      setNum('patience', int(o.patience, 'patience', 1));
       if (o.lr !== undefined) { const lr = Number(o.lr); if (!(lr > 0)) throw new InputError(`--lr: expected a positive number, got ${o.lr}`); train.learningRate = lr; }
       if (o.out) mkdirSync(o.out, { recursive: true });
       out.text(`${o.method} on ${o.data}: ${ds.n} items, ${ds.numLabels} classes, sessions ${stream.sessionSizes.join('+')}, ${bits} bits, seed ${seed}`);
@@ -104,7 +109,7 @@ export function register(program: Command): void {
         }
       };
       const { json, detail } = await runContinual(hasher, plan, {
-        bits, seed, train,
+        bits, seed, train, databaseCodes: o.dbCodes,
         onProgress: (t, p) => {
           if (t !== lastSession) { epochBar.stop(); epochBar = out.progress(p.epochs, `epochs s${t}`); lastSession = t; }
           epochBar.update(p.epoch, Object.entries(p.loss).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' '));

@@ -1,0 +1,168 @@
+// `cmhash demo`: the five-minute path. Builds data (synthetic by default, or --data <preset|path>),
+// trains a continual method over a few class-incremental sessions, prints the per-session table,
+// grows a collection version by version as a deployment would, then serves it with the search page
+// and prints the URL (--no-serve stops after the report).
+import type { Command } from 'commander';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../util/errors.js';
+import { Output } from '../output.js';
+import { generateSynthetic } from '../../data/synthetic.js';
+import type { Dataset } from '../../data/dataset.js';
+import { vocabularyFromTerms, type Vocabulary } from '../../data/text-features.js';
+import { IMAGE_DESCRIPTOR_DIM } from '../../data/image-features.js';
+import { CONTINUAL_METHODS, createContinualMethod } from '../../continual/methods.js';
+import { checkBits } from '../../methods/training-loop.js';
+import { buildContinualCollection, collectionNameFor, commonImageRoot } from '../../product/build-collection.js';
+import { BUILTIN_IMAGE_DESCRIPTOR } from '../../product/collection-config.js';
+import { CONTINUAL_PREFERENCE } from '../../product/model-loader.js';
+import { CollectionRegistry } from '../../product/registry.js';
+import { JobManager } from '../../product/jobs.js';
+import { startService, untilSignal } from '../../product/serve.js';
+import { loadContinualData } from './continual.js';
+import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
+
+interface DemoOptions {
+  data?: string; serve: boolean; json?: boolean; dir?: string; host: string; port: string; method?: string; bits: string;
+  sessions?: string; seed: string; epochs?: string; hidden: string; n: string; imageFeatures?: string; cacheDir?: string;
+}
+
+const MARKER = '.cmhash-demo';
+
+function int(v: string, name: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`--${name}: expected an integer >= ${min}, got ${v}`);
+  return n;
+}
+
+/** C classes into a few sessions of near-equal size (the first ones take the remainder). */
+export function defaultSessions(C: number): string {
+  const T = C >= 12 ? 4 : C >= 3 ? 3 : C;
+  const base = Math.floor(C / T), extra = C % T;
+  return Array.from({ length: T }, (_, t) => base + (t < extra ? 1 : 0)).join('+');
+}
+
+/** A vocabulary for raw-text queries when the data has one: synthetic terms, or MIRFlickr's tag list. */
+export function vocabularyFor(ds: Dataset): Vocabulary | null {
+  if (ds.source === 'synthetic') return vocabularyFromTerms(Array.from({ length: ds.textDim }, (_, j) => `w${j}`));
+  for (const f of ['vocab_1386.txt', 'vocabulary.txt']) {
+    const p = ds.source ? join(ds.source, f) : '';
+    if (p && existsSync(p)) {
+      const terms = readFileSync(p, 'utf8').split(/\r?\n/).map((t) => t.trim()).filter(Boolean);
+      if (terms.length === ds.textDim) return vocabularyFromTerms(terms);
+    }
+  }
+  return null;
+}
+
+async function loadDemoData(o: DemoOptions, seed: number, out: Output): Promise<Dataset> {
+  if (!o.data) {
+    const n = int(o.n, 'n', 100);
+    return generateSynthetic({ n, numLabels: 12, imageDim: 128, textDim: 256, seed, querySize: Math.min(500, Math.floor(n / 10)) });
+  }
+  if (/^synthetic(:|$)/.test(o.data)) return loadContinualData(o.data, seed);
+  return (await loadDataForMethods(o.data, out, dataOptions(o))).dataset;
+}
+
+/** Where the demo collection goes; an earlier demo collection there is replaced, anything else is refused. */
+function prepareDir(dir: string): void {
+  if (existsSync(dir)) {
+    if (!existsSync(join(dir, MARKER))) throw new InputError(`${dir} exists and is not a cmhash demo folder; pass another --dir`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function register(program: Command): void {
+  program.command('demo')
+    .description('train a continual model over a few sessions on built-in synthetic data (or --data), build a collection, and serve the search page')
+    .option('--data <preset|path>', 'a real dataset instead of synthetic data: wikipedia, mirflickr25k-photos, a folder or file, or synthetic[:n[:classes]]')
+    .option('--no-serve', 'stop after the report (do not start the service)')
+    .option('--json', 'print one JSON summary object on stdout')
+    .option('--dir <dir>', 'where the collection is written (default ./cmhash-demo/<data name>; an earlier demo there is replaced)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (a free one is taken if it is busy)', '8080')
+    .option('--method <name>', `continual method: ${CONTINUAL_METHODS.join(' | ')} (default: the first of ${CONTINUAL_PREFERENCE.join(', ')} available)`)
+    .option('--bits <n>', 'code length', '32')
+    .option('--sessions <spec>', 'classes per session, e.g. 4+3+3 (default: 3–4 near-equal sessions)')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--epochs <n>', 'epochs of the base session (updates take a quarter)', '10')
+    .option('--hidden <n>', 'hidden width of the image/text nets', '256')
+    .option('--n <items>', 'synthetic data size', '3000')
+    .option('--image-features <kind>', 'MIRFlickr photos: shared | extracted (computed here; enables image upload search)')
+    .option('--cache-dir <dir>', 'where extracted image features are cached')
+    .addHelpText('after', `
+Examples:
+  npx cmhash demo                                   # synthetic data, serves http://127.0.0.1:8080
+  cmhash demo --data wikipedia --no-serve --json
+  cmhash demo --data mirflickr25k-photos --image-features extracted --port 9000`)
+    .action(async (o: DemoOptions) => {
+      const t0 = performance.now();
+      const out = new Output(!!o.json);
+      const seed = int(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
+      const port = int(o.port, 'port', 0), hidden = int(o.hidden, 'hidden', 1), epochs = int(o.epochs ?? '10', 'epochs', 1);
+      const available = CONTINUAL_PREFERENCE.filter((m) => CONTINUAL_METHODS.includes(m));
+      const method = o.method ?? available[0];
+      if (!method || !CONTINUAL_METHODS.includes(method)) throw new InputError(`--method: expected one of ${CONTINUAL_METHODS.join(', ')}, got ${o.method ?? 'none available'}`);
+
+      const ds = await loadDemoData(o, seed, out);
+      const name = collectionNameFor(o.data ? ds.name : 'synthetic');
+      const dir = resolve(o.dir ?? join('cmhash-demo', name));
+      prepareDir(dir);
+      const sessions = o.sessions ?? defaultSessions(ds.numLabels);
+      const vocabulary = vocabularyFor(ds);
+      const imageRoot = commonImageRoot(ds);
+      const imageDescriptor = o.imageFeatures === 'extracted' && ds.imageDim === IMAGE_DESCRIPTOR_DIM ? BUILTIN_IMAGE_DESCRIPTOR : null;
+      out.text(`cmhash demo: ${method} on ${ds.name} — ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} classes in sessions ${sessions}, ${bits}-bit codes`);
+
+      const hasher = createContinualMethod(method, { bits, hidden });
+      const sessionsBar = out.progress(sessions.split(/[+,x×]/).length, 'sessions');
+      let epochBar = out.progress(1, 'epochs  ');
+      let lastSession = -1;
+      const versions: number[] = [];
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, MARKER), 'written by cmhash demo; the next demo run replaces this folder\n');
+      const built = await buildContinualCollection(ds, {
+        dir, name, hasher, bits, sessions, seed, train: { epochs }, vocabulary, imageRoot, imageDescriptor,
+        onProgress: (t, p) => {
+          if (t !== lastSession) { epochBar.stop(); epochBar = out.progress(p.epochs, `epochs s${t}`); lastSession = t; }
+          epochBar.update(p.epoch);
+        },
+        onSession: (json, _d, v) => { versions.push(v); sessionsBar.update(json.sessions.length); },
+      }).finally(() => { epochBar.stop(); sessionsBar.stop(); });
+      const { json, detail, collection } = built;
+      const info = collection.info();
+
+      out.table(json.sessions.map((s, t) => ({
+        session: t, 'new classes': detail.per_session[t]!.new_classes.map((c) => ds.labelNames[c]).join(' '), 'train items': detail.per_session[t]!.train_items,
+        'db items': detail.per_session[t]!.database_items, 'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, 'train s': s.train_seconds.toFixed(1),
+        memory: s.memory_items, 'stored codes kept': `${(100 * s.stored_code_stability).toFixed(0)}%`, version: versions[t] ?? '',
+      })));
+      out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}   BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
+      out.text(`collection "${name}": ${info.items} items, model version ${info.model_version}, in ${dir}`);
+      const summary = {
+        data: ds.name, method: json.method, bits, seed, sessions: json.sessions.map((s, t) => ({ ...s, new_classes: detail.per_session[t]!.new_classes.map((c) => ds.labelNames[c]), database_items: detail.per_session[t]!.database_items, model_version: versions[t] ?? null })),
+        final_avg_map: json.final_avg_map, bwt: json.bwt, forgetting: json.forgetting,
+        collection: { name, dir, items: info.items, model_version: info.model_version, raw_text: info.raw_text, thumbnails: info.thumbnails },
+        url: null as string | null, wall_seconds: 0,
+      };
+      if (!o.serve) {
+        collection.close();
+        summary.wall_seconds = (performance.now() - t0) / 1000;
+        out.record(summary);
+        out.text(`done in ${summary.wall_seconds.toFixed(1)} s (serve it later: cmhash serve ${dir})`);
+        return;
+      }
+      const registry = new CollectionRegistry();
+      registry.add(collection);
+      const jobs = new JobManager();
+      const started = await startService({ collections: registry, jobs, host: o.host, port, fallbackPort: true });
+      summary.url = `${started.url}/?collection=${encodeURIComponent(name)}`;
+      summary.wall_seconds = (performance.now() - t0) / 1000;
+      out.record(summary);
+      out.text(`ready in ${summary.wall_seconds.toFixed(1)} s — search page: ${summary.url}`);
+      const example = vocabulary ? `{"modality":"text","query":{"text":"${vocabulary.terms.slice(0, 3).join(' ')}"},"k":5}` : `{"modality":"image","query":{"itemId":"${collection.snapshot().image.ids[0] ?? ''}"},"k":5}`;
+      out.text(`API: curl -s ${started.url}/api/collections/${name}/search -H 'content-type: application/json' -d '${example}'`);
+      out.text('Ctrl-C stops the service.');
+      await untilSignal(started, { jobsIdle: () => jobs.idle(), onStop: () => registry.close() });
+    });
+}
