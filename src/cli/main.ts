@@ -9,6 +9,11 @@ import { register as evalCmd } from './commands/eval.js';
 import { register as continual } from './commands/continual.js';
 import { register as benchTrain } from './commands/bench-train.js';
 import { register as demo } from './commands/demo.js';
+import { register as serve } from './commands/serve.js';
+import { register as search } from './commands/search.js';
+import { register as encode } from './commands/encode.js';
+import { register as add } from './commands/add.js';
+import { register as update } from './commands/update.js';
 
 export function buildProgram(): Command {
   const program = new Command('cmhash')
@@ -25,6 +30,11 @@ export function buildProgram(): Command {
   continual(program);
   benchTrain(bench);
   demo(program);
+  serve(program);
+  search(program);
+  encode(program);
+  add(program);
+  update(program);
   void bench;
   return program;
 }

@@ -5,11 +5,11 @@
 // frequencies calibrated on a fixed sample, so thresholds do not depend on n). An item with no
 // firing class takes its closest one, so every item has ≥ 1 label. The two modalities are
 // different nonlinear maps of h = [z, y] plus noise:
-//   image = max(0, softplus(A2·tanh(A1·h)) + σ·ε)          dense, non-negative
+//   image = max(0, sp(A2·tanh(A1·h)) + σ·ε)   sp(s) = (s + √(s²+1))/2, a cheap smooth ReLU; dense, non-negative
 //   text  = 1[B2·relu(B1·h) + σ·ε > τ_j]                    sparse binary (τ_j gives the density)
 // so a supervised hasher can recover the label structure from either side (tests check this).
 // Items are generated in blocks whose maps are matrix products on the active backend, so 1M
-// items take seconds; the numbers are bit-identical for a seed on one backend.
+// items take seconds (bulk noise uses Rng.normalFast); the numbers are bit-identical for a seed on one backend.
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { getBackend } from '../tensor/backends.js';
@@ -133,7 +133,7 @@ export function generateSynthetic(o: SyntheticOptions): Dataset {
     gemm.sgemm(false, true, rows, hid, H, 1, h, H, B1, H, 0, a, hid);
     for (let i = 0; i < rows * hid; i++) if (a[i]! < 0) a[i] = 0;
     gemm.sgemm(false, true, rows, dT, hid, 1, a, hid, B2, hid, 0, textScore, dT);
-    for (let i = 0; i < rows * dT; i++) textScore[i]! += sigma * nr.normal();
+    for (let i = 0; i < rows * dT; i++) textScore[i]! += sigma * nr.normalFast();
   };
   // Per-column text thresholds from a fixed calibration sample (independent of n).
   const CAL = 1024;
@@ -152,14 +152,14 @@ export function generateSynthetic(o: SyntheticOptions): Dataset {
   for (let start = 0; start < n; start += BLOCK) {
     const rows = Math.min(BLOCK, n - start);
     semantic(rows, items, labels.subarray(start * C, (start + rows) * C));
-    // image = max(0, softplus(A2·tanh(A1·h)) + σε), written straight into the output rows
+    // image = max(0, sp(A2·tanh(A1·h)) + σε), written straight into the output rows
     gemm.sgemm(false, true, rows, hid, H, 1, h, H, A1, H, 0, a, hid);
     for (let i = 0; i < rows * hid; i++) a[i] = Math.tanh(a[i]!);
     const img = image.subarray(start * dI, (start + rows) * dI);
     gemm.sgemm(false, true, rows, dI, hid, 1, a, hid, A2, hid, 0, img, dI);
     for (let i = 0; i < img.length; i++) {
       const s = img[i]!;
-      const v = (s > 20 ? s : Math.log1p(Math.exp(s))) + sigma * noiseRng.normal();
+      const v = 0.5 * (s + Math.sqrt(s * s + 1)) + sigma * noiseRng.normalFast();
       img[i] = v > 0 ? v : 0;
     }
     textScores(rows, noiseRng);

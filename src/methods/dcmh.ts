@@ -26,6 +26,8 @@ import { mlp, Sequential } from '../nn/mlp.js';
 import type { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import { Adam } from '../nn/optim-adam.js';
+import { SGD } from '../nn/optim-sgd.js';
+import type { Optimizer } from '../nn/optimizer.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { EncodedBatch, FitSummary, Hasher, TrainInfo, Modality, TrainingData, TrainOptions } from './hasher.js';
 import {
@@ -52,6 +54,8 @@ export interface DcmhTrainOptions extends TrainOptions {
   /** Weight of the bit-balance term ‖F·1‖² + ‖G·1‖² (paper: 1). */
   eta?: number;
   weightDecay?: number;
+  /** 'adam' (default) or 'sgd' (momentum 0.9, the authors' optimiser family). */
+  optimizer?: 'adam' | 'sgd';
 }
 
 interface Arch { bits: number; hidden: number; imageDim: number; textDim: number }
@@ -129,8 +133,11 @@ export class Dcmh implements Hasher {
     this.build(data.imageDim, data.textDim, rng);
     const imageNet = this.imageNet!, textNet = this.textNet!;
     const lr = options.learningRate ?? 1e-4;
-    const optF = new Adam(imageNet.parameters(), { lr, weightDecay: options.weightDecay ?? 0 });
-    const optG = new Adam(textNet.parameters(), { lr, weightDecay: options.weightDecay ?? 0 });
+    const makeOpt = (params: Tensor[]): Optimizer => (options.optimizer === 'sgd'
+      ? new SGD(params, { lr, momentum: 0.9, weightDecay: options.weightDecay ?? 0 })
+      : new Adam(params, { lr, weightDecay: options.weightDecay ?? 0 }));
+    const optF = makeOpt(imageNet.parameters());
+    const optG = makeOpt(textNet.parameters());
 
     // F, G: the latest net outputs for every training item; B: the codes.
     const F = noGrad(() => imageNet.forward(Tensor.wrap(n, data.imageDim, X)).data as Float32Array);
@@ -156,7 +163,7 @@ export class Dcmh implements Hasher {
     };
 
     // One half-epoch: update one net with the other side's outputs (and B) held fixed.
-    const halfEpoch = (net: Module, opt: Adam, feats: Float32Array, dim: number, own: Float32Array, other: Float32Array) => {
+    const halfEpoch = (net: Module, opt: Optimizer, feats: Float32Array, dim: number, own: Float32Array, other: Float32Array) => {
       const sums = { nll: 0, quantization: 0, balance: 0 };
       const otherT = Tensor.wrap(n, c, other);
       for (const idx of shuffledBatches(n, batchSize, rng)) {

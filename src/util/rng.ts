@@ -51,6 +51,18 @@ export class Rng {
     return mean + std * r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * Approximately normal, for bulk noise: one 32-bit draw through a 65,536-bin inverse-CDF table
+   * with linear interpolation inside a bin (tails clipped at ±4.3σ). Several times faster than
+   * normal(); use it where only the bulk shape of the noise matters (synthetic data).
+   */
+  normalFast(): number {
+    const u = this.nextU32();
+    const i = u >>> 16, f = (u & 0xffff) / 65536;
+    const t = NORMAL_TABLE;
+    return t[i]! + (t[i + 1]! - t[i]!) * f;
+  }
+
   /** Fills `out` with N(mean, std²) samples. */
   fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
     for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, std);
@@ -85,3 +97,26 @@ export class Rng {
 }
 
 function rotl(x: number, k: number): number { return (x << k) | (x >>> (32 - k)); }
+
+/** Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00];
+  const b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01];
+  const c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00];
+  const d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - lo) return -normalQuantile(1 - p);
+  const q = p - 0.5, r = q * q;
+  return (((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/** Quantiles at the 65,537 bin edges (edges 0 and 1 clipped to half a bin). */
+const NORMAL_TABLE: Float64Array = (() => {
+  const t = new Float64Array(65537);
+  for (let i = 0; i <= 65536; i++) t[i] = normalQuantile(Math.min(Math.max(i, 0.5), 65535.5) / 65536);
+  return t;
+})();
