@@ -14,6 +14,10 @@ import { register as search } from './commands/search.js';
 import { register as encode } from './commands/encode.js';
 import { register as add } from './commands/add.js';
 import { register as update } from './commands/update.js';
+import { register as exportCmd } from './commands/export.js';
+import { register as benchServe } from './commands/bench-serve.js';
+import { register as benchSearch } from './commands/bench-search.js';
+import { register as benchEval } from './commands/bench-eval.js';
 
 export function buildProgram(): Command {
   const program = new Command('cmhash')
@@ -24,6 +28,8 @@ export function buildProgram(): Command {
   const bench = program.command('bench').description('benchmarks (each prints a table, or JSON lines with --json)');
   doctor(program);
   benchGemm(bench);
+  benchSearch(bench);
+  benchEval(bench);
   dataCmd(program);
   train(program);
   evalCmd(program);
@@ -35,6 +41,8 @@ export function buildProgram(): Command {
   encode(program);
   add(program);
   update(program);
+  exportCmd(program);
+  benchServe(bench);
   void bench;
   return program;
 }

@@ -76,7 +76,7 @@ export function evaluateRetrieval(input: RetrievalInput, opts: RetrievalOptions 
 
   const dist = new Uint16Array(block * n);
   const rel = new Uint8Array(n);
-  const hist = new Int32Array(bits + 1), relHist = new Int32Array(bits + 1);
+  const h2 = new Int32Array(2 * (bits + 1)), keys = new Uint16Array(n);
   const cursor = new Int32Array(bits + 1), relCursor = new Int32Array(bits + 1);
   const retrieved = new Float64Array(bits + 1), relRetrieved = new Float64Array(bits + 1);
   const perQueryAP = new Float64Array(nq);
@@ -90,27 +90,42 @@ export function evaluateRetrieval(input: RetrievalInput, opts: RetrievalOptions 
     distanceBlock(input.queries, q0, q1, input.database, dist);
     for (let q = q0; q < q1; q++) {
       const dq = dist.subarray((q - q0) * n, (q - q0 + 1) * n);
-      const rq = sharesLabelRow(ql, q, dl, rel);
-      totalRel += rq;
-      hist.fill(0); relHist.fill(0);
-      for (let i = 0; i < n; i++) { const d = dq[i]!; hist[d]!++; relHist[d]! += rel[i]!; }
+      // pass 1: key = 2·distance + relevant, and its histogram (the counting sort's buckets)
+      let rq = 0;
+      h2.fill(0);
+      if (ql.words === 1) {
+        const qm = ql.masks[q]!, dm = dl.masks;
+        for (let i = 0; i < n; i++) {
+          const key = (dq[i]! << 1) | ((qm & dm[i]!) !== 0 ? 1 : 0);
+          keys[i] = key; h2[key]!++;
+        }
+      } else {
+        sharesLabelRow(ql, q, dl, rel);
+        for (let i = 0; i < n; i++) { const key = (dq[i]! << 1) | rel[i]!; keys[i] = key; h2[key]!++; }
+      }
       let cum = 0, cumRel = 0;
       for (let d = 0; d <= bits; d++) {
         cursor[d] = cum; relCursor[d] = cumRel;
-        cum += hist[d]!; cumRel += relHist[d]!;
+        const relHere = h2[2 * d + 1]!;
+        cum += h2[2 * d]! + relHere; cumRel += relHere;
         retrieved[d]! += cum; relRetrieved[d]! += cumRel;
       }
+      rq = cumRel;
+      totalRel += rq;
       if (rq === 0) continue; // AP, AP@K, P@N, R@N all 0
       let ap = 0;
       apK.fill(0); relInK.fill(0); relAtCut.fill(0);
+      const simple = topK.length === 0 && sortedCut.length === 0;
+      // pass 2: items in database order; each takes the next slot of its distance bucket
       for (let i = 0; i < n; i++) {
-        const d = dq[i]!;
-        if (relHist[d] === 0) continue; // no relevant item at this distance: its ranks do not matter
+        const key = keys[i]!, d = key >>> 1;
+        if (h2[key | 1] === 0) continue; // no relevant item at this distance: its ranks do not matter
         const pos = cursor[d]!++;
-        if (!rel[i]) continue;
+        if ((key & 1) === 0) continue;
         const rr = ++relCursor[d]!;
         const prec = rr / (pos + 1);
         ap += prec;
+        if (simple) continue;
         for (let t = 0; t < topK.length; t++) if (pos < topK[t]!) { apK[t]! += prec; relInK[t]!++; }
         for (let t = 0; t < sortedCut.length; t++) if (pos < sortedCut[t]!) relAtCut[t]!++;
       }

@@ -49,6 +49,8 @@ class SubstringTable {
   /** Bucket b holds items[starts[b] .. starts[b+1]) in position order. */
   starts!: Uint32Array;
   items!: Int32Array;
+  /** Codes in bucket order (items[j]'s code at j·stride): a probe reads them sequentially. */
+  codes!: Uint32Array;
   private slots: Int32Array | null = null; // hashed tables: key index per slot, -1 empty
   private keys: Uint32Array | null = null;
   private shift = 0;
@@ -56,6 +58,13 @@ class SubstringTable {
   constructor(readonly offset: number, readonly length: number) {}
 
   build(data: Uint32Array, n: number, stride: number): void {
+    this.buildBuckets(data, n, stride);
+    const codes = new Uint32Array(n * stride), items = this.items;
+    for (let j = 0; j < n; j++) { const p = items[j]!; for (let w = 0; w < stride; w++) codes[j * stride + w] = data[p * stride + w]!; }
+    this.codes = codes;
+  }
+
+  private buildBuckets(data: Uint32Array, n: number, stride: number): void {
     const vals = new Uint32Array(n);
     for (let p = 0; p < n; p++) vals[p] = extract(data, p * stride, this.offset, this.length);
     const direct = this.length <= 24 && 2 ** this.length <= Math.max(4 * n, 1 << 16);
@@ -152,8 +161,6 @@ export class MultiIndex implements CodeIndex {
   private requestedM: number | undefined;
   private tables: SubstringTable[] = [];
   private builtVersion = -1;
-  private stamp = new Uint32Array(0);
-  private epoch = 0;
   private backendOverride: Backend | undefined;
   private fallbackFraction: number | undefined;
   /** Queries answered by the scan fallback (for benchmarks and tests). */
@@ -200,20 +207,12 @@ export class MultiIndex implements CodeIndex {
       this.tables.push(table);
       off += len;
     }
-    if (this.stamp.length < n) this.stamp = new Uint32Array(n);
-    else this.stamp.fill(0);
-    this.epoch = 0;
     this.builtVersion = this.list.version;
   }
 
   private budget(): number {
     const f = this.fallbackFraction ?? (this.backend.name === 'native' ? 1 / 32 : 1 / 2);
     return Math.max(64, f * this.list.size);
-  }
-
-  private nextEpoch(): number {
-    if (++this.epoch === 0xffffffff) { this.stamp.fill(0); this.epoch = 1; }
-    return this.epoch;
   }
 
   search(queries: PackedCodes, k: number, opts: SearchOptions = {}): SearchHits[] {
@@ -260,9 +259,7 @@ export class MultiIndex implements CodeIndex {
     if (n === 0) return;
     const db = this.list.data, stride = this.list.stride, qd = query.data;
     const qv = tables.map((t) => extract(qd, 0, t.offset, t.length));
-    const epoch = this.nextEpoch(), stamp = this.stamp;
-    const budget = this.budget();
-    const q0 = qd[0]!, q1 = qd[1]!;
+    const budget = this.budget(), xor = new Uint32Array(stride);
     let work = 0;
     for (let rho = 0; rho <= maxRho; rho++) {
       for (let a = 0; a < m; a++) {
@@ -271,21 +268,28 @@ export class MultiIndex implements CodeIndex {
           const count = binomial(t.length, rho);
           if (work + count > budget) throw new FallBack();
           const masks = masksOfWeight(t.length, rho), base = qv[a]!;
-          const starts = t.starts, items = t.items;
+          const starts = t.starts, items = t.items, tc = t.codes;
           for (let i = 0; i < masks.length; i++) {
             const b = t.bucket((base ^ masks[i]!) >>> 0);
             if (b < 0) continue;
             const s = starts[b]!, e = starts[b + 1]!;
             work += e - s;
             for (let j = s; j < e; j++) {
-              const p = items[j]!;
-              if (stamp[p] === epoch) continue;
-              stamp[p] = epoch;
-              let d: number;
-              const o = p * stride;
-              if (stride === 2) d = popcount32(q0 ^ db[o]!) + popcount32(q1 ^ db[o + 1]!);
-              else { d = 0; for (let w = 0; w < stride; w++) d += popcount32(qd[w]! ^ db[o + w]!); }
-              visit(p, d);
+              const o = j * stride;
+              for (let w = 0; w < stride; w++) xor[w] = qd[w]! ^ tc[o + w]!;
+              // seen before? Tables before `a` were probed up to radius rho, tables after it up to
+              // rho − 1: a code was found already iff one of them has its substring that close.
+              // (This replaces a visited bitmap: no random memory access per candidate.)
+              let seen = false;
+              for (let b2 = 0; b2 < m; b2++) {
+                if (b2 === a) continue;
+                const u = tables[b2]!, sd = popcount32(extract(xor, 0, u.offset, u.length));
+                if (b2 < a ? sd <= rho : sd < rho) { seen = true; break; }
+              }
+              if (seen) continue;
+              let d = 0;
+              for (let w = 0; w < stride; w++) d += popcount32(xor[w]!);
+              visit(items[j]!, d);
             }
           }
           work += masks.length;

@@ -12,18 +12,19 @@
 //   decoders reconstruct the standardised features, so a 128-d histogram and a 10-d topic vector
 //   are on the same scale. Reconstruction loss = mean squared error per modality (mean over rows
 //   and columns), the two modalities weighted equally (`textWeight` changes that).
-// - Pathways: dx → hidden → c and dy → hidden → c (ReLU), hidden = 1024; decoders c → hidden → d.
+// - Pathways: dx → hidden → c and dy → hidden → c (ReLU), hidden = 512; decoders c → hidden → d.
 // - Fusion: the shared pre-activation is the MEAN of the pathways that are present,
 //   a = (m_x·a_x + m_y·a_y)/(m_x + m_y), so one modality alone gives a on the same scale as both.
 //   (Zeroing a modality's input instead would still feed that pathway's bias and a shifted input.)
 // - Modality dropout is per row: each training row sees both modalities, image only or text only,
 //   with probabilities `modalityDropout` = [both, image only, text only] (default ⅓ each).
-// - ATanh regulariser weight λ (`alphaReg`) = 1e-3 per unit, α starts at 1. The nonlinear mode
+// - ATanh regulariser weight λ (`alphaReg`) = 0.1, α starts at 1 (with λ = 1e-3 the reconstruction
+//   gradient shrank α below 1; 0.1 lets α grow — Wikipedia validation split). The nonlinear mode
 //   regularises its (softplus-positive) α the same way. The plain-tanh variant (`codeLayer:
 //   'tanh'`) has no α and no regulariser — the ablation's baseline.
 // - Optional cross-modal agreement term (`agreement`, default 0 = off, i.e. the paper's loss):
 //   mean ‖h_x − h_y‖² between the image-only and text-only codes of a pair.
-// - Optimiser: Adam, lr 1e-3, batch 128; model selection on the validation split (mAP@all).
+// - Optimiser: Adam, lr 1e-3, batch 128, 150 epochs; model selection on the validation split (mAP@all).
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
@@ -53,12 +54,12 @@ export interface DbrcConfig {
   bits: number;
   /** Code layer: ATanh with linear or nonlinear scaling (default linear), or plain tanh. */
   codeLayer?: DbrcCodeLayer;
-  /** Hidden width of the pathways and decoders (default 1024). */
+  /** Hidden width of the pathways and decoders (default 512). */
   hidden?: number;
 }
 
 export interface DbrcTrainOptions extends TrainOptions {
-  /** λ of the ATanh regulariser λ·Σ1/α² (default 1e-3). */
+  /** λ of the ATanh regulariser λ·Σ1/α² (default 0.1). */
   alphaReg?: number;
   /** Probabilities of [both, image only, text only] per training row (default ⅓ each). */
   modalityDropout?: [number, number, number];
@@ -88,7 +89,7 @@ export class Dbrc implements Hasher {
 
   constructor(config: DbrcConfig) {
     this.bits = checkBits(config.bits);
-    this.hidden = config.hidden ?? 1024;
+    this.hidden = config.hidden ?? 512;
     this.codeLayer = config.codeLayer ?? 'atanh-linear';
     if (!DBRC_CODE_LAYERS.includes(this.codeLayer)) throw new InputError(`dbrc: codeLayer must be one of ${DBRC_CODE_LAYERS.join(', ')}, got ${String(config.codeLayer)}`);
     if (!Number.isInteger(this.hidden) || this.hidden < 1) throw new InputError(`dbrc: hidden width must be a positive integer, got ${config.hidden}`);
@@ -131,8 +132,8 @@ export class Dbrc implements Hasher {
     const seed = options.seed ?? 1;
     const rng = new Rng(seed);
     const batchSize = options.batchSize ?? 128;
-    const epochs = options.epochs ?? 100;
-    const alphaReg = options.alphaReg ?? 1e-3;
+    const epochs = options.epochs ?? 150;
+    const alphaReg = options.alphaReg ?? 0.1;
     const textWeight = options.textWeight ?? 1;
     const agreement = options.agreement ?? 0;
     const n = data.n, dx = data.imageDim, dy = data.textDim;

@@ -24,3 +24,10 @@ export function bruteKnn(db: PackedCodes, ids: string[], q: PackedCodes, qi: num
   all.sort((a, b) => a.d - b.d || a.i - b.i);
   return all.slice(0, k);
 }
+
+/** Copies of randomly chosen codes with each bit flipped with probability `flip` (queries near the data). */
+export function nearQueries(rng: Rng, db: PackedCodes, count: number, flip: number): PackedCodes {
+  const q = db.select(Array.from({ length: count }, () => rng.int(db.count)));
+  for (let i = 0; i < count; i++) for (let j = 0; j < q.bits; j++) if (rng.uniform() < flip) q.data[i * q.stride + (j >>> 5)]! ^= 1 << (j & 31);
+  return q;
+}

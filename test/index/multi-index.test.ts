@@ -5,7 +5,7 @@ import { MultiIndex, defaultSubstrings } from '../../src/index/multi-index.js';
 import type { PackedCodes } from '../../src/index/codes.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
-import { clusteredCodes, randomCodes } from './helpers.js';
+import { clusteredCodes, nearQueries, randomCodes } from './helpers.js';
 
 function same(flat: FlatIndex, multi: MultiIndex, qs: PackedCodes, k: number, maxDistance?: number): void {
   const a = flat.search(qs, k, { maxDistance }), b = multi.search(qs, k, { maxDistance });
@@ -22,7 +22,7 @@ test('multi-index answers equal the flat index (random and clustered codes, seve
       const n = 1500;
       const db = kind === 'random' ? randomCodes(rng, n, bits) : clusteredCodes(rng, n, bits, 8, 0.04);
       const ids = Array.from({ length: n }, (_, i) => `c${i}`);
-      const qs = kind === 'random' ? randomCodes(rng, 6, bits) : clusteredCodes(rng, 6, bits, 4, 0.06);
+      const qs = kind === 'random' ? randomCodes(rng, 6, bits) : nearQueries(rng, db, 6, 0.06);
       const flat = new FlatIndex(bits);
       flat.add(ids, db);
       for (const m of [undefined, Math.ceil(bits / 32), Math.ceil(bits / 32) + 1, Math.min(bits, 9)]) {
@@ -47,7 +47,7 @@ test('multi-index stays exact after removals and additions, and on fallback to t
   const db = clusteredCodes(rng, n, bits, 5, 0.05), ids = Array.from({ length: n }, (_, i) => `z${i}`);
   const flat = new FlatIndex(bits), multi = new MultiIndex(bits, { scanFallback: Infinity });
   flat.add(ids, db); multi.add(ids, db);
-  const qs = clusteredCodes(rng, 5, bits, 3, 0.1);
+  const qs = nearQueries(rng, db, 5, 0.08);
   same(flat, multi, qs, 15);
   const drop = ids.filter((_, i) => i % 4 === 1);
   flat.remove(drop); multi.remove(drop);

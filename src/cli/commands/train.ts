@@ -101,7 +101,7 @@ export async function maybeWriteReport(path: string | undefined, results: RunRes
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
   hidden?: string; validation: string; patience?: string; threads: string; codeLayer?: string; alphaReg?: string;
-  agreement?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  agreement?: string; textWeight?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
 }
 
 export function register(program: Command): void {
@@ -124,6 +124,9 @@ export function register(program: Command): void {
     .option('--code-layer <name>', `dbrc: ${DBRC_CODE_LAYERS.join(' | ')}`)
     .option('--alpha-reg <x>', 'dbrc: weight λ of the ATanh regulariser λ·Σ1/α²')
     .option('--agreement <x>', 'dbrc: weight of the optional image/text code agreement term (default 0)')
+    .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 1)')
+    .option('--gamma <x>', 'dcmh: quantization weight γ (paper: 1)')
+    .option('--eta <x>', 'dcmh: bit-balance weight η (paper: 1)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
     .option('--report <file.html>', 'also write an HTML report')
     .option('--json', 'one JSON object per line: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"train_seconds",...}')
@@ -146,6 +149,7 @@ Examples:
       const trainOpts: Partial<TrainOptions> = {
         epochs: intOpt(o.epochs, '--epochs'), batchSize: intOpt(o.batchSize, '--batch-size'), learningRate: numOpt(o.lr, '--lr'),
         patience: intOpt(o.patience, '--patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
+        textWeight: numOpt(o.textWeight, '--text-weight'), gamma: numOpt(o.gamma, '--gamma'), eta: numOpt(o.eta, '--eta'),
       };
       for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
       const hidden = intOpt(o.hidden, '--hidden');
@@ -159,7 +163,7 @@ Examples:
         const rows: AblationRow[] = [];
         for (const bits of bitsList) for (const seed of seeds) {
           const { train, validation } = trainAndValidation(ds, valFraction, seed);
-          const bar = out.progress(3 * (trainOpts.epochs ?? 100), `ablation ${bits}b s${seed}`);
+          const bar = out.progress(3 * (trainOpts.epochs ?? defaultEpochs('dbrc')), `ablation ${bits}b s${seed}`);
           let done = 0;
           const r = await runDbrcAblation({
             train, validation, query: splitItems(ds, 'query'), database: splitItems(ds, 'retrieval'), bits, seed, hidden,
@@ -207,7 +211,7 @@ Examples:
     });
 }
 
-function defaultEpochs(method: string): number { return method === 'dbrc' ? 100 : 60; }
+function defaultEpochs(method: string): number { return method === 'dbrc' ? 150 : 60; }
 
 /** The train split as TrainingData, minus a seeded validation split carved from it (never from query). */
 export function trainAndValidation(ds: Dataset, fraction: number, seed: number): { train: TrainingData; validation?: TrainingData } {

@@ -1,0 +1,45 @@
+// `cmhash bench eval`: wall time of exact mAP@all at the MIRFlickr-25K protocol size
+// (2,000 × 18,015) and a NUS-WIDE-size one (2,100 × 190,000), 64-bit codes, 24 labels.
+import type { Command } from 'commander';
+import { getBackend } from '../../tensor/backends.js';
+import { meanAveragePrecision } from '../../eval/metrics.js';
+import { Rng } from '../../util/rng.js';
+import { Output } from '../output.js';
+import { randomBenchCodes } from './bench-search.js';
+
+const SIZES = [[2000, 18015], [2100, 190000]] as const;
+
+/** Multi-label rows: each row gets 1–3 of `classes` labels. */
+function randomLabels(rng: Rng, rows: number, classes: number): Uint8Array {
+  const out = new Uint8Array(rows * classes);
+  for (let i = 0; i < rows; i++) { const m = 1 + rng.int(3); for (let j = 0; j < m; j++) out[i * classes + rng.int(classes)] = 1; }
+  return out;
+}
+
+export function register(bench: Command): void {
+  bench.command('eval')
+    .description('time exact mAP@all at 2,000 × 18,015 and 2,100 × 190,000 (64-bit codes, 24 labels)')
+    .option('--json', 'JSON lines: {name, queries, database, seconds}')
+    .addHelpText('after', '\nExample:\n  cmhash bench eval --json')
+    .action((opts: { json?: boolean }) => {
+      const out = new Output(!!opts.json);
+      const be = getBackend();
+      be.setThreads(1);
+      out.text(`backend ${be.name} (${be.variant}), 1 thread`);
+      const rows: Record<string, unknown>[] = [];
+      const rng = new Rng(7);
+      for (const [nq, n] of SIZES) {
+        const input = {
+          queries: randomBenchCodes(rng, nq, 64), database: randomBenchCodes(rng, n, 64),
+          queryLabels: randomLabels(rng, nq, 24), databaseLabels: randomLabels(rng, n, 24), classes: 24,
+        };
+        const t = process.hrtime.bigint();
+        const map = meanAveragePrecision(input);
+        const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+        const rec = { name: 'map_all', queries: nq, database: n, seconds: Math.round(seconds * 1000) / 1000 };
+        out.record(rec);
+        rows.push({ ...rec, map });
+      }
+      out.table(rows);
+    });
+}
