@@ -12,7 +12,9 @@
         "src/native/gemm_generic.cc",
         "src/native/hamming_driver.cc",
         "src/native/hamming_avx512.cc",
-        "src/native/hamming_scalar.cc"
+        "src/native/hamming_scalar.cc",
+        "src/native/mih_search.cc",
+        "src/native/eval_ap.cc"
       ],
       "include_dirs": ["node_modules/node-addon-api"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

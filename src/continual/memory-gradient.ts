@@ -16,6 +16,7 @@
 // last-layer gradient, and the quantity the selection controls (the bound); the error on the whole
 // network's flattened gradient is measured separately by the method with autograd.
 import { solveNonNegativeQp } from './nonneg-qp.js';
+import { getBackend } from '../tensor/backends.js';
 import type { Rng } from '../util/rng.js';
 
 /** One factored block: n rows of activations (with the bias 1 appended by the caller if wanted) and deltas. */
@@ -28,7 +29,7 @@ export interface GradientMatchOptions {
   budget: number;
   /** Candidates scanned (random subset of the session when larger); the mean gradient always uses every row. */
   candidatePool?: number;
-  /** Coordinate-descent sweeps of the weight refit after each pick (default 30). */
+  /** Coordinate-descent sweeps of the weight refit after each pick (default 4). */
   maxSweeps?: number;
   rng: Rng;
 }
@@ -68,6 +69,13 @@ function meanGradient(b: GradientBlock, n: number): Float64Array {
   return g;
 }
 
+/** Ḡ = AᵀΔ/n by one SGEMM (float32 products, float64 result). */
+function meanGradientFast(b: GradientBlock, n: number): Float64Array {
+  const g = new Float32Array(b.aDim * b.dDim);
+  getBackend().sgemm(true, false, b.aDim, b.dDim, n, 1 / n, b.a, b.aDim, b.d, b.dDim, 0, g, b.dDim);
+  return Float64Array.from(g);
+}
+
 /** ⟨gᵢ, ḡ⟩ for one block: aᵢᵀ Ḡ δᵢ. */
 function corrWithMean(b: GradientBlock, gbar: Float64Array, i: number): number {
   let s = 0;
@@ -90,6 +98,28 @@ export function gradientKernel(blocks: GradientBlock[], i: number, j: number): n
   return s;
 }
 
+/**
+ * The candidates' whole kernel K = Σ_blocks (A_c A_cᵀ) ⊙ (D_c D_cᵀ) (nc × nc) by two SGEMMs per block:
+ * one pass of the fast kernels instead of a per-pick column of row dot products.
+ */
+function candidateKernel(blocks: GradientBlock[], cand: Int32Array): Float32Array {
+  const nc = cand.length;
+  const be = getBackend();
+  const K = new Float32Array(nc * nc);
+  for (const b of blocks) {
+    const a = new Float32Array(nc * b.aDim), d = new Float32Array(nc * b.dDim);
+    for (let c = 0; c < nc; c++) {
+      a.set(b.a.subarray(cand[c]! * b.aDim, (cand[c]! + 1) * b.aDim), c * b.aDim);
+      d.set(b.d.subarray(cand[c]! * b.dDim, (cand[c]! + 1) * b.dDim), c * b.dDim);
+    }
+    const aa = new Float32Array(nc * nc), dd = new Float32Array(nc * nc);
+    be.sgemm(false, true, nc, nc, b.aDim, 1, a, b.aDim, a, b.aDim, 0, aa, nc);
+    be.sgemm(false, true, nc, nc, b.dDim, 1, d, b.dDim, d, b.dDim, 0, dd, nc);
+    for (let i = 0; i < K.length; i++) K[i] += aa[i]! * dd[i]!;
+  }
+  return K;
+}
+
 /** Greedy gradient matching with non-negative weights over `n` samples. */
 export function selectByGradientMatching(blocks: GradientBlock[], n: number, opts: GradientMatchOptions): GradientMatchResult {
   if (n === 0) return { indices: [], weights: [], residualCurve: [], relativeError: 0, fullGradientNorm: 0 };
@@ -97,7 +127,7 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
     if (b.a.length !== n * b.aDim || b.d.length !== n * b.dDim) throw new Error(`selectByGradientMatching: block shapes [${b.a.length}/${b.aDim}], [${b.d.length}/${b.dDim}] do not match ${n} rows`);
   }
   const budget = Math.max(0, Math.min(opts.budget, n));
-  const gbars = blocks.map((b) => meanGradient(b, n));
+  const gbars = blocks.map((b) => meanGradientFast(b, n));
   let full2 = 0;
   for (const g of gbars) for (let i = 0; i < g.length; i++) full2 += g[i]! * g[i]!;
   const fullNorm = Math.sqrt(full2);
@@ -107,8 +137,13 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
   if (n <= pool) { cand = new Int32Array(n); for (let i = 0; i < n; i++) cand[i] = i; }
   else cand = opts.rng.permutation(n).subarray(0, pool).slice();
   const nc = cand.length;
-  const corr = new Float64Array(nc); // ⟨g_c, ḡ⟩
-  for (let c = 0; c < nc; c++) { let s = 0; for (let b = 0; b < blocks.length; b++) s += corrWithMean(blocks[b]!, gbars[b]!, cand[c]!); corr[c] = s; }
+  const corr = new Float64Array(nc); // ⟨g_c, ḡ⟩ = Σ_blocks a_cᵀ Ḡ δ_c: one SGEMM (A·Ḡ) per block, then row dots
+  const be = getBackend();
+  blocks.forEach((b, bi) => {
+    const ag = new Float32Array(n * b.dDim);
+    be.sgemm(false, false, n, b.dDim, b.aDim, 1, b.a, b.aDim, Float32Array.from(gbars[bi]!), b.dDim, 0, ag, b.dDim);
+    for (let c = 0; c < nc; c++) corr[c] += rowDot(ag, cand[c]!, b.d, cand[c]!, b.dDim);
+  });
   const selected: number[] = []; // positions in cand
   const kCols: Float64Array[] = []; // K[:, s] over candidates, per selected s
   let w: Float64Array = new Float64Array(0);
@@ -117,6 +152,9 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
   const residualCorr = Float64Array.from(corr); // ⟨g_c, r⟩ with r = ḡ − Σ w g
   if (!(full2 > 0)) return { indices: [], weights: [], residualCurve: [], relativeError: 0, fullGradientNorm: 0 };
   let rel = 1;
+  let objective = 0;
+  // Precomputed candidate kernel when it fits (≤ 4,000 candidates: ≤ 64 MB); else columns on demand.
+  const Kc = budget > 0 && nc <= 4000 ? candidateKernel(blocks, cand) : null;
   while (selected.length < budget) {
     let best = -1, bestVal = -Infinity;
     for (let c = 0; c < nc; c++) if (!taken[c] && residualCorr[c]! > bestVal) { bestVal = residualCorr[c]!; best = c; }
@@ -124,30 +162,42 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
     taken[best] = 1;
     selected.push(best);
     const col = new Float64Array(nc);
-    for (let c = 0; c < nc; c++) col[c] = gradientKernel(blocks, cand[c]!, cand[best]!);
+    if (Kc) for (let c = 0; c < nc; c++) col[c] = Kc[c * nc + best]!;
+    else for (let c = 0; c < nc; c++) col[c] = gradientKernel(blocks, cand[c]!, cand[best]!);
     kCols.push(col);
     const k = selected.length;
-    const m = new Float64Array(k * k);
-    const q = new Float64Array(k);
-    for (let i = 0; i < k; i++) {
-      q[i] = -corr[selected[i]!]!;
-      for (let j = 0; j < k; j++) m[i * k + j] = kCols[j]![selected[i]!]!;
+    // Full non-negative refit of all weights for the first 32 picks, then every 8th pick and at the
+    // end; in between, the new pick alone gets its exact 1-D optimal weight (one coordinate step of
+    // the same objective). Both only ever lower ½wᵀKw − wᵀcorr, so the residual never grows.
+    if (k <= 32 || k % 8 === 0 || k === budget) {
+      const m = new Float64Array(k * k);
+      const q = new Float64Array(k);
+      for (let i = 0; i < k; i++) {
+        q[i] = -corr[selected[i]!]!;
+        for (let j = 0; j < k; j++) m[i * k + j] = kCols[j]![selected[i]!]!;
+      }
+      const init = new Float64Array(k); init.set(w);
+      // Warm-started from the previous weights, a few sweeps suffice (coordinate descent never raises
+      // the objective, so stopping short of the exact NNLS optimum keeps the residual non-increasing).
+      const sol = solveNonNegativeQp(m, q, k, { init, tol: 1e-6, maxSweeps: opts.maxSweeps ?? 4 });
+      w = sol.v;
+      objective = sol.objective;
+      for (let c = 0; c < nc; c++) {
+        let s = corr[c]!;
+        for (let j = 0; j < k; j++) s -= w[j]! * kCols[j]![c]!;
+        residualCorr[c] = s;
+      }
+    } else {
+      const kbb = col[best]!;
+      const step = kbb > 0 ? Math.max(0, residualCorr[best]! / kbb) : 0;
+      const nw = new Float64Array(k); nw.set(w); nw[k - 1] = step; w = nw;
+      objective -= 0.5 * step * residualCorr[best]!;
+      for (let c = 0; c < nc; c++) residualCorr[c] -= step * col[c]!;
     }
-    const init = new Float64Array(k); init.set(w);
-    // Warm-started from the previous weights (the new one at 0), a few sweeps suffice: coordinate
-    // descent never raises the objective, so the residual stays non-increasing even when the sweep
-    // cap stops it short of the exact NNLS optimum (a full solve per pick made budgets ≥ 300 slow).
-    const sol = solveNonNegativeQp(m, q, k, { init, tol: 1e-6, maxSweeps: opts.maxSweeps ?? 30 });
-    w = sol.v;
     // residual² = ‖ḡ‖² + 2·objective  (objective = ½wᵀKw − wᵀcorr)
-    const r2 = Math.max(0, full2 + 2 * sol.objective);
+    const r2 = Math.max(0, full2 + 2 * objective);
     rel = Math.sqrt(r2) / fullNorm;
     curve.push(rel);
-    for (let c = 0; c < nc; c++) {
-      let s = corr[c]!;
-      for (let j = 0; j < k; j++) s -= w[j]! * kCols[j]![c]!;
-      residualCorr[c] = s;
-    }
   }
   // Drop zero-weight picks (NNLS may zero some out); they carry nothing.
   const indices: number[] = [], weights: number[] = [];

@@ -6,14 +6,19 @@
 // - PR by Hamming radius micro-averaged over all query–database pairs (DCMH convention):
 //   P(r) = Σ_q |rel ∩ {d <= r}| / Σ_q |{d <= r}| (0 when nothing is retrieved), R(r) = Σ_q |rel ∩ {d <= r}| / Σ_q R_q.
 //
-// Work is per query block: distances for a block (block × N uint16), then two O(N) passes per query.
-// The ranking itself is never materialised: pass 1 builds the distance histogram (the counting
-// sort's bucket starts), pass 2 walks items in database order and reads each item's rank from a
-// per-distance cursor — exactly the position a stable counting sort would give it.
+// Work is per query block through the backend's fused kernel (rankingBlock: native
+// src/native/eval_ap.cc, queries split across threads; portable twin in src/tensor/backend-js.ts,
+// bit-identical): per query, pass 1 computes distance + relevance keys and their histogram (the
+// counting sort's bucket starts), pass 2 walks items in database order and reads each item's rank
+// from a per-distance cursor — exactly the position a stable counting sort would give it. The
+// ranking itself is never materialised; memory is O(N) per thread.
 import type { PackedCodes } from '../index/codes.js';
 import { InputError } from '../util/errors.js';
-import { checkSameClasses, labelCosineRow, packLabels, sharesLabelRow, type PackedLabels } from './relevance.js';
+import { getBackend, getJsBackend } from '../tensor/backends.js';
+import { checkSameClasses, labelCosineRow, packLabels, type PackedLabels } from './relevance.js';
 import { checkSameWidth, distanceBlock, hammingOrder } from './ranking.js';
+
+const DEFAULT_BLOCK = 256;
 
 export interface RetrievalInput {
   queries: PackedCodes;
@@ -30,7 +35,7 @@ export interface RetrievalOptions {
   topK?: readonly number[];
   /** Cut-offs N for the P@N / R@N curves. */
   cutoffs?: readonly number[];
-  /** Queries per distance block (default 32). */
+  /** Queries per kernel call (default 256; memory is O(N) per thread whatever the block). */
   blockSize?: number;
 }
 
@@ -72,68 +77,44 @@ export function evaluateRetrieval(input: RetrievalInput, opts: RetrievalOptions 
   const cutoffs = checkCutoffs(opts.cutoffs, 'P@N');
   const sortedCut = [...cutoffs].sort((a, b) => a - b);
   const nq = input.queries.count, n = input.database.count, bits = input.queries.bits;
-  const block = Math.max(1, Math.min(opts.blockSize ?? 32, nq || 1));
+  const block = Math.max(1, Math.min(opts.blockSize ?? DEFAULT_BLOCK, nq || 1));
 
-  const dist = new Uint16Array(block * n);
-  const rel = new Uint8Array(n);
-  const h2 = new Int32Array(2 * (bits + 1)), keys = new Uint16Array(n);
-  const cursor = new Int32Array(bits + 1), relCursor = new Int32Array(bits + 1);
+  const be = getBackend(), kernel = be.rankingBlock ? be : getJsBackend();
+  const H = 2 * (bits + 1), T = topK.length, S = sortedCut.length;
+  const topKArr = Int32Array.from(topK), cutArr = Int32Array.from(sortedCut);
+  const hist = new Int32Array(block * H), apSum = new Float64Array(block);
+  const apKSum = new Float64Array(block * T), relInK = new Int32Array(block * T), relAtCut = new Int32Array(block * S);
   const retrieved = new Float64Array(bits + 1), relRetrieved = new Float64Array(bits + 1);
   const perQueryAP = new Float64Array(nq);
-  const apK = new Float64Array(topK.length), sumApK = new Float64Array(topK.length), relInK = new Int32Array(topK.length);
-  const relAtCut = new Int32Array(sortedCut.length);
-  const sumP = new Float64Array(sortedCut.length), sumR = new Float64Array(sortedCut.length);
+  const sumApK = new Float64Array(T), sumP = new Float64Array(S), sumR = new Float64Array(S);
+  const qs = input.queries.stride, lw = ql.words;
   let totalRel = 0;
 
   for (let q0 = 0; q0 < nq; q0 += block) {
-    const q1 = Math.min(nq, q0 + block);
-    distanceBlock(input.queries, q0, q1, input.database, dist);
-    for (let q = q0; q < q1; q++) {
-      const dq = dist.subarray((q - q0) * n, (q - q0 + 1) * n);
-      // pass 1: key = 2·distance + relevant, and its histogram (the counting sort's buckets)
-      let rq = 0;
-      h2.fill(0);
-      if (ql.words === 1) {
-        const qm = ql.masks[q]!, dm = dl.masks;
-        for (let i = 0; i < n; i++) {
-          const key = (dq[i]! << 1) | ((qm & dm[i]!) !== 0 ? 1 : 0);
-          keys[i] = key; h2[key]!++;
-        }
-      } else {
-        sharesLabelRow(ql, q, dl, rel);
-        for (let i = 0; i < n; i++) { const key = (dq[i]! << 1) | rel[i]!; keys[i] = key; h2[key]!++; }
-      }
+    const q1 = Math.min(nq, q0 + block), nb = q1 - q0;
+    // fused kernel: distances, relevance, (distance, relevant) histogram and the AP sums of the
+    // stable counting-sort ranking, per query (src/native/eval_ap.cc, or its portable twin)
+    kernel.rankingBlock!({
+      queries: input.queries.data.subarray(q0 * qs, q1 * qs), nq: nb, db: input.database.data, n,
+      words64: input.queries.words64, bits, qLabels: ql.masks.subarray(q0 * lw, q1 * lw), dLabels: dl.masks, labelWords: lw,
+      topK: topKArr, cutoffs: cutArr, hist, apSum, apKSum, relInK, relAtCut,
+    });
+    for (let b = 0; b < nb; b++) {
+      const q = q0 + b, h2 = hist.subarray(b * H, (b + 1) * H);
       let cum = 0, cumRel = 0;
       for (let d = 0; d <= bits; d++) {
-        cursor[d] = cum; relCursor[d] = cumRel;
         const relHere = h2[2 * d + 1]!;
         cum += h2[2 * d]! + relHere; cumRel += relHere;
         retrieved[d]! += cum; relRetrieved[d]! += cumRel;
       }
-      rq = cumRel;
+      const rq = cumRel;
       totalRel += rq;
       if (rq === 0) continue; // AP, AP@K, P@N, R@N all 0
-      let ap = 0;
-      apK.fill(0); relInK.fill(0); relAtCut.fill(0);
-      const simple = topK.length === 0 && sortedCut.length === 0;
-      // pass 2: items in database order; each takes the next slot of its distance bucket
-      for (let i = 0; i < n; i++) {
-        const key = keys[i]!, d = key >>> 1;
-        if (h2[key | 1] === 0) continue; // no relevant item at this distance: its ranks do not matter
-        const pos = cursor[d]!++;
-        if ((key & 1) === 0) continue;
-        const rr = ++relCursor[d]!;
-        const prec = rr / (pos + 1);
-        ap += prec;
-        if (simple) continue;
-        for (let t = 0; t < topK.length; t++) if (pos < topK[t]!) { apK[t]! += prec; relInK[t]!++; }
-        for (let t = 0; t < sortedCut.length; t++) if (pos < sortedCut[t]!) relAtCut[t]!++;
-      }
-      perQueryAP[q] = ap / rq;
-      for (let t = 0; t < topK.length; t++) if (relInK[t]! > 0) sumApK[t]! += apK[t]! / relInK[t]!;
-      for (let t = 0; t < sortedCut.length; t++) {
-        sumP[t]! += relAtCut[t]! / sortedCut[t]!;
-        sumR[t]! += relAtCut[t]! / rq;
+      perQueryAP[q] = apSum[b]! / rq;
+      for (let t = 0; t < T; t++) if (relInK[b * T + t]! > 0) sumApK[t]! += apKSum[b * T + t]! / relInK[b * T + t]!;
+      for (let t = 0; t < S; t++) {
+        sumP[t]! += relAtCut[b * S + t]! / sortedCut[t]!;
+        sumR[t]! += relAtCut[b * S + t]! / rq;
       }
     }
   }

@@ -25,8 +25,15 @@ export function untilSignal(s: Started, o: { onStop?: () => void; jobsIdle?: () 
   return new Promise((resolve) => {
     const stop = async () => {
       process.off('SIGINT', stop); process.off('SIGTERM', stop);
+      // in-flight requests get 2 s to finish; then keep-alive sockets are cut so close() returns
+      const cut = setTimeout(() => s.app.server.closeAllConnections(), 2000);
       await s.app.close();
-      if (o.jobsIdle) await Promise.race([o.jobsIdle(), new Promise((r) => setTimeout(r, o.graceMs ?? 10_000))]);
+      clearTimeout(cut);
+      if (o.jobsIdle) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([o.jobsIdle(), new Promise((r) => { timer = setTimeout(r, o.graceMs ?? 10_000); })]);
+        clearTimeout(timer);
+      }
       o.onStop?.();
       resolve();
     };

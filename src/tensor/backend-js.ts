@@ -1,7 +1,7 @@
 // The portable backend: TypeScript kernels, always available (selected when the addon cannot load
 // or with CMHASH_BACKEND=js). Tests check it, like the native one, against the plain references in
 // test/kernels/reference.ts.
-import type { Backend } from './backend.js';
+import type { Backend, MihTables, RankingBlock } from './backend.js';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -109,6 +109,224 @@ export class JsBackend implements Backend {
     const ids = new Int32Array(cnt), dd = new Int32Array(cnt);
     for (let i = 0, j = 0; i < n; i++) if (dist[i]! <= r) { ids[j] = i; dd[j++] = dist[i]!; }
     return { ids, dist: dd };
+  }
+
+  mihKnn(tables: MihTables, queries: Uint32Array, nq: number, k: number, maxDistance: number, budget: number,
+    outIds: Int32Array, outDist: Int32Array, outCount: Int32Array): void {
+    const s = 2 * tables.words64;
+    for (let q = 0; q < nq; q++) outCount[q] = mihKnnOne(tables, queries.subarray(q * s, (q + 1) * s), k, maxDistance, budget, outIds, outDist, q * k);
+  }
+
+  mihRange(tables: MihTables, query: Uint32Array, r: number, budget: number): { ids: Int32Array; dist: Int32Array } | null {
+    return mihRangeOne(tables, query, r, budget);
+  }
+
+  rankingBlock(b: RankingBlock): void { rankingBlockJs(b); }
+}
+
+// ---- multi-index hashing probe (the portable twin of src/native/mih_search.cc) ----
+// Tables probed at substring radius ρ = 0, 1, ...; after table a at radius ρ every code within
+// m·ρ + a has been seen (Norouzi et al.), so k-NN stops once the k-th best is within that radius.
+// A candidate met in table a at radius ρ was met before iff a table probed earlier has its
+// substring that close (tables < a within ρ, > a within ρ − 1): no visited bitmap needed, and only
+// candidates that could enter the top-k are checked (one rejected before is rejected again).
+
+/** Substring value of `len` (<= 32) bits starting at bit `off` of the code at data[base..]. */
+export function extractBits(data: Uint32Array, base: number, off: number, len: number): number {
+  const wi = off >>> 5, sh = off & 31;
+  let v = data[base + wi]! >>> sh;
+  if (sh + len > 32) v |= data[base + wi + 1]! << (32 - sh);
+  return len === 32 ? v >>> 0 : (v & ((1 << len) - 1)) >>> 0;
+}
+
+/** All masks of `len` bits with exactly `rho` bits set (cached; callers bound the size by the budget). */
+const maskCache = new Map<string, Uint32Array>();
+function masksOfWeight(len: number, rho: number): Uint32Array {
+  const key = `${len}:${rho}`;
+  let out = maskCache.get(key);
+  if (out) return out;
+  out = new Uint32Array(binomial(len, rho));
+  let k = 0;
+  const idx = Array.from({ length: rho }, (_, i) => i);
+  if (rho === 0) out[k++] = 0;
+  else for (;;) {
+    let m = 0;
+    for (const i of idx) m |= 1 << i;
+    out[k++] = m >>> 0;
+    let t = rho - 1;
+    while (t >= 0 && idx[t] === len - rho + t) t--;
+    if (t < 0) break;
+    idx[t]!++;
+    for (let u = t + 1; u < rho; u++) idx[u] = idx[u - 1]! + 1;
+  }
+  if (maskCache.size > 256) maskCache.clear();
+  maskCache.set(key, out);
+  return out;
+}
+
+export function binomial(n: number, k: number): number {
+  if (k < 0 || k > n) return 0;
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return Math.round(r);
+}
+
+/** Start of the bucket of substring value v in table t, or -1 when no code has it (end at starts[b+1]). */
+function mihBucket(t: MihTables['tables'][number], v: number): number {
+  const slots = t.slots;
+  if (slots.length === 0) return t.starts[v + 1]! > t.starts[v]! ? v : -1;
+  const mask = slots.length - 1, keys = t.keys;
+  let s = Math.imul(v, 0x9e3779b1) >>> t.shift;
+  for (;;) {
+    const b = slots[s]!;
+    if (b === -1) return -1;
+    if (keys[b] === v) return b;
+    s = (s + 1) & mask;
+  }
+}
+
+/**
+ * Probes the tables; onCandidate(codes, offset, position, a, rho) for every code of every probed
+ * bucket, done(R) after each table with the guaranteed radius R. False when over budget (the
+ * work — probes + candidates — is counted exactly as the native kernel does).
+ */
+function mihProbe(T: MihTables, query: Uint32Array, maxRho: number, budget: number,
+  onCandidate: (codes: Uint32Array, o: number, pos: number, a: number, rho: number) => void,
+  done: (R: number) => boolean): boolean {
+  const tables = T.tables, m = tables.length, stride = 2 * T.words64;
+  const qv = tables.map((t) => extractBits(query, 0, t.offset, t.length));
+  let work = 0;
+  for (let rho = 0; rho <= maxRho; rho++) {
+    for (let a = 0; a < m; a++) {
+      const t = tables[a]!;
+      if (rho <= t.length) {
+        const probes = binomial(t.length, rho);
+        if (work + probes > budget) return false;
+        const masks = masksOfWeight(t.length, rho), base = qv[a]!, starts = t.starts, items = t.items, codes = t.codes;
+        for (let i = 0; i < masks.length; i++) {
+          const b = mihBucket(t, (base ^ masks[i]!) >>> 0);
+          if (b < 0) continue;
+          const s = starts[b]!, e = starts[b + 1]!;
+          work += e - s;
+          for (let j = s; j < e; j++) onCandidate(codes, j * stride, items[j]!, a, rho);
+          if (work > budget) return false;
+        }
+        work += probes;
+        if (work > budget) return false;
+      }
+      if (done(m * rho + a)) return true;
+    }
+  }
+  return true;
+}
+
+function mihMaxLength(T: MihTables): number { let L = 0; for (const t of T.tables) L = Math.max(L, t.length); return L; }
+
+/** Distance of query to the code at codes[o..] and, in `xor`, their XOR (stride words). */
+function xorDistance(query: Uint32Array, codes: Uint32Array, o: number, stride: number, xor: Uint32Array): number {
+  let d = 0;
+  for (let w = 0; w < stride; w++) { const x = (query[w]! ^ codes[o + w]!) >>> 0; xor[w] = x; d += popcount32(x); }
+  return d;
+}
+
+function seenBefore(T: MihTables, xor: Uint32Array, a: number, rho: number): boolean {
+  const tables = T.tables;
+  for (let b = 0; b < tables.length; b++) {
+    if (b === a) continue;
+    const u = tables[b]!, sd = popcount32(extractBits(xor, 0, u.offset, u.length));
+    if (b < a ? sd <= rho : sd < rho) return true;
+  }
+  return false;
+}
+
+/** One query's multi-index k-NN into ids/dist[base..]: hit count, or -1 over budget. */
+export function mihKnnOne(T: MihTables, query: Uint32Array, k: number, maxDistance: number, budget: number,
+  ids: Int32Array, dist: Int32Array, base: number): number {
+  if (T.n === 0 || T.tables.length === 0) return 0;
+  const stride = 2 * T.words64, limitD = Math.min(maxDistance, 64 * T.words64), xor = new Uint32Array(stride);
+  // sorted top-k by (distance, position) in tp/td; a candidate enters only below the k-th
+  const tp = new Int32Array(k), td = new Int32Array(k);
+  let cnt = 0;
+  const ok = mihProbe(T, query, mihMaxLength(T), budget, (codes, o, pos, a, rho) => {
+    const d = xorDistance(query, codes, o, stride, xor);
+    if (d > limitD) return;
+    if (cnt === k && (d > td[k - 1]! || (d === td[k - 1]! && pos >= tp[k - 1]!))) return;
+    if (seenBefore(T, xor, a, rho)) return;
+    let i = cnt < k ? cnt++ : k - 1;
+    while (i > 0 && (td[i - 1]! > d || (td[i - 1]! === d && tp[i - 1]! > pos))) { td[i] = td[i - 1]!; tp[i] = tp[i - 1]!; i--; }
+    td[i] = d; tp[i] = pos;
+  }, (R) => (cnt === k && td[k - 1]! <= R) || R >= limitD);
+  if (!ok) return -1;
+  for (let i = 0; i < cnt; i++) { ids[base + i] = tp[i]!; dist[base + i] = td[i]!; }
+  return cnt;
+}
+
+/** One query's multi-index range search (position order), or null over budget. */
+export function mihRangeOne(T: MihTables, query: Uint32Array, r: number, budget: number): { ids: Int32Array; dist: Int32Array } | null {
+  if (T.n === 0 || T.tables.length === 0) return { ids: new Int32Array(0), dist: new Int32Array(0) };
+  const stride = 2 * T.words64, lim = Math.min(r, 64 * T.words64), m = T.tables.length, xor = new Uint32Array(stride);
+  const pos: number[] = [], dd: number[] = [];
+  // radius floor(r/m) in every table guarantees m·floor(r/m) + m − 1 >= r
+  const ok = mihProbe(T, query, Math.floor(lim / m), budget, (codes, o, p, a, rho) => {
+    const d = xorDistance(query, codes, o, stride, xor);
+    if (d > lim || seenBefore(T, xor, a, rho)) return;
+    pos.push(p); dd.push(d);
+  }, (R) => R >= lim);
+  if (!ok) return null;
+  const order = Array.from(pos.keys()).sort((x, y) => pos[x]! - pos[y]!);
+  return { ids: Int32Array.from(order, (i) => pos[i]!), dist: Int32Array.from(order, (i) => dd[i]!) };
+}
+
+// ---- fused ranking metrics (the portable twin of src/native/eval_ap.cc) ----
+// Pass 1: key = 2·distance + relevant per item and its histogram (the counting sort's buckets);
+// pass 2: items in database order, each taking the next slot of its distance bucket — exactly its
+// rank under a stable counting sort by (distance, index). Sums accumulate in database order with
+// the same operations as the native kernel, so both give bit-identical results.
+export function rankingBlockJs(b: RankingBlock): void {
+  const { n, bits, labelWords: L, topK, cutoffs } = b;
+  const stride = 2 * b.words64, H = 2 * (bits + 1), T = topK.length, S = cutoffs.length;
+  const keys = new Uint16Array(n), cursor = new Int32Array(bits + 1), relCursor = new Int32Array(bits + 1);
+  const db = b.db, dl = b.dLabels;
+  for (let q = 0; q < b.nq; q++) {
+    const h2 = b.hist.subarray(q * H, (q + 1) * H);
+    h2.fill(0);
+    const qo = q * stride;
+    if (stride === 2 && L === 1) {
+      const q0 = b.queries[qo]!, q1 = b.queries[qo + 1]!, qm = b.qLabels[q]!;
+      for (let i = 0; i < n; i++) {
+        const key = ((popcount32(db[2 * i]! ^ q0) + popcount32(db[2 * i + 1]! ^ q1)) << 1) | ((qm & dl[i]!) !== 0 ? 1 : 0);
+        keys[i] = key; h2[key]!++;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        let d = 0, any = 0;
+        for (let w = 0; w < stride; w++) d += popcount32(b.queries[qo + w]! ^ db[i * stride + w]!);
+        for (let w = 0; w < L; w++) any |= b.qLabels[q * L + w]! & dl[i * L + w]!;
+        const key = (d << 1) | (any !== 0 ? 1 : 0);
+        keys[i] = key; h2[key]!++;
+      }
+    }
+    let cum = 0, cumRel = 0;
+    for (let d = 0; d <= bits; d++) {
+      cursor[d] = cum; relCursor[d] = cumRel;
+      cum += h2[2 * d]! + h2[2 * d + 1]!; cumRel += h2[2 * d + 1]!;
+    }
+    b.apKSum.fill(0, q * T, (q + 1) * T); b.relInK.fill(0, q * T, (q + 1) * T); b.relAtCut.fill(0, q * S, (q + 1) * S);
+    let ap = 0;
+    if (cumRel > 0) {
+      for (let i = 0; i < n; i++) {
+        const key = keys[i]!, d = key >>> 1;
+        if (h2[key | 1] === 0) continue; // no relevant item at this distance: its ranks do not matter
+        const pos = cursor[d]!++;
+        if ((key & 1) === 0) continue;
+        const rr = ++relCursor[d]!;
+        const prec = rr / (pos + 1);
+        ap += prec;
+        for (let t = 0; t < T; t++) if (pos < topK[t]!) { b.apKSum[q * T + t]! += prec; b.relInK[q * T + t]!++; }
+        for (let s = 0; s < S; s++) if (pos < cutoffs[s]!) b.relAtCut[q * S + s]!++;
+      }
+    }
+    b.apSum[q] = ap;
   }
 }
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Backend } from './backend.js';
+import type { Backend, MihTables, RankingBlock } from './backend.js';
 
 export type IsaVariant = 'avx512' | 'avx2' | 'generic';
 
@@ -35,7 +35,18 @@ export interface NativeAddon {
   hammingKnn(isa: IsaVariant, queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
     outIds: Int32Array, outDist: Int32Array, threads: number): void;
   hammingRange(isa: IsaVariant, query: Uint32Array, db: Uint32Array, n: number, words64: number, r: number): { ids: Int32Array; dist: Int32Array };
+  /** Validates a multi-index's tables once and returns a handle the probes use (it keeps the arrays alive). */
+  mihPrepare(desc: Int32Array, arrays: (Uint32Array | Int32Array)[], n: number, words64: number): object;
+  mihKnn(isa: IsaVariant, handle: object, queries: Uint32Array, nq: number, k: number, maxD: number, budget: number,
+    outIds: Int32Array, outDist: Int32Array, outCount: Int32Array, threads: number): void;
+  mihRange(isa: IsaVariant, handle: object, query: Uint32Array, r: number, budget: number): { ids: Int32Array; dist: Int32Array } | null;
+  apBlock(isa: IsaVariant, queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, bits: number,
+    qLabels: Uint32Array, dLabels: Uint32Array, labelWords: number, topK: Int32Array, cutoffs: Int32Array,
+    hist: Int32Array, apSum: Float64Array, apKSum: Float64Array, relInK: Int32Array, relAtCut: Int32Array, threads: number): void;
 }
+
+/** Native handles of multi-index tables, made on first use (the tables are immutable once built). */
+const mihHandles = new WeakMap<MihTables, object>();
 
 let addon: NativeAddon | null | undefined;
 let loadError: string | null = null;
@@ -87,6 +98,35 @@ export class NativeBackend implements Backend {
 
   hammingRange(query: Uint32Array, db: Uint32Array, n: number, words64: number, r: number): { ids: Int32Array; dist: Int32Array } {
     return this.lib.hammingRange(this.variant, query, db, n, words64, r);
+  }
+
+  mihKnn(tables: MihTables, queries: Uint32Array, nq: number, k: number, maxDistance: number, budget: number,
+    outIds: Int32Array, outDist: Int32Array, outCount: Int32Array): void {
+    this.lib.mihKnn(this.variant, this.mihHandle(tables), queries, nq, k, Math.min(maxDistance, 64 * tables.words64), budget,
+      outIds, outDist, outCount, this.lib.getThreads());
+  }
+
+  mihRange(tables: MihTables, query: Uint32Array, r: number, budget: number): { ids: Int32Array; dist: Int32Array } | null {
+    return this.lib.mihRange(this.variant, this.mihHandle(tables), query, Math.min(r, 64 * tables.words64), budget);
+  }
+
+  rankingBlock(b: RankingBlock): void {
+    this.lib.apBlock(this.variant, b.queries, b.nq, b.db, b.n, b.words64, b.bits, b.qLabels, b.dLabels, b.labelWords,
+      b.topK, b.cutoffs, b.hist, b.apSum, b.apKSum, b.relInK, b.relAtCut, this.lib.getThreads());
+  }
+
+  private mihHandle(tables: MihTables): object {
+    let h = mihHandles.get(tables);
+    if (!h) {
+      const desc = new Int32Array(4 * tables.tables.length), arrays: (Uint32Array | Int32Array)[] = [];
+      tables.tables.forEach((t, i) => {
+        desc.set([t.offset, t.length, t.shift, Math.max(0, t.slots.length - 1)], 4 * i);
+        arrays.push(t.starts, t.items, t.codes, t.slots, t.keys);
+      });
+      h = this.lib.mihPrepare(desc, arrays, tables.n, tables.words64);
+      mihHandles.set(tables, h);
+    }
+    return h;
   }
 
   /** CPU features cpuid reports (the variant choice is made from these). */

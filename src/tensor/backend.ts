@@ -4,6 +4,52 @@
 // Conventions: matrices are row-major Float32Arrays; packed binary codes are Uint32Array views of
 // 64-bit little-endian words (`words64` 64-bit words per code = 2*words64 uint32 per code).
 
+/**
+ * One substring table of a multi-index (built by src/index/multi-index.ts; read by the kernels).
+ * Substring = bits [offset, offset + length) of each code (length 1..32, bit order as in codes.ts).
+ */
+export interface MihTableData {
+  offset: number;
+  length: number;
+  /** Bucket b holds items[starts[b] .. starts[b+1]). Direct tables: b = substring value (2^length + 1 entries). */
+  starts: Uint32Array;
+  /** Database positions in bucket order (increasing within a bucket). */
+  items: Int32Array;
+  /** The codes in bucket order (items[j]'s code at j·2·words64): a probe reads them sequentially. */
+  codes: Uint32Array;
+  /**
+   * Hashed tables only (both empty for direct ones): open addressing with
+   * slot = imul(value, 0x9e3779b1) >>> shift over a power-of-two `slots` (bucket or -1), keys[bucket] = value.
+   */
+  slots: Int32Array;
+  keys: Uint32Array;
+  shift: number;
+}
+
+/** A multi-index's tables over n codes of words64 64-bit words. Treated as immutable once built. */
+export interface MihTables { n: number; words64: number; tables: MihTableData[] }
+
+/** Input and outputs of the fused ranking-metric kernel (one block of queries against the database). */
+export interface RankingBlock {
+  queries: Uint32Array; nq: number;
+  db: Uint32Array; n: number;
+  words64: number;
+  /** Histogram range: distances 0..bits. */
+  bits: number;
+  /** Label bitmasks, labelWords uint32 per row. */
+  qLabels: Uint32Array; dLabels: Uint32Array; labelWords: number;
+  /** mAP@K cut-offs and P@N cut-offs (may be empty). */
+  topK: Int32Array; cutoffs: Int32Array;
+  /** Out: per query, counts of key 2·distance + relevant (2·(bits+1) each). */
+  hist: Int32Array;
+  /** Out: per query, Σ over relevant items in database order of (#relevant ranked up to it)/(rank). */
+  apSum: Float64Array;
+  /** Out: per query × topK, the same sum over relevant items ranked < K, and their number. */
+  apKSum: Float64Array; relInK: Int32Array;
+  /** Out: per query × cutoffs, relevant items ranked < N. */
+  relAtCut: Int32Array;
+}
+
 export interface Backend {
   readonly name: 'native' | 'js';
   /** Human-readable kernel variant in use (e.g. "avx512", "avx2", "generic", "typescript"). */
@@ -33,4 +79,16 @@ export interface Backend {
   ): void;
   /** Database positions with distance <= r, in position order (distances in the same order). */
   hammingRange(query: Uint32Array, db: Uint32Array, n: number, words64: number, r: number): { ids: Int32Array; dist: Int32Array };
+  /**
+   * Multi-index k-NN (exact; same answers and tie order as hammingKnn): per query q, hits go to
+   * outIds/outDist[q*k ..] ordered by (distance, position), only those with distance <= maxDistance;
+   * outCount[q] = number of hits, or -1 when the query's work (bucket probes + candidates) exceeded
+   * `budget` and nothing was written (the caller then scans).
+   */
+  mihKnn?(tables: MihTables, queries: Uint32Array, nq: number, k: number, maxDistance: number, budget: number,
+    outIds: Int32Array, outDist: Int32Array, outCount: Int32Array): void;
+  /** Multi-index range search (d <= r, position order), or null when over `budget`. */
+  mihRange?(tables: MihTables, query: Uint32Array, r: number, budget: number): { ids: Int32Array; dist: Int32Array } | null;
+  /** Fused distances + relevance + stable-rank AP sums for a block of queries (see RankingBlock). */
+  rankingBlock?(block: RankingBlock): void;
 }
