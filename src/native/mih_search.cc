@@ -86,13 +86,6 @@ struct Prober {
     for (int a = 0; a < m; a++) qv[a] = substring(q, ix.tables[a].offset, ix.tables[a].length);
   }
 
-  int distance(const uint64_t* c) {
-    if (W == 1) return pop(load64(q) ^ load64(c));
-    int d = 0;
-    for (int w = 0; w < W; w++) d += pop(load64(q + w) ^ load64(c + w));
-    return d;
-  }
-
   /** True when a table probed before (table a at radius rho) already produced this code. */
   bool seenBefore(const uint64_t* c, int a, int rho) {
     if (W == 1) {

@@ -167,14 +167,18 @@ test('serve starts, answers and stops on SIGTERM; bench serve --json', async () 
     let buf = '';
     child.stdout.on('data', (d) => { buf += d; if (buf.includes('\n')) res(buf.split('\n')[0]!); });
     child.on('exit', (code) => rej(new Error(`serve exited ${code}`)));
-    setTimeout(() => rej(new Error('serve did not start')), 20_000);
+    setTimeout(() => rej(new Error('serve did not start')), 20_000).unref();
   });
-  const { url, collections } = JSON.parse(line);
-  assert.deepEqual(collections, ['demo']);
-  const h = await (await fetch(`${url}/health`)).json() as { status: string };
-  assert.equal(h.status, 'ok');
-  const code = await new Promise<number | null>((res) => { child.on('exit', res); child.kill('SIGTERM'); });
-  assert.equal(code, 0);
+  try {
+    const { url, collections } = JSON.parse(line);
+    assert.deepEqual(collections, ['synthetic'], 'named by its collection.json');
+    const h = await (await fetch(`${url}/health`)).json() as { status: string };
+    assert.equal(h.status, 'ok');
+    const code = await new Promise<number | null>((res) => { child.on('exit', res); child.kill('SIGTERM'); });
+    assert.equal(code, 0);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // never leave a server behind
+  }
 
   const b = cli(['bench', 'serve', '--n', '20000', '--duration', '1', '--connections', '2', '--json']);
   assert.equal(b.status, 0, b.stderr);

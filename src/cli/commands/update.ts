@@ -35,9 +35,8 @@ Examples:
         const items = await itemsFromOptions(c, o, 'train');
         c.checkItems(items, true);
         out.text(`session of ${items.length} items → "${c.name}" (model version ${c.snapshot().modelVersion})`);
-        let bar = out.progress(1, 'epochs');
+        const bar = out.progress(1, 'epochs');
         const r = await applySessionUpdate(c, items, { name: o.name, epochs, seed, onProgress: (p) => { bar.setTotal(p.epochs); bar.update(p.epoch); } }).finally(() => bar.stop());
-        void bar;
         out.record(r);
         out.text(`committed model version ${r.model_version} (was ${r.previous_version}); ${r.items} items added${r.new_labels.length ? `, new labels: ${r.new_labels.join(', ')}` : ''}; trained in ${r.train_seconds.toFixed(1)} s`);
       } finally { c.close(); }
