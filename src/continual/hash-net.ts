@@ -52,16 +52,20 @@ export class HashNet implements Module {
   restore(s: Float32Array[]): void { this.parameters().forEach((p, i) => p.data.set(s[i]!)); }
 
   /**
-   * Grows the input width to `newInDim` by appending zero-initialised input rows to W1 (W1 is
-   * stored in×out): the new inputs (new classes) start with no effect, so every old input's
-   * output is unchanged at the moment of growth.
+   * Grows the input width to `newInDim` by appending input rows to W1 (W1 is stored in×out). A label
+   * vector of an old session is 0 at every new input, so its output is unchanged at the moment of
+   * growth whatever the new rows hold. Without `rng` the new rows are zero (DESIGN's wording); with
+   * `rng` they are He-normal like a fresh layer's rows. CCMH-GAM passes an rng: zero rows make every
+   * new single-class label vector start at the same output (g(0)), and the label loss is symmetric
+   * in those classes, so gradient descent can never separate them — measured on Wikipedia 4+3+3:
+   * classes 8 and 9 ended with identical codes (Hamming 0) and 4/5 at Hamming 5 of 32.
    */
-  growInput(newInDim: number): void {
+  growInput(newInDim: number, rng?: Rng): void {
     const old = this.l1;
     if (newInDim < old.inDim) throw new Error(`HashNet.growInput: cannot shrink ${old.inDim} → ${newInDim}`);
     if (newInDim === old.inDim) return;
-    const grown = new Linear(newInDim, old.outDim, { rng: new Rng(0) });
-    grown.weight.data.fill(0);
+    const grown = new Linear(newInDim, old.outDim, { rng: rng ?? new Rng(0), init: 'he' });
+    if (!rng) grown.weight.data.fill(0);
     grown.weight.data.set(old.weight.data); // rows 0..inDim−1 are the old inputs (row-major in×out)
     if (grown.bias && old.bias) grown.bias.data.set(old.bias.data);
     this.l1 = grown;

@@ -56,20 +56,11 @@ double binomial(int n, int k) {
   return static_cast<double>(static_cast<long long>(r + 0.5));
 }
 
-/** Calls visit(table, value) for every substring value within radius rho of qv in table a's
- * length, stopping early when visit returns false. Masks enumerated by Gosper's hack. */
-template <class F>
-inline bool forEachAtRadius(uint32_t qv, int len, int rho, F&& visit) {
-  if (rho == 0) return visit(qv);
-  const uint64_t end = 1ULL << len;
-  uint64_t mask = (1ULL << rho) - 1;
-  while (mask < end) {
-    if (!visit(qv ^ static_cast<uint32_t>(mask))) return false;
-    const uint64_t c = mask & (~mask + 1), r = mask + c;
-    mask = (((r ^ mask) >> 2) / c) | r;
-  }
-  return true;
-}
+// Work units of one bucket probe, relative to one candidate verified: a probe is two dependent
+// cache misses (bucket start, then the bucket's codes), a candidate a sequential 8-byte read and a
+// SIMD popcount. The portable twin (src/tensor/backend-js.ts) counts the same way.
+constexpr double kProbeWork = 16;
+constexpr int kProbeBatch = 32;  // bucket lookups issued (with prefetches) before any is scanned
 
 /** Shared state of one query's probe: query substrings, work counter, per-candidate checks. */
 template <class Pop>
@@ -120,28 +111,50 @@ struct Prober {
    */
   template <class OnBucket, class Done>
   bool run(int maxRho, double budget, OnBucket&& onBucket, Done&& done) {
-    const long n = ix.n;
+    // Probes are independent random reads: they are issued in batches — substring values first
+    // (prefetching their bucket starts), then the bucket ranges (prefetching the buckets' first
+    // codes and positions), then the scans — so the cache misses overlap instead of queueing.
+    uint32_t vals[kProbeBatch], bs[kProbeBatch], be[kProbeBatch];
     for (int rho = 0; rho <= maxRho; rho++) {
       for (int a = 0; a < m; a++) {
         const MihTable& t = ix.tables[a];
         if (rho <= t.length) {
-          const double probes = binomial(t.length, rho);
+          const double probes = binomial(t.length, rho) * kProbeWork;
           if (work + probes > budget) return false;
-          const bool within = forEachAtRadius(qv[a], t.length, rho, [&](uint32_t v) {
-            uint32_t s, e;
-            if (!bucketOf(t, v, &s, &e)) return true;
-            work += e - s;
-            onBucket(t.codes + static_cast<long>(s) * W, t.items + s, static_cast<long>(e - s), a, rho);
-            return work <= budget;
-          });
-          if (!within) return false;
+          const uint64_t end = 1ULL << t.length;
+          uint64_t mask = rho == 0 ? 0 : (1ULL << rho) - 1;  // Gosper's hack: next mask of equal weight
+          bool more = true;
+          while (more) {
+            int nb = 0;
+            while (nb < kProbeBatch && more) {
+              const uint32_t v = qv[a] ^ static_cast<uint32_t>(mask);
+              vals[nb++] = v;
+              if (t.slots == nullptr) __builtin_prefetch(t.starts + v);
+              if (rho == 0) { more = false; break; }
+              const uint64_t c = mask & (~mask + 1), r = mask + c;
+              mask = (((r ^ mask) >> 2) / c) | r;
+              more = mask < end;
+            }
+            int nr = 0;
+            for (int i = 0; i < nb; i++) {
+              uint32_t s, e;
+              if (!bucketOf(t, vals[i], &s, &e)) continue;
+              bs[nr] = s; be[nr] = e; nr++;
+              __builtin_prefetch(t.codes + static_cast<long>(s) * W);
+              __builtin_prefetch(t.items + s);
+            }
+            for (int i = 0; i < nr; i++) {
+              work += be[i] - bs[i];
+              onBucket(t.codes + static_cast<long>(bs[i]) * W, t.items + bs[i], static_cast<long>(be[i] - bs[i]), a, rho);
+              if (work > budget) return false;
+            }
+          }
           work += probes;
           if (work > budget) return false;
         }
         if (done(static_cast<long>(m) * rho + a)) return true;
       }
     }
-    (void)n;
     return true;
   }
 };

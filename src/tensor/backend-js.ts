@@ -171,6 +171,13 @@ export function binomial(n: number, k: number): number {
   return Math.round(r);
 }
 
+/**
+ * Work units of one bucket probe relative to one candidate (a probe is two dependent cache misses,
+ * a candidate one sequential read): the budget that decides the scan fallback counts
+ * candidates + MIH_PROBE_WORK · probes, here and in the native kernel alike.
+ */
+export const MIH_PROBE_WORK = 16;
+
 /** Start of the bucket of substring value v in table t, or -1 when no code has it (end at starts[b+1]). */
 function mihBucket(t: MihTables['tables'][number], v: number): number {
   const slots = t.slots;
@@ -188,7 +195,7 @@ function mihBucket(t: MihTables['tables'][number], v: number): number {
 /**
  * Probes the tables; onCandidate(codes, offset, position, a, rho) for every code of every probed
  * bucket, done(R) after each table with the guaranteed radius R. False when over budget (the
- * work — probes + candidates — is counted exactly as the native kernel does).
+ * work — candidates + MIH_PROBE_WORK · probes — is counted exactly as the native kernel does).
  */
 function mihProbe(T: MihTables, query: Uint32Array, maxRho: number, budget: number,
   onCandidate: (codes: Uint32Array, o: number, pos: number, a: number, rho: number) => void,
@@ -200,7 +207,7 @@ function mihProbe(T: MihTables, query: Uint32Array, maxRho: number, budget: numb
     for (let a = 0; a < m; a++) {
       const t = tables[a]!;
       if (rho <= t.length) {
-        const probes = binomial(t.length, rho);
+        const probes = binomial(t.length, rho) * MIH_PROBE_WORK;
         if (work + probes > budget) return false;
         const masks = masksOfWeight(t.length, rho), base = qv[a]!, starts = t.starts, items = t.items, codes = t.codes;
         for (let i = 0; i < masks.length; i++) {

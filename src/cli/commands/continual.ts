@@ -20,7 +20,7 @@ import type { ContinualHasher } from '../../methods/hasher.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; batchSize?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; lr?: string; quiet?: boolean;
 }
 
 function int(v: string | undefined, name: string, min = 0): number | undefined {
@@ -55,17 +55,18 @@ export function register(program: Command): void {
     .option('--bits <c>', 'code length (multiple of 8)', '64')
     .option('--seed <s>', 'random seed', '1')
     .option('--epochs <n>', 'epochs of the base session (and of joint retraining)')
-    .option('--update-epochs <n>', 'epochs of each increment (default epochs/4)')
+    .option('--update-epochs <n>', 'epochs of each increment (ccmh-gam default epochs/5; dlcmh: its own default)')
     .option('--hidden <n>', 'hidden width of the image/text nets (default 512)')
     .option('--memory <kind>', 'ccmh-gam memory: gradient | random | none', 'gradient')
-    .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 100)')
+    .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 300)')
     .option('--projection <p>', 'ccmh-gam gradient projection: gem | agem | none', 'gem')
     .option('--budget <n>', 'dlcmh sampled old codes per epoch (default 2000)')
     .option('--replay <w>', 'ccmh-gam weight of the memory loss per old session (default 1)')
     .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
     .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
     .option('--class-order <list>', 'comma-separated class order (default 0..C-1)')
-    .option('--label-steps <n>', 'label-net steps per session (default 300)')
+    .option('--label-steps <n>', 'ccmh-gam label-net steps of the base session (default 300)')
+    .option('--update-label-steps <n>', 'ccmh-gam label-net steps of an increment (default 60)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')
     .option('--out <dir>', 'write report.json and report.html here after every session')
@@ -88,7 +89,7 @@ export function register(program: Command): void {
       const train: Record<string, unknown> = {};
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
       setNum('epochs', int(o.epochs, 'epochs', 1)); setNum('updateEpochs', int(o.updateEpochs, 'update-epochs', 1));
-      setNum('labelSteps', int(o.labelSteps, 'label-steps', 0)); setNum('batchSize', int(o.batchSize, 'batch-size', 1));
+      setNum('labelSteps', int(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', int(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', int(o.batchSize, 'batch-size', 1));
       setNum('patience', int(o.patience, 'patience', 1));
       if (o.lr !== undefined) { const lr = Number(o.lr); if (!(lr > 0)) throw new InputError(`--lr: expected a positive number, got ${o.lr}`); train.learningRate = lr; }
       if (o.out) mkdirSync(o.out, { recursive: true });
