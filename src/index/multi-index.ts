@@ -38,7 +38,7 @@ export interface MultiIndexOptions {
 }
 
 /** Native default of scanFallback (measured: see docs/index-eval.md). */
-export const DEFAULT_NATIVE_FALLBACK = 1 / 8;
+export const DEFAULT_NATIVE_FALLBACK = 1 / 32;
 /** Above this k the bounded top-k insertion costs more than the scan's counting sort. */
 const MAX_PROBE_K = 1024;
 

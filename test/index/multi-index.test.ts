@@ -5,6 +5,7 @@ import { MultiIndex, defaultSubstrings } from '../../src/index/multi-index.js';
 import type { PackedCodes } from '../../src/index/codes.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
+import { getJsBackend } from '../../src/tensor/backends.js';
 import { clusteredCodes, nearQueries, randomCodes } from './helpers.js';
 
 function same(flat: FlatIndex, multi: MultiIndex, qs: PackedCodes, k: number, maxDistance?: number): void {
@@ -63,6 +64,21 @@ test('multi-index stays exact after removals and additions, and on fallback to t
   assert.ok(tiny.fallbacks > 0);
 });
 
+test('multi-index: native and portable kernels give the same answers (direct and hashed tables)', () => {
+  const rng = new Rng(23), bits = 64, n = 3000;
+  const db = clusteredCodes(rng, n, bits, 6, 0.05), ids = Array.from({ length: n }, (_, i) => `p${i}`);
+  const qs = nearQueries(rng, db, 8, 0.06);
+  const flat = new FlatIndex(bits);
+  flat.add(ids, db);
+  for (const m of [2, 4]) { // m = 2: 32-bit substrings, hashed tables
+    const portable = new MultiIndex(bits, { m, backend: getJsBackend(), scanFallback: Infinity });
+    const active = new MultiIndex(bits, { m, scanFallback: Infinity });
+    portable.add(ids, db); active.add(ids, db);
+    for (const k of [1, 10, 64]) { same(flat, portable, qs, k); same(flat, active, qs, k); }
+    for (const r of [0, 4, 9]) assert.deepEqual(active.rangeSearch(qs, r), portable.rangeSearch(qs, r));
+  }
+});
+
 test('multi-index edge cases: empty index, k > N, default m, bad m', () => {
   const empty = new MultiIndex(64);
   const q = randomCodes(new Rng(3), 1, 64);
@@ -70,9 +86,12 @@ test('multi-index edge cases: empty index, k > N, default m, bad m', () => {
   const small = new MultiIndex(64);
   small.add(['a', 'b'], randomCodes(new Rng(4), 2, 64));
   assert.equal(small.search(q, 5)[0]!.ids.length, 2);
-  assert.equal(defaultSubstrings(64, 1_000_000), 3);
-  assert.equal(defaultSubstrings(64, 10_000_000), 3);
-  assert.equal(defaultSubstrings(128, 1_000_000), 6);
+  // about log2 N bits per substring, at most 16 for >= 64-bit codes at N >= 2^20 (65,536-bucket tables)
+  assert.equal(defaultSubstrings(64, 1_000_000), 4);
+  assert.equal(defaultSubstrings(64, 10_000_000), 4);
+  assert.equal(defaultSubstrings(64, 100_000), 4);
+  assert.equal(defaultSubstrings(32, 1_000_000), 2);
+  assert.equal(defaultSubstrings(128, 1_000_000), 8);
   assert.equal(defaultSubstrings(64, 1), 64 / 1 > 64 ? 64 : 64);
   assert.throws(() => new MultiIndex(64, { m: 1 }), InputError); // a substring must fit 32 bits
   assert.throws(() => small.search(q, 0), InputError);
