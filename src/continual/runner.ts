@@ -75,6 +75,10 @@ export interface ContinualDetail {
   per_session: {
     session: number; new_classes: number[]; train_items: number; database_items: number; queries: number;
     encode_seconds: number; eval_seconds: number; model_version: number; reencode_stability_bits: number;
+    /** Where the session's train_seconds went, when the method reports it (CCMH-GAM: lastPhaseSeconds). */
+    phase_seconds?: Record<string, number>;
+    /** Process CPU seconds of training (user + system): less sensitive than wall time to other jobs on a shared machine. */
+    train_cpu_seconds: number;
   }[];
   memory?: unknown;
   error?: { session: number; message: string };
@@ -97,6 +101,8 @@ interface OptionalHooks {
   databaseCodes?(): Float32Array | null;
   /** Work that measures rather than trains (e.g. memory approximation errors): run outside the timed section. */
   runDiagnostics?(): void;
+  /** Seconds per training phase of the last fit()/update(), kept in report.json detail. */
+  lastPhaseSeconds?: Record<string, number>;
 }
 
 /** Builds the SessionData of plan session t: labels remapped to arrival order, width = classes seen. */
@@ -187,6 +193,7 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     const data = sessionData(plan, t);
     const trainOptions: TrainOptions = { ...opts.train, bits, seed: opts.seed, onProgress: (p) => opts.onProgress?.(t, p) };
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     try {
       if (t === 0) await hasher.fit(data, trainOptions);
       else await hasher.update(data, trainOptions);
@@ -197,6 +204,9 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
       throw e;
     }
     const trainSeconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const phases = (hasher as OptionalHooks).lastPhaseSeconds;
 
     // Untimed diagnostics (e.g. CCMH-GAM's measured memory errors), then the learned-code lookup.
     (hasher as OptionalHooks).runDiagnostics?.();
@@ -276,7 +286,8 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     detail.per_session.push({
       session: t, new_classes: s.newClasses.slice(), train_items: data.n, database_items: dbRows.length, queries: qRows.length,
       encode_seconds: encodeSeconds, eval_seconds: evalSeconds, model_version: hasher.modelVersion,
-      reencode_stability_bits: (reI.bits + reT.bits) / 2,
+      reencode_stability_bits: (reI.bits + reT.bits) / 2, train_cpu_seconds: trainCpuSeconds,
+      ...(phases ? { phase_seconds: { ...phases } } : {}),
     });
     detail.memory = memoryOf();
     await opts.afterSession?.(json, detail);

@@ -11,7 +11,7 @@
 // mihRange: native in src/native/mih_search.cc, portable in src/tensor/backend-js.ts, same answers).
 //
 // Choices: substrings of about log2 N bits, but at most 16 bits for 64-bit-and-wider codes at
-// N >= 2^20 (direct-addressed 65,536-bucket tables that stay in cache; clustered codes have many
+// N >= 2^19 (direct-addressed 65,536-bucket tables that stay in cache; clustered codes have many
 // near neighbours, so small substrings still stop at radius 0–1), at least ceil(bits/32) substrings
 // so one fits a uint32. Tables are built lazily on the first search after a change (O(N) counting
 // sort per table). When a query's work (bucket probes + candidates) exceeds a fraction of N (far
@@ -32,20 +32,26 @@ export interface MultiIndexOptions {
   backend?: Backend;
   /**
    * Fall back to a full scan once a query's work (bucket probes + candidates) exceeds this fraction
-   * of N. Default DEFAULT_NATIVE_FALLBACK with the native backend, 1/2 with the portable one.
+   * of N. Native default: 1/32 while the codes fit in 32 MiB, else 1/16; portable: 1/2.
    */
   scanFallback?: number;
 }
 
-/** Native default of scanFallback (measured: see docs/index-eval.md). */
-export const DEFAULT_NATIVE_FALLBACK = 1 / 32;
+/**
+ * Native defaults of scanFallback (measured: see docs/index-eval.md). While the codes fit in cache
+ * the scan costs ~0.1 ns per 64-bit code, once they stream from memory ~0.35 ns, so the index may
+ * do twice the work before the scan is cheaper.
+ */
+export const NATIVE_FALLBACK_IN_CACHE = 1 / 32;
+export const NATIVE_FALLBACK_STREAMING = 1 / 16;
+const CACHE_BYTES = 32 * 2 ** 20;
 /** Above this k the bounded top-k insertion costs more than the scan's counting sort. */
 const MAX_PROBE_K = 1024;
 
 /** Substrings of about log2 N bits (the paper's rule), capped as described in the file header. */
 export function defaultSubstrings(bits: number, n: number): number {
   let ideal = Math.round(bits / Math.log2(Math.max(n, 2)));
-  if (bits >= 64 && n >= 1 << 20) ideal = Math.max(ideal, Math.ceil(bits / 16));
+  if (bits >= 64 && n >= 1 << 19) ideal = Math.max(ideal, Math.ceil(bits / 16));
   return Math.min(bits, Math.max(Math.ceil(bits / 32), ideal, 1));
 }
 
@@ -158,7 +164,9 @@ export class MultiIndex implements CodeIndex {
   }
 
   private budget(): number {
-    const f = this.fallbackFraction ?? (this.backend.name === 'native' ? DEFAULT_NATIVE_FALLBACK : 1 / 2);
+    const bytes = this.list.size * this.list.stride * 4;
+    const f = this.fallbackFraction
+      ?? (this.backend.name !== 'native' ? 1 / 2 : bytes <= CACHE_BYTES ? NATIVE_FALLBACK_IN_CACHE : NATIVE_FALLBACK_STREAMING);
     return Math.max(64, f * this.list.size);
   }
 

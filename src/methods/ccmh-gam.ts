@@ -35,7 +35,7 @@ import { checkBits, checkFeatures, columnStats, shuffledBatches, standardize } f
 import { gatherRows } from '../data/dataset.js';
 import { HashNet } from '../continual/hash-net.js';
 import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from '../continual/label-network.js';
-import { selectByGradientMatching, type GradientBlock } from '../continual/memory-gradient.js';
+import { selectByGradientMatching, selectPerGroup, type GradientBlock } from '../continual/memory-gradient.js';
 import { selectRandom } from '../continual/memory-random.js';
 import { projectGradient, type ProjectionMode } from '../continual/projection.js';
 import { checkSession } from '../continual/session-checks.js';
@@ -79,8 +79,14 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   labelSteps?: number;
   /** Steps of the label net in an update (default 60: with random new input rows and the discrete refinement the new codes are separated without 300 steps; 300 steps cost ~0.3 s of a ~1 s increment). */
   updateLabelSteps?: number;
-  /** Memory items per old session sampled at each step (default 32). */
+  /** Memory items per old session in each step's merged replay batch (default 32; reference gradients use twice as many). */
   memoryBatch?: number;
+  /** Steps between refreshes of the projection's per-session reference gradients (default 5). */
+  referenceRefresh?: number;
+  /** Image-net learning rate in increments, × the text net's (default 1; Wikipedia s1 with distillation 1: 0.5 → .304/.710, session-0 I→T kept .417 but new classes learnt worse; 1 → .318/.721). */
+  imageLearningRateScale?: number;
+  /** Weight of distillation on replayed memory items: the image net keeps its pre-session outputs there (default 1; 0 = off; Wikipedia s1: 0 → .319/.712 BWT −.125, 1 → .318/.721 BWT −.095). */
+  distillation?: number;
   labelLearningRate?: number;
 }
 
@@ -93,6 +99,8 @@ export interface MemorySessionReport {
   measured: number;
   /** Measured error of a random memory of the same size (uniform weights), for comparison. */
   randomMeasured: number;
+  /** Σ wⱼ of the kept memory (1 = its weighted loss is on the scale of the session's mean loss). */
+  weightSum?: number;
 }
 
 interface MemorySet {
@@ -265,13 +273,17 @@ export class CcmhGam implements ContinualHasher {
 
   private params(): Tensor[] { return [...this.imageNet!.parameters(), ...this.textNet!.parameters()]; }
 
-  /** Per-item loss rows (mean over bits, both modalities), weighted and summed: Σ wᵢℓᵢ. */
-  private weightedLoss(x: Float32Array, y: Float32Array, t: Float32Array, m: number, w: Float32Array | null): Tensor {
+  /**
+   * Per-item loss rows (mean over bits, both modalities), weighted and summed: Σ wᵢℓᵢ. With soft
+   * targets S (the previous image net's outputs), ℓᵢ also gets distill·mean_bits(u − S)² on the image side.
+   */
+  private weightedLoss(x: Float32Array, y: Float32Array, t: Float32Array, m: number, w: Float32Array | null, soft: Float32Array | null = null, distill = 0): Tensor {
     const c = this.bits;
     const u = this.imageNet!.forward(Tensor.wrap(m, this.imageDim, x));
     const v = this.textNet!.forward(Tensor.wrap(m, this.textDim, y));
     const T = Tensor.wrap(m, c, t);
-    const per = ops.add(ops.square(ops.sub(u, T)), ops.square(ops.sub(v, T))); // m × c
+    let per = ops.add(ops.square(ops.sub(u, T)), ops.square(ops.sub(v, T))); // m × c
+    if (soft && distill > 0) per = ops.add(per, ops.mulScalar(ops.square(ops.sub(u, Tensor.wrap(m, c, soft))), distill));
     if (!w) return ops.mulScalar(ops.sum(per), 1 / (m * c));
     return ops.mulScalar(ops.sum(ops.mul(per, Tensor.wrap(m, 1, w))), 1 / c);
   }
@@ -279,48 +291,64 @@ export class CcmhGam implements ContinualHasher {
   private async trainModalities(X: Float32Array, Y: Float32Array, T: Float32Array, n: number, epochs: number, options: CcmhGamTrainOptions,
     rng: Rng, labelLoss: Record<string, number>, t0: number): Promise<TrainProgress[]> {
     const params = this.params();
-    const opt = new Adam(params, { lr: options.learningRate ?? 1e-3 });
+    const memory = this.memory;
+    const increment = memory.length > 0;
+    const lr = options.learningRate ?? 1e-3;
+    // In increments the image net (weak SIFT features, the side that forgets) learns more slowly.
+    const imageScale = this.sessionsSeen > 0 && this.keepCodebook ? options.imageLearningRateScale ?? 1 : 1;
+    const opt = new Adam([{ params: this.imageNet!.parameters(), lr: lr * imageScale }, { params: this.textNet!.parameters(), lr }], { lr });
     const batchSize = options.batchSize ?? 128;
     const c = this.bits;
-    const memory = this.memory;
-    const useMemory = memory.length > 0 && (this.replay > 0 || this.projection !== 'none');
+    const replay = increment && this.replay > 0;
+    const project = increment && this.projection !== 'none';
+    const distill = increment && replay ? options.distillation ?? 1 : 0;
+    const refreshEvery = Math.max(1, options.referenceRefresh ?? 5);
+    const perSession = options.memoryBatch ?? 32;
+    // Soft targets for distillation: the image net's outputs on the memory items before this session.
+    const soft = distill > 0 ? memory.map((m) => this.imageNet!.infer(m.image, m.n)) : [];
     const history: TrainProgress[] = [];
+    let refs: Float32Array[] = [];
+    let stepNo = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let lossSum = 0, memSum = 0, projected = 0, steps = 0;
       for (const idx of shuffledBatches(n, Math.min(batchSize, n), rng)) {
         const m = idx.length;
-        const refs: Float32Array[] = [];
-        if (useMemory) {
-          for (const mem of memory) {
+        // Reference gradients of the projection (one per old session, on a memory sample) are
+        // refreshed every `referenceRefresh` steps, not every step: the nets move little in a few
+        // steps, and this is what made an increment cost 1 + (old sessions) backward passes per step.
+        if (project && stepNo % refreshEvery === 0) {
+          refs = memory.map((mem) => {
             opt.zeroGrad();
-            // A sample of each session's memory per step (weights rescaled: an unbiased estimate of
-            // the memory's weighted loss) keeps an increment cheap, as in A-GEM.
-            const mb = memoryBatch(mem, options.memoryBatch ?? 32, rng);
-            const lm = this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights);
-            lm.backward();
-            memSum += lm.item();
-            refs.push(flatGrad(params));
-          }
+            const mb = memoryBatch(mem, 2 * perSession, rng, null);
+            this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights).backward();
+            return flatGrad(params);
+          });
         }
         opt.zeroGrad();
         const loss = this.weightedLoss(gatherRows(X, this.imageDim, idx), gatherRows(Y, this.textDim, idx), gatherRows(T, c, idx), m, null);
         loss.backward();
         lossSum += loss.item();
-        if (useMemory) {
+        if (project) {
+          // The new-data gradient alone is projected (projecting new + replay never fired: the
+          // replay term keeps gᵀg_ref > 0), then the replay gradient accumulates on top.
           const g = flatGrad(params);
-          // The new-data gradient is projected first, then the replay gradients are added: projecting
-          // the sum (as before) never fired — with replay in g, gᵀg_ref > 0 on every step (Wikipedia
-          // 4+3+3: --projection gem and none gave identical runs) — so projection had no effect.
-          if (projectGradient(this.projection, g, refs).projected) projected++;
-          if (this.replay > 0) for (const r of refs) for (let p = 0; p < g.length; p++) g[p] += this.replay * r[p]!;
-          setFlatGrad(params, g);
+          if (projectGradient(this.projection, g, refs).projected) { projected++; setFlatGrad(params, g); }
+        }
+        if (replay) {
+          // One merged replay batch: `memoryBatch` items of every old session, weights rescaled so each
+          // session's part estimates its weighted memory loss, times `replay`; gradients accumulate.
+          const mb = mergedMemoryBatch(memory, perSession, rng, soft);
+          for (let i = 0; i < mb.n; i++) mb.weights[i] *= this.replay;
+          const lm = this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights, mb.soft, distill);
+          lm.backward();
+          memSum += lm.item() / (this.replay * memory.length);
         }
         opt.step();
-        steps++;
+        steps++; stepNo++;
       }
       const p: TrainProgress = {
         epoch, epochs, elapsedSeconds: (performance.now() - t0) / 1000,
-        loss: { codes: lossSum / steps, ...(useMemory ? { memory: memSum / (steps * memory.length), projected_share: projected / steps } : {}), ...prefixed('label_', labelLoss) },
+        loss: { codes: lossSum / steps, ...(increment ? { memory: memSum / steps, projected_share: projected / steps } : {}), ...prefixed('label_', labelLoss) },
       };
       history.push(p);
       options.onProgress?.(p);
@@ -374,14 +402,31 @@ export class CcmhGam implements ContinualHasher {
     return g;
   }
 
+  private greedyMemory(X: Float32Array, Y: Float32Array, T: Float32Array, n: number, budget: number, rng: Rng): { indices: number[]; weights: number[]; relativeError: number } {
+    const blocks = this.gradientBlocks(X, Y, T, n);
+    const mode = process.env.CCMH_MEM ?? 'plain';
+    if (mode === 'plain' || mode === 'plainnorm') {
+      const r = selectByGradientMatching(blocks, n, { budget, rng });
+      if (mode === 'plainnorm') { const s = r.weights.reduce((a, b) => a + b, 0); if (s > 0) r.weights = r.weights.map((w) => w / s); }
+      return r;
+    }
+    const c = this.bits;
+    const byCode = new Map<string, number[]>();
+    for (let i = 0; i < n; i++) {
+      const k = Array.from(T.subarray(i * c, (i + 1) * c), (v) => (v > 0 ? '1' : '0')).join('');
+      const g = byCode.get(k); if (g) g.push(i); else byCode.set(k, [i]);
+    }
+    return selectPerGroup(blocks, n, [...byCode.values()], budget, rng, mode === 'classnorm');
+  }
+
   private selectMemory(session: number, X: Float32Array, Y: Float32Array, T: Float32Array, n: number, rng: Rng): void {
     const budget = Math.min(this.memoryPerSession, n);
     if (budget === 0) return;
     // The random ablation does no matching (its time is the time of random selection).
-    const greedy = this.memoryMode === 'random' ? null : selectByGradientMatching(this.gradientBlocks(X, Y, T, n), n, { budget, rng: rng.fork() });
+    const greedy = this.memoryMode === 'random' ? null : this.greedyMemory(X, Y, T, n, budget, rng.fork());
     const random = selectRandom(n, budget, rng.fork());
     const chosen = !greedy || greedy.indices.length === 0 ? random : greedy;
-    const report: MemorySessionReport = { session, items: chosen.indices.length, bound: greedy ? greedy.relativeError : NaN, measured: NaN, randomMeasured: NaN };
+    const report: MemorySessionReport = { session, items: chosen.indices.length, bound: greedy ? greedy.relativeError : NaN, measured: NaN, randomMeasured: NaN, weightSum: chosen.weights.reduce((a, b) => a + b, 0) };
     this.memoryReports.push(report);
     // The whole-network gradient errors are a measurement, not training: taken by runDiagnostics()
     // (the runner calls it outside the timed section; learnSession calls it before nets move).
@@ -494,13 +539,28 @@ export class CcmhGam implements ContinualHasher {
   }
 }
 
-function memoryBatch(mem: MemorySet, size: number, rng: Rng): MemorySet {
-  if (mem.n <= size) return mem;
+/** A sample of `size` items of one session's memory, weights rescaled (an unbiased estimate of its weighted loss). */
+function memoryBatch(mem: MemorySet, size: number, rng: Rng, soft: Float32Array | null): MemorySet & { soft: Float32Array | null } {
+  if (mem.n <= size) return { ...mem, soft };
   const idx = rng.permutation(mem.n).subarray(0, size);
   const c = mem.targets.length / mem.n;
   const weights = new Float32Array(size);
   for (let i = 0; i < size; i++) weights[i] = mem.weights[idx[i]!]! * (mem.n / size);
-  return { session: mem.session, n: size, image: gatherRows(mem.image, mem.image.length / mem.n, idx), text: gatherRows(mem.text, mem.text.length / mem.n, idx), targets: gatherRows(mem.targets, c, idx), weights };
+  return {
+    session: mem.session, n: size, image: gatherRows(mem.image, mem.image.length / mem.n, idx), text: gatherRows(mem.text, mem.text.length / mem.n, idx),
+    targets: gatherRows(mem.targets, c, idx), weights, soft: soft ? gatherRows(soft, c, idx) : null,
+  };
+}
+
+/** One batch holding a sample of every old session's memory (their weighted losses add up). */
+function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, soft: Float32Array[]): MemorySet & { soft: Float32Array | null } {
+  const parts = memory.map((mem, i) => memoryBatch(mem, perSession, rng, soft[i] ?? null));
+  if (parts.length === 1) return parts[0]!;
+  const cat = (xs: Float32Array[]) => { const o = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { o.set(x, k); k += x.length; } return o; };
+  return {
+    session: -1, n: parts.reduce((a, p) => a + p.n, 0), image: cat(parts.map((p) => p.image)), text: cat(parts.map((p) => p.text)),
+    targets: cat(parts.map((p) => p.targets)), weights: cat(parts.map((p) => p.weights)), soft: soft.length ? cat(parts.map((p) => p.soft!)) : null,
+  };
 }
 
 function prefixed(p: string, o: Record<string, number>): Record<string, number> {

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Store, type ModelVersion } from '../index/store.js';
 import { PackedCodes } from '../index/codes.js';
+import type { SearchHits } from '../index/code-index.js';
 import { loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
 import type { Hasher, Modality } from '../methods/hasher.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
@@ -64,6 +65,7 @@ export interface CodeQuery {
 }
 
 export interface SearchHit { id: string; distance: number; labels: string[]; metadata: unknown; thumbnail_url?: string }
+export interface SearchPlan { space: ModalityCodes; k: number; maxDistance: number | undefined; target: Modality }
 export interface SearchAnswer { results: SearchHit[]; model_version: number | null; modality: Modality; target: Modality }
 
 export interface CollectionInfo {
@@ -213,16 +215,37 @@ export class Collection {
    * codes — all from one snapshot. With only a radius, the nearest `maxResults` within it.
    */
   search(snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery, maxResults: number): SearchAnswer {
+    const plan = this.planSearch(snap, code, q, maxResults);
+    const [hits] = plan.space.knn(code.data, 1, plan.k, plan.maxDistance);
+    return this.answer(snap, q, hits!);
+  }
+
+  /**
+   * What a search needs from the kernel: the codes to scan, k and the radius cut. Split from
+   * `search` so the service can batch the kernel work of concurrent requests (ModalityCodes.knn
+   * over many queries) and then describe each request's hits with `answer`.
+   */
+  planSearch(snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery, maxResults: number): SearchPlan {
     const target: Modality = q.modality === 'image' ? 'text' : 'image';
-    const space = codesOf(snap, target);
     if (code.bits !== snap.bits) throw new InputError(`query code has ${code.bits} bits, collection "${this.name}" holds ${snap.bits}-bit codes`);
+    if (code.count !== 1) throw new InputError(`search takes one query code, got ${code.count}`);
     const k = q.k ?? (q.radius !== undefined ? maxResults : 20);
-    const hits = space.size === 0 ? { ids: [] as string[], distances: new Int32Array(0) } : space.index.search(code, k, q.radius !== undefined ? { maxDistance: q.radius } : {})[0]!;
+    return { space: codesOf(snap, target), k, maxDistance: q.radius, target };
+  }
+
+  /** The answer of one search from its hits (labels and metadata fetched for the hits only). */
+  answer(snap: CollectionSnapshot, q: CodeQuery, hits: SearchHits): SearchAnswer {
+    const target: Modality = q.modality === 'image' ? 'text' : 'image';
     return { results: this.describeHits(snap, hits.ids, hits.distances), model_version: snap.modelVersion, modality: q.modality, target };
   }
 
   private describeHits(snap: CollectionSnapshot, ids: readonly string[], distances: Int32Array): SearchHit[] {
-    if (!this.store) return ids.map((id, i) => ({ id, distance: distances[i]!, labels: [], metadata: null }));
+    if (!this.store) {
+      // codes-only: nothing to look up
+      const out = new Array<SearchHit>(ids.length);
+      for (let i = 0; i < ids.length; i++) out[i] = { id: ids[i]!, distance: distances[i]!, labels: [], metadata: null };
+      return out;
+    }
     const items = this.store.getItems(ids);
     return items.map((it, i) => {
       const labels: string[] = [];

@@ -86,7 +86,7 @@ test('multi-index edge cases: empty index, k > N, default m, bad m', () => {
   const small = new MultiIndex(64);
   small.add(['a', 'b'], randomCodes(new Rng(4), 2, 64));
   assert.equal(small.search(q, 5)[0]!.ids.length, 2);
-  // about log2 N bits per substring, at most 16 for >= 64-bit codes at N >= 2^20 (65,536-bucket tables)
+  // about log2 N bits per substring, at most 16 for >= 64-bit codes at N >= 2^19 (65,536-bucket tables)
   assert.equal(defaultSubstrings(64, 1_000_000), 4);
   assert.equal(defaultSubstrings(64, 10_000_000), 4);
   assert.equal(defaultSubstrings(64, 100_000), 4);

@@ -68,7 +68,7 @@ for (const { label, backend, skip } of backendsUnderTest()) {
       assert.deepEqual(Array.from(cnt), new Array(qs.count).fill(-1));
       for (const r of [0, 3, Math.floor(bits / 5)]) {
         for (let q = 0; q < qs.count; q++) {
-          const hits = backend.mihRange(tables, qs.data.subarray(q * stride, (q + 1) * stride), r, Infinity)!;
+          const hits: { ids: Int32Array; dist: Int32Array } = backend.mihRange(tables, qs.data.subarray(q * stride, (q + 1) * stride), r, Infinity)!;
           const ref = refRange(qs.data.subarray(q * stride, (q + 1) * stride), db.data, n, words64, r);
           assert.deepEqual(Array.from(hits.ids), ref.ids, `range bits ${bits} m ${m} r ${r}`);
           assert.deepEqual(Array.from(hits.dist), ref.dist);

@@ -1,7 +1,12 @@
 // `cmhash bench serve`: the service under load on loopback. A codes-only collection of n random
 // codes (generated in memory: no model, no disk) is served by the real HTTP service; autocannon
 // (in its own worker thread, so client and server do not share an event loop) sends search
-// requests for a bounded time; queries/s and latency percentiles are reported.
+// requests for a bounded time; queries/s and latency percentiles are reported. autocannon runs in a
+// child process (this same file, started with a marker argument) so the load generator and the
+// service are scheduled as two processes; keep-alive connections with HTTP pipelining (the
+// settings are reported) let a 2-core machine measure the service rather than the client.
+// For a same-run reference on a shared machine the report also holds the raw kernel's queries/s
+// (one query per call, no HTTP) and the load average before and after.
 //
 // Query mix: "near" (default) asks with stored codes with 0–`flips` random bits flipped — the
 // near-neighbour regime of real queries, where multi-index hashing answers without a scan;
@@ -9,6 +14,10 @@
 // query is a full scan of n codes).
 import type { Command } from 'commander';
 import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { Rng } from '../../util/rng.js';
@@ -19,7 +28,7 @@ import { codeToHex } from '../../product/code-hex.js';
 import { startService } from '../../product/serve.js';
 import { getBackend } from '../../tensor/backends.js';
 
-interface BenchServeOptions { threads: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
+interface BenchServeOptions { threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
 
 function int(v: string, name: string, min: number, max: number): number {
   const n = Number(v);
@@ -39,13 +48,59 @@ export function randomCodes(n: number, bits: number, rng: Rng): PackedCodes {
   return codes;
 }
 
+const CLIENT_FLAG = '--cmhash-bench-client';
+
+interface ClientJob { url: string; connections: number; pipelining: number; duration: number; bodies: string[]; path: string }
+
+/** Runs autocannon in a child process (this file, forked with CLIENT_FLAG) and returns its result. */
+function runLoadInChild(job: ClientJob): Promise<autocannon.Result> {
+  return new Promise((res, rej) => {
+    const child = fork(fileURLToPath(import.meta.url), [CLIENT_FLAG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    let result: autocannon.Result | null = null;
+    child.on('message', (m) => { result = m as autocannon.Result; });
+    child.on('error', rej);
+    child.on('exit', (code) => (result ? res(result) : rej(new Error(`load generator exited with code ${code} and no result`))));
+    child.send(job);
+  });
+}
+
+/** The child side: one job from the parent, the autocannon result back. */
+async function clientMain(): Promise<void> {
+  const job = await new Promise<ClientJob>((r) => process.once('message', (m) => r(m as ClientJob)));
+  const headers = { 'content-type': 'application/json' };
+  // warm-up so JIT and connections are hot before the clock starts
+  await autocannon({ url: job.url + job.path, connections: 2, amount: 400, method: 'POST', headers, body: job.bodies[0] });
+  const result = await autocannon({
+    url: job.url + job.path, connections: job.connections, pipelining: job.pipelining, duration: job.duration,
+    requests: job.bodies.map((body) => ({ method: 'POST' as const, path: job.path, headers, body })),
+  });
+  process.send!(result, () => process.exit(0));
+}
+
+if (process.argv[2] === CLIENT_FLAG && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  clientMain().catch((e) => { console.error(e); process.exit(1); });
+}
+
+/** Raw kernel queries/s (one query per call, as a lone request would run) for `seconds`. */
+function kernelQps(codes: PackedCodes, k: number, seconds: number): number {
+  const be = getBackend(), n = codes.count, s = codes.stride, kk = Math.min(k, n);
+  const ids = new Int32Array(kk), dist = new Int32Array(kk);
+  const t0 = performance.now();
+  let q = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    for (let i = 0; i < 16; i++, q++) { const p = (q * 7919) % n; be.hammingKnn(codes.data.subarray(p * s, (p + 1) * s), 1, codes.data, n, codes.words64, kk, ids, dist); }
+  }
+  return Math.round(q / ((performance.now() - t0) / 1000));
+}
+
 export function register(bench: Command): void {
   bench.command('serve')
     .description('load-test the HTTP search service on loopback with n random codes (autocannon)')
     .option('--n <codes>', 'codes in the collection', '1000000')
     .option('--bits <b>', 'code length', '64')
     .option('--duration <s>', 'seconds of load', '10')
-    .option('--connections <c>', 'concurrent HTTP connections', '16')
+    .option('--connections <c>', 'concurrent HTTP connections (keep-alive)', '8')
+    .option('--pipelining <p>', 'HTTP requests in flight per connection', '4')
     .option('--k <k>', 'results per search', '10')
     .option('--queries <mix>', 'near (stored codes with a few bits flipped) | random (uniform codes: full scans)', 'near')
     .option('--flips <f>', 'near: at most this many bits flipped per query', '3')
@@ -55,8 +110,9 @@ export function register(bench: Command): void {
     .addHelpText('after', `
 Examples:
   cmhash bench serve                          # 1M 64-bit codes, 10 s
-  cmhash bench serve --queries random --duration 5 --json`)
-    .option('--threads <t>', 'kernel threads of the search scan (the load generator needs a core too)', '1')
+  cmhash bench serve --queries random --duration 5 --json
+  cmhash bench serve --n 1000 --duration 5        # HTTP path only (same-run reference on a shared machine)`)
+    .option('--threads <t>', 'kernel threads of the search scan (a batch of concurrent queries is split by query)', '2')
     .action(async (o: BenchServeOptions) => {
       const out = new Output(!!o.json);
       const n = int(o.n, 'n', 1, 50_000_000), bits = Number(o.bits);
@@ -93,25 +149,26 @@ Examples:
         bodies.push(JSON.stringify({ modality: 'image', query: { code: codeToHex(code, 0) }, k }));
       }
 
+      const pipelining = int(o.pipelining, 'pipelining', 1, 64);
+      const kernel = kernelQps(text, k, 1);
+      out.text(`raw kernel (one query per call, ${getBackend().getThreads()} threads): ${kernel.toLocaleString('en')} queries/s`);
       const registry = new CollectionRegistry();
       registry.add(collection);
       const started = await startService({ collections: registry, host: '127.0.0.1', port: 0, processMetrics: false });
       try {
-        // a short warm-up so JIT and index tables are hot
-        await autocannon({ url: `${started.url}/api/collections/bench/search`, connections: 2, amount: 200, method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0] });
-        out.text(`driving ${started.url} with ${connections} connections for ${duration} s (${o.queries} queries, k = ${k})…`);
-        const result = await autocannon({
-          url: `${started.url}/api/collections/bench/search`, connections, duration, workers: 1,
-          requests: bodies.map((body) => ({ method: 'POST' as const, path: '/api/collections/bench/search', headers: { 'content-type': 'application/json' }, body })),
-        });
+        out.text(`driving ${started.url} with ${connections} connections × pipelining ${pipelining} for ${duration} s (${o.queries} queries, k = ${k})…`);
+        const loadBefore = loadavg()[0]!;
+        const result = await runLoadInChild({ url: started.url, path: '/api/collections/bench/search', connections, pipelining, duration, bodies });
+        const loadAfter = loadavg()[0]!;
         const ok = result.requests.total - result.non2xx;
         const record = {
           n, bits, qps: Math.round(ok / duration), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx,
-          p90_ms: result.latency.p90, max_ms: result.latency.max, mean_ms: result.latency.mean, connections, duration_s: duration, k,
-          queries: o.queries, index: o.index, backend: `${getBackend().name}/${getBackend().variant}`, generate_s: genSeconds, index_build_s: indexSeconds,
+          p90_ms: result.latency.p90, max_ms: result.latency.max, mean_ms: result.latency.mean, connections, pipelining, duration_s: duration, k,
+          queries: o.queries, index: o.index, threads: getBackend().getThreads(), backend: `${getBackend().name}/${getBackend().variant}`,
+          kernel_qps: kernel, load_avg_before: loadBefore, load_avg_after: loadAfter, generate_s: genSeconds, index_build_s: indexSeconds,
         };
         out.record(record);
-        out.table([{ n, bits, 'queries/s': record.qps, 'p50 ms': record.p50_ms, 'p90 ms': record.p90_ms, 'p99 ms': record.p99_ms, 'max ms': record.max_ms, errors: record.errors }]);
+        out.table([{ n, bits, 'queries/s': record.qps, 'p50 ms': record.p50_ms, 'p90 ms': record.p90_ms, 'p99 ms': record.p99_ms, 'max ms': record.max_ms, errors: record.errors, 'conn×pipe': `${connections}×${pipelining}`, 'kernel q/s': kernel, load: `${loadBefore.toFixed(1)}→${loadAfter.toFixed(1)}` }]);
       } finally {
         await started.app.close();
         registry.close();

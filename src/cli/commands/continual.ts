@@ -20,7 +20,7 @@ import type { ContinualHasher } from '../../methods/hasher.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; refRefresh?: string; memoryBatch?: string; lr?: string; quiet?: boolean;
 }
 
 function int(v: string | undefined, name: string, min = 0): number | undefined {
@@ -67,6 +67,10 @@ export function register(program: Command): void {
     .option('--class-order <list>', 'comma-separated class order (default 0..C-1)')
     .option('--label-steps <n>', 'ccmh-gam label-net steps of the base session (default 300)')
     .option('--update-label-steps <n>', 'ccmh-gam label-net steps of an increment (default 60)')
+    .option('--image-lr-scale <x>', 'ccmh-gam image-net learning rate in increments, × the text net\'s (default 1)')
+    .option('--distill <w>', 'ccmh-gam weight of distillation of the image net\'s pre-session outputs on replayed memory items (default 1; 0 = off)')
+    .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
+    .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')
     .option('--out <dir>', 'write report.json and report.html here after every session')
@@ -91,6 +95,13 @@ export function register(program: Command): void {
       setNum('epochs', int(o.epochs, 'epochs', 1)); setNum('updateEpochs', int(o.updateEpochs, 'update-epochs', 1));
       setNum('labelSteps', int(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', int(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', int(o.batchSize, 'batch-size', 1));
       setNum('patience', int(o.patience, 'patience', 1));
+      setNum('referenceRefresh', int(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', int(o.memoryBatch, 'memory-batch', 1));
+      for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill]] as const) {
+        if (v === undefined) continue;
+        const x = Number(v);
+        if (!(x >= 0) || !Number.isFinite(x)) throw new InputError(`--${flag}: expected a non-negative number, got ${v}`);
+        train[k] = x;
+      }
       if (o.lr !== undefined) { const lr = Number(o.lr); if (!(lr > 0)) throw new InputError(`--lr: expected a positive number, got ${o.lr}`); train.learningRate = lr; }
       if (o.out) mkdirSync(o.out, { recursive: true });
       out.text(`${o.method} on ${o.data}: ${ds.n} items, ${ds.numLabels} classes, sessions ${stream.sessionSizes.join('+')}, ${bits} bits, seed ${seed}`);

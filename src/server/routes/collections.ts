@@ -9,6 +9,7 @@ import type { ServiceContext } from '../app.js';
 import { nameParams, itemParams } from '../schemas.js';
 import { intField, readForm } from './multipart-form.js';
 import { Thumbnails } from './thumbnails.js';
+import { SearchBatcher } from '../search-batcher.js';
 
 interface SearchBody { modality: Modality; query: QueryInput; k?: number; radius?: number }
 
@@ -33,19 +34,27 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: ServiceConte
     return { ...c.info(), searches: metrics.searches.get(c.name) ?? 0, versions: h.versions, sessions: h.sessions };
   });
 
-  const search = (c: Collection, modality: Modality, kind: string, code: (snap: ReturnType<Collection['snapshot']>) => ReturnType<typeof queryCode>, k?: number, radius?: number) => {
+  const batcher = new SearchBatcher(limits.maxK);
+  const searchTimer = new Map<string, (seconds: number) => void>();
+  const search = async (c: Collection, modality: Modality, kind: string, code: (snap: ReturnType<Collection['snapshot']>) => ReturnType<typeof queryCode>, k?: number, radius?: number) => {
     const t0 = performance.now();
     const snap = c.snapshot(); // one snapshot for encoding and searching
-    const answer = c.search(snap, code(snap), { modality, k, radius }, limits.maxK);
+    const answer = await batcher.search(c, snap, code(snap), { modality, k, radius });
     const took = performance.now() - t0;
-    metrics.searchSeconds.observe({ collection: c.name, kind }, took / 1000);
+    // bound histogram children, one per (collection, kind): no label hashing per request
+    const key = `${c.name}\u0000${kind}`;
+    let observe = searchTimer.get(key);
+    if (!observe) { const child = metrics.searchSeconds.labels(c.name, kind); observe = (v) => child.observe(v); searchTimer.set(key, observe); }
+    observe(took / 1000);
     metrics.countSearch(c.name);
-    return { ...answer, took_ms: Math.round(took * 1000) / 1000 };
+    return { results: answer.results, model_version: answer.model_version, modality: answer.modality, target: answer.target, took_ms: Math.round(took * 1000) / 1000 };
   };
 
   app.post<{ Params: { name: string }; Body: SearchBody }>('/api/collections/:name/search', {
     schema: { params: nameParams, body: s.searchBody, response: { 200: s.searchResponse, ...s.err } },
     config: { summary: 'cross-modal search: the query (features, raw text, an item id or a hex code) of `modality` against the other modality; k nearest, optionally within `radius`' },
+    // answers to pipelined requests leave together (see search-batcher.ts)
+    onRequest: (req, _reply, done) => { batcher.hold(req.raw.socket); done(); },
   }, async (req) => {
     const c = collections.get(req.params.name);
     const { modality, query, k, radius } = req.body;
