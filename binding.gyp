@@ -14,7 +14,8 @@
         "src/native/hamming_avx512.cc",
         "src/native/hamming_scalar.cc",
         "src/native/mih_search.cc",
-        "src/native/eval_ap.cc"
+        "src/native/eval_ap.cc",
+        "src/native/optim.cc"
       ],
       "include_dirs": ["node_modules/node-addon-api"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -12,6 +12,8 @@
 #include "mih_search.h"
 #include "thread_pool.h"
 
+namespace cmh { void registerOptimKernels(Napi::Env env, Napi::Object exports); }
+
 namespace {
 
 using cmh::Isa;
@@ -374,6 +376,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mihKnn", Napi::Function::New(env, MihKnn));
   exports.Set("mihRange", Napi::Function::New(env, MihRange));
   exports.Set("apBlock", Napi::Function::New(env, ApBlock));
+  cmh::registerOptimKernels(env, exports);
   return exports;
 }
 

@@ -12,6 +12,8 @@ import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { ServiceMetrics } from './metrics.js';
 import { OpenApiCollector } from './openapi.js';
 import { schemas } from './schemas.js';
+import { SearchBatcher } from './search-batcher.js';
+import { ScanOffload } from './scan-offload.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerCollectionRoutes } from './routes/collections.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -27,6 +29,12 @@ export interface ServiceOptions {
   processMetrics?: boolean;
   /** Version string in /openapi.json and /health. */
   version?: string;
+  /**
+   * Scan large flat code sets on a worker thread (default true) from this many codes on (default
+   * 100,000): the event loop keeps serving while a batch of queries is scanned.
+   */
+  scanWorker?: boolean;
+  scanWorkerMinCodes?: number;
 }
 
 /** What route files receive. */
@@ -37,6 +45,8 @@ export interface ServiceContext {
   metrics: ServiceMetrics;
   openapi: OpenApiCollector;
   schemas: ReturnType<typeof schemas>;
+  /** Batches concurrent searches' kernel work and coalesces their answers (search-batcher.ts). */
+  searches: SearchBatcher;
   started: number;
   version: string;
 }
@@ -47,6 +57,7 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
   const ctx: ServiceContext = {
     collections: o.collections, jobs, limits, metrics: new ServiceMetrics(o.collections, jobs, o.processMetrics ?? true),
     openapi: new OpenApiCollector(), schemas: schemas(limits), started: Date.now(), version: o.version ?? '0.1.0',
+    searches: new SearchBatcher(limits.maxK, o.scanWorker === false ? null : () => ScanOffload.start(), o.scanWorkerMinCodes ?? 100_000),
   };
   const app = Fastify({
     logger: o.logger ?? false,
@@ -56,6 +67,7 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   });
   app.addHook('onRoute', (r) => ctx.openapi.collect(r));
+  app.addHook('onClose', async () => { await ctx.searches.close(); });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     ctx.metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });

@@ -25,6 +25,7 @@ export class ScanOffload {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
       if (m.error !== undefined) p.reject(new Error(m.error)); else p.resolve({ pos: m.pos!, dist: m.dist! });
     });
     worker.on('error', (e) => this.fail(e));
@@ -62,6 +63,8 @@ export class ScanOffload {
     const key = this.ensureLoaded(space);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // the worker keeps the process alive only while it owes an answer
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ op: 'knn', id, key, queries, nq, k }, [queries.buffer as ArrayBuffer]);
     });
@@ -90,5 +93,6 @@ export class ScanOffload {
     if (!this.failed) this.failed = e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+    this.worker.unref();
   }
 }

@@ -1,9 +1,9 @@
 // Batches the kernel work of concurrent searches and coalesces their responses.
 //
-// Requests that arrive in the same event-loop turn (several connections, or pipelined requests on
-// one) are queued; at the end of the turn (setImmediate) each group with the same codes and k runs
-// as one kernel call over all its queries — the native backend splits such a batch across its
-// threads by query, where one query alone would run on one thread. Each request is then answered
+// Requests that arrive while the previous batch is being scanned (several connections, or
+// pipelined requests on one) are queued; each group with the same codes and k then runs as one
+// kernel call over all its queries — on the scan worker (scan-offload.ts) for large flat code sets,
+// so the event loop keeps serving meanwhile, otherwise on the event loop. Each request is answered
 // from its own snapshot, exactly as a lone search would be (same hits, same tie order).
 //
 // Responses: the socket of a search request is corked when the request arrives and uncorked one
@@ -13,7 +13,9 @@
 import type { Socket } from 'node:net';
 import type { Collection, CodeQuery, SearchAnswer, SearchPlan } from '../product/collection.js';
 import type { PackedCodes } from '../index/codes.js';
-import type { CollectionSnapshot } from '../product/snapshot.js';
+import type { SearchHits } from '../index/code-index.js';
+import type { CollectionSnapshot, ModalityCodes } from '../product/snapshot.js';
+import type { ScanOffload } from './scan-offload.js';
 
 interface Job {
   collection: Collection;
@@ -33,11 +35,46 @@ export class SearchBatcher {
   /** Largest batch so far and number of batches (for the benchmark report). */
   readonly stats = { batches: 0, searches: 0, largest: 0 };
 
-  constructor(private readonly maxResults: number) {}
+  /** Batches on the scan worker not answered yet (the next batch waits for them: it grows meanwhile). */
+  private inFlight = 0;
+
+  /**
+   * `offload`: the scan worker, used for flat code sets of at least `offloadMinCodes` codes (below
+   * that a scan is cheaper than the hand-over).
+   */
+  private offload: ScanOffload | null = null;
+  private offloadStart: Promise<unknown> | null = null;
+  private closed = false;
+
+  /**
+   * `startOffload` starts the scan worker (null: scan on the event loop), on the first search of a
+   * flat code set of at least `offloadMinCodes` codes (below that a scan costs less than the
+   * hand-over); until it is up, scans run on the event loop.
+   */
+  constructor(private readonly maxResults: number, private readonly startOffload: (() => Promise<ScanOffload | null>) | null = null,
+    private readonly offloadMinCodes = 100_000) {}
+
+  /** Stops the scan worker (service shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.offloadStart;
+    await this.offload?.close();
+    this.offload = null;
+  }
+
+  private wantOffload(space: ModalityCodes): boolean {
+    if (!space.scans || space.size < this.offloadMinCodes || this.closed) return false;
+    if (this.offload) return this.offload.usable;
+    if (this.startOffload && !this.offloadStart) {
+      this.offloadStart = this.startOffload().then((o) => { if (this.closed) void o?.close(); else this.offload = o; }, () => undefined);
+    }
+    return false;
+  }
 
   /** Holds the socket's writes until the turn after the next batch (see the file comment). */
   hold(socket: Socket | null | undefined): void {
-    if (!socket || socket.destroyed || this.corked.has(socket)) return;
+    // (injected requests in tests have a stand-in socket without cork)
+    if (!socket || typeof socket.cork !== 'function' || socket.destroyed || this.corked.has(socket)) return;
     socket.cork();
     this.corked.add(socket);
     this.scheduleFlush();
@@ -48,8 +85,14 @@ export class SearchBatcher {
     const plan = collection.planSearch(snap, code, q, this.maxResults); // throws on bad input, before queueing
     return new Promise((resolve, reject) => {
       this.queue.push({ collection, snap, code, q, plan, resolve, reject });
-      if (!this.runScheduled) { this.runScheduled = true; setImmediate(() => this.run()); }
+      this.scheduleRun();
     });
+  }
+
+  private scheduleRun(): void {
+    if (this.runScheduled || this.inFlight > 0 || this.queue.length === 0) return;
+    this.runScheduled = true;
+    setImmediate(() => this.run());
   }
 
   private run(): void {
@@ -59,33 +102,41 @@ export class SearchBatcher {
     this.stats.batches++; this.stats.searches += jobs.length;
     if (jobs.length > this.stats.largest) this.stats.largest = jobs.length;
     // group by (codes, k): one kernel call per group; the radius cut is applied per query
-    const groups = new Map<object, Map<number, Job[]>>();
+    const groups = new Map<ModalityCodes, Map<number, Job[]>>();
     for (const j of jobs) {
       let byK = groups.get(j.plan.space);
       if (!byK) groups.set(j.plan.space, (byK = new Map()));
       const g = byK.get(j.plan.k);
       if (g) g.push(j); else byK.set(j.plan.k, [j]);
     }
-    for (const byK of groups.values()) {
-      for (const [k, group] of byK) {
-        try {
-          const space = group[0]!.plan.space, stride = group[0]!.code.stride;
-          const queries = new Uint32Array(group.length * stride);
-          group.forEach((j, i) => queries.set(j.code.data.subarray(0, stride), i * stride));
-          const hits = space.knn(queries, group.length, k);
-          group.forEach((j, i) => {
-            try {
-              const h = hits[i]!;
-              const maxD = j.plan.maxDistance;
-              let m = h.ids.length;
-              if (maxD !== undefined) { m = 0; while (m < h.ids.length && h.distances[m]! <= maxD) m++; }
-              j.resolve(j.collection.answer(j.snap, j.q, m === h.ids.length ? h : { ids: h.ids.slice(0, m), distances: h.distances.subarray(0, m) }));
-            } catch (e) { j.reject(e); }
-          });
-        } catch (e) { for (const j of group) j.reject(e); }
-      }
+    for (const [space, byK] of groups) {
+      for (const [k, group] of byK) this.runGroup(space, k, group);
     }
     this.scheduleFlush();
+  }
+
+  private runGroup(space: ModalityCodes, k: number, group: Job[]): void {
+    const stride = group[0]!.code.stride, nq = group.length, kk = Math.min(k, space.size);
+    const queries = new Uint32Array(nq * stride);
+    for (let i = 0; i < nq; i++) queries.set(group[i]!.code.data.subarray(0, stride), i * stride);
+    const answer = (hitsOf: (i: number, j: Job) => SearchHits) => {
+      for (let i = 0; i < nq; i++) {
+        const j = group[i]!;
+        try { j.resolve(j.collection.answer(j.snap, j.q, hitsOf(i, j))); } catch (e) { j.reject(e); }
+      }
+    };
+    if (kk > 0 && this.wantOffload(space)) {
+      this.inFlight++;
+      this.offload!.knn(space, queries, nq, kk).then(
+        ({ pos, dist }) => answer((i, j) => space.hitsOf(pos.subarray(i * kk, (i + 1) * kk), dist.subarray(i * kk, (i + 1) * kk), 1, kk, j.plan.maxDistance)[0]!),
+        (e) => { for (const j of group) j.reject(e); },
+      ).finally(() => { this.inFlight--; this.scheduleRun(); this.scheduleFlush(); });
+      return;
+    }
+    try {
+      const hits = space.knn(queries, nq, k);
+      answer((i, j) => cut(hits[i]!, j.plan.maxDistance));
+    } catch (e) { for (const j of group) j.reject(e); }
   }
 
   private scheduleFlush(): void {
@@ -99,4 +150,12 @@ export class SearchBatcher {
       this.corked.clear();
     });
   }
+}
+
+/** Hits cut to distance ≤ maxDistance (they come sorted by distance). */
+function cut(h: SearchHits, maxDistance: number | undefined): SearchHits {
+  if (maxDistance === undefined) return h;
+  let m = 0;
+  while (m < h.ids.length && h.distances[m]! <= maxDistance) m++;
+  return m === h.ids.length ? h : { ids: h.ids.slice(0, m), distances: h.distances.subarray(0, m) };
 }

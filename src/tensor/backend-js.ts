@@ -1,7 +1,7 @@
 // The portable backend: TypeScript kernels, always available (selected when the addon cannot load
 // or with CMHASH_BACKEND=js). Tests check it, like the native one, against the plain references in
 // test/kernels/reference.ts.
-import type { Backend, MihTables, RankingBlock } from './backend.js';
+import type { AdamStepParams, Backend, MihTables, RankingBlock } from './backend.js';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -53,6 +53,19 @@ export class JsBackend implements Backend {
           }
         }
       }
+    }
+  }
+
+  adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void {
+    const { b1, b2, stepSize, invSqrtC2, eps, wd, lrWd, decoupled } = p;
+    for (let i = 0; i < n; i++) {
+      let gi = g[i]!;
+      if (decoupled) x[i]! -= lrWd * x[i]!;
+      else gi += wd * x[i]!;
+      const mi = b1 * m[i]! + (1 - b1) * gi;
+      const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+      m[i] = mi; v[i] = vi;
+      x[i]! -= stepSize * mi / (Math.sqrt(vi) * invSqrtC2 + eps);
     }
   }
 

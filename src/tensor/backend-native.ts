@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Backend, MihTables, RankingBlock } from './backend.js';
+import type { AdamStepParams, Backend, MihTables, RankingBlock } from './backend.js';
 
 export type IsaVariant = 'avx512' | 'avx2' | 'generic';
 
@@ -28,6 +28,8 @@ export interface NativeAddon {
   kernelInfo(isa: IsaVariant): KernelInfo;
   getThreads(): number;
   setThreads(n: number): void;
+  adamStep(isa: IsaVariant, x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
   sgemm(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
   fmaPeak(isa: IsaVariant, seconds: number, threads: number): number;
@@ -85,6 +87,10 @@ export class NativeBackend implements Backend {
   }
 
   setThreads(n: number): void { this.lib.setThreads(Math.max(1, Math.floor(n))); }
+
+  adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void {
+    this.lib.adamStep(this.variant, x, g, m, v, n, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);
+  }
   getThreads(): number { return this.lib.getThreads(); }
 
   hammingDistances(query: Uint32Array, db: Uint32Array, n: number, words64: number, out: Uint16Array): void {

@@ -63,6 +63,12 @@ export interface Backend {
     alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
     beta: number, c: Float32Array, ldc: number,
   ): void;
+  /**
+   * One fused Adam update over n float32 parameters, in place on x, m, v (see nn/optim-adam.ts):
+   * g' = g + wd·x (or x −= lrWd·x when decoupled); m = b1·m + (1−b1)·g'; v = b2·v + (1−b2)·g'²;
+   * x −= stepSize · m / (√v · invSqrtC2 + eps).
+   */
+  adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void;
   /** Threads used by large kernels (small products always run on one thread). */
   setThreads(n: number): void;
   getThreads(): number;
@@ -91,4 +97,10 @@ export interface Backend {
   mihRange?(tables: MihTables, query: Uint32Array, r: number, budget: number): { ids: Int32Array; dist: Int32Array } | null;
   /** Fused distances + relevance + stable-rank AP sums for a block of queries (see RankingBlock). */
   rankingBlock?(block: RankingBlock): void;
+}
+
+/** Scalars of one Adam step (bias corrections folded in by the optimiser). */
+export interface AdamStepParams {
+  b1: number; b2: number; stepSize: number; invSqrtC2: number; eps: number;
+  wd: number; lrWd: number; decoupled: boolean;
 }

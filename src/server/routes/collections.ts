@@ -9,7 +9,6 @@ import type { ServiceContext } from '../app.js';
 import { nameParams, itemParams } from '../schemas.js';
 import { intField, readForm } from './multipart-form.js';
 import { Thumbnails } from './thumbnails.js';
-import { SearchBatcher } from '../search-batcher.js';
 
 interface SearchBody { modality: Modality; query: QueryInput; k?: number; radius?: number }
 
@@ -34,7 +33,7 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: ServiceConte
     return { ...c.info(), searches: metrics.searches.get(c.name) ?? 0, versions: h.versions, sessions: h.sessions };
   });
 
-  const batcher = new SearchBatcher(limits.maxK);
+  const batcher = ctx.searches;
   const searchTimer = new Map<string, (seconds: number) => void>();
   const search = async (c: Collection, modality: Modality, kind: string, code: (snap: ReturnType<Collection['snapshot']>) => ReturnType<typeof queryCode>, k?: number, radius?: number) => {
     const t0 = performance.now();

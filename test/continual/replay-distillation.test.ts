@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tinyPlan } from './fixture.js';
+import { runContinual } from '../../src/continual/runner.js';
+import { CcmhGam } from '../../src/methods/ccmh-gam.js';
+
+const train = { epochs: 6, updateEpochs: 4, labelSteps: 40, batchSize: 32, learningRate: 3e-3 };
+
+// The greedy memory's NNLS weights shrink when a session's mean gradient is small (end of training);
+// they are rescaled so the replayed loss is on the scale of the session's mean loss.
+test('gradient memory weights are rescaled to sum to 1 in every session', async () => {
+  const plan = tinyPlan({ n: 480 });
+  const h = new CcmhGam({ bits: 16, hidden: 32, memoryPerSession: 20 });
+  await runContinual(h, plan, { bits: 16, seed: 4, train });
+  assert.equal(h.memoryReports.length, 3);
+  for (const r of h.memoryReports) assert.ok(Math.abs(r.weightSum! - 1) < 1e-5, `session ${r.session}: Σw = ${r.weightSum}`);
+});
+
+// Distillation on replayed memory items pulls the image net towards its pre-session outputs, so old
+// items move less; the reference-gradient refresh interval only changes how often refs are taken.
+test('distillation on memory items keeps old encodings at least as stable as without it', async () => {
+  const plan = tinyPlan({ n: 480 });
+  const stability = async (distillation: number) => {
+    const h = new CcmhGam({ bits: 16, hidden: 32, memoryPerSession: 40, projection: 'none' });
+    const { json } = await runContinual(h, plan, { bits: 16, seed: 4, train: { ...train, distillation } as typeof train });
+    return json.sessions.slice(1).reduce((a, s) => a + s.reencode_stability, 0) / 2;
+  };
+  const on = await stability(4), off = await stability(0);
+  assert.ok(on >= off, `reencode stability with distillation ${on.toFixed(3)} vs without ${off.toFixed(3)}`);
+});
