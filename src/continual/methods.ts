@@ -14,13 +14,15 @@ export const CONTINUAL_METHODS = ['ccmh-gam', 'dlcmh', 'finetune', 'joint', 'fin
 
 export interface ContinualMethodOptions {
   bits: number; hidden?: number; memory?: string; memoryPerSession?: number; projection?: string; budget?: number; replay?: number;
+  /** ccmh-gam: rescale gradient-memory weights to sum to 1. */
+  normalizeMemoryWeights?: boolean;
 }
 
 export function createContinualMethod(name: string, o: ContinualMethodOptions): ContinualHasher {
   const [kind, base = 'ccmh-gam'] = name.split(':');
   if (base !== 'ccmh-gam' && base !== 'dlcmh') throw new InputError(`--method: unknown base "${base}" in "${name}" (known: ccmh-gam, dlcmh)`);
   switch (kind) {
-    case 'ccmh-gam': if (name === kind) return new CcmhGam({ bits: o.bits, hidden: o.hidden, memory: o.memory as MemoryMode | undefined, memoryPerSession: o.memoryPerSession, projection: o.projection as ProjectionMode | undefined, replay: o.replay }); break;
+    case 'ccmh-gam': if (name === kind) return new CcmhGam({ bits: o.bits, hidden: o.hidden, memory: o.memory as MemoryMode | undefined, memoryPerSession: o.memoryPerSession, projection: o.projection as ProjectionMode | undefined, replay: o.replay, normalizeMemoryWeights: o.normalizeMemoryWeights }); break;
     case 'dlcmh': if (name === kind) return new Dlcmh({ bits: o.bits, hidden: o.hidden, budget: o.budget }); break;
     case 'finetune': return createFinetune({ bits: o.bits, hidden: o.hidden, base, name });
     case 'joint': return new Joint({ bits: o.bits, hidden: o.hidden, base, budget: o.budget, name });

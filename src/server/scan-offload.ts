@@ -1,6 +1,6 @@
 // Scans on a worker thread: the exact k-NN scan of a large code set costs ~0.1 ms per query at
-// 1M codes, and run on the event loop it stalls every other request meanwhile. ScanOffload copies
-// each code set once into shared memory, hands batches of queries to scan-worker.ts and resolves
+// 1M codes, and run on the event loop it stalls every other request meanwhile. ScanOffload moves
+// a copy of each code set to the worker once, hands batches of queries to scan-worker.ts and resolves
 // with the kernel's raw output (positions and distances), while the event loop goes on parsing the
 // next requests and writing earlier answers.
 import { Worker } from 'node:worker_threads';
@@ -80,12 +80,11 @@ export class ScanOffload {
     if (key !== undefined && this.loaded.includes(key)) return key;
     key = this.nextKey++;
     this.keys.set(space, key);
-    const src = space.codes.data;
-    const shared = new Uint32Array(new SharedArrayBuffer(src.byteLength));
-    shared.set(src);
+    // a copy moved to the worker (the native addon does not take SharedArrayBuffer-backed arrays)
+    const copy = space.codes.data.slice();
     const drop = this.loaded.length >= MAX_LOADED ? this.loaded.shift() : undefined;
     this.loaded.push(key);
-    this.worker.postMessage({ op: 'load', key, data: shared, n: space.size, words64: space.codes.words64, drop });
+    this.worker.postMessage({ op: 'load', key, data: copy, n: space.size, words64: space.codes.words64, drop }, [copy.buffer]);
     return key;
   }
 

@@ -2,7 +2,7 @@
 // batched k-NN scans with the native kernel, so the service's event loop keeps parsing requests
 // and writing answers while a batch is scanned.
 //
-// Messages in order: {op: 'load', key, data (SharedArrayBuffer-backed Uint32Array), n, words64,
+// Messages in order: {op: 'load', key, data (a copy of the codes), n, words64,
 // drop?} registers a code set; {op: 'knn', id, key, queries, nq, k} scans it and posts
 // {id, pos, dist} (transferred) or {id, error}.
 import { parentPort } from 'node:worker_threads';

@@ -8,9 +8,9 @@ const train = { epochs: 6, updateEpochs: 4, labelSteps: 40, batchSize: 32, learn
 
 // The greedy memory's NNLS weights shrink when a session's mean gradient is small (end of training);
 // they are rescaled so the replayed loss is on the scale of the session's mean loss.
-test('gradient memory weights are rescaled to sum to 1 in every session', async () => {
+test('with normalizeMemoryWeights, gradient memory weights sum to 1 in every session', async () => {
   const plan = tinyPlan({ n: 480 });
-  const h = new CcmhGam({ bits: 16, hidden: 32, memoryPerSession: 20 });
+  const h = new CcmhGam({ bits: 16, hidden: 32, memoryPerSession: 20, normalizeMemoryWeights: true });
   await runContinual(h, plan, { bits: 16, seed: 4, train });
   assert.equal(h.memoryReports.length, 3);
   for (const r of h.memoryReports) assert.ok(Math.abs(r.weightSum! - 1) < 1e-5, `session ${r.session}: Σw = ${r.weightSum}`);

@@ -28,7 +28,7 @@ import { codeToHex } from '../../product/code-hex.js';
 import { startService } from '../../product/serve.js';
 import { getBackend } from '../../tensor/backends.js';
 
-interface BenchServeOptions { threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
+interface BenchServeOptions { scanWorker: boolean; threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
 
 function int(v: string, name: string, min: number, max: number): number {
   const n = Number(v);
@@ -106,6 +106,7 @@ export function register(bench: Command): void {
     .option('--flips <f>', 'near: at most this many bits flipped per query', '3')
     .option('--index <spec>', 'index: flat | multi | multi:m=<substrings>', 'flat')
     .option('--seed <s>', 'random seed', '1')
+    .option('--no-scan-worker', 'scan on the event loop instead of the scan worker thread')
     .option('--json', 'print {"n","bits","qps","p50_ms","p99_ms","errors",…}')
     .addHelpText('after', `
 Examples:
@@ -154,7 +155,7 @@ Examples:
       out.text(`raw kernel (one query per call, ${getBackend().getThreads()} threads): ${kernel.toLocaleString('en')} queries/s`);
       const registry = new CollectionRegistry();
       registry.add(collection);
-      const started = await startService({ collections: registry, host: '127.0.0.1', port: 0, processMetrics: false });
+      const started = await startService({ collections: registry, host: '127.0.0.1', port: 0, processMetrics: false, scanWorker: o.scanWorker });
       try {
         out.text(`driving ${started.url} with ${connections} connections × pipelining ${pipelining} for ${duration} s (${o.queries} queries, k = ${k})…`);
         const loadBefore = loadavg()[0]!;
@@ -164,7 +165,7 @@ Examples:
         const record = {
           n, bits, qps: Math.round(ok / duration), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx,
           p90_ms: result.latency.p90, max_ms: result.latency.max, mean_ms: result.latency.mean, connections, pipelining, duration_s: duration, k,
-          queries: o.queries, index: o.index, threads: getBackend().getThreads(), backend: `${getBackend().name}/${getBackend().variant}`,
+          queries: o.queries, index: o.index, scan_worker: o.scanWorker, threads: getBackend().getThreads(), backend: `${getBackend().name}/${getBackend().variant}`,
           kernel_qps: kernel, load_avg_before: loadBefore, load_avg_after: loadAfter, generate_s: genSeconds, index_build_s: indexSeconds,
         };
         out.record(record);

@@ -20,7 +20,7 @@ import type { ContinualHasher } from '../../methods/hasher.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; refRefresh?: string; memoryBatch?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; lr?: string; quiet?: boolean;
 }
 
 function int(v: string | undefined, name: string, min = 0): number | undefined {
@@ -71,6 +71,7 @@ export function register(program: Command): void {
     .option('--distill <w>', 'ccmh-gam weight of distillation of the image net\'s pre-session outputs on replayed memory items (default 1; 0 = off)')
     .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
     .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
+    .option('--memory-weights <kind>', 'ccmh-gam gradient-memory weights: matched (NNLS, default) | normalized (rescaled to sum 1)', 'matched')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')
     .option('--out <dir>', 'write report.json and report.html here after every session')
@@ -87,7 +88,7 @@ export function register(program: Command): void {
       const plan = planFromStream(ds, stream, o.data);
       const hasher: ContinualHasher = createContinualMethod(o.method, {
         bits, hidden: int(o.hidden, 'hidden', 1), memory: o.memory, memoryPerSession: int(o.memorySize, 'memory-size'),
-        projection: o.projection, budget: int(o.budget, 'budget', 1), replay: o.replay === undefined ? undefined : Number(o.replay),
+        projection: o.projection, budget: int(o.budget, 'budget', 1), normalizeMemoryWeights: memoryWeights(o.memoryWeights), replay: o.replay === undefined ? undefined : Number(o.replay),
       });
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
@@ -148,4 +149,10 @@ export function register(program: Command): void {
       }
       if (o.out) out.text(`wrote ${join(o.out, 'report.json')} and ${join(o.out, 'report.html')}`);
     });
+}
+
+function memoryWeights(v: string | undefined): boolean {
+  if (v === undefined || v === 'matched') return false;
+  if (v === 'normalized') return true;
+  throw new InputError(`--memory-weights: expected matched or normalized, got ${v}`);
 }
