@@ -10,9 +10,11 @@
 //    After each session a budgeted, weighted exemplar memory of that session is chosen by greedy
 //    gradient matching (continual/memory-gradient.ts) on the closed-form last-layer gradients
 //    [hᵢ, 1] ⊗ δᵢ, δᵢ = (2/c)(uᵢ − tᵢ)(1 − uᵢ²), per modality. On later sessions every optimiser step
-//    (a) adds the memory's weighted loss (replay, weight `replay`), and (b) projects the flattened
-//    gradient so it does not increase any old session's memory loss (GEM QP, or A-GEM), using
-//    flatGrad/setFlatGrad (continual/projection.ts).
+//    (a) projects the new-data gradient so it does not increase any old session's memory loss (GEM
+//    QP, or A-GEM; per-session reference gradients refreshed every `referenceRefresh` steps), then
+//    (b) adds the gradient of one merged replay batch (a sample of every old session's memory, weight
+//    `replay`, plus distillation of the image net's pre-session outputs on those items) — two
+//    backward passes per step instead of 1 + (old sessions).
 // The memory report carries, per session, the matching residual on the last-layer gradient (the
 // bound the greedy controls) and the relative error of the whole network's flattened gradient,
 // measured with autograd (‖g_full − g_mem‖/‖g_full‖), plus the same measurement for a random memory

@@ -67,6 +67,10 @@ export interface DbrcTrainOptions extends TrainOptions {
   textWeight?: number;
   /** Weight of the optional image-only vs text-only code agreement term (default 0: off). */
   agreement?: number;
+  /** Weight of the bit-balance term: mean over bits of (batch mean of h)² (default 0: off). */
+  balance?: number;
+  /** Weight of the decorrelation term: mean of (hᵀh/m − I)² over the c × c entries (default 0: off). */
+  decorrelation?: number;
   weightDecay?: number;
   /** Called after every epoch, before model selection restores anything (the ablation uses it). */
   onEpochEnd?: (epoch: number, model: Dbrc) => void;
@@ -136,6 +140,10 @@ export class Dbrc implements Hasher {
     const alphaReg = options.alphaReg ?? 0.1;
     const textWeight = options.textWeight ?? 1;
     const agreement = options.agreement ?? 0;
+    const balance = options.balance ?? 0;
+    const decorrelation = options.decorrelation ?? 0;
+    const eye = new Float32Array(this.bits * this.bits);
+    for (let j = 0; j < this.bits; j++) eye[j * this.bits + j] = 1;
     const n = data.n, dx = data.imageDim, dy = data.textDim;
 
     const im = columnStats(data.image, n, dx);
@@ -148,7 +156,7 @@ export class Dbrc implements Hasher {
     const opt = new Adam(this.allParams(), { lr: options.learningRate ?? 1e-3, weightDecay: options.weightDecay ?? 0 });
 
     const runEpoch = () => {
-      const sums = { image: 0, text: 0, alpha: 0, agreement: 0 };
+      const sums = { image: 0, text: 0, alpha: 0, agreement: 0, balance: 0, decorrelation: 0 };
       let batches = 0;
       for (const idx of shuffledBatches(n, batchSize, rng)) {
         const m = idx.length;
@@ -173,20 +181,41 @@ export class Dbrc implements Hasher {
           loss = ops.add(loss, ops.mulScalar(reg, alphaReg));
         }
         let agree: Tensor | null = null;
+        // The codes each modality makes alone (what queries and database items get): the agreement,
+        // balance and decorrelation terms act on these, not on the fused h.
+        const single = agreement > 0 || balance > 0 || decorrelation > 0 ? [nets.code.forward(ax), nets.code.forward(ay)] : [];
         if (agreement > 0) {
-          agree = ops.mean(ops.square(ops.sub(nets.code.forward(ax), nets.code.forward(ay))));
+          agree = ops.mean(ops.square(ops.sub(single[0]!, single[1]!)));
           loss = ops.add(loss, ops.mulScalar(agree, agreement));
         }
+        let bal: Tensor | null = null, decor: Tensor | null = null;
+        for (const hs of single) {
+          if (balance > 0) {
+            const b = ops.mean(ops.square(ops.mulScalar(ops.sum(hs, 0), 1 / m)));
+            bal = bal ? ops.add(bal, b) : b;
+          }
+          if (decorrelation > 0) {
+            const gram = ops.mulScalar(ops.matmul(hs, hs, true, false), 1 / m);
+            const d = ops.mean(ops.square(ops.sub(gram, Tensor.wrap(this.bits, this.bits, eye))));
+            decor = decor ? ops.add(decor, d) : d;
+          }
+        }
+        if (bal) loss = ops.add(loss, ops.mulScalar(bal, balance / 2));
+        if (decor) loss = ops.add(loss, ops.mulScalar(decor, decorrelation / 2));
         loss.backward();
         opt.step();
         sums.image += lossImage.item(); sums.text += lossText.item();
         if (reg) sums.alpha += reg.item();
         if (agree) sums.agreement += agree.item();
+        if (bal) sums.balance += bal.item() / 2;
+        if (decor) sums.decorrelation += decor.item() / 2;
         batches++;
       }
       const out: Record<string, number> = { reconImage: sums.image / batches, reconText: sums.text / batches };
       if (nets.code instanceof ATanh) out.invAlphaSq = sums.alpha / batches / this.bits;
       if (agreement > 0) out.agreement = sums.agreement / batches;
+      if (balance > 0) out.balance = sums.balance / batches;
+      if (decorrelation > 0) out.decorrelation = sums.decorrelation / batches;
       return out;
     };
 

@@ -1,16 +1,11 @@
-// Batches the kernel work of concurrent searches and coalesces their responses.
+// Batches the kernel work of concurrent searches.
 //
 // Requests that arrive while the previous batch is being scanned (several connections, or
 // pipelined requests on one) are queued; each group with the same codes and k then runs as one
 // kernel call over all its queries — on the scan worker (scan-offload.ts) for large flat code sets,
 // so the event loop keeps serving meanwhile, otherwise on the event loop. Each request is answered
 // from its own snapshot, exactly as a lone search would be (same hits, same tie order).
-//
-// Responses: the socket of a search request is corked when the request arrives and uncorked one
-// turn after its batch ran, so the answers to requests pipelined on one connection leave in one
-// write instead of one system call each. A request that never reaches the batch (bad input) is
-// uncorked by the same flush, at most one loop turn later.
-import type { Socket } from 'node:net';
+
 import type { Collection, CodeQuery, SearchAnswer, SearchPlan } from '../product/collection.js';
 import type { PackedCodes } from '../index/codes.js';
 import type { SearchHits } from '../index/code-index.js';
@@ -30,8 +25,6 @@ interface Job {
 export class SearchBatcher {
   private queue: Job[] = [];
   private runScheduled = false;
-  private corked = new Set<Socket>();
-  private flushScheduled = false;
   /** Largest batch so far and number of batches (for the benchmark report). */
   readonly stats = { batches: 0, searches: 0, largest: 0 };
 
@@ -71,15 +64,6 @@ export class SearchBatcher {
     return false;
   }
 
-  /** Holds the socket's writes until the turn after the next batch (see the file comment). */
-  hold(socket: Socket | null | undefined): void {
-    // (injected requests in tests have a stand-in socket without cork)
-    if (!socket || typeof socket.cork !== 'function' || socket.destroyed || this.corked.has(socket)) return;
-    socket.cork();
-    this.corked.add(socket);
-    this.scheduleFlush();
-  }
-
   /** Searches one query code in `snap` (validated now, scanned with the batch of this turn). */
   search(collection: Collection, snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery): Promise<SearchAnswer> {
     const plan = collection.planSearch(snap, code, q, this.maxResults); // throws on bad input, before queueing
@@ -112,7 +96,6 @@ export class SearchBatcher {
     for (const [space, byK] of groups) {
       for (const [k, group] of byK) this.runGroup(space, k, group);
     }
-    this.scheduleFlush();
   }
 
   private runGroup(space: ModalityCodes, k: number, group: Job[]): void {
@@ -130,25 +113,13 @@ export class SearchBatcher {
       this.offload!.knn(space, queries, nq, kk).then(
         ({ pos, dist }) => answer((i, j) => space.hitsOf(pos.subarray(i * kk, (i + 1) * kk), dist.subarray(i * kk, (i + 1) * kk), 1, kk, j.plan.maxDistance)[0]!),
         (e) => { for (const j of group) j.reject(e); },
-      ).finally(() => { this.inFlight--; this.scheduleRun(); this.scheduleFlush(); });
+      ).finally(() => { this.inFlight--; this.scheduleRun(); });
       return;
     }
     try {
       const hits = space.knn(queries, nq, k);
       answer((i, j) => cut(hits[i]!, j.plan.maxDistance));
     } catch (e) { for (const j of group) j.reject(e); }
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      // a batch still waiting to run: its answers are not written yet, keep holding
-      if (this.runScheduled) { this.scheduleFlush(); return; }
-      for (const s of this.corked) if (!s.destroyed) { while (s.writableCorked > 0) s.uncork(); }
-      this.corked.clear();
-    });
   }
 }
 

@@ -53,11 +53,11 @@ const CLIENT_FLAG = '--cmhash-bench-client';
 interface ClientJob { url: string; connections: number; pipelining: number; duration: number; bodies: string[]; path: string }
 
 /** Runs autocannon in a child process (this file, forked with CLIENT_FLAG) and returns its result. */
-function runLoadInChild(job: ClientJob): Promise<autocannon.Result> {
+function runLoadInChild(job: ClientJob): Promise<autocannon.Result & { cpuMs: number }> {
   return new Promise((res, rej) => {
     const child = fork(fileURLToPath(import.meta.url), [CLIENT_FLAG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
-    let result: autocannon.Result | null = null;
-    child.on('message', (m) => { result = m as autocannon.Result; });
+    let result: (autocannon.Result & { cpuMs: number }) | null = null;
+    child.on('message', (m) => { result = m as autocannon.Result & { cpuMs: number }; });
     child.on('error', rej);
     child.on('exit', (code) => (result ? res(result) : rej(new Error(`load generator exited with code ${code} and no result`))));
     child.send(job);
@@ -70,11 +70,13 @@ async function clientMain(): Promise<void> {
   const headers = { 'content-type': 'application/json' };
   // warm-up so JIT and connections are hot before the clock starts
   await autocannon({ url: job.url + job.path, connections: 2, amount: 400, method: 'POST', headers, body: job.bodies[0] });
+  const cpu0 = process.cpuUsage();
   const result = await autocannon({
     url: job.url + job.path, connections: job.connections, pipelining: job.pipelining, duration: job.duration,
     requests: job.bodies.map((body) => ({ method: 'POST' as const, path: job.path, headers, body })),
   });
-  process.send!(result, () => process.exit(0));
+  const cpu = process.cpuUsage(cpu0);
+  process.send!({ ...result, cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
 }
 
 if (process.argv[2] === CLIENT_FLAG && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -158,18 +160,21 @@ Examples:
       const started = await startService({ collections: registry, host: '127.0.0.1', port: 0, processMetrics: false, scanWorker: o.scanWorker });
       try {
         out.text(`driving ${started.url} with ${connections} connections × pipelining ${pipelining} for ${duration} s (${o.queries} queries, k = ${k})…`);
-        const loadBefore = loadavg()[0]!;
+        const loadBefore = loadavg()[0]!, cpu0 = process.cpuUsage();
         const result = await runLoadInChild({ url: started.url, path: '/api/collections/bench/search', connections, pipelining, duration, bodies });
-        const loadAfter = loadavg()[0]!;
+        const loadAfter = loadavg()[0]!, cpu = process.cpuUsage(cpu0);
         const ok = result.requests.total - result.non2xx;
+        // CPU time of the service process per answered search (all its threads; warm-up included):
+        // a figure that other jobs on a shared machine disturb much less than queries/s
+        const serverCpuMs = Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, ok)) * 1000) / 1000;
         const record = {
           n, bits, qps: Math.round(ok / duration), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx,
           p90_ms: result.latency.p90, max_ms: result.latency.max, mean_ms: result.latency.mean, connections, pipelining, duration_s: duration, k,
           queries: o.queries, index: o.index, scan_worker: o.scanWorker, threads: getBackend().getThreads(), backend: `${getBackend().name}/${getBackend().variant}`,
-          kernel_qps: kernel, load_avg_before: loadBefore, load_avg_after: loadAfter, generate_s: genSeconds, index_build_s: indexSeconds,
+          kernel_qps: kernel, server_cpu_ms_per_query: serverCpuMs, client_cpu_ms_per_query: Math.round((result.cpuMs / Math.max(1, ok)) * 1000) / 1000, load_avg_before: loadBefore, load_avg_after: loadAfter, generate_s: genSeconds, index_build_s: indexSeconds,
         };
         out.record(record);
-        out.table([{ n, bits, 'queries/s': record.qps, 'p50 ms': record.p50_ms, 'p90 ms': record.p90_ms, 'p99 ms': record.p99_ms, 'max ms': record.max_ms, errors: record.errors, 'conn×pipe': `${connections}×${pipelining}`, 'kernel q/s': kernel, load: `${loadBefore.toFixed(1)}→${loadAfter.toFixed(1)}` }]);
+        out.table([{ n, bits, 'queries/s': record.qps, 'p50 ms': record.p50_ms, 'p90 ms': record.p90_ms, 'p99 ms': record.p99_ms, 'max ms': record.max_ms, errors: record.errors, 'conn×pipe': `${connections}×${pipelining}`, 'kernel q/s': kernel, 'server cpu ms/q': serverCpuMs, load: `${loadBefore.toFixed(1)}→${loadAfter.toFixed(1)}` }]);
       } finally {
         await started.app.close();
         registry.close();

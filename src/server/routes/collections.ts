@@ -52,8 +52,6 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: ServiceConte
   app.post<{ Params: { name: string }; Body: SearchBody }>('/api/collections/:name/search', {
     schema: { params: nameParams, body: s.searchBody, response: { 200: s.searchResponse, ...s.err } },
     config: { summary: 'cross-modal search: the query (features, raw text, an item id or a hex code) of `modality` against the other modality; k nearest, optionally within `radius`' },
-    // answers to pipelined requests leave together (see search-batcher.ts)
-    onRequest: (req, _reply, done) => { batcher.hold(req.raw.socket); done(); },
   }, async (req) => {
     const c = collections.get(req.params.name);
     const { modality, query, k, radius } = req.body;
