@@ -5,7 +5,6 @@
 // kernel call over all its queries — on the scan worker (scan-offload.ts) for large flat code sets,
 // so the event loop keeps serving meanwhile, otherwise on the event loop. Each request is answered
 // from its own snapshot, exactly as a lone search would be (same hits, same tie order).
-
 import type { Collection, CodeQuery, SearchAnswer, SearchPlan } from '../product/collection.js';
 import type { PackedCodes } from '../index/codes.js';
 import type { SearchHits } from '../index/code-index.js';
@@ -31,10 +30,6 @@ export class SearchBatcher {
   /** Batches on the scan worker not answered yet (the next batch waits for them: it grows meanwhile). */
   private inFlight = 0;
 
-  /**
-   * `offload`: the scan worker, used for flat code sets of at least `offloadMinCodes` codes (below
-   * that a scan is cheaper than the hand-over).
-   */
   private offload: ScanOffload | null = null;
   private offloadStart: Promise<unknown> | null = null;
   private closed = false;

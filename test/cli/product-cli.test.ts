@@ -153,7 +153,8 @@ test('export --onnx: onnxruntime gives the same codes as cmhash on random inputs
         if (Math.abs(want[i]!) < 1e-5) continue; // float32 rounding may decide the sign there
         compared++;
         if ((got[i]! >= 0) !== (want[i]! >= 0)) differ++;
-        assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * Math.max(1, Math.abs(want[i]!)), `${f.modality}[${i}]: onnx ${got[i]} vs cmhash ${want[i]}`);
+        // float32 sums in a different order (onnxruntime's MatMul vs either cmhash backend) differ by ~1e-4
+        assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-3 * Math.max(1, Math.abs(want[i]!)), `${f.modality}[${i}]: onnx ${got[i]} vs cmhash ${want[i]}`);
       }
       assert.equal(differ, 0, `${f.modality}: code bits differ`);
       assert.ok(compared > want.length * 0.95);

@@ -126,7 +126,7 @@ export function register(program: Command): void {
     .option('--agreement <x>', 'dbrc: weight of the optional image/text code agreement term (default 0)')
     .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 1)')
     .option('--gamma <x>', 'dcmh: quantization weight γ (paper: 1)')
-    .option('--eta <x>', 'dcmh: bit-balance weight η (paper: 1)')
+    .option('--eta <x>', 'dcmh: bit-balance weight η (default 0.01, chosen on the validation split; paper: 1, which does not learn here)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
     .option('--report <file.html>', 'also write an HTML report')
     .option('--json', 'one JSON object per line: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"train_seconds",...}')
