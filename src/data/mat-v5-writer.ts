@@ -3,10 +3,10 @@
 // repositories ship (the reader in mat-v5.ts is checked against files written here and against
 // real MATLAB-written files).
 import { deflateSync } from 'node:zlib';
-import { writeFileSync, renameSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { transpose2d, type DType, type NdArray } from './ndarray.js';
 import { MI, MX } from './mat-v5.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export interface MatWriteVariable {
   name: string;
@@ -123,7 +123,5 @@ export function encodeMatV5(vars: MatWriteVariable[], opts: MatWriteOptions = {}
 }
 
 export function writeMatV5(path: string, vars: MatWriteVariable[], opts: MatWriteOptions = {}): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeMatV5(vars, opts));
-  renameSync(tmp, path);
+  writeFileAtomic(path, encodeMatV5(vars, opts));
 }

@@ -1,10 +1,11 @@
 // NumPy .npy / .npz reader and .npy writer. Every header field is checked against the bytes that
 // are actually there before anything is allocated, so a corrupt or hostile header cannot make us
 // allocate more than the file holds.
-import { readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { DTYPE_BYTES, elementCount, fortranToC, type DType, type NdArray, type TypedData } from './ndarray.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -141,9 +142,7 @@ export function encodeNpy(a: NdArray): Uint8Array {
 
 /** Writes an .npy file atomically (temp file + rename). */
 export function writeNpy(path: string, a: NdArray): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeNpy(a));
-  renameSync(tmp, path);
+  writeFileAtomic(path, encodeNpy(a));
 }
 
 export function fileSize(path: string): number { return statSync(path).size; }

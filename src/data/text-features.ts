@@ -1,8 +1,9 @@
 // Text → vectors: tags or words into a bag-of-words (binary, counts or TF-IDF) over a vocabulary
 // that is built once from training documents and saved as JSON, so queries encoded later use the
 // same columns.
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CorruptDataError, InputError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export type TextWeighting = 'binary' | 'count' | 'tfidf';
 
@@ -64,9 +65,7 @@ export function vectorize(docs: TextDoc[], vocab: Vocabulary): Float32Array {
 }
 
 export function saveVocabulary(path: string, vocab: Vocabulary): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(vocab));
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(vocab));
 }
 
 export function loadVocabulary(path: string): Vocabulary {

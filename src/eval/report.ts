@@ -2,8 +2,7 @@
 // inline SVG charts, no scripts and no external URLs, so it opens from disk with no server.
 // Charts: PR by Hamming radius, precision@N, mAP vs bits, per-session mAP, and the R matrix as a
 // heat-map table. All text taken from results is escaped.
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { InputError } from '../util/errors.js';
 import { escapeXml, formatNumber, heatColor, lineChart, PALETTE, type ChartSeries } from './svg-charts.js';
 
@@ -314,14 +313,6 @@ ${body.join('\n')}
 /** Renders and writes the report atomically (temp file + rename); returns the path. */
 export async function writeReport(path: string, input: ReportInput): Promise<string> {
   const html = renderReport(input);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await writeFile(tmp, html, 'utf8');
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  writeFileAtomic(path, html);
   return path;
 }

@@ -2,8 +2,7 @@
 // the real-valued pre-sign code layer. The graph's output "code" is real; the binary code is its
 // sign with 0 → +1, exactly as cmhash binarises. `forwardLayers` is the plain reference forward
 // pass the exported graph must reproduce.
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { InputError } from '../util/errors.js';
 import { encodeModel, ONNX_FLOAT, type OnnxNode, type OnnxTensor } from './onnx-proto.js';
 
@@ -163,15 +162,7 @@ export function buildOnnxModel(layers: readonly ExportLayer[], options: ExportOp
 /** Writes the model to `path` atomically (temp file + rename). */
 export async function exportOnnx(layers: readonly ExportLayer[], path: string, options: ExportOptions = {}): Promise<ExportSummary> {
   const model = buildOnnxModel(layers, options);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await writeFile(tmp, model.bytes);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  writeFileAtomic(path, model.bytes);
   return { path, bytes: model.bytes.length, inputName: options.inputName ?? 'input', inputDim: model.inputDim, outputDim: model.outputDim, opset: model.opset, irVersion: model.irVersion, nodes: model.nodes };
 }
 

@@ -10,9 +10,9 @@
 //      keys:  count uint32 (when flag 2)
 //      ids:   UTF-8, '\n'-joined (when flag 1)
 //  end CRC32 (u32) of everything before it
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { crc32 } from '../util/crc32.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { CorruptDataError, InputError } from '../util/errors.js';
 
 export const CODE_FILE_VERSION = 1;
@@ -65,29 +65,6 @@ export function encodeCodeFile(c: CodeFileContent): Buffer[] {
   return chunks;
 }
 
-/** Writes chunks to `path` atomically: temp file in the same folder, fsync, rename, fsync folder. */
-export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const ch of chunks) {
-      let off = 0;
-      while (off < ch.byteLength) off += writeSync(fd, ch, off, ch.byteLength - off);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
-}
-
-export function fsyncDir(dir: string): void {
-  try { const fd = openSync(dir, 'r'); try { fsyncSync(fd); } finally { closeSync(fd); } } catch { /* not supported here */ }
-}
 
 export function writeCodeFile(path: string, c: CodeFileContent): void {
   writeFileAtomic(path, encodeCodeFile(c));

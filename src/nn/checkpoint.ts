@@ -10,12 +10,12 @@
 //   28+H P bytes payload: float32 tensors back to back (offset counts float32 elements)
 // The file must be exactly 28 + H + P bytes. Loading checks magic, version, lengths, checksum and
 // every tensor's bounds before building anything, so a damaged file is an error, never weights.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from './module.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../util/crc32.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const CHECKPOINT_MAGIC = 'CMHASHCK';
 export const CHECKPOINT_VERSION = 1;
@@ -30,7 +30,6 @@ export interface CheckpointData {
 
 interface TensorEntry { name: string; rows: number; cols: number; offset: number }
 
-let tmpCounter = 0;
 
 /** Writes `path` atomically (temp file in the same folder, fsync, rename). float64 tensors are stored as float32. */
 export function saveCheckpoint(path: string, ck: CheckpointData): void {
@@ -57,28 +56,9 @@ export function saveCheckpoint(path: string, ck: CheckpointData): void {
   prefix.writeUInt32LE(header.length, 12);
   prefix.writeBigUInt64LE(BigInt(payload.length), 16);
   prefix.writeUInt32LE(crc32(payload, crc32(header)), 24);
-  writeAtomic(path, [prefix, header, payload]);
+  writeFileAtomic(path, [prefix, header, payload]);
 }
 
-function writeAtomic(path: string, parts: Buffer[]): void {
-  const dir = dirname(path);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const p of parts) {
-      let off = 0;
-      while (off < p.length) off += writeSync(fd, p, off, p.length - off);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
 
 /** Reads and verifies a checkpoint; CorruptDataError on any damage, NotFoundError when missing. */
 export function loadCheckpoint(path: string): CheckpointData & { meta: unknown } {

@@ -3,9 +3,10 @@
 // file for raw text, the built-in image descriptor for uploads, a folder of photos for thumbnails).
 // Label names are not here: they grow with sessions, so they live in each model version's metadata
 // and change atomically with it.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const COLLECTION_FORMAT = 1;
 export const CONFIG_FILE = 'collection.json';
@@ -48,7 +49,5 @@ export function writeConfig(dir: string, c: CollectionConfig): void {
   if (!Number.isInteger(c.imageDim) || !Number.isInteger(c.textDim) || c.imageDim < 0 || c.textDim < 0) {
     throw new InputError(`collection config: feature widths must be non-negative integers, got image ${c.imageDim}, text ${c.textDim}`);
   }
-  const p = join(dir, CONFIG_FILE), tmp = `${p}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(c, null, 2) + '\n');
-  renameSync(tmp, p);
+  writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(c, null, 2) + '\n');
 }

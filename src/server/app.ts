@@ -30,8 +30,9 @@ export interface ServiceOptions {
   /** Version string in /openapi.json and /health. */
   version?: string;
   /**
-   * Scan large flat code sets on a worker thread (default true) from this many codes on (default
-   * 100,000): the event loop keeps serving while a batch of queries is scanned.
+   * Scan large flat code sets (≥ scanWorkerMinCodes, default 100,000) on a worker thread, so the
+   * event loop keeps serving while a batch is scanned. Default off: on the shared 2-core machine it
+   * cost more CPU per search than scanning batches on the event loop (docs/product.md).
    */
   scanWorker?: boolean;
   scanWorkerMinCodes?: number;
@@ -57,7 +58,7 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
   const ctx: ServiceContext = {
     collections: o.collections, jobs, limits, metrics: new ServiceMetrics(o.collections, jobs, o.processMetrics ?? true),
     openapi: new OpenApiCollector(), schemas: schemas(limits), started: Date.now(), version: o.version ?? '0.1.0',
-    searches: new SearchBatcher(limits.maxK, o.scanWorker === false ? null : () => ScanOffload.start(), o.scanWorkerMinCodes ?? 100_000),
+    searches: new SearchBatcher(limits.maxK, o.scanWorker ? () => ScanOffload.start() : null, o.scanWorkerMinCodes ?? 100_000),
   };
   const app = Fastify({
     logger: o.logger ?? false,

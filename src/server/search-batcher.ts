@@ -50,14 +50,19 @@ export class SearchBatcher {
     this.offload = null;
   }
 
-  private wantOffload(space: ModalityCodes): boolean {
-    if (!space.scans || space.size < this.offloadMinCodes || this.closed) return false;
-    if (this.offload) return this.offload.usable;
-    if (this.startOffload && !this.offloadStart) {
+  /** Whether `space` is scanned on the worker: yes, no, or wait until the worker has started. */
+  private offloadFor(space: ModalityCodes): 'yes' | 'no' | 'wait' {
+    if (!space.scans || space.size < this.offloadMinCodes || this.closed || !this.startOffload) return 'no';
+    if (this.offload) return this.offload.usable ? 'yes' : 'no';
+    if (!this.offloadStart) {
       this.offloadStart = this.startOffload().then((o) => { if (this.closed) void o?.close(); else this.offload = o; }, () => undefined);
+      this.offloadStarted = false;
+      void this.offloadStart.then(() => { this.offloadStarted = true; });
     }
-    return false;
+    return this.offloadStarted ? 'no' : 'wait'; // started and still null: no worker
   }
+
+  private offloadStarted = false;
 
   /** Searches one query code in `snap` (validated now, scanned with the batch of this turn). */
   search(collection: Collection, snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery): Promise<SearchAnswer> {
@@ -103,7 +108,14 @@ export class SearchBatcher {
         try { j.resolve(j.collection.answer(j.snap, j.q, hitsOf(i, j))); } catch (e) { j.reject(e); }
       }
     };
-    if (kk > 0 && this.wantOffload(space)) {
+    const where = kk > 0 ? this.offloadFor(space) : 'no';
+    if (where === 'wait') {
+      // the first large search waits for the worker to start (once, tens of ms)
+      this.inFlight++;
+      void this.offloadStart!.then(() => { this.inFlight--; this.runGroup(space, k, group); this.scheduleRun(); });
+      return;
+    }
+    if (where === 'yes') {
       this.inFlight++;
       this.offload!.knn(space, queries, nq, kk).then(
         ({ pos, dist }) => answer((i, j) => space.hitsOf(pos.subarray(i * kk, (i + 1) * kk), dist.subarray(i * kk, (i + 1) * kk), 1, kk, j.plan.maxDistance)[0]!),

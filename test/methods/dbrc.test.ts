@@ -76,3 +76,20 @@ test('ablation reports mAP, quantization error and bit flips per code layer', as
   }
   assert.equal(rows[2]!.alpha_mean, 1);
 });
+
+test('DBRC agreement/balance/decorrelation terms: codes of the two modalities agree more and bits balance better than with them off', async () => {
+  const stats = (h: Dbrc) => {
+    const vi = h.encode('image', query.image, query.n).values, vt = h.encode('text', query.text, query.n).values;
+    let agree = 0; for (let i = 0; i < vi.length; i++) if ((vi[i]! >= 0) === (vt[i]! >= 0)) agree++;
+    let imbalance = 0;
+    for (let j = 0; j < 16; j++) { let s = 0; for (let r = 0; r < query.n; r++) s += vi[r * 16 + j]! >= 0 ? 1 : -1; imbalance += Math.abs(s) / query.n / 16; }
+    return { agree: agree / vi.length, imbalance };
+  };
+  const on = new Dbrc({ bits: 16, hidden: 32 }), off = new Dbrc({ bits: 16, hidden: 32 });
+  await on.fit(train, { bits: 16, epochs: 12, seed: 2 });
+  await off.fit(train, { bits: 16, epochs: 12, seed: 2, agreement: 0, balance: 0, decorrelation: 0 });
+  const a = stats(on), b = stats(off);
+  assert.ok(a.agree > b.agree, `agreement with terms ${a.agree.toFixed(3)} vs without ${b.agree.toFixed(3)}`);
+  assert.ok(a.imbalance < b.imbalance, `imbalance with terms ${a.imbalance.toFixed(3)} vs without ${b.imbalance.toFixed(3)}`);
+  assert.ok(Number.isFinite(on.lastFit!.history.at(-1)!.loss.balance!) && Number.isFinite(on.lastFit!.history.at(-1)!.loss.decorrelation!));
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dcmh, dcmhBatchLoss } from '../../src/methods/dcmh.js';
+import { Dcmh, dcmhBatchLoss, DCMH_DEFAULT_ETA } from '../../src/methods/dcmh.js';
 import { loadHasher } from '../../src/methods/registry.js';
 import { evaluateCrossModal } from '../../src/methods/evaluate.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -77,4 +77,14 @@ test('DCMH: same seed → same codes; save/load round trip gives identical codes
   assert.throws(() => new Dcmh({ bits: 12 }), /multiple of 8/);
   await assert.rejects(new Dcmh({ bits: 16, hidden: 8 }).fit({ ...train, numClasses: 0, labels: new Uint8Array(0) }, opts), /supervised/);
   await assert.rejects(new Dcmh({ bits: 16, hidden: 8 }).fit({ ...train, textDim: 11 }, opts), /text has 3840 values, expected n × textDim/);
+});
+
+test('DCMH default η is the validation-chosen 0.01 (the paper\'s 1 does not learn on real features), γ stays 1', async () => {
+  assert.equal(DCMH_DEFAULT_ETA, 0.01);
+  const a = new Dcmh({ bits: 8, hidden: 16 }), b = new Dcmh({ bits: 8, hidden: 16 }), c = new Dcmh({ bits: 8, hidden: 16 });
+  await a.fit(train, { bits: 8, epochs: 2, seed: 1 });
+  await b.fit(train, { bits: 8, epochs: 2, seed: 1, eta: 0.01, gamma: 1 });
+  await c.fit(train, { bits: 8, epochs: 2, seed: 1, eta: 1 });
+  assert.deepEqual(a.encode('text', query.text, query.n).values, b.encode('text', query.text, query.n).values);
+  assert.notDeepEqual(a.encode('text', query.text, query.n).values, c.encode('text', query.text, query.n).values);
 });

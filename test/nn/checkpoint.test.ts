@@ -8,7 +8,7 @@ import { Rng } from '../../src/util/rng.js';
 import { CorruptDataError, InputError, NotFoundError } from '../../src/util/errors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { mlp, ATanh, saveCheckpoint, loadCheckpoint, moduleTensors, loadIntoModule } from '../../src/nn/index.js';
-import { crc32 } from '../../src/nn/crc32.js';
+import { crc32 } from '../../src/util/crc32.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cmhash-ck-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

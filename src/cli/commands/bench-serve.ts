@@ -28,7 +28,7 @@ import { codeToHex } from '../../product/code-hex.js';
 import { startService } from '../../product/serve.js';
 import { getBackend } from '../../tensor/backends.js';
 
-interface BenchServeOptions { scanWorker: boolean; threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
+interface BenchServeOptions { scanWorker?: boolean; threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
 
 function int(v: string, name: string, min: number, max: number): number {
   const n = Number(v);
@@ -108,14 +108,14 @@ export function register(bench: Command): void {
     .option('--flips <f>', 'near: at most this many bits flipped per query', '3')
     .option('--index <spec>', 'index: flat | multi | multi:m=<substrings>', 'flat')
     .option('--seed <s>', 'random seed', '1')
-    .option('--no-scan-worker', 'scan on the event loop instead of the scan worker thread')
+    .option('--scan-worker', 'scan on a worker thread instead of the event loop (batches either way)')
     .option('--json', 'print {"n","bits","qps","p50_ms","p99_ms","errors",…}')
     .addHelpText('after', `
 Examples:
   cmhash bench serve                          # 1M 64-bit codes, 10 s
   cmhash bench serve --queries random --duration 5 --json
   cmhash bench serve --n 1000 --duration 5        # HTTP path only (same-run reference on a shared machine)`)
-    .option('--threads <t>', 'kernel threads of the search scan (a batch of concurrent queries is split by query)', '2')
+    .option('--threads <t>', 'kernel threads of the search scan (more split a batch of concurrent queries; the load generator needs a core too)', '1')
     .action(async (o: BenchServeOptions) => {
       const out = new Output(!!o.json);
       const n = int(o.n, 'n', 1, 50_000_000), bits = Number(o.bits);
@@ -157,7 +157,7 @@ Examples:
       out.text(`raw kernel (one query per call, ${getBackend().getThreads()} threads): ${kernel.toLocaleString('en')} queries/s`);
       const registry = new CollectionRegistry();
       registry.add(collection);
-      const started = await startService({ collections: registry, host: '127.0.0.1', port: 0, processMetrics: false, scanWorker: o.scanWorker });
+      const started = await startService({ collections: registry, host: '127.0.0.1', port: 0, processMetrics: false, scanWorker: !!o.scanWorker });
       try {
         out.text(`driving ${started.url} with ${connections} connections × pipelining ${pipelining} for ${duration} s (${o.queries} queries, k = ${k})…`);
         const loadBefore = loadavg()[0]!, cpu0 = process.cpuUsage();
@@ -170,7 +170,7 @@ Examples:
         const record = {
           n, bits, qps: Math.round(ok / duration), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx,
           p90_ms: result.latency.p90, max_ms: result.latency.max, mean_ms: result.latency.mean, connections, pipelining, duration_s: duration, k,
-          queries: o.queries, index: o.index, scan_worker: o.scanWorker, threads: getBackend().getThreads(), backend: `${getBackend().name}/${getBackend().variant}`,
+          queries: o.queries, index: o.index, scan_worker: !!o.scanWorker, threads: getBackend().getThreads(), backend: `${getBackend().name}/${getBackend().variant}`,
           kernel_qps: kernel, server_cpu_ms_per_query: serverCpuMs, client_cpu_ms_per_query: Math.round((result.cpuMs / Math.max(1, ok)) * 1000) / 1000, load_avg_before: loadBefore, load_avg_after: loadAfter, generate_s: genSeconds, index_build_s: indexSeconds,
         };
         out.record(record);

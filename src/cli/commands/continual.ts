@@ -3,7 +3,7 @@
 // memory size and code stability. Results (report.json + report.html) are rewritten after every
 // session, so a failure later never loses the sessions already done.
 import type { Command } from 'commander';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
@@ -16,6 +16,7 @@ import { createContinualMethod, CONTINUAL_METHODS } from '../../continual/method
 import { writeReport } from '../../eval/report.js';
 import { checkBits } from '../../methods/training-loop.js';
 import type { ContinualHasher } from '../../methods/hasher.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
@@ -41,9 +42,7 @@ export async function loadContinualData(spec: string, seed: number): Promise<Dat
 }
 
 function writeJsonAtomic(path: string, obj: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(obj, null, 1));
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(obj, null, 1));
 }
 
 export function register(program: Command): void {

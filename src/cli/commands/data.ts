@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
 import { validateDataset } from '../../data/validate.js';
@@ -7,6 +7,7 @@ import { extractImages } from '../../data/extract.js';
 import { writeNpy } from '../../data/npy.js';
 import { PRESETS } from '../../data/presets/index.js';
 import { InputError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 interface InfoOpts { json?: boolean; seed?: string; source?: string; imageKey?: string; textKey?: string; labelKey?: string; imageFeatures?: string; cacheDir?: string }
 
@@ -64,7 +65,7 @@ export function register(program: Command): void {
       bar.stop();
       writeNpy(o.out, { shape: [res.ids.length, res.dim], dtype: 'float32', data: res.features });
       const idsFile = `${o.out}.ids.txt`;
-      writeFileSync(`${idsFile}.tmp`, res.ids.join('\n') + '\n'); renameSync(`${idsFile}.tmp`, idsFile);
+      writeFileAtomic(idsFile, res.ids.join('\n') + '\n');
       if (!o.keepPartial && res.failed.length === 0) unlinkSync(partial);
       const summary = { images: res.ids.length, dim: res.dim, resumed: res.resumed, failed: res.failed.length, seconds: (Date.now() - t0) / 1000, out: o.out, ids: idsFile };
       out.record(summary);

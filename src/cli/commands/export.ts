@@ -1,13 +1,14 @@
 // `cmhash export <model|collection> --onnx <dir>`: the image and text encoders up to the code layer
 // as ONNX files (input [N, dim] float32 "features", output "code" [N, bits]; code = sign, 0 → +1).
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { exportOnnx } from '../../export/onnx.js';
 import { encoderLayersFromCheckpoint } from '../../product/export-layers.js';
 import { Collection } from '../../product/collection.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 interface ExportOptions { onnx?: string; opset: string; json?: boolean }
 
@@ -54,8 +55,7 @@ Example:
         out.text(`${m} encoder → ${s.path} (${s.inputDim} → ${s.outputDim}, ${(s.bytes / 1024).toFixed(0)} KiB, opset ${s.opset})`);
       }
       const manifest = { method: enc.method, kind: enc.kind, bits: enc.bits, checkpoint: resolve(ckpt), input: 'features', output: 'code', code_rule: 'sign(code), 0 -> +1', files };
-      const mp = join(o.onnx, 'encoders.json'), tmp = `${mp}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n'); renameSync(tmp, mp);
+      writeFileAtomic(join(o.onnx, 'encoders.json'), JSON.stringify(manifest, null, 2) + '\n');
       out.record(manifest);
     });
 }

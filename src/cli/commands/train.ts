@@ -101,7 +101,7 @@ export async function maybeWriteReport(path: string | undefined, results: RunRes
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
   hidden?: string; validation: string; patience?: string; threads: string; codeLayer?: string; alphaReg?: string;
-  agreement?: string; textWeight?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  agreement?: string; balance?: string; decorrelation?: string; textWeight?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
 }
 
 export function register(program: Command): void {
@@ -123,8 +123,10 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
     .option('--code-layer <name>', `dbrc: ${DBRC_CODE_LAYERS.join(' | ')}`)
     .option('--alpha-reg <x>', 'dbrc: weight λ of the ATanh regulariser λ·Σ1/α²')
-    .option('--agreement <x>', 'dbrc: weight of the optional image/text code agreement term (default 0)')
-    .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 1)')
+    .option('--agreement <x>', 'dbrc: weight of the image-only/text-only code agreement term (default 2)')
+    .option('--balance <x>', 'dbrc: weight of the bit-balance term (default 3)')
+    .option('--decorrelation <x>', 'dbrc: weight of the bit-decorrelation term (default 3)')
+    .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 3)')
     .option('--gamma <x>', 'dcmh: quantization weight γ (paper: 1)')
     .option('--eta <x>', 'dcmh: bit-balance weight η (default 0.01, chosen on the validation split; paper: 1, which does not learn here)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
@@ -149,6 +151,7 @@ Examples:
       const trainOpts: Partial<TrainOptions> = {
         epochs: intOpt(o.epochs, '--epochs'), batchSize: intOpt(o.batchSize, '--batch-size'), learningRate: numOpt(o.lr, '--lr'),
         patience: intOpt(o.patience, '--patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
+        balance: numOpt(o.balance, '--balance'), decorrelation: numOpt(o.decorrelation, '--decorrelation'),
         textWeight: numOpt(o.textWeight, '--text-weight'), gamma: numOpt(o.gamma, '--gamma'), eta: numOpt(o.eta, '--eta'),
       };
       for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
