@@ -102,7 +102,7 @@ export function register(bench: Command): void {
     .option('--bits <b>', 'code length', '64')
     .option('--duration <s>', 'seconds of load', '10')
     .option('--connections <c>', 'concurrent HTTP connections (keep-alive)', '8')
-    .option('--pipelining <p>', 'HTTP requests in flight per connection', '4')
+    .option('--pipelining <p>', 'HTTP requests in flight per connection', '2')
     .option('--k <k>', 'results per search', '10')
     .option('--queries <mix>', 'near (stored codes with a few bits flipped) | random (uniform codes: full scans)', 'near')
     .option('--flips <f>', 'near: at most this many bits flipped per query', '3')
@@ -160,18 +160,20 @@ Examples:
       const started = await startService({ collections: registry, host: '127.0.0.1', port: 0, processMetrics: false, scanWorker: !!o.scanWorker });
       try {
         out.text(`driving ${started.url} with ${connections} connections × pipelining ${pipelining} for ${duration} s (${o.queries} queries, k = ${k})…`);
-        const loadBefore = loadavg()[0]!, cpu0 = process.cpuUsage();
+        const loadBefore = loadavg()[0]!, cpu0 = process.cpuUsage(), elu0 = performance.eventLoopUtilization();
         const result = await runLoadInChild({ url: started.url, path: '/api/collections/bench/search', connections, pipelining, duration, bodies });
-        const loadAfter = loadavg()[0]!, cpu = process.cpuUsage(cpu0);
+        const loadAfter = loadavg()[0]!, cpu = process.cpuUsage(cpu0), elu = performance.eventLoopUtilization(elu0);
         const ok = result.requests.total - result.non2xx;
         // CPU time of the service process per answered search (all its threads; warm-up included):
         // a figure that other jobs on a shared machine disturb much less than queries/s
         const serverCpuMs = Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, ok)) * 1000) / 1000;
+        // busy time of the service's event loop per search: 1000 / this is what one loop can serve
+        const loopMs = Math.round((elu.active / Math.max(1, ok)) * 1000) / 1000;
         const record = {
           n, bits, qps: Math.round(ok / duration), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx,
           p90_ms: result.latency.p90, max_ms: result.latency.max, mean_ms: result.latency.mean, connections, pipelining, duration_s: duration, k,
           queries: o.queries, index: o.index, scan_worker: !!o.scanWorker, threads: getBackend().getThreads(), backend: `${getBackend().name}/${getBackend().variant}`,
-          kernel_qps: kernel, server_cpu_ms_per_query: serverCpuMs, client_cpu_ms_per_query: Math.round((result.cpuMs / Math.max(1, ok)) * 1000) / 1000, load_avg_before: loadBefore, load_avg_after: loadAfter, generate_s: genSeconds, index_build_s: indexSeconds,
+          kernel_qps: kernel, server_cpu_ms_per_query: serverCpuMs, event_loop_ms_per_query: loopMs, client_cpu_ms_per_query: Math.round((result.cpuMs / Math.max(1, ok)) * 1000) / 1000, load_avg_before: loadBefore, load_avg_after: loadAfter, generate_s: genSeconds, index_build_s: indexSeconds,
         };
         out.record(record);
         out.table([{ n, bits, 'queries/s': record.qps, 'p50 ms': record.p50_ms, 'p90 ms': record.p90_ms, 'p99 ms': record.p99_ms, 'max ms': record.max_ms, errors: record.errors, 'conn×pipe': `${connections}×${pipelining}`, 'kernel q/s': kernel, 'server cpu ms/q': serverCpuMs, load: `${loadBefore.toFixed(1)}→${loadAfter.toFixed(1)}` }]);

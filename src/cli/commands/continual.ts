@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--memory <kind>', 'ccmh-gam memory: gradient | random | none', 'gradient')
     .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 300)')
     .option('--projection <p>', 'ccmh-gam gradient projection: gem | agem | none', 'gem')
-    .option('--budget <n>', 'dlcmh sampled old codes per epoch (default 2000)')
+    .option('--budget <n>', 'dlcmh: old codes sampled per epoch and size of the old-item replay memory (default 2000)')
     .option('--replay <w>', 'ccmh-gam weight of the memory loss per old session (default 1)')
     .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
     .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
