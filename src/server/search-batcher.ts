@@ -24,14 +24,13 @@ interface Job {
 export class SearchBatcher {
   private queue: Job[] = [];
   private runScheduled = false;
-  /** Largest batch so far and number of batches (for the benchmark report). */
-  readonly stats = { batches: 0, searches: 0, largest: 0 };
 
   /** Batches on the scan worker not answered yet (the next batch waits for them: it grows meanwhile). */
   private inFlight = 0;
 
   private offload: ScanOffload | null = null;
   private offloadStart: Promise<unknown> | null = null;
+  private offloadStarted = false;
   private closed = false;
 
   /**
@@ -56,13 +55,10 @@ export class SearchBatcher {
     if (this.offload) return this.offload.usable ? 'yes' : 'no';
     if (!this.offloadStart) {
       this.offloadStart = this.startOffload().then((o) => { if (this.closed) void o?.close(); else this.offload = o; }, () => undefined);
-      this.offloadStarted = false;
       void this.offloadStart.then(() => { this.offloadStarted = true; });
     }
     return this.offloadStarted ? 'no' : 'wait'; // started and still null: no worker
   }
-
-  private offloadStarted = false;
 
   /** Searches one query code in `snap` (validated now, scanned with the batch of this turn). */
   search(collection: Collection, snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery): Promise<SearchAnswer> {
@@ -83,8 +79,6 @@ export class SearchBatcher {
     this.runScheduled = false;
     const jobs = this.queue;
     this.queue = [];
-    this.stats.batches++; this.stats.searches += jobs.length;
-    if (jobs.length > this.stats.largest) this.stats.largest = jobs.length;
     // group by (codes, k): one kernel call per group; the radius cut is applied per query
     const groups = new Map<ModalityCodes, Map<number, Job[]>>();
     for (const j of jobs) {
