@@ -27,6 +27,7 @@ import { CollectionRegistry } from '../../product/registry.js';
 import { codeToHex } from '../../product/code-hex.js';
 import { startService } from '../../product/serve.js';
 import { getBackend } from '../../tensor/backends.js';
+import { cpus } from 'node:os';
 
 interface BenchServeOptions { scanWorker?: boolean; threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
 
@@ -115,7 +116,7 @@ Examples:
   cmhash bench serve                          # 1M 64-bit codes, 10 s
   cmhash bench serve --queries random --duration 5 --json
   cmhash bench serve --n 1000 --duration 5        # HTTP path only (same-run reference on a shared machine)`)
-    .option('--threads <t>', 'kernel threads of the search scan (more split a batch of concurrent queries; the load generator needs a core too)', '1')
+    .option('--threads <t>', 'kernel threads of the search scan: a batch of concurrent queries is split across them (the load generator takes little CPU)', String(cpus().length))
     .action(async (o: BenchServeOptions) => {
       const out = new Output(!!o.json);
       const n = int(o.n, 'n', 1, 50_000_000), bits = Number(o.bits);
