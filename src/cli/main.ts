@@ -43,7 +43,6 @@ export function buildProgram(): Command {
   update(program);
   exportCmd(program);
   benchServe(bench);
-  void bench;
   return program;
 }
 
