@@ -41,6 +41,7 @@ import { selectByGradientMatching, type GradientBlock } from '../continual/memor
 import { selectRandom } from '../continual/memory-random.js';
 import { projectGradient, type ProjectionMode } from '../continual/projection.js';
 import { checkSession } from '../continual/session-checks.js';
+import { statsToTensors } from './checkpoint-io.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 const FORMAT = 1;
@@ -471,10 +472,7 @@ export class CcmhGam implements ContinualHasher {
       for (const [name, t] of net.namedParameters()) tensors[`${pre}.${name}`] = t;
     }
     const s = this.stats;
-    tensors['stats.imageMean'] = Tensor.wrap(1, this.imageDim, s.imageMean);
-    tensors['stats.imageInvStd'] = Tensor.wrap(1, this.imageDim, s.imageInvStd);
-    tensors['stats.textMean'] = Tensor.wrap(1, this.textDim, s.textMean);
-    tensors['stats.textInvStd'] = Tensor.wrap(1, this.textDim, s.textInvStd);
+    Object.assign(tensors, statsToTensors(s, this.imageDim, this.textDim));
     if (this.book.size) {
       const codes = new Float32Array(this.book.size * c);
       this.book.codes.forEach((b, i) => codes.set(b, i * c));

@@ -1,7 +1,7 @@
 // Moving a method's parameters in and out of the generic checkpoint (nn/checkpoint.ts), with
 // errors that say which file, which tensor and which shape was expected.
 import { InputError } from '../util/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 
 /** What nn/checkpoint.ts loadCheckpoint returns. */
@@ -48,4 +48,21 @@ export function expectVector(ck: LoadedCheckpoint, path: string, key: string, di
   const t = ck.tensors[key];
   if (!t || t.rows !== 1 || t.cols !== dim) throw new InputError(`${path}: tensor "${key}" should be 1×${dim}, found ${t ? `${t.rows}×${t.cols}` : 'nothing'}`);
   return Float32Array.from(t.data);
+}
+
+/** Per-column feature standardisation of both modalities, as every method stores it. */
+export interface FeatureStats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
+
+/** The standardisation vectors as checkpoint tensors (keys `stats.*`). */
+export function statsToTensors(s: FeatureStats, imageDim: number, textDim: number): Record<string, Tensor> {
+  return {
+    'stats.imageMean': Tensor.wrap(1, imageDim, s.imageMean), 'stats.imageInvStd': Tensor.wrap(1, imageDim, s.imageInvStd),
+    'stats.textMean': Tensor.wrap(1, textDim, s.textMean), 'stats.textInvStd': Tensor.wrap(1, textDim, s.textInvStd),
+  };
+}
+
+/** The standardisation vectors back from a checkpoint (clear error on a missing or misshapen one). */
+export function statsFromCheckpoint(ck: LoadedCheckpoint, path: string, imageDim: number, textDim: number): FeatureStats {
+  const t = (k: string, d: number) => expectVector(ck, path, k, d);
+  return { imageMean: t('stats.imageMean', imageDim), imageInvStd: t('stats.imageInvStd', imageDim), textMean: t('stats.textMean', textDim), textInvStd: t('stats.textInvStd', textDim) };
 }

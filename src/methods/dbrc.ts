@@ -46,7 +46,7 @@ import {
 } from './training-loop.js';
 import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
-import { expectArchitecture, expectVector, paramsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
+import { expectArchitecture, paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
 
 export const DBRC_KIND = 'cmhash/dbrc';
 /**
@@ -275,8 +275,7 @@ export class Dbrc implements Hasher {
       tensors: {
         ...paramsToTensors('imageEnc', n.imageEnc), ...paramsToTensors('textEnc', n.textEnc), ...paramsToTensors('code', n.code),
         ...paramsToTensors('imageDec', n.imageDec), ...paramsToTensors('textDec', n.textDec),
-        'stats.imageMean': Tensor.wrap(1, this.imageDim, s.imageMean), 'stats.imageInvStd': Tensor.wrap(1, this.imageDim, s.imageInvStd),
-        'stats.textMean': Tensor.wrap(1, this.textDim, s.textMean), 'stats.textInvStd': Tensor.wrap(1, this.textDim, s.textInvStd),
+        ...statsToTensors(s, this.imageDim, this.textDim),
       },
       meta: { modelVersion: this.modelVersion, trainInfo: this.trainInfo },
     });
@@ -289,8 +288,7 @@ export class Dbrc implements Hasher {
     m.build(a.imageDim, a.textDim, new Rng(0));
     const n = m.nets!;
     for (const [prefix, mod] of Object.entries(n)) tensorsToParams(ck, path, prefix, mod);
-    const t = (k: string, d: number) => expectVector(ck, path, k, d);
-    m.stats = { imageMean: t('stats.imageMean', a.imageDim), imageInvStd: t('stats.imageInvStd', a.imageDim), textMean: t('stats.textMean', a.textDim), textInvStd: t('stats.textInvStd', a.textDim) };
+    m.stats = statsFromCheckpoint(ck, path, a.imageDim, a.textDim);
     const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;
     m.modelVersion = Number(meta?.modelVersion ?? 1);
     m.trainInfo = meta?.trainInfo ?? null;

@@ -37,7 +37,7 @@ import {
 } from './training-loop.js';
 import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
-import { paramsToTensors, tensorsToParams, expectArchitecture, expectVector, type LoadedCheckpoint } from './checkpoint-io.js';
+import { paramsToTensors, tensorsToParams, expectArchitecture, statsFromCheckpoint, statsToTensors, type LoadedCheckpoint } from './checkpoint-io.js';
 
 export const DCMH_KIND = 'cmhash/dcmh';
 /**
@@ -254,8 +254,7 @@ export class Dcmh implements Hasher {
       architecture: { format: FORMAT, ...arch },
       tensors: {
         ...paramsToTensors('image', this.imageNet), ...paramsToTensors('text', this.textNet),
-        'stats.imageMean': Tensor.wrap(1, this.imageDim, s.imageMean), 'stats.imageInvStd': Tensor.wrap(1, this.imageDim, s.imageInvStd),
-        'stats.textMean': Tensor.wrap(1, this.textDim, s.textMean), 'stats.textInvStd': Tensor.wrap(1, this.textDim, s.textInvStd),
+        ...statsToTensors(s, this.imageDim, this.textDim),
       },
       meta: { modelVersion: this.modelVersion, trainInfo: this.trainInfo },
     });
@@ -268,8 +267,7 @@ export class Dcmh implements Hasher {
     m.build(a.imageDim, a.textDim, new Rng(0));
     tensorsToParams(ck, path, 'image', m.imageNet!);
     tensorsToParams(ck, path, 'text', m.textNet!);
-    const t = (k: string, d: number) => expectVector(ck, path, k, d);
-    m.stats = { imageMean: t('stats.imageMean', a.imageDim), imageInvStd: t('stats.imageInvStd', a.imageDim), textMean: t('stats.textMean', a.textDim), textInvStd: t('stats.textInvStd', a.textDim) };
+    m.stats = statsFromCheckpoint(ck, path, a.imageDim, a.textDim);
     const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;
     m.modelVersion = Number(meta?.modelVersion ?? 1);
     m.trainInfo = meta?.trainInfo ?? null;

@@ -43,6 +43,7 @@ import { makeValidator } from './validation.js';
 import { HashNet } from '../continual/hash-net.js';
 import { checkSession } from '../continual/session-checks.js';
 import { emptyFit, padLabels } from './ccmh-gam.js';
+import { statsToTensors } from './checkpoint-io.js';
 
 export const DLCMH_KIND = 'cmhash/dlcmh';
 const FORMAT = 1;
@@ -425,8 +426,7 @@ export class Dlcmh implements ContinualHasher {
     const tensors: Record<string, Tensor> = {};
     for (const [pre, net] of [['image', this.imageNet], ['text', this.textNet!], ['label', this.labelNet!]] as const) for (const [k, t] of net.namedParameters()) tensors[`${pre}.${k}`] = t;
     const s = this.stats;
-    tensors['stats.imageMean'] = Tensor.wrap(1, this.imageDim, s.imageMean); tensors['stats.imageInvStd'] = Tensor.wrap(1, this.imageDim, s.imageInvStd);
-    tensors['stats.textMean'] = Tensor.wrap(1, this.textDim, s.textMean); tensors['stats.textInvStd'] = Tensor.wrap(1, this.textDim, s.textInvStd);
+    Object.assign(tensors, statsToTensors(s, this.imageDim, this.textDim));
     if (this.storedN) {
       tensors['stored.codes'] = Tensor.wrap(this.storedN, this.bits, this.storedCodes);
       tensors['stored.labels'] = Tensor.fromArray(this.storedN, this.numClasses, this.storedLabels);

@@ -19,16 +19,6 @@ namespace cmh {
 
 namespace {
 
-inline int popPortable(uint64_t x) {
-  x = x - ((x >> 1) & 0x5555555555555555ULL);
-  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
-  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
-}
-struct PopHw {
-  int operator()(uint64_t x) const { uint64_t r; __asm__("popcnt %1, %0" : "=r"(r) : "r"(x)); return static_cast<int>(r); }
-};
-struct PopSw { int operator()(uint64_t x) const { return popPortable(x); } };
 
 /** Keys of items [0, n) for query q: 2·distance + relevant (generic widths). */
 template <class Pop, class Key>

@@ -11,6 +11,21 @@ namespace cmh {
 
 inline uint64_t load64(const uint64_t* p) { uint64_t v; std::memcpy(&v, p, 8); return v; }  // 4-aligned input
 
+inline int popcountPortable(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
+}
+
+// Popcount functors for kernels written once as templates. PopHw uses the popcnt instruction through
+// inline asm, usable from code compiled for the baseline (no target attribute to propagate through
+// the templates); only ever called when cpuid reports popcnt.
+struct PopHw {
+  int operator()(uint64_t x) const { uint64_t r; __asm__("popcnt %1, %0" : "=r"(r) : "r"(x)); return static_cast<int>(r); }
+};
+struct PopSw { int operator()(uint64_t x) const { return popcountPortable(x); } };
+
 /** Bounded top-k ordered by (distance, position). Positions arrive in increasing order, so a new
  * candidate enters only with a strictly smaller distance than the current k-th (ties keep the
  * earlier position) and is placed after equal distances. */

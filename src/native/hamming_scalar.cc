@@ -6,13 +6,6 @@ namespace cmh {
 
 namespace {
 
-inline int popcountPortable(uint64_t x) {
-  x = x - ((x >> 1) & 0x5555555555555555ULL);
-  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
-  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
-}
-
 // The bodies are written once as templates over the popcount and instantiated under each target.
 template <class Pop>
 inline void distancesBody(Pop pop, const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out) {
@@ -64,16 +57,6 @@ inline bool knnSmallBody(Pop pop, const uint64_t* q, const uint64_t* db, long n,
   return false;
 }
 
-// The popcnt instruction through inline asm: usable from code compiled for the baseline (no target
-// attribute to propagate through the templates); only ever called when cpuid reports popcnt.
-struct PopHw {
-  int operator()(uint64_t x) const {
-    uint64_t r;
-    __asm__("popcnt %1, %0" : "=r"(r) : "r"(x));
-    return static_cast<int>(r);
-  }
-};
-struct PopSw { int operator()(uint64_t x) const { return popcountPortable(x); } };
 
 void distancesPopcnt(const uint64_t* q, const uint64_t* db, long n, int W, uint32_t* out) {
   distancesBody(PopHw{}, q, db, n, W, out);

@@ -17,17 +17,6 @@ namespace cmh {
 
 namespace {
 
-inline int popPortable(uint64_t x) {
-  x = x - ((x >> 1) & 0x5555555555555555ULL);
-  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
-  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
-}
-// popcnt through inline asm so the templates need no target attribute (called only when cpuid has it)
-struct PopHw {
-  int operator()(uint64_t x) const { uint64_t r; __asm__("popcnt %1, %0" : "=r"(r) : "r"(x)); return static_cast<int>(r); }
-};
-struct PopSw { int operator()(uint64_t x) const { return popPortable(x); } };
 
 /** `len` (<= 32) bits of a W-word code starting at bit `off`. */
 inline uint32_t substring(const uint64_t* c, int off, int len) {
