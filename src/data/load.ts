@@ -1,6 +1,7 @@
 // loadDataset(spec): a preset name ("wikipedia", "mirflickr25k", "mirflickr25k-photos", …),
 // "preset:path" to read a preset's layout from another place, or a path — a folder in a known
 // layout, a .mat/.h5/.npz file with IAll/YAll/LAll-style keys, or a JSONL/CSV manifest.
+// "synthetic[:n[:classes]]" generates data (src/data/synthetic.ts) from opts.seed.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { InputError, NotFoundError } from '../util/errors.js';
@@ -11,10 +12,18 @@ import { loadKeyed } from './presets/keyed.js';
 import { loadWikipedia } from './presets/wikipedia.js';
 import { loadMirflickr, mirflickrMatFiles } from './presets/mirflickr25k.js';
 import { dataRoots } from './presets/common.js';
+import { generateSynthetic } from './synthetic.js';
 
 export type LoadOptions = ManifestOptions;
 
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
+  const syn = /^synthetic(?::(\d+))?(?::(\d+))?$/.exec(spec);
+  if (syn && !existsSync(spec)) {
+    const n = Number(syn[1] ?? 5000), C = Number(syn[2] ?? 24);
+    if (C < 1 || C > 4096) throw new InputError(`${spec}: classes must be between 1 and 4096, got ${C}`);
+    const ds = generateSynthetic({ n, numLabels: C, seed: opts.seed ?? 0, querySize: opts.querySize ?? Math.min(2000, Math.max(10, Math.floor(n / 10))), trainSize: opts.trainSize });
+    return opts.validation ? ds.withValidation(opts.validation, (opts.seed ?? 0) + 1) : ds;
+  }
   const colon = spec.indexOf(':');
   if (colon > 1) { // "preset:path" (colon > 1 keeps Windows drive letters out)
     const p = findPreset(spec.slice(0, colon));
