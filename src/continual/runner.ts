@@ -27,6 +27,7 @@ import { averagePrecisionPerQuery } from '../eval/metrics.js';
 import { continualSummary } from '../eval/continual-metrics.js';
 import { gatherRows } from '../data/dataset.js';
 import { InputError } from '../util/errors.js';
+import { carveValidation } from '../methods/training-loop.js';
 import type { ContinualHasher, Modality, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 
 export interface PlanSession {
@@ -79,6 +80,9 @@ export interface ContinualDetail {
     phase_seconds?: Record<string, number>;
     /** Process CPU seconds of training (user + system): less sensitive than wall time to other jobs on a shared machine. */
     train_cpu_seconds: number;
+    /** Validation score (never the query set): see validationRows(). Mean over sessions so far of
+     *  the mAP of that session's held-out training items, as queries against the database without them. */
+    validation_map?: { i2t: number; t2i: number };
   }[];
   memory?: unknown;
   error?: { session: number; message: string };
@@ -122,6 +126,21 @@ export function sessionData(plan: ContinualPlan, t: number): SessionData {
     imageDim: plan.imageDim, textDim: plan.textDim,
     image: gatherRows(plan.image, plan.imageDim, rows), text: gatherRows(plan.text, plan.textDim, rows), labels,
   };
+}
+
+/**
+ * The training items of session t that the methods hold out for validation: the same seeded split
+ * as carveValidation(session, 0.1, seed + t) in DLCMH fit()/update() (none when n < 20). For methods
+ * that carve the same way (dlcmh, finetune:dlcmh) these items were never trained on, so their mAP
+ * against the database is a validation score over every session — what hyper-parameters of the
+ * increments are chosen by (docs/continual.md). Joint carves from the concatenated data, so for it
+ * the score is not held-out.
+ */
+export function validationRows(plan: ContinualPlan, t: number, seed: number): Int32Array {
+  const data = sessionData(plan, t);
+  if (data.n < 20) return new Int32Array(0);
+  const { validationIdx } = carveValidation({ ...data }, 0.1, seed + t);
+  return Int32Array.from(validationIdx, (i) => plan.sessions[t]!.trainRows[i]!);
 }
 
 /** Database codes: learned codes (the same for both modalities) where `learned` has the row, net outputs elsewhere. */
@@ -185,6 +204,7 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
   let dbImage = PackedCodes.alloc(bits, 0), dbText = PackedCodes.alloc(bits, 0);
   let netImage = PackedCodes.alloc(bits, 0), netText = PackedCodes.alloc(bits, 0);
   const trainedRows: number[] = [];
+  const valRows: Int32Array[] = [];
   const reencodes = !!(hasher as Reencoding).reencodesDatabase;
   const memoryOf = () => (hasher as { memoryReports?: unknown }).memoryReports;
 
@@ -267,6 +287,20 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
       rowT2i.push(sel.length ? mean(sel.map((k) => apT2i[k]!)) : null);
     }
     json.R.i2t.push(rowI2t); json.R.t2i.push(rowT2i);
+    // Validation score: held-out training items of every session so far vs the database without them.
+    valRows.push(validationRows(plan, t, opts.seed));
+    const valSet = new Set<number>(); valRows.forEach((v) => v.forEach((r) => valSet.add(r)));
+    const keepDb: number[] = []; dbRows.forEach((r, k) => { if (!valSet.has(r)) keepDb.push(k); });
+    const dbKeptRows = keepDb.map((k) => dbRows[k]!);
+    const valAll = valRows.flatMap((v) => Array.from(v));
+    let validationMap: { i2t: number; t2i: number } | undefined;
+    if (valAll.length && dbKeptRows.length) {
+      const vIn = { queryLabels: gatherRows(plan.labels, plan.numLabels, valAll), databaseLabels: gatherRows(plan.labels, plan.numLabels, dbKeptRows), classes: plan.numLabels };
+      const vI2t = averagePrecisionPerQuery({ queries: encodeRows(hasher, plan, 'image', valAll, bits), database: dbText.select(keepDb), ...vIn });
+      const vT2i = averagePrecisionPerQuery({ queries: encodeRows(hasher, plan, 'text', valAll, bits), database: dbImage.select(keepDb), ...vIn });
+      const perSession = (ap: Float64Array) => { const m: number[] = []; let o = 0; for (const v of valRows) { if (v.length) m.push(mean(Array.from(ap.subarray(o, o + v.length)))); o += v.length; } return mean(m); };
+      validationMap = { i2t: perSession(vI2t), t2i: perSession(vT2i) };
+    }
     const evalSeconds = (performance.now() - v0) / 1000;
 
     json.sessions.push({
@@ -288,6 +322,7 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
       encode_seconds: encodeSeconds, eval_seconds: evalSeconds, model_version: hasher.modelVersion,
       reencode_stability_bits: (reI.bits + reT.bits) / 2, train_cpu_seconds: trainCpuSeconds,
       ...(phases ? { phase_seconds: { ...phases } } : {}),
+      ...(validationMap ? { validation_map: validationMap } : {}),
     });
     detail.memory = memoryOf();
     await opts.afterSession?.(json, detail);

@@ -66,7 +66,10 @@ export interface DlcmhTrainOptions extends TrainOptions {
   alpha?: number;          // DCC quantization weight (unnormalised), default 10
   alphaNet?: number;       // net quantization weight in the lifelong loss, default 0.5
   beta?: number;           // net balance weight in the lifelong loss, default 1
-  updateEpochs?: number;   // default max(2, round(epochs / 6)) (= 5: increment CPU time ≈ 12–14 % of joint's)
+  // Default max(2, round(epochs / 6)) (= 5 at 30 epochs): the setting with the best validation score
+  // (runner detail.validation_map, held-out training items of every session) among those whose
+  // increment CPU time stays ≤ 15 % of joint retraining's (docs/continual.md, "DLCMH: update epochs").
+  updateEpochs?: number;
   labelSteps?: number;     // default 300
   validationFraction?: number; // default 0.1
   /** Memory items replayed per epoch in the incremental phase (default: as many as the session's new items). */

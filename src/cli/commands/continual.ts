@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
 }
 
 function int(v: string | undefined, name: string, min = 0): number | undefined {
@@ -60,6 +60,7 @@ export function register(program: Command): void {
     .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 300)')
     .option('--projection <p>', 'ccmh-gam gradient projection: gem | agem | none', 'gem')
     .option('--budget <n>', 'dlcmh: old codes sampled per epoch and size of the old-item replay memory (default 2000)')
+    .option('--replay-items <n>', 'dlcmh: old memory items replayed per increment epoch (default: as many as the session\'s new items)')
     .option('--replay <w>', 'ccmh-gam weight of the memory loss per old session (default 1)')
     .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
     .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
@@ -94,7 +95,7 @@ export function register(program: Command): void {
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
       setNum('epochs', int(o.epochs, 'epochs', 1)); setNum('updateEpochs', int(o.updateEpochs, 'update-epochs', 1));
       setNum('labelSteps', int(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', int(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', int(o.batchSize, 'batch-size', 1));
-      setNum('patience', int(o.patience, 'patience', 1));
+      setNum('patience', int(o.patience, 'patience', 1)); setNum('replayItems', int(o.replayItems, 'replay-items', 0));
       setNum('referenceRefresh', int(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', int(o.memoryBatch, 'memory-batch', 1));
       for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill]] as const) {
         if (v === undefined) continue;
@@ -136,6 +137,8 @@ export function register(program: Command): void {
       out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}`);
       out.text(`avg incremental    I→T ${detail.avg_incremental_map.i2t.toFixed(4)}  T→I ${detail.avg_incremental_map.t2i.toFixed(4)}`);
       out.text(`BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
+      const val = detail.per_session.at(-1)?.validation_map;
+      if (val) out.text(`validation mAP (held-out training items of every session; selection score) I→T ${val.i2t.toFixed(4)}  T→I ${val.t2i.toFixed(4)}`);
       for (const dir of ['i2t', 't2i'] as const) {
         out.text(`R[t][j] ${dir}:`);
         for (const row of json.R[dir]) out.text('  ' + row.map((v) => (v === null ? '  -   ' : v.toFixed(4))).join(' '));
