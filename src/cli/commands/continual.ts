@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
-import { generateSynthetic } from '../../data/synthetic.js';
 import { buildClassIncrementalStream } from '../../data/stream.js';
-import type { Dataset } from '../../data/dataset.js';
 import { planFromStream, runContinual, type ContinualDetail, type ContinualJson } from '../../continual/runner.js';
 import { createContinualMethod, CONTINUAL_METHODS } from '../../continual/methods.js';
 import { writeReport } from '../../eval/report.js';
@@ -31,15 +29,6 @@ function int(v: string | undefined, name: string, min = 0): number | undefined {
   return n;
 }
 
-/** `synthetic[:n[:classes]]` builds the synthetic generator's data; anything else goes to loadDataset. */
-export async function loadContinualData(spec: string, seed: number): Promise<Dataset> {
-  const m = /^synthetic(?::(\d+))?(?::(\d+))?$/.exec(spec);
-  if (m) {
-    const n = Number(m[1] ?? 5000), C = Number(m[2] ?? 24);
-    return generateSynthetic({ n, numLabels: C, seed, querySize: Math.min(2000, Math.max(10, Math.floor(n / 10))) });
-  }
-  return loadDataset(spec);
-}
 
 function writeJsonAtomic(path: string, obj: unknown): void {
   writeFileAtomic(path, JSON.stringify(obj, null, 1));
@@ -82,7 +71,8 @@ export function register(program: Command): void {
       const out = new Output(!!o.json, !!o.quiet);
       const bits = checkBits(o.bits, '--bits');
       const seed = int(o.seed, 'seed')!;
-      const ds = await loadContinualData(o.data, seed);
+      // the run's seed drives generated data; presets keep their standard split
+      const ds = await loadDataset(o.data, /^synthetic(:|$)/.test(o.data) ? { seed } : {});
       const classOrder = o.classOrder ? o.classOrder.split(',').map((x) => Number(x.trim())) : undefined;
       const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed });
       const plan = planFromStream(ds, stream, o.data);

@@ -9,6 +9,7 @@ import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { generateSynthetic } from '../../data/synthetic.js';
 import type { Dataset } from '../../data/dataset.js';
+import { loadDataset } from '../../data/load.js';
 import { vocabularyFromTerms, type Vocabulary } from '../../data/text-features.js';
 import { IMAGE_DESCRIPTOR_DIM } from '../../data/image-features.js';
 import { CONTINUAL_METHODS, createContinualMethod } from '../../continual/methods.js';
@@ -19,7 +20,6 @@ import { CONTINUAL_PREFERENCE } from '../../product/model-loader.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
 import { startService, untilSignal } from '../../product/serve.js';
-import { loadContinualData } from './continual.js';
 import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
 
 interface DemoOptions {
@@ -60,7 +60,7 @@ async function loadDemoData(o: DemoOptions, seed: number, out: Output): Promise<
     const n = int(o.n, 'n', 100);
     return generateSynthetic({ n, numLabels: 12, imageDim: 128, textDim: 256, seed, querySize: Math.min(500, Math.floor(n / 10)) });
   }
-  if (/^synthetic(:|$)/.test(o.data)) return loadContinualData(o.data, seed);
+  if (/^synthetic(:|$)/.test(o.data)) return loadDataset(o.data, { seed });
   return (await loadDataForMethods(o.data, out, dataOptions(o))).dataset;
 }
 
