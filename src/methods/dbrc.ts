@@ -28,7 +28,10 @@
 //   (batch mean of each bit → 0) and a decorrelation term (hᵀh/m → I). Reconstruction alone does not
 //   make the two modalities' codes agree bit by bit, and the longer the code the more bits carry
 //   modality-specific detail: without these terms mAP fell with code length.
-// - Optimiser: Adam, lr 1e-3, batch 128, 150 epochs; model selection on the validation split (mAP@all).
+// - Optimiser: Adam, lr 1e-3, batch 128, 300 epochs (Wikipedia validation score kept rising up to
+//   epoch ~280; at 100 epochs the kept epoch was 95–100); model selection on the validation split
+//   (mAP@all). Options tried on the validation split and left off by default (docs/methods.md):
+//   `imageMap: 'sqrt'` (Hellinger map of the BoVW histograms), `imageDepth` > 1, `lrDecay: 'cosine'`.
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
@@ -56,7 +59,25 @@ export const DBRC_KIND = 'cmhash/dbrc';
  * (mean |bit mean| 0.44), so longer codes scored LOWER (validation .249 at 16 bits, .184 at 128).
  * With agreement 2, balance 3, decorrelation 3: .276 / .288 / .278 at 16 / 64 / 128 bits.
  */
-export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 3 } as const;
+export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay } as const;
+
+/**
+ * Map applied to image features before the per-column standardisation. 'sqrt' is the signed square
+ * root sign(x)·√|x| — on L1-normalised bag-of-visual-words histograms this is the Hellinger map
+ * (dot products of mapped rows = Bhattacharyya coefficient), which damps the few dominant words.
+ */
+export type DbrcImageMap = 'none' | 'sqrt';
+export const DBRC_IMAGE_MAPS: readonly DbrcImageMap[] = ['none', 'sqrt'];
+/** Learning-rate schedule over the epochs: constant, or cosine from lr down to lr/20 at the last epoch. */
+export type DbrcLrDecay = 'none' | 'cosine';
+export const DBRC_LR_DECAYS: readonly DbrcLrDecay[] = ['none', 'cosine'];
+
+function mapImage(features: Float32Array, map: DbrcImageMap): Float32Array {
+  if (map === 'none') return features;
+  const out = new Float32Array(features.length);
+  for (let i = 0; i < features.length; i++) { const v = features[i]!; out[i] = v < 0 ? -Math.sqrt(-v) : Math.sqrt(v); }
+  return out;
+}
 const FORMAT = 1;
 
 export type DbrcCodeLayer = 'atanh-linear' | 'atanh-nonlinear' | 'tanh';
@@ -84,11 +105,17 @@ export interface DbrcTrainOptions extends TrainOptions {
   /** Weight of the decorrelation term: mean of (hᵀh/m − I)² over the c × c entries, per modality (default 3). */
   decorrelation?: number;
   weightDecay?: number;
+  /** Image feature map before standardisation (default 'none'; see DbrcImageMap). */
+  imageMap?: DbrcImageMap;
+  /** Hidden layers of the image pathway, each `hidden` wide (default 1; the text pathway keeps 1). */
+  imageDepth?: number;
+  /** Learning-rate schedule (default 'none'). */
+  lrDecay?: DbrcLrDecay;
   /** Called after every epoch, before model selection restores anything (the ablation uses it). */
   onEpochEnd?: (epoch: number, model: Dbrc) => void;
 }
 
-interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; codeLayer: DbrcCodeLayer }
+interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; codeLayer: DbrcCodeLayer; imageMap?: DbrcImageMap; imageDepth?: number }
 
 export class Dbrc implements Hasher {
   readonly method = 'dbrc';
@@ -97,6 +124,10 @@ export class Dbrc implements Hasher {
   readonly codeLayer: DbrcCodeLayer;
   imageDim = 0;
   textDim = 0;
+  /** The image feature map the model was trained with (applied again in encode). */
+  imageMap: DbrcImageMap = 'none';
+  /** Hidden layers of the image pathway (set by fit, kept in the checkpoint). */
+  imageDepth = 1;
   modelVersion = 0;
   lastFit: FitSummary | null = null;
   trainInfo: TrainInfo | null = null;
@@ -113,10 +144,11 @@ export class Dbrc implements Hasher {
 
   private build(imageDim: number, textDim: number, rng: Rng): void {
     this.imageDim = imageDim; this.textDim = textDim;
+    const imageDims = [imageDim, ...new Array<number>(this.imageDepth).fill(this.hidden), this.bits];
     const c = this.bits, h = this.hidden;
     const code: Module = this.codeLayer === 'tanh' ? new Tanh() : new ATanh(c, { mode: this.codeLayer === 'atanh-linear' ? 'linear' : 'nonlinear' });
     this.nets = {
-      imageEnc: mlp([imageDim, h, c], { rng: rng.fork(), activation: 'relu' }),
+      imageEnc: mlp(imageDims, { rng: rng.fork(), activation: 'relu' }),
       textEnc: mlp([textDim, h, c], { rng: rng.fork(), activation: 'relu' }),
       code,
       imageDec: mlp([c, h, imageDim], { rng: rng.fork(), activation: 'relu' }),
@@ -148,26 +180,39 @@ export class Dbrc implements Hasher {
     const seed = options.seed ?? 1;
     const rng = new Rng(seed);
     const batchSize = options.batchSize ?? 128;
-    const epochs = options.epochs ?? 150;
+    const epochs = options.epochs ?? 300;
     const alphaReg = options.alphaReg ?? 0.1;
     const textWeight = options.textWeight ?? DBRC_DEFAULTS.textWeight;
     const agreement = options.agreement ?? DBRC_DEFAULTS.agreement;
     const balance = options.balance ?? DBRC_DEFAULTS.balance;
     const decorrelation = options.decorrelation ?? DBRC_DEFAULTS.decorrelation;
+    const imageMap = options.imageMap ?? DBRC_DEFAULTS.imageMap;
+    if (!DBRC_IMAGE_MAPS.includes(imageMap)) throw new InputError(`dbrc: imageMap must be one of ${DBRC_IMAGE_MAPS.join(', ')}, got ${String(imageMap)}`);
+    const lrDecay = options.lrDecay ?? DBRC_DEFAULTS.lrDecay;
+    if (!DBRC_LR_DECAYS.includes(lrDecay)) throw new InputError(`dbrc: lrDecay must be one of ${DBRC_LR_DECAYS.join(', ')}, got ${String(lrDecay)}`);
+    this.imageMap = imageMap;
+    const imageDepth = options.imageDepth ?? 1;
+    if (!Number.isInteger(imageDepth) || imageDepth < 1 || imageDepth > 4) throw new InputError(`dbrc: imageDepth must be an integer from 1 to 4, got ${String(options.imageDepth)}`);
+    this.imageDepth = imageDepth;
     const eye = new Float32Array(this.bits * this.bits);
     for (let j = 0; j < this.bits; j++) eye[j * this.bits + j] = 1;
     const n = data.n, dx = data.imageDim, dy = data.textDim;
 
-    const im = columnStats(data.image, n, dx);
+    const image = mapImage(data.image, imageMap);
+    const im = columnStats(image, n, dx);
     const tx = columnStats(data.text, n, dy);
     this.stats = { imageMean: im.mean, imageInvStd: im.invStd, textMean: tx.mean, textInvStd: tx.invStd };
-    const X = standardize(data.image, dx, im.mean, im.invStd);
+    const X = standardize(image, dx, im.mean, im.invStd);
     const Y = standardize(data.text, dy, tx.mean, tx.invStd);
     this.build(dx, dy, rng);
     const nets = this.nets!;
-    const opt = new Adam(this.allParams(), { lr: options.learningRate ?? 1e-3, weightDecay: options.weightDecay ?? 0 });
+    const baseLr = options.learningRate ?? 1e-3;
+    const opt = new Adam(this.allParams(), { lr: baseLr, weightDecay: options.weightDecay ?? 0 });
+    let epoch = 0;
 
     const runEpoch = () => {
+      if (lrDecay === 'cosine') opt.lr = baseLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * epoch / Math.max(1, epochs - 1))));
+      epoch++;
       const sums = { image: 0, text: 0, alpha: 0, agreement: 0, balance: 0, decorrelation: 0 };
       let batches = 0;
       for (const idx of shuffledBatches(n, batchSize, rng)) {
@@ -251,7 +296,7 @@ export class Dbrc implements Hasher {
     const dim = modality === 'image' ? this.imageDim : this.textDim;
     checkFeatures('dbrc', modality, features, rows, dim);
     const s = this.stats!, nets = this.nets!;
-    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    const z = modality === 'image' ? standardize(mapImage(features, this.imageMap), dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
     const enc = modality === 'image' ? nets.imageEnc : nets.textEnc;
     const values = new Float32Array(rows * this.bits);
     const chunk = 2048; // bounds the hidden activations (chunk × hidden floats)
@@ -268,7 +313,7 @@ export class Dbrc implements Hasher {
   save(path: string): void {
     if (!this.nets || !this.stats) throw new InputError('dbrc.save: the model has not been trained yet');
     const n = this.nets, s = this.stats;
-    const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim, codeLayer: this.codeLayer };
+    const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim, codeLayer: this.codeLayer, imageMap: this.imageMap, imageDepth: this.imageDepth };
     saveCheckpoint(path, {
       kind: DBRC_KIND,
       architecture: { format: FORMAT, ...arch },
@@ -285,6 +330,11 @@ export class Dbrc implements Hasher {
     const a = expectArchitecture<Arch>(ck, path, FORMAT, ['bits', 'hidden', 'imageDim', 'textDim']);
     if (!DBRC_CODE_LAYERS.includes(a.codeLayer)) throw new InputError(`${path}: unknown DBRC code layer ${JSON.stringify(a.codeLayer)}`);
     const m = new Dbrc({ bits: a.bits, hidden: a.hidden, codeLayer: a.codeLayer });
+    const imageMap = a.imageMap ?? 'none'; // checkpoints written before the option existed used no map
+    if (!DBRC_IMAGE_MAPS.includes(imageMap)) throw new InputError(`${path}: unknown DBRC image map ${JSON.stringify(a.imageMap)}`);
+    m.imageMap = imageMap;
+    m.imageDepth = a.imageDepth ?? 1;
+    if (!Number.isInteger(m.imageDepth) || m.imageDepth < 1 || m.imageDepth > 4) throw new InputError(`${path}: DBRC image depth should be an integer from 1 to 4, found ${JSON.stringify(a.imageDepth)}`);
     m.build(a.imageDim, a.textDim, new Rng(0));
     const n = m.nets!;
     for (const [prefix, mod] of Object.entries(n)) tensorsToParams(ck, path, prefix, mod);

@@ -14,7 +14,7 @@ import type { Hasher, TrainingData, TrainOptions } from '../../methods/hasher.js
 import { checkBits } from '../../methods/training-loop.js';
 import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.js';
-import { DBRC_CODE_LAYERS, type DbrcCodeLayer } from '../../methods/dbrc.js';
+import { DBRC_CODE_LAYERS, DBRC_IMAGE_MAPS, DBRC_LR_DECAYS, type DbrcCodeLayer } from '../../methods/dbrc.js';
 import { Output } from '../output.js';
 import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 
@@ -24,6 +24,8 @@ export interface RunResult {
   map_all: { i2t: number; t2i: number }; map_50: { i2t: number; t2i: number };
   train_seconds: number;
   best_epoch?: number; epochs_run?: number; model?: string;
+  /** Validation-split score of the kept epoch (mAP@all, validation items query the training items). */
+  validation?: { epoch: number; i2t: number; t2i: number; score: number };
   pr?: { i2t: { precision: number[]; recall: number[] }; t2i: { precision: number[]; recall: number[] } };
   pAtN?: { n: number[]; i2t: number[]; t2i: number[] };
 }
@@ -101,7 +103,7 @@ export async function maybeWriteReport(path: string | undefined, results: RunRes
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
   hidden?: string; validation: string; patience?: string; threads: string; codeLayer?: string; alphaReg?: string;
-  agreement?: string; balance?: string; decorrelation?: string; textWeight?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  agreement?: string; balance?: string; decorrelation?: string; textWeight?: string; imageMap?: string; lrDecay?: string; imageDepth?: string; modalityDropout?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
 }
 
 export function register(program: Command): void {
@@ -127,6 +129,10 @@ export function register(program: Command): void {
     .option('--balance <x>', 'dbrc: weight of the bit-balance term (default 3)')
     .option('--decorrelation <x>', 'dbrc: weight of the bit-decorrelation term (default 3)')
     .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 3)')
+    .option('--image-map <name>', `dbrc: image feature map before standardisation: ${DBRC_IMAGE_MAPS.join(' | ')} (sqrt = Hellinger map for BoVW histograms)`)
+    .option('--image-depth <n>', 'dbrc: hidden layers of the image pathway (default 1)')
+    .option('--modality-dropout <p,p,p>', 'dbrc: probabilities of [both, image only, text only] per training row (default 1,1,1 = ⅓ each)')
+    .option('--lr-decay <name>', `dbrc: learning-rate schedule: ${DBRC_LR_DECAYS.join(' | ')} (cosine: lr → lr/20 over the epochs)`)
     .option('--gamma <x>', 'dcmh: quantization weight γ (paper: 1)')
     .option('--eta <x>', 'dcmh: bit-balance weight η (default 0.01, chosen on the validation split; paper: 1, which does not learn here)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
@@ -146,13 +152,16 @@ Examples:
       if (!(valFraction >= 0 && valFraction < 1)) throw new InputError(`--validation must be a fraction in [0, 1), got ${o.validation}`);
       if (o.ablation && o.method !== 'dbrc') throw new InputError('--ablation compares DBRC code layers; use it with --method dbrc');
       if (o.codeLayer && !DBRC_CODE_LAYERS.includes(o.codeLayer as DbrcCodeLayer)) throw new InputError(`--code-layer must be one of ${DBRC_CODE_LAYERS.join(', ')}, got ${o.codeLayer}`);
+      if (o.imageMap && !DBRC_IMAGE_MAPS.includes(o.imageMap as never)) throw new InputError(`--image-map must be one of ${DBRC_IMAGE_MAPS.join(', ')}, got ${o.imageMap}`);
+      if (o.lrDecay && !DBRC_LR_DECAYS.includes(o.lrDecay as never)) throw new InputError(`--lr-decay must be one of ${DBRC_LR_DECAYS.join(', ')}, got ${o.lrDecay}`);
       const threads = intOpt(o.threads, '--threads')!;
       getBackend().setThreads(threads);
       const trainOpts: Partial<TrainOptions> = {
         epochs: intOpt(o.epochs, '--epochs'), batchSize: intOpt(o.batchSize, '--batch-size'), learningRate: numOpt(o.lr, '--lr'),
         patience: intOpt(o.patience, '--patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
         balance: numOpt(o.balance, '--balance'), decorrelation: numOpt(o.decorrelation, '--decorrelation'),
-        textWeight: numOpt(o.textWeight, '--text-weight'), gamma: numOpt(o.gamma, '--gamma'), eta: numOpt(o.eta, '--eta'),
+        textWeight: numOpt(o.textWeight, '--text-weight'), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: intOpt(o.imageDepth, '--image-depth'),
+        modalityDropout: o.modalityDropout === undefined ? undefined : parseList(o.modalityDropout, '--modality-dropout', (p) => { if (!(p >= 0)) throw new InputError(`--modality-dropout: ${p} is not a non-negative number`); return p; }), gamma: numOpt(o.gamma, '--gamma'), eta: numOpt(o.eta, '--eta'),
       };
       for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
       const hidden = intOpt(o.hidden, '--hidden');
@@ -199,10 +208,13 @@ Examples:
           const ev = evaluateCrossModal(model, splitItems(ds, 'query'), splitItems(ds, 'retrieval'), [50]);
           let modelPath: string | undefined;
           if (outDir) { modelPath = join(outDir, `${o.method}-${loaded.name}-${bits}b-s${seed}.ckpt`); model.save(modelPath); }
+          const kept = model.lastFit?.history.find((h) => h.epoch === model.lastFit?.bestEpoch)?.validation;
           const r: RunResult = {
             method: o.method, data: loaded.name, bits, seed, map_all: ev.map_all, map_50: ev.map_at[50]!,
             train_seconds: model.lastFit?.trainSeconds ?? 0, best_epoch: model.lastFit?.bestEpoch, epochs_run: model.lastFit?.epochsRun,
-            ...(modelPath ? { model: modelPath } : {}), pr: ev.pr, pAtN: ev.pAtN,
+            ...(modelPath ? { model: modelPath } : {}),
+            ...(kept ? { validation: { epoch: model.lastFit!.bestEpoch, i2t: kept.i2t, t2i: kept.t2i, score: (kept.i2t + kept.t2i) / 2 } } : {}),
+            pr: ev.pr, pAtN: ev.pAtN,
           };
           results.push(r);
           out.record(jsonRecord(r));
@@ -214,7 +226,7 @@ Examples:
     });
 }
 
-function defaultEpochs(method: string): number { return method === 'dbrc' ? 150 : 60; }
+function defaultEpochs(method: string): number { return method === 'dbrc' ? 300 : 60; }
 
 /** The train split as TrainingData, minus a seeded validation split carved from it (never from query). */
 export function trainAndValidation(ds: Dataset, fraction: number, seed: number): { train: TrainingData; validation?: TrainingData } {
