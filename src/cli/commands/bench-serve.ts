@@ -28,14 +28,9 @@ import { codeToHex } from '../../product/code-hex.js';
 import { startService } from '../../product/serve.js';
 import { getBackend } from '../../tensor/backends.js';
 import { cpus } from 'node:os';
+import { intOption } from '../options.js';
 
 interface BenchServeOptions { scanWorker?: boolean; threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
-
-function int(v: string, name: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`--${name}: expected an integer from ${min} to ${max}, got ${v}`);
-  return n;
-}
 
 /** n random codes, fast: one 32-bit draw per word. */
 export function randomCodes(n: number, bits: number, rng: Rng): PackedCodes {
@@ -119,13 +114,13 @@ Examples:
     .option('--threads <t>', 'kernel threads of the search scan: a batch of concurrent queries is split across them (the load generator takes little CPU)', String(cpus().length))
     .action(async (o: BenchServeOptions) => {
       const out = new Output(!!o.json);
-      const n = int(o.n, 'n', 1, 50_000_000), bits = Number(o.bits);
+      const n = intOption(o.n, 'n', 1, 50_000_000), bits = Number(o.bits);
       validateBits(bits, '--bits');
-      const duration = int(o.duration, 'duration', 1, 600), connections = int(o.connections, 'connections', 1, 1024), k = int(o.k, 'k', 1, 1000);
-      const flips = int(o.flips, 'flips', 0, bits), seed = int(o.seed, 'seed', 0, 2 ** 31 - 1);
+      const duration = intOption(o.duration, 'duration', 1, 600), connections = intOption(o.connections, 'connections', 1, 1024), k = intOption(o.k, 'k', 1, 1000);
+      const flips = intOption(o.flips, 'flips', 0, bits), seed = intOption(o.seed, 'seed', 0, 2 ** 31 - 1);
       if (o.queries !== 'near' && o.queries !== 'random') throw new InputError(`--queries: expected near or random, got ${o.queries}`);
       const rng = new Rng(seed);
-      getBackend().setThreads(int(o.threads, 'threads', 1, 64));
+      getBackend().setThreads(intOption(o.threads, 'threads', 1, 64));
 
       const t0 = performance.now();
       const text = randomCodes(n, bits, rng);
@@ -153,7 +148,7 @@ Examples:
         bodies.push(JSON.stringify({ modality: 'image', query: { code: codeToHex(code, 0) }, k }));
       }
 
-      const pipelining = int(o.pipelining, 'pipelining', 1, 64);
+      const pipelining = intOption(o.pipelining, 'pipelining', 1, 64);
       const kernel = kernelQps(text, k, 1);
       out.text(`raw kernel (one query per call, ${getBackend().getThreads()} threads): ${kernel.toLocaleString('en')} queries/s`);
       const registry = new CollectionRegistry();

@@ -15,18 +15,12 @@ import { writeReport } from '../../eval/report.js';
 import { checkBits } from '../../methods/training-loop.js';
 import type { ContinualHasher } from '../../methods/hasher.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { optionalInt } from '../options.js';
 
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
   budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
-}
-
-function int(v: string | undefined, name: string, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
-  return n;
 }
 
 
@@ -70,23 +64,23 @@ export function register(program: Command): void {
     .action(async (o: Opts) => {
       const out = new Output(!!o.json, !!o.quiet);
       const bits = checkBits(o.bits, '--bits');
-      const seed = int(o.seed, 'seed')!;
+      const seed = optionalInt(o.seed, 'seed', 0)!;
       // the run's seed drives generated data; presets keep their standard split
       const ds = await loadDataset(o.data, /^synthetic(:|$)/.test(o.data) ? { seed } : {});
       const classOrder = o.classOrder ? o.classOrder.split(',').map((x) => Number(x.trim())) : undefined;
       const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed });
       const plan = planFromStream(ds, stream, o.data);
       const hasher: ContinualHasher = createContinualMethod(o.method, {
-        bits, hidden: int(o.hidden, 'hidden', 1), memory: o.memory, memoryPerSession: int(o.memorySize, 'memory-size'),
-        projection: o.projection, budget: int(o.budget, 'budget', 1), normalizeMemoryWeights: memoryWeights(o.memoryWeights), replay: o.replay === undefined ? undefined : Number(o.replay),
+        bits, hidden: optionalInt(o.hidden, 'hidden', 1), memory: o.memory, memoryPerSession: optionalInt(o.memorySize, 'memory-size', 0),
+        projection: o.projection, budget: optionalInt(o.budget, 'budget', 1), normalizeMemoryWeights: memoryWeights(o.memoryWeights), replay: o.replay === undefined ? undefined : Number(o.replay),
       });
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
-      setNum('epochs', int(o.epochs, 'epochs', 1)); setNum('updateEpochs', int(o.updateEpochs, 'update-epochs', 1));
-      setNum('labelSteps', int(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', int(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', int(o.batchSize, 'batch-size', 1));
-      setNum('patience', int(o.patience, 'patience', 1)); setNum('replayItems', int(o.replayItems, 'replay-items', 0));
-      setNum('referenceRefresh', int(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', int(o.memoryBatch, 'memory-batch', 1));
+      setNum('epochs', optionalInt(o.epochs, 'epochs', 1)); setNum('updateEpochs', optionalInt(o.updateEpochs, 'update-epochs', 1));
+      setNum('labelSteps', optionalInt(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', optionalInt(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', optionalInt(o.batchSize, 'batch-size', 1));
+      setNum('patience', optionalInt(o.patience, 'patience', 1)); setNum('replayItems', optionalInt(o.replayItems, 'replay-items', 0));
+      setNum('referenceRefresh', optionalInt(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', optionalInt(o.memoryBatch, 'memory-batch', 1));
       for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill]] as const) {
         if (v === undefined) continue;
         const x = Number(v);

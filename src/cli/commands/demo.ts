@@ -21,6 +21,7 @@ import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
 import { startService, untilSignal } from '../../product/serve.js';
 import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
+import { intOption } from '../options.js';
 
 interface DemoOptions {
   data?: string; serve: boolean; json?: boolean; dir?: string; host: string; port: string; method?: string; bits: string;
@@ -28,12 +29,6 @@ interface DemoOptions {
 }
 
 const MARKER = '.cmhash-demo';
-
-function int(v: string, name: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`--${name}: expected an integer >= ${min}, got ${v}`);
-  return n;
-}
 
 /** C classes into a few sessions of near-equal size (the first ones take the remainder). */
 export function defaultSessions(C: number): string {
@@ -57,7 +52,7 @@ export function vocabularyFor(ds: Dataset): Vocabulary | null {
 
 async function loadDemoData(o: DemoOptions, seed: number, out: Output): Promise<Dataset> {
   if (!o.data) {
-    const n = int(o.n, 'n', 100);
+    const n = intOption(o.n, 'n', 100);
     return generateSynthetic({ n, numLabels: 12, imageDim: 128, textDim: 256, seed, querySize: Math.min(500, Math.floor(n / 10)) });
   }
   if (/^synthetic(:|$)/.test(o.data)) return loadDataset(o.data, { seed });
@@ -98,8 +93,8 @@ Examples:
     .action(async (o: DemoOptions) => {
       const t0 = performance.now();
       const out = new Output(!!o.json);
-      const seed = int(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
-      const port = int(o.port, 'port', 0), hidden = int(o.hidden, 'hidden', 1), epochs = int(o.epochs ?? '10', 'epochs', 1);
+      const seed = intOption(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
+      const port = intOption(o.port, 'port', 0), hidden = intOption(o.hidden, 'hidden', 1), epochs = intOption(o.epochs ?? '10', 'epochs', 1);
       const available = CONTINUAL_PREFERENCE.filter((m) => CONTINUAL_METHODS.includes(m));
       const method = o.method ?? available[0];
       if (!method || !CONTINUAL_METHODS.includes(method)) throw new InputError(`--method: expected one of ${CONTINUAL_METHODS.join(', ')}, got ${o.method ?? 'none available'}`);

@@ -6,14 +6,9 @@ import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
 import { startService, untilSignal } from '../../product/serve.js';
 import { DEFAULT_LIMITS } from '../../server/limits.js';
+import { intOption } from '../options.js';
 
 interface ServeOptions { root?: string; host: string; port: string; maxK: string; uploadMb: string; bodyMb: string; log?: boolean; json?: boolean }
-
-function int(v: string, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`--${name}: expected an integer from ${min} to ${max}, got ${v}`);
-  return n;
-}
 
 export function register(program: Command): void {
   program.command('serve')
@@ -43,8 +38,8 @@ Examples:
       if (registry.list().length === 0) { registry.close(); throw new InputError('no collections to serve: give collection directories or --root <dir> (build one with cmhash demo)'); }
       const jobs = new JobManager();
       const started = await startService({
-        collections: registry, jobs, host: o.host, port: int(o.port, 'port', 0, 65535), logger: !!o.log,
-        limits: { maxK: int(o.maxK, 'max-k', 1, 100_000), uploadBytes: int(o.uploadMb, 'upload-mb', 1, 1024) << 20, itemsBodyBytes: int(o.bodyMb, 'body-mb', 1, 2048) << 20 },
+        collections: registry, jobs, host: o.host, port: intOption(o.port, 'port', 0, 65535), logger: !!o.log,
+        limits: { maxK: intOption(o.maxK, 'max-k', 1, 100_000), uploadBytes: intOption(o.uploadMb, 'upload-mb', 1, 1024) << 20, itemsBodyBytes: intOption(o.bodyMb, 'body-mb', 1, 2048) << 20 },
       });
       const names = registry.list().map((c) => c.name);
       out.record({ url: started.url, collections: names });

@@ -17,6 +17,7 @@ import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.j
 import { DBRC_CODE_LAYERS, DBRC_IMAGE_MAPS, DBRC_LR_DECAYS, type DbrcCodeLayer } from '../../methods/dbrc.js';
 import { Output } from '../output.js';
 import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
+import { optionalInt } from '../options.js';
 
 /** One (method, data, bits, seed) result: the JSON record of `train` and `eval`. */
 export interface RunResult {
@@ -38,13 +39,6 @@ export function parseList(v: string, name: string, check: (x: number) => number)
     if (!Number.isFinite(n)) throw new InputError(`${name}: "${p}" is not a number`);
     return check(n);
   });
-}
-
-function intOpt(v: string | undefined, name: string, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`${name} must be an integer >= ${min}, got ${v}`);
-  return n;
 }
 
 function numOpt(v: string | undefined, name: string): number | undefined {
@@ -154,17 +148,17 @@ Examples:
       if (o.codeLayer && !DBRC_CODE_LAYERS.includes(o.codeLayer as DbrcCodeLayer)) throw new InputError(`--code-layer must be one of ${DBRC_CODE_LAYERS.join(', ')}, got ${o.codeLayer}`);
       if (o.imageMap && !DBRC_IMAGE_MAPS.includes(o.imageMap as never)) throw new InputError(`--image-map must be one of ${DBRC_IMAGE_MAPS.join(', ')}, got ${o.imageMap}`);
       if (o.lrDecay && !DBRC_LR_DECAYS.includes(o.lrDecay as never)) throw new InputError(`--lr-decay must be one of ${DBRC_LR_DECAYS.join(', ')}, got ${o.lrDecay}`);
-      const threads = intOpt(o.threads, '--threads')!;
+      const threads = optionalInt(o.threads, 'threads', 1)!;
       getBackend().setThreads(threads);
       const trainOpts: Partial<TrainOptions> = {
-        epochs: intOpt(o.epochs, '--epochs'), batchSize: intOpt(o.batchSize, '--batch-size'), learningRate: numOpt(o.lr, '--lr'),
-        patience: intOpt(o.patience, '--patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
+        epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: numOpt(o.lr, '--lr'),
+        patience: optionalInt(o.patience, 'patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
         balance: numOpt(o.balance, '--balance'), decorrelation: numOpt(o.decorrelation, '--decorrelation'),
-        textWeight: numOpt(o.textWeight, '--text-weight'), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: intOpt(o.imageDepth, '--image-depth'),
+        textWeight: numOpt(o.textWeight, '--text-weight'), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: optionalInt(o.imageDepth, 'image-depth', 1),
         modalityDropout: o.modalityDropout === undefined ? undefined : parseList(o.modalityDropout, '--modality-dropout', (p) => { if (!(p >= 0)) throw new InputError(`--modality-dropout: ${p} is not a non-negative number`); return p; }), gamma: numOpt(o.gamma, '--gamma'), eta: numOpt(o.eta, '--eta'),
       };
       for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
-      const hidden = intOpt(o.hidden, '--hidden');
+      const hidden = optionalInt(o.hidden, 'hidden', 1);
       const outDir = o.out ? resolve(o.out) : undefined;
       if (outDir) mkdirSync(outDir, { recursive: true });
 
