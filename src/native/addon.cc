@@ -28,6 +28,20 @@ Isa isaArg(const Napi::CallbackInfo& info, size_t i) {
   return isa;
 }
 
+// A range search's answer as {ids, dist} Int32Arrays (copied out of the kernel's vectors).
+Napi::Object rangeResult(Napi::Env env, const std::vector<int32_t>& ids, const std::vector<int32_t>& dist) {
+  Napi::Int32Array outIds = Napi::Int32Array::New(env, ids.size());
+  Napi::Int32Array outDist = Napi::Int32Array::New(env, dist.size());
+  if (!ids.empty()) {
+    std::memcpy(outIds.Data(), ids.data(), ids.size() * sizeof(int32_t));
+    std::memcpy(outDist.Data(), dist.data(), dist.size() * sizeof(int32_t));
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ids", outIds);
+  o.Set("dist", outDist);
+  return o;
+}
+
 long intArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsNumber()) fail(info.Env(), std::string(name) + " must be a number");
   const double v = info[i].As<Napi::Number>().DoubleValue();
@@ -185,16 +199,7 @@ Napi::Value HammingRange(const Napi::CallbackInfo& info) {
   const double r = info[5].As<Napi::Number>().DoubleValue();
   std::vector<int32_t> ids, dist;
   if (r >= 0) cmh::hammingRange(isa, q.p, db.p, n, static_cast<int>(W), static_cast<long>(r), ids, dist);
-  Napi::Int32Array outIds = Napi::Int32Array::New(env, ids.size());
-  Napi::Int32Array outDist = Napi::Int32Array::New(env, dist.size());
-  if (!ids.empty()) {
-    std::memcpy(outIds.Data(), ids.data(), ids.size() * sizeof(int32_t));
-    std::memcpy(outDist.Data(), dist.data(), dist.size() * sizeof(int32_t));
-  }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ids", outIds);
-  o.Set("dist", outDist);
-  return o;
+  return rangeResult(env, ids, dist);
 }
 
 // ---- multi-index hashing (mih_search.cc) ----
@@ -310,16 +315,7 @@ Napi::Value MihRange(const Napi::CallbackInfo& info) {
   const double budget = budgetArg(info, 4);
   std::vector<int32_t> ids, dist;
   if (!cmh::mihRange(isa, ix, q.p, static_cast<int>(std::min<long>(r, 65535)), budget, ids, dist)) return env.Null();
-  Napi::Int32Array outIds = Napi::Int32Array::New(env, ids.size());
-  Napi::Int32Array outDist = Napi::Int32Array::New(env, dist.size());
-  if (!ids.empty()) {
-    std::memcpy(outIds.Data(), ids.data(), ids.size() * sizeof(int32_t));
-    std::memcpy(outDist.Data(), dist.data(), dist.size() * sizeof(int32_t));
-  }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ids", outIds);
-  o.Set("dist", outDist);
-  return o;
+  return rangeResult(env, ids, dist);
 }
 
 // ---- fused ranking metrics (eval_ap.cc) ----
