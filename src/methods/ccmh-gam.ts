@@ -33,7 +33,7 @@ import { Adam } from '../nn/optim-adam.js';
 import { flatGrad, setFlatGrad } from '../nn/flat.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
-import { checkBits, checkFeatures, columnStats, shuffledBatches, standardize } from './training-loop.js';
+import { carveValidation, checkBits, checkFeatures, columnStats, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
 import { HashNet } from '../continual/hash-net.js';
 import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from '../continual/label-network.js';
@@ -93,6 +93,27 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   /** Weight of distillation on replayed memory items: the image net keeps its pre-session outputs there (default 1; 0 = off; Wikipedia s1: 0 → .319/.712 BWT −.125, 1 → .318/.721 BWT −.095). */
   distillation?: number;
   labelLearningRate?: number;
+  /**
+   * Share of each session's training items held out from the modality nets (default 0.1; 0 = train on
+   * all): the same seeded split as the runner's validationRows() (carveValidation(session, f, seed + t)),
+   * so its validation_map is a held-out score that increment settings can be chosen on. Held-out
+   * items still get their semantic (label) codes in the database: those depend on labels only.
+   */
+  validationFraction?: number;
+  /** Rows of the data to hold out instead of carving (joint:ccmh-gam passes every session's split). */
+  heldOut?: Uint8Array;
+}
+
+/** The rows of a session the modality nets must not train on (see CcmhGamTrainOptions.validationFraction). */
+export function heldOutMask(s: TrainingData, index: number, options: Pick<CcmhGamTrainOptions, 'validationFraction' | 'heldOut' | 'seed'>): Uint8Array {
+  if (options.heldOut) {
+    if (options.heldOut.length !== s.n) throw new InputError(`heldOut mask has ${options.heldOut.length} rows, the data has ${s.n}`);
+    return options.heldOut;
+  }
+  const mask = new Uint8Array(s.n);
+  const f = options.validationFraction ?? 0.1;
+  if (f > 0 && s.n >= 20) for (const i of carveValidation(s, f, (options.seed ?? 1) + index).validationIdx) mask[i] = 1;
+  return mask;
 }
 
 export interface MemorySessionReport {
@@ -244,13 +265,19 @@ export class CcmhGam implements ContinualHasher {
     for (let i = 0; i < s.n; i++) targets.set(this.book.code(keys[i]!)!, i * c);
     this.itemCodes.push(targets.slice());
 
+    // The modality nets (and the memory) see only the training rows; held-out rows are validation.
+    const held = heldOutMask(s, s.index, options);
+    const rows: number[] = [];
+    for (let i = 0; i < s.n; i++) if (!held[i]) rows.push(i);
     const st = this.stats!;
-    const X = standardize(s.image, s.imageDim, st.imageMean, st.imageInvStd);
-    const Y = standardize(s.text, s.textDim, st.textMean, st.textInvStd);
+    const X = standardize(gatherRows(s.image, s.imageDim, rows), s.imageDim, st.imageMean, st.imageInvStd);
+    const Y = standardize(gatherRows(s.text, s.textDim, rows), s.textDim, st.textMean, st.textInvStd);
+    const T = gatherRows(targets, c, rows);
+    const nt = rows.length;
     const tNets = performance.now();
-    const history = await this.trainModalities(X, Y, targets, s.n, epochs, options, rng, labelLoss, t0);
+    const history = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss, t0);
     const tMemory = performance.now();
-    if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, targets, s.n, rng.fork());
+    if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, T, nt, rng.fork());
     const tEnd = performance.now();
     this.lastPhaseSeconds = { setup: (tLabel - t0) / 1000, label_net: (tNets - tLabel) / 1000, modality_nets: (tMemory - tNets) / 1000, memory_selection: (tEnd - tMemory) / 1000 };
     this.sessionsSeen++;

@@ -6,7 +6,7 @@
 // original phase on everything), so "≥ 0.95× joint" is a like-for-like bound.
 import { InputError } from '../util/errors.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions } from './hasher.js';
-import { CcmhGam, padLabels, emptyFit, type CcmhGamConfig } from './ccmh-gam.js';
+import { CcmhGam, padLabels, emptyFit, heldOutMask, type CcmhGamConfig, type CcmhGamTrainOptions } from './ccmh-gam.js';
 import { Dlcmh, type DlcmhConfig } from './dlcmh.js';
 import { checkSession } from '../continual/session-checks.js';
 
@@ -23,6 +23,8 @@ export class Joint implements ContinualHasher {
   lastFit: FitSummary | null = null;
   private inner: Inner;
   private all: TrainingData | null = null;
+  /** ccmh-gam base: each session's held-out rows (the split CcmhGam itself carves), concatenated. */
+  private heldOut: Uint8Array = new Uint8Array(0);
   private version = 0;
 
   constructor(readonly config: JointConfig) {
@@ -48,6 +50,7 @@ export class Joint implements ContinualHasher {
 
   async fit(data: TrainingData, options: TrainOptions): Promise<void> {
     this.all = { ...data, image: data.image.slice(), text: data.text.slice(), labels: data.labels.slice() };
+    this.heldOut = heldOutMask(data, 0, options as CcmhGamTrainOptions).slice();
     await this.retrain(options);
   }
 
@@ -62,12 +65,16 @@ export class Joint implements ContinualHasher {
     const cat = (x: Float32Array, y: Float32Array) => { const o = new Float32Array(x.length + y.length); o.set(x); o.set(y, x.length); return o; };
     const labels = new Uint8Array(n * width); labels.set(la); labels.set(ls, la.length);
     this.all = { n, imageDim: a.imageDim, textDim: a.textDim, numClasses: width, image: cat(a.image, session.image), text: cat(a.text, session.text), labels };
+    const held = new Uint8Array(n);
+    held.set(this.heldOut); held.set(heldOutMask(session, session.index, options as CcmhGamTrainOptions), a.n);
+    this.heldOut = held;
     await this.retrain(options);
   }
 
   private async retrain(options: TrainOptions): Promise<void> {
     this.inner = this.fresh();
-    await this.inner.fit(this.all!, options);
+    // The ccmh-gam base holds out the same rows CCMH-GAM does in each session (a like-for-like bound).
+    await this.inner.fit(this.all!, this.base === 'ccmh-gam' ? { ...options, heldOut: this.heldOut } as CcmhGamTrainOptions : options);
     this.lastFit = this.inner.lastFit;
     this.version++;
   }
