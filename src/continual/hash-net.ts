@@ -52,6 +52,22 @@ export class HashNet implements Module {
   restore(s: Float32Array[]): void { this.parameters().forEach((p, i) => p.data.set(s[i]!)); }
 
   /**
+   * Shrink and perturb (Ash & Adams, "On warm-starting neural network training", 2020):
+   * θ ← λθ + (1 − λ)θ_fresh, θ_fresh a new He/Xavier initialisation. A net warm-started from an
+   * earlier session generalises worse on new classes than one trained from scratch; moving it part
+   * way back toward a fresh initialisation restores plasticity while keeping most of what it knew.
+   */
+  shrinkPerturb(lambda: number, rng: Rng): void {
+    if (!(lambda >= 0 && lambda <= 1)) throw new Error(`HashNet.shrinkPerturb: lambda must be in [0, 1], got ${lambda}`);
+    if (lambda === 1) return;
+    const fresh = new HashNet(this.inDim, this.hidden, this.bits, rng).parameters();
+    this.parameters().forEach((p, i) => {
+      const f = fresh[i]!.data;
+      for (let k = 0; k < p.data.length; k++) p.data[k] = lambda * p.data[k]! + (1 - lambda) * f[k]!;
+    });
+  }
+
+  /**
    * Grows the input width to `newInDim` by appending input rows to W1 (W1 is stored in×out). A label
    * vector of an old session is 0 at every new input, so its output is unchanged at the moment of
    * growth whatever the new rows hold. Without `rng` the new rows are zero (DESIGN's wording); with

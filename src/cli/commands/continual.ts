@@ -20,7 +20,7 @@ import { optionalInt } from '../options.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; imageShrink?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
 }
 
 
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--bits <c>', 'code length (multiple of 8)', '64')
     .option('--seed <s>', 'random seed', '1')
     .option('--epochs <n>', 'epochs of the base session (and of joint retraining)')
-    .option('--update-epochs <n>', 'epochs of each increment (ccmh-gam default epochs/5; dlcmh: its own default)')
+    .option('--update-epochs <n>', 'epochs of each increment (ccmh-gam default round(epochs·2/15) = 4 at 30; dlcmh: its own default)')
     .option('--hidden <n>', 'hidden width of the image/text nets (default 512)')
     .option('--memory <kind>', 'ccmh-gam memory: gradient | random | none', 'gradient')
     .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 300)')
@@ -53,6 +53,7 @@ export function register(program: Command): void {
     .option('--image-lr-scale <x>', 'ccmh-gam image-net learning rate in increments, × the text net\'s (default 1)')
     .option('--distill <w>', 'ccmh-gam weight of distillation of the image net\'s pre-session outputs on replayed memory items (default 1; 0 = off)')
     .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
+    .option('--image-shrink <x>', 'ccmh-gam shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh, x in [0, 1] (default 0.5; 1 = off)')
     .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
     .option('--memory-weights <kind>', 'ccmh-gam gradient-memory weights: matched (NNLS, default) | normalized (rescaled to sum 1)', 'matched')
     .option('--batch-size <n>', 'batch size (default 128)')
@@ -81,7 +82,7 @@ export function register(program: Command): void {
       setNum('labelSteps', optionalInt(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', optionalInt(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', optionalInt(o.batchSize, 'batch-size', 1));
       setNum('patience', optionalInt(o.patience, 'patience', 1)); setNum('replayItems', optionalInt(o.replayItems, 'replay-items', 0));
       setNum('referenceRefresh', optionalInt(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', optionalInt(o.memoryBatch, 'memory-batch', 1));
-      for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill]] as const) {
+      for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill], ['imageShrink', 'image-shrink', o.imageShrink]] as const) {
         if (v === undefined) continue;
         const x = Number(v);
         if (!(x >= 0) || !Number.isFinite(x)) throw new InputError(`--${flag}: expected a non-negative number, got ${v}`);

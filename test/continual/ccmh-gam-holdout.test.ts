@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tinyPlan } from './fixture.js';
+import { sessionData, validationRows } from '../../src/continual/runner.js';
+import { CcmhGam, heldOutMask } from '../../src/methods/ccmh-gam.js';
+import { HashNet } from '../../src/continual/hash-net.js';
+import { Rng } from '../../src/util/rng.js';
+
+test('ccmh-gam holds out exactly the runner\'s validation rows of each session (0 = none)', () => {
+  const plan = tinyPlan();
+  for (let t = 0; t < plan.sessions.length; t++) {
+    const s = sessionData(plan, t);
+    const mask = heldOutMask(s, t, { seed: 5 });
+    const rows = plan.sessions[t]!.trainRows;
+    const fromMask = rows.filter((_, i) => mask[i] === 1);
+    assert.deepEqual(Array.from(fromMask), Array.from(validationRows(plan, t, 5)));
+    assert.equal(heldOutMask(s, t, { seed: 5, validationFraction: 0 }).reduce((a, b) => a + b, 0), 0);
+  }
+  const s0 = sessionData(plan, 0);
+  assert.throws(() => heldOutMask(s0, 0, { heldOut: new Uint8Array(3) }), /heldOut mask has 3 rows, the data has \d+/);
+});
+
+test('ccmh-gam: held-out items never enter the memory; database codes still cover every item', async () => {
+  const plan = tinyPlan();
+  const s = sessionData(plan, 0);
+  const m = new CcmhGam({ bits: 16, hidden: 32, labelHidden: 16, memoryPerSession: 1000 });
+  await m.fit(s, { bits: 16, seed: 2, epochs: 2, batchSize: 32, labelSteps: 20 });
+  const mask = heldOutMask(s, 0, { seed: 2 });
+  const held = mask.reduce((a, b) => a + b, 0);
+  assert.ok(held > 0);
+  assert.equal(m.memoryItems() <= s.n - held, true, `memory ${m.memoryItems()} of ${s.n - held} training items`);
+  // Memory rows are standardised training rows: none of them equals a held-out row.
+  const internal = m as unknown as { memory: { image: Float32Array; n: number }[]; stats: { imageMean: Float32Array; imageInvStd: Float32Array } };
+  const mem = internal.memory[0]!;
+  const d = s.imageDim;
+  const key = (v: ArrayLike<number>) => Array.from(v, (x) => x.toFixed(4)).join(',');
+  const memKeys = new Set<string>();
+  for (let i = 0; i < mem.n; i++) memKeys.add(key(mem.image.subarray(i * d, (i + 1) * d)));
+  const st = internal.stats;
+  for (let i = 0; i < s.n; i++) {
+    if (!mask[i]) continue;
+    const z = Array.from({ length: d }, (_, k) => (s.image[i * d + k]! - st.imageMean[k]!) * st.imageInvStd[k]!);
+    assert.ok(!memKeys.has(key(Float32Array.from(z))), `held-out row ${i} is in the memory`);
+  }
+  assert.equal(m.databaseCodes()!.length, s.n * 16, 'every item (held out or not) has its semantic code');
+});
+
+test('HashNet.shrinkPerturb: λ = 1 changes nothing; λ = 0.5 lands halfway to a fresh initialisation', () => {
+  const net = new HashNet(7, 5, 8, new Rng(1));
+  const before = net.snapshot();
+  net.shrinkPerturb(1, new Rng(9));
+  assert.deepEqual(net.snapshot(), before);
+  net.shrinkPerturb(0.5, new Rng(9));
+  const fresh = new HashNet(7, 5, 8, new Rng(9)).snapshot();
+  net.snapshot().forEach((p, i) => p.forEach((v, k) => assert.ok(Math.abs(v - (0.5 * before[i]![k]! + 0.5 * fresh[i]![k]!)) < 1e-6)));
+  assert.throws(() => net.shrinkPerturb(1.5, new Rng(1)), /lambda must be in \[0, 1\]/);
+});
