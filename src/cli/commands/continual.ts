@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .option('--image-lr-scale <x>', 'ccmh-gam image-net learning rate in increments, × the text net\'s (default 1)')
     .option('--distill <w>', 'ccmh-gam weight of distillation of the image net\'s pre-session outputs on replayed memory items (default 1; 0 = off)')
     .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
-    .option('--image-shrink <x>', 'ccmh-gam shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh, x in [0, 1] (default 0.5; 1 = off)')
+    .option('--image-shrink <x>', 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh, x in [0, 1] (ccmh-gam default 0.5, dlcmh 0.7; 1 = off)')
     .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
     .option('--memory-weights <kind>', 'ccmh-gam gradient-memory weights: matched (NNLS, default) | normalized (rescaled to sum 1)', 'matched')
     .option('--batch-size <n>', 'batch size (default 128)')
