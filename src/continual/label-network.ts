@@ -20,6 +20,34 @@ import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
 import type { Rng } from '../util/rng.js';
 import { HashNet } from './hash-net.js';
+import { getBackend } from '../tensor/backends.js';
+
+/**
+ * Label cosines of rows `ri` of A against rows `rj` of B (unit-normalised label vectors, width w):
+ * one SGEMM of the gathered rows.
+ */
+function cosineBlock(A: Float32Array, ri: ArrayLike<number>, B: Float32Array, rj: ArrayLike<number>, w: number): Float32Array {
+  const a = new Float32Array(ri.length * w), b = new Float32Array(rj.length * w);
+  for (let r = 0; r < ri.length; r++) a.set(A.subarray(ri[r]! * w, (ri[r]! + 1) * w), r * w);
+  for (let r = 0; r < rj.length; r++) b.set(B.subarray(rj[r]! * w, (rj[r]! + 1) * w), r * w);
+  const out = new Float32Array(ri.length * rj.length);
+  if (ri.length && rj.length) getBackend().sgemm(false, true, ri.length, rj.length, w, 1, a, w, b, w, 0, out, rj.length);
+  return out;
+}
+
+/** Label vectors of keys, scaled to unit length (a zero vector stays zero: cosine 0). */
+function unitVectors(keys: string[], width: number): Float32Array {
+  const out = new Float32Array(keys.length * width);
+  keys.forEach((k, i) => {
+    const v = keyToVector(k, width);
+    let n = 0; for (const x of v) n += x;
+    if (n > 0) { const inv = 1 / Math.sqrt(n); for (let j = 0; j < width; j++) out[i * width + j] = v[j]! * inv; }
+  });
+  return out;
+}
+
+/** Above this many (new × anchor) label pairs the cosines are computed per step for the batch only. */
+const PRECOMPUTED_COSINE_PAIRS = 4_000_000;
 
 /** Active class ids of a label row, joined: a width-independent key for a label vector. */
 export function labelKey(labels: Uint8Array, row: number, width: number): string {
@@ -32,14 +60,6 @@ function keyToVector(key: string, width: number): Float32Array {
   const v = new Float32Array(width);
   if (key.length) for (const k of key.split(',')) v[Number(k)] = 1;
   return v;
-}
-
-/** Cosine similarity of two label keys (shared classes / sqrt(|a||b|)). */
-function keyCosine(a: number[], b: Set<number>): number {
-  if (a.length === 0 || b.size === 0) return 0;
-  let shared = 0;
-  for (const k of a) if (b.has(k)) shared++;
-  return shared / Math.sqrt(a.length * b.size);
 }
 
 /** The stored distinct (label vector, code) pairs of all sessions so far. */
@@ -78,15 +98,16 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
   const c = net.bits;
   if (newKeys.length === 0) return {};
   const newVecs = newKeys.map((k) => keyToVector(k, width));
-  const newSets = newKeys.map((k) => (k.length ? k.split(',').map(Number) : []));
-  const oldSets = book.keys.map((k) => new Set(k.length ? k.split(',').map(Number) : []));
-  const newSetObjs = newSets.map((s) => new Set(s));
-  // Label cosines computed once (new × new, new × stored) and gathered per step: recomputing them
-  // each step from the key sets dominated an increment on MIRFlickr (hundreds of distinct vectors).
-  const cosNew = new Float32Array(newKeys.length * newKeys.length);
-  for (let r = 0; r < newKeys.length; r++) for (let j = 0; j < newKeys.length; j++) cosNew[r * newKeys.length + j] = keyCosine(newSets[r]!, newSetObjs[j]!);
-  const cosOld = o.anchorOnStored ? new Float32Array(newKeys.length * book.size) : new Float32Array(0);
-  if (o.anchorOnStored) for (let r = 0; r < newKeys.length; r++) for (let j = 0; j < book.size; j++) cosOld[r * book.size + j] = keyCosine(newSets[r]!, oldSets[j]!);
+  // Label cosines: computed once (new × new, new × stored) and gathered per step when that is at most
+  // PRECOMPUTED_COSINE_PAIRS pairs (recomputing them per step dominated an increment on MIRFlickr);
+  // beyond that (thousands of distinct multi-label vectors: 100k synthetic items, 8 sessions) the
+  // full matrices would take GBs, so each step computes its batch's block by one SGEMM.
+  const nNew = newKeys.length, nOld = o.anchorOnStored ? book.size : 0;
+  const unitNew = unitVectors(newKeys, width);
+  const unitOld = nOld ? unitVectors(book.keys, width) : new Float32Array(0);
+  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  const cosNew = nNew * nNew <= PRECOMPUTED_COSINE_PAIRS ? cosineBlock(unitNew, all(nNew), unitNew, all(nNew), width) : null;
+  const cosOld = nOld && nNew * nOld <= PRECOMPUTED_COSINE_PAIRS ? cosineBlock(unitNew, all(nNew), unitOld, all(nOld), width) : null;
   const opt = new Adam(net.parameters(), { lr: o.learningRate });
   const acc: Record<string, number> = { similarity: 0, quantization: 0, balance: 0, regulariser: 0 };
   let accN = 0;
@@ -102,8 +123,9 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
     // anchors: the new batch itself and (sampled) stored codes
     let oldIdx: number[] = [];
     if (o.anchorOnStored && book.size > 0) oldIdx = book.size <= 2 * o.batch ? book.keys.map((_, i) => i) : Array.from(o.rng.permutation(book.size).subarray(0, 2 * o.batch));
-    const sNew = new Float32Array(m * m);
-    for (let r = 0; r < m; r++) for (let j = 0; j < m; j++) sNew[r * m + j] = cosNew[idx[r]! * newKeys.length + idx[j]!]!;
+    let sNew: Float32Array;
+    if (cosNew) { sNew = new Float32Array(m * m); for (let r = 0; r < m; r++) for (let j = 0; j < m; j++) sNew[r * m + j] = cosNew[idx[r]! * nNew + idx[j]!]!; }
+    else sNew = cosineBlock(unitNew, idx, unitNew, idx, width);
     opt.zeroGrad();
     const h = net.forward(Tensor.wrap(m, width, x));
     const thetaNew = ops.mulScalar(ops.matmul(h, h, false, true), 0.5);
@@ -112,7 +134,8 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
       const k = oldIdx.length;
       const bOld = new Float32Array(k * c), sOld = new Float32Array(m * k);
       oldIdx.forEach((i, j) => bOld.set(book.codes[i]!, j * c));
-      for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) sOld[r * k + j] = cosOld[idx[r]! * book.size + oldIdx[j]!]!;
+      if (cosOld) { for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) sOld[r * k + j] = cosOld[idx[r]! * nOld + oldIdx[j]!]!; }
+      else sOld.set(cosineBlock(unitNew, idx, unitOld, oldIdx, width));
       const thetaOld = ops.mulScalar(ops.matmul(h, Tensor.wrap(k, c, bOld), false, true), 0.5);
       const simOld = ops.mean(ops.sub(ops.softplus(thetaOld), ops.mul(Tensor.wrap(m, k, sOld), thetaOld)));
       sim = ops.mulScalar(ops.add(sim, simOld), 0.5);
@@ -166,41 +189,57 @@ export { keyToVector };
  * those classes then retrieve the other class's items. Each sweep costs O(new × all × c); codes of
  * the codebook (old pairs) are never changed. Returns the number of flips made.
  */
-export function refineNewCodes(newKeys: string[], codes: Float32Array[], book: LabelCodebook, sweeps = 4): number {
+export function refineNewCodes(newKeys: string[], codes: Float32Array[], book: LabelCodebook, sweeps = 4,
+  opts: { counts?: ArrayLike<number>; maxPairs?: number } = {}): number {
   const m = newKeys.length;
   if (m === 0) return 0;
   const c = codes[0]!.length;
-  const allCodes = [...codes, ...book.codes];
-  const allSets = [...newKeys, ...book.keys].map((k) => (k.length ? k.split(',').map(Number) : []));
-  const allSetObjs = allSets.map((s) => new Set(s));
-  const n = allCodes.length;
+  const keys = [...newKeys, ...book.keys];
+  const n = keys.length;
+  // Cost bound: a sweep is O(refined × n × c). With thousands of distinct multi-label vectors per
+  // session (synthetic 100k, 8 sessions) refining all of them took a minute per session, so only the
+  // `maxPairs / n` most frequent new vectors (by `counts`; all of them on Wikipedia and MIRFlickr)
+  // are refined, in their original order; the others keep the label net's code.
+  const budget = Math.max(1, Math.floor((opts.maxPairs ?? 1_000_000) / n));
+  let refine = Array.from({ length: m }, (_, i) => i);
+  if (m > budget) {
+    const cnt = opts.counts;
+    refine = refine.sort((a, b) => (cnt ? cnt[b]! - cnt[a]! : 0) || a - b).slice(0, budget).sort((a, b) => a - b);
+  }
+  // Codes bit-major (bit k of every code contiguous) so a flip's scan over all codes reads one row.
+  const bitsT = new Int8Array(c * n);
+  for (let j = 0; j < n; j++) { const b = j < m ? codes[j]! : book.codes[j - m]!; for (let k = 0; k < c; k++) bitsT[k * n + j] = b[k]! >= 0 ? 1 : -1; }
+  // Label cosines of the refined vectors against all: one SGEMM of unit label vectors.
+  const width = keys.reduce((w, k) => (k.length ? Math.max(w, ...k.split(',').map(Number)) + 1 : w), 1);
+  const unit = unitVectors(keys, width);
+  const cos = cosineBlock(unit, refine, unit, Int32Array.from({ length: n }, (_, j) => j), width);
   // Θ = ½·dot with dot ∈ {−c, −c+2, …, c}: softplus is tabulated by dot, so a flip's effect on one
   // pair, softplus(Θ ∓ 1) − softplus(Θ) − S·(∓1), is two table reads (no exp in the inner loop).
   const softplusOfDot = new Float64Array(2 * c + 1);
   for (let d = -c; d <= c; d++) { const t = d / 2; softplusOfDot[d + c] = t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t)); }
   let flips = 0;
-  const S = new Float64Array(n), dot = new Int32Array(n);
+  const dot = new Int32Array(n);
   for (let sweep = 0; sweep < sweeps; sweep++) {
     let changed = 0;
-    for (let i = 0; i < m; i++) {
-      const bi = allCodes[i]!;
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue;
-        S[j] = keyCosine(allSets[i]!, allSetObjs[j]!);
-        let d = 0; const bj = allCodes[j]!;
-        for (let k = 0; k < c; k++) d += bi[k]! * bj[k]!;
-        dot[j] = d;
+    for (let r = 0; r < refine.length; r++) {
+      const i = refine[r]!;
+      const S = cos.subarray(r * n, (r + 1) * n);
+      dot.fill(0);
+      for (let k = 0; k < c; k++) {
+        const row = k * n, bik = bitsT[row + i]!;
+        for (let j = 0; j < n; j++) dot[j] += bik * bitsT[row + j]!;
       }
       for (let k = 0; k < c; k++) {
+        const row = k * n, bik = bitsT[row + i]!;
         let delta = 0;
         for (let j = 0; j < n; j++) {
           if (j === i) continue;
-          const dd = -2 * bi[k]! * allCodes[j]![k]!; // dot change when bit k of bᵢ flips
+          const dd = -2 * bik * bitsT[row + j]!; // dot change when bit k of bᵢ flips
           delta += softplusOfDot[dot[j]! + dd + c]! - softplusOfDot[dot[j]! + c]! - S[j]! * (dd / 2);
         }
         if (delta < -1e-9) {
-          for (let j = 0; j < n; j++) if (j !== i) dot[j] = dot[j]! - 2 * bi[k]! * allCodes[j]![k]!;
-          bi[k] = -bi[k]!;
+          for (let j = 0; j < n; j++) if (j !== i) dot[j] = dot[j]! - 2 * bik * bitsT[row + j]!;
+          bitsT[row + i] = -bik as -1 | 1;
           changed++;
         }
       }
@@ -208,5 +247,6 @@ export function refineNewCodes(newKeys: string[], codes: Float32Array[], book: L
     flips += changed;
     if (changed === 0) break;
   }
+  for (const i of refine) { const b = codes[i]!; for (let k = 0; k < c; k++) b[k] = bitsT[k * n + i]!; }
   return flips;
 }

@@ -39,7 +39,7 @@ import { HashNet } from '../continual/hash-net.js';
 import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from '../continual/label-network.js';
 import { selectByGradientMatching, type GradientBlock } from '../continual/memory-gradient.js';
 import { selectRandom } from '../continual/memory-random.js';
-import { projectGradient, type ProjectionMode } from '../continual/projection.js';
+import { prepareReferences, projectGradient, type PreparedReferences, type ProjectionMode } from '../continual/projection.js';
 import { checkSession } from '../continual/session-checks.js';
 import { statsToTensors } from './checkpoint-io.js';
 
@@ -258,11 +258,14 @@ export class CcmhGam implements ContinualHasher {
     if (!this.keepCodebook) this.book = new LabelCodebook();
     const keys: string[] = [];
     const distinctNew: string[] = [];
-    const seen = new Set<string>();
+    const seen = new Map<string, number>(); // new label vector → its position in distinctNew
+    const counts: number[] = [];
     for (let i = 0; i < s.n; i++) {
       const k = labelKey(labels, i, width);
       keys.push(k);
-      if (!seen.has(k) && !this.book.has(k)) { seen.add(k); distinctNew.push(k); }
+      if (this.book.has(k)) continue;
+      const at = seen.get(k);
+      if (at === undefined) { seen.set(k, distinctNew.length); distinctNew.push(k); counts.push(1); } else counts[at]!++;
     }
     const tLabel = performance.now();
     const labelLoss = trainLabelNet(this.labelNet!, width, distinctNew, this.book, {
@@ -271,7 +274,7 @@ export class CcmhGam implements ContinualHasher {
       anchorOnStored: this.keepCodebook, rng: rng.fork(),
     });
     const fresh = labelCodes(this.labelNet!, width, distinctNew);
-    if (this.keepCodebook && this.refineCodes) refineNewCodes(distinctNew, fresh, this.book);
+    if (this.keepCodebook && this.refineCodes) refineNewCodes(distinctNew, fresh, this.book, 4, { counts });
     distinctNew.forEach((k, i) => this.book.add(k, fresh[i]!));
     const targets = new Float32Array(s.n * c);
     for (let i = 0; i < s.n; i++) targets.set(this.book.code(keys[i]!)!, i * c);
@@ -357,7 +360,7 @@ export class CcmhGam implements ContinualHasher {
     if (!(shrink >= 0 && shrink <= 1)) throw new InputError(`${this.method}: imageShrink must be in [0, 1], got ${shrink}`);
     if (increment && shrink < 1) this.imageNet!.shrinkPerturb(shrink, rng.fork());
     const history: TrainProgress[] = [];
-    let refs: Float32Array[] = [];
+    let refs: PreparedReferences = prepareReferences([]);
     let stepNo = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let lossSum = 0, memSum = 0, projected = 0, steps = 0;
@@ -367,12 +370,12 @@ export class CcmhGam implements ContinualHasher {
         // refreshed every `referenceRefresh` steps, not every step: the nets move little in a few
         // steps, and this is what made an increment cost 1 + (old sessions) backward passes per step.
         if (project && stepNo % refreshEvery === 0) {
-          refs = memory.map((mem) => {
+          refs = prepareReferences(memory.map((mem) => {
             opt.zeroGrad();
             const mb = memoryBatch(mem, 2 * perSession, rng, null);
             this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights).backward();
             return flatGrad(params);
-          });
+          }));
         }
         opt.zeroGrad();
         const loss = this.weightedLoss(gatherRows(X, this.imageDim, idx), gatherRows(Y, this.textDim, idx), gatherRows(T, c, idx), m, null);
