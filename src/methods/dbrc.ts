@@ -192,7 +192,7 @@ export class Dbrc implements Hasher {
     if (!DBRC_LR_DECAYS.includes(lrDecay)) throw new InputError(`dbrc: lrDecay must be one of ${DBRC_LR_DECAYS.join(', ')}, got ${String(lrDecay)}`);
     this.imageMap = imageMap;
     const imageDepth = options.imageDepth ?? 1;
-    if (!Number.isInteger(imageDepth) || imageDepth < 1 || imageDepth > 4) throw new InputError(`dbrc: imageDepth must be an integer from 1 to 4, got ${String(options.imageDepth)}`);
+    if (!Number.isInteger(imageDepth) || imageDepth < 0 || imageDepth > 4) throw new InputError(`dbrc: imageDepth must be an integer from 0 to 4, got ${String(options.imageDepth)}`);
     this.imageDepth = imageDepth;
     const eye = new Float32Array(this.bits * this.bits);
     for (let j = 0; j < this.bits; j++) eye[j * this.bits + j] = 1;
@@ -334,7 +334,7 @@ export class Dbrc implements Hasher {
     if (!DBRC_IMAGE_MAPS.includes(imageMap)) throw new InputError(`${path}: unknown DBRC image map ${JSON.stringify(a.imageMap)}`);
     m.imageMap = imageMap;
     m.imageDepth = a.imageDepth ?? 1;
-    if (!Number.isInteger(m.imageDepth) || m.imageDepth < 1 || m.imageDepth > 4) throw new InputError(`${path}: DBRC image depth should be an integer from 1 to 4, found ${JSON.stringify(a.imageDepth)}`);
+    if (!Number.isInteger(m.imageDepth) || m.imageDepth < 0 || m.imageDepth > 4) throw new InputError(`${path}: DBRC image depth should be an integer from 0 to 4, found ${JSON.stringify(a.imageDepth)}`);
     m.build(a.imageDim, a.textDim, new Rng(0));
     const n = m.nets!;
     for (const [prefix, mod] of Object.entries(n)) tensorsToParams(ck, path, prefix, mod);
