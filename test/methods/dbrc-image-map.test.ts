@@ -37,7 +37,7 @@ test('DBRC lrDecay cosine changes training (lr schedule applied) and bad option 
   await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, lrDecay: 'step' as never }), (e: Error) => e instanceof InputError && /lrDecay must be one of none, cosine/.test(e.message));
 });
 
-test('DBRC imageDepth adds image-pathway layers, survives save/load; out-of-range depth is an InputError', async () => {
+test('DBRC imageDepth adds image-pathway layers (0 = linear), survives save/load; out-of-range depth is an InputError', async () => {
   const deep = new Dbrc({ bits: 8, hidden: 16 });
   await deep.fit(train, { bits: 8, epochs: 2, seed: 6, imageDepth: 2 });
   assert.equal(deep.imageDepth, 2);
@@ -48,5 +48,11 @@ test('DBRC imageDepth adds image-pathway layers, survives save/load; out-of-rang
     assert.equal(loaded.imageDepth, 2);
     assert.deepEqual(loaded.encode('image', query.image, query.n).values, deep.encode('image', query.image, query.n).values);
   } finally { rmSync(dir, { recursive: true, force: true }); }
-  await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, imageDepth: 0 }), (e: Error) => e instanceof InputError && /imageDepth must be an integer from 1 to 4/.test(e.message));
+  const linear = new Dbrc({ bits: 8, hidden: 8 });
+  await linear.fit(train, { bits: 8, epochs: 1, seed: 6, imageDepth: 0 }); // 0 = a linear image pathway
+  assert.equal(linear.imageDepth, 0);
+  assert.equal(linear.encode('image', query.image, query.n).values.length, query.n * 8);
+  for (const bad of [-1, 5, 1.5]) {
+    await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, imageDepth: bad }), (e: Error) => e instanceof InputError && /imageDepth must be an integer from 0 to 4/.test(e.message));
+  }
 });
