@@ -105,8 +105,6 @@ export interface CcmhGamTrainOptions extends TrainOptions {
    * .344/.341/.346 vs .312 without; validation score .527/.525/.522 vs .520 (docs/continual.md).
    */
   imageShrink?: number;
-  /** The same for the text net (default 1 = off). */
-  textShrink?: number;
   /**
    * Share of each session's training items held out from the modality nets (default 0.1; 0 = train on
    * all): the same seeded split as the runner's validationRows() (carveValidation(session, f, seed + t)),
@@ -361,9 +359,6 @@ export class CcmhGam implements ContinualHasher {
     const shrink = options.imageShrink ?? CCMH_GAM_DEFAULTS.imageShrink;
     if (!(shrink >= 0 && shrink <= 1)) throw new InputError(`${this.method}: imageShrink must be in [0, 1], got ${shrink}`);
     if (increment && shrink < 1) this.imageNet!.shrinkPerturb(shrink, rng.fork());
-    const textShrink = options.textShrink ?? 1;
-    if (!(textShrink >= 0 && textShrink <= 1)) throw new InputError(`${this.method}: textShrink must be in [0, 1], got ${textShrink}`);
-    if (increment && textShrink < 1) this.textNet!.shrinkPerturb(textShrink, rng.fork());
     const history: TrainProgress[] = [];
     let refs: PreparedReferences = prepareReferences([]);
     let stepNo = 0;

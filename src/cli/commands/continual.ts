@@ -20,7 +20,7 @@ import { optionalInt } from '../options.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; imageShrink?: string; textShrink?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; imageShrink?: string; refRefresh?: string; memoryBatch?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
 }
 
 
@@ -54,7 +54,6 @@ export function register(program: Command): void {
     .option('--distill <w>', 'ccmh-gam weight of distillation of the image net\'s pre-session outputs on replayed memory items (default 1; 0 = off)')
     .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
     .option('--image-shrink <x>', 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh, x in [0, 1] (ccmh-gam default 0.5, dlcmh 0.7; 1 = off)')
-    .option('--text-shrink <x>', 'ccmh-gam shrink and perturb of the text net at each increment (default 1 = off)')
     .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
     .option('--memory-weights <kind>', 'ccmh-gam gradient-memory weights: matched (NNLS, default) | normalized (rescaled to sum 1)', 'matched')
     .option('--batch-size <n>', 'batch size (default 128)')
@@ -83,7 +82,7 @@ export function register(program: Command): void {
       setNum('labelSteps', optionalInt(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', optionalInt(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', optionalInt(o.batchSize, 'batch-size', 1));
       setNum('patience', optionalInt(o.patience, 'patience', 1)); setNum('replayItems', optionalInt(o.replayItems, 'replay-items', 0));
       setNum('referenceRefresh', optionalInt(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', optionalInt(o.memoryBatch, 'memory-batch', 1));
-      for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill], ['imageShrink', 'image-shrink', o.imageShrink], ['textShrink', 'text-shrink', o.textShrink]] as const) {
+      for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill], ['imageShrink', 'image-shrink', o.imageShrink]] as const) {
         if (v === undefined) continue;
         const x = Number(v);
         if (!(x >= 0) || !Number.isFinite(x)) throw new InputError(`--${flag}: expected a non-negative number, got ${v}`);
