@@ -121,7 +121,7 @@ export function register(program: Command): void {
     .option('--alpha-reg <x>', 'dbrc: weight λ of the ATanh regulariser λ·Σ1/α²')
     .option('--agreement <x>', 'dbrc: weight of the image-only/text-only code agreement term (default 2)')
     .option('--balance <x>', 'dbrc: weight of the bit-balance term (default 3)')
-    .option('--decorrelation <x>', 'dbrc: weight of the bit-decorrelation term (default 3)')
+    .option('--decorrelation <x>', 'dbrc: weight of the bit-decorrelation term (default 0.3)')
     .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 3)')
     .option('--image-map <name>', `dbrc: image feature map before standardisation: ${DBRC_IMAGE_MAPS.join(' | ')} (sqrt = Hellinger map for BoVW histograms)`)
     .option('--image-depth <n>', 'dbrc: hidden layers of the image pathway, 0 = linear (default 1)')
