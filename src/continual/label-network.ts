@@ -35,6 +35,13 @@ function cosineBlock(A: Float32Array, ri: ArrayLike<number>, B: Float32Array, rj
   return out;
 }
 
+/** Label-vector width that holds every key: 1 + the largest class id (at least 1). */
+export function labelWidth(keys: string[]): number {
+  let width = 1;
+  for (const k of keys) if (k.length) for (const id of k.split(',')) width = Math.max(width, Number(id) + 1);
+  return width;
+}
+
 /** Label vectors of keys, scaled to unit length (a zero vector stays zero: cosine 0). */
 function unitVectors(keys: string[], width: number): Float32Array {
   const out = new Float32Array(keys.length * width);
@@ -210,7 +217,7 @@ export function refineNewCodes(newKeys: string[], codes: Float32Array[], book: L
   const bitsT = new Int8Array(c * n);
   for (let j = 0; j < n; j++) { const b = j < m ? codes[j]! : book.codes[j - m]!; for (let k = 0; k < c; k++) bitsT[k * n + j] = b[k]! >= 0 ? 1 : -1; }
   // Label cosines of the refined vectors against all: one SGEMM of unit label vectors.
-  const width = keys.reduce((w, k) => (k.length ? Math.max(w, ...k.split(',').map(Number)) + 1 : w), 1);
+  const width = labelWidth(keys);
   const unit = unitVectors(keys, width);
   const cos = cosineBlock(unit, refine, unit, Int32Array.from({ length: n }, (_, j) => j), width);
   // Θ = ½·dot with dot ∈ {−c, −c+2, …, c}: softplus is tabulated by dot, so a flip's effect on one

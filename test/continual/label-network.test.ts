@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { HashNet } from '../../src/continual/hash-net.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
-import { LabelCodebook, refineNewCodes } from '../../src/continual/label-network.js';
+import { LabelCodebook, labelWidth, refineNewCodes } from '../../src/continual/label-network.js';
 
 test('label-net growth keeps every old label vector\'s output unchanged at init', () => {
   const net = new HashNet(4, 16, 8, new Rng(3));
@@ -59,4 +59,10 @@ test('refineNewCodes separates colliding new codes, never touches stored codes, 
   const multi = [book.codes[1]!.slice()];
   refineNewCodes(['0,5'], multi, book);
   assert.ok(ham(multi[0]!, book.codes[0]!) < ham(multi[0]!, book.codes[1]!));
+});
+
+test('labelWidth is 1 + the largest class id, however many keys share it', () => {
+  assert.equal(labelWidth(['0', '0', '0', '0']), 1);
+  assert.equal(labelWidth(['3,7', '1', '', '7']), 8);
+  assert.equal(labelWidth([]), 1);
 });
