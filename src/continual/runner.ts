@@ -27,7 +27,7 @@ import { averagePrecisionPerQuery } from '../eval/metrics.js';
 import { continualSummary } from '../eval/continual-metrics.js';
 import { gatherRows } from '../data/dataset.js';
 import { InputError } from '../util/errors.js';
-import { carveValidation } from '../methods/training-loop.js';
+import { sessionValidationSplit } from '../methods/training-loop.js';
 import type { ContinualHasher, Modality, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 
 export interface PlanSession {
@@ -129,18 +129,16 @@ export function sessionData(plan: ContinualPlan, t: number): SessionData {
 }
 
 /**
- * The training items of session t that the methods hold out for validation: the same seeded split
- * as carveValidation(session, 0.1, seed + t) in DLCMH fit()/update() (none when n < 20). For methods
- * that carve the same way (dlcmh, finetune:dlcmh) these items were never trained on, so their mAP
- * against the database is a validation score over every session — what hyper-parameters of the
- * increments are chosen by (docs/continual.md). Joint carves from the concatenated data, so for it
- * the score is not held-out.
+ * The training items of session t that the methods hold out for validation (training-loop.ts
+ * sessionValidationSplit, none when n < 20). ccmh-gam, dlcmh, their fine-tune baselines and
+ * joint:ccmh-gam never train on these items, so their mAP against the database is a validation score
+ * over every session — what the increments' hyper-parameters are chosen by (docs/continual.md).
+ * joint:dlcmh carves its own split from the concatenated data, so for it the score is not held out.
  */
 export function validationRows(plan: ContinualPlan, t: number, seed: number): Int32Array {
   const data = sessionData(plan, t);
-  if (data.n < 20) return new Int32Array(0);
-  const { validationIdx } = carveValidation({ ...data }, 0.1, seed + t);
-  return Int32Array.from(validationIdx, (i) => plan.sessions[t]!.trainRows[i]!);
+  const split = sessionValidationSplit(data, t, seed);
+  return split ? Int32Array.from(split.validationIdx, (i) => plan.sessions[t]!.trainRows[i]!) : new Int32Array(0);
 }
 
 /** Database codes: learned codes (the same for both modalities) where `learned` has the row, net outputs elsewhere. */

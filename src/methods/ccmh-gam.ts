@@ -33,7 +33,7 @@ import { Adam } from '../nn/optim-adam.js';
 import { flatGrad, setFlatGrad } from '../nn/flat.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
-import { carveValidation, checkBits, checkFeatures, columnStats, shuffledBatches, standardize } from './training-loop.js';
+import { checkBits, checkFeatures, columnStats, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
 import { HashNet } from '../continual/hash-net.js';
 import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from '../continual/label-network.js';
@@ -107,7 +107,7 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   imageShrink?: number;
   /**
    * Share of each session's training items held out from the modality nets (default 0.1; 0 = train on
-   * all): the same seeded split as the runner's validationRows() (carveValidation(session, f, seed + t)),
+   * all): the same seeded split as the runner's validationRows() (training-loop.ts sessionValidationSplit),
    * so its validation_map is a held-out score that increment settings can be chosen on. Held-out
    * items still get their semantic (label) codes in the database: those depend on labels only.
    */
@@ -124,7 +124,8 @@ export function heldOutMask(s: TrainingData, index: number, options: Pick<CcmhGa
   }
   const mask = new Uint8Array(s.n);
   const f = options.validationFraction ?? 0.1;
-  if (f > 0 && s.n >= 20) for (const i of carveValidation(s, f, (options.seed ?? 1) + index).validationIdx) mask[i] = 1;
+  const split = f > 0 ? sessionValidationSplit(s, index, options.seed ?? 1, f) : null;
+  if (split) for (const i of split.validationIdx) mask[i] = 1;
   return mask;
 }
 

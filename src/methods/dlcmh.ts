@@ -38,7 +38,7 @@ import { PackedCodes } from '../index/codes.js';
 import { meanAveragePrecision } from '../eval/metrics.js';
 import { gatherRows } from '../data/dataset.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
-import { carveValidation, checkBits, checkFeatures, columnStats, runEpochs, shuffledBatches, standardize } from './training-loop.js';
+import { checkBits, checkFeatures, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { makeValidator } from './validation.js';
 import { HashNet } from '../continual/hash-net.js';
 import { checkSession } from '../continual/session-checks.js';
@@ -183,7 +183,7 @@ export class Dlcmh implements ContinualHasher {
     this.imageNet = new HashNet(data.imageDim, this.hidden, c, rng.fork());
     this.textNet = new HashNet(data.textDim, this.hidden, c, rng.fork());
     this.labelNet = new HashNet(data.numClasses, this.labelHidden, c, rng.fork());
-    const split = data.n >= 20 && options.validation === undefined ? carveValidation(data, options.validationFraction ?? 0.1, options.seed ?? 1) : null;
+    const split = options.validation === undefined ? sessionValidationSplit(data, 0, options.seed ?? 1, options.validationFraction ?? 0.1) : null;
     const train = split ? split.train : data;
     const validation = options.validation ?? split?.validation;
     const n = train.n, C = train.numClasses;
@@ -275,7 +275,7 @@ export class Dlcmh implements ContinualHasher {
     const sessLabels = padLabels(session.labels, session.n, session.numClasses, width);
     this.numClasses = width;
     const full: TrainingData = { ...session, labels: sessLabels, numClasses: width };
-    const split = full.n >= 20 ? carveValidation(full, options.validationFraction ?? 0.1, (options.seed ?? 1) + session.index) : null;
+    const split = sessionValidationSplit(full, session.index, options.seed ?? 1, options.validationFraction ?? 0.1);
     const train = split ? split.train : full;
     const n = train.n;
     const { X, Y } = this.standardized(train);

@@ -77,6 +77,15 @@ export function carveValidation(d: TrainingData, fraction: number, seed: number)
   return { train: subsetTrainingData(d, trainIdx), validation: subsetTrainingData(d, validationIdx), trainIdx, validationIdx };
 }
 
+/**
+ * The held-out split of continual session t: carveValidation(session, fraction, seed + t), or null for
+ * a session of fewer than 20 items. DLCMH, CCMH-GAM, their baselines and the session runner's
+ * validation score all take the split from here, so the score is over items no method trained on.
+ */
+export function sessionValidationSplit(d: TrainingData, t: number, seed: number, fraction = 0.1): ReturnType<typeof carveValidation> | null {
+  return d.n >= 20 ? carveValidation(d, fraction, seed + t) : null;
+}
+
 /** How many batches shuffledBatches(n, batchSize) yields. */
 export function shuffledBatchCount(n: number, batchSize: number): number {
   const full = Math.ceil(n / batchSize);
