@@ -88,21 +88,27 @@ export function gramMatrix(refs: Float32Array[]): Float64Array {
  * several steps prepares them once (with 7 old sessions the per-step Gram matrix was ~30% of an
  * increment on 40k synthetic items).
  */
-export interface PreparedReferences { refs: Float32Array[]; gram: Float64Array; average: Float32Array }
+export interface PreparedReferences { mode: ProjectionMode; refs: Float32Array[]; gram: Float64Array | null; average: Float32Array | null }
 
-export function prepareReferences(refs: Float32Array[]): PreparedReferences {
+/** What `mode` needs from the references, computed once: GEM the Gram matrix, A-GEM the average. */
+export function prepareReferences(refs: Float32Array[], mode: ProjectionMode): PreparedReferences {
+  return { mode, refs, gram: mode === 'gem' ? gramMatrix(refs) : null, average: mode === 'agem' ? averageOf(refs) : null };
+}
+
+/** The mean of the reference gradients (A-GEM's single reference: the memory's average gradient). */
+function averageOf(refs: Float32Array[]): Float32Array {
   const n = refs[0]?.length ?? 0;
   const average = new Float32Array(n);
   for (const r of refs) for (let i = 0; i < n; i++) average[i] = average[i]! + r[i]! / refs.length;
-  return { refs, gram: gramMatrix(refs), average };
+  return average;
 }
 
-/** Applies the chosen projection in place; `refs` are per-old-session reference gradients (raw or prepared). */
+/** Applies the chosen projection in place; `refs` are per-old-session reference gradients (raw or prepared for `mode`). */
 export function projectGradient(mode: ProjectionMode, g: Float32Array, refs: Float32Array[] | PreparedReferences): ProjectionResult {
   const p = Array.isArray(refs) ? null : refs;
+  if (p && p.mode !== mode) throw new Error(`projectGradient: references prepared for ${p.mode}, used for ${mode}`);
   const list = p ? p.refs : refs as Float32Array[];
   if (mode === 'none' || list.length === 0) return { projected: false, multipliers: [] };
-  if (mode === 'gem') return gemProject(g, list, 0, p?.gram);
-  // A-GEM uses the average of the per-session references (the memory's average gradient).
-  return agemProject(g, p ? p.average : prepareReferences(list).average);
+  if (mode === 'gem') return gemProject(g, list, 0, p?.gram ?? undefined);
+  return agemProject(g, p?.average ?? averageOf(list));
 }

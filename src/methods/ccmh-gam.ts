@@ -361,7 +361,7 @@ export class CcmhGam implements ContinualHasher {
     if (!(shrink >= 0 && shrink <= 1)) throw new InputError(`${this.method}: imageShrink must be in [0, 1], got ${shrink}`);
     if (increment && shrink < 1) this.imageNet!.shrinkPerturb(shrink, rng.fork());
     const history: TrainProgress[] = [];
-    let refs: PreparedReferences = prepareReferences([]);
+    let refs: PreparedReferences = prepareReferences([], this.projection);
     let stepNo = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let lossSum = 0, memSum = 0, projected = 0, steps = 0;
@@ -376,7 +376,7 @@ export class CcmhGam implements ContinualHasher {
             const mb = memoryBatch(mem, 2 * perSession, rng, null);
             this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights).backward();
             return flatGrad(params);
-          }));
+          }), this.projection);
         }
         opt.zeroGrad();
         const loss = this.weightedLoss(gatherRows(X, this.imageDim, idx), gatherRows(Y, this.textDim, idx), gatherRows(T, c, idx), m, null);
