@@ -391,11 +391,11 @@ export class CcmhGam implements ContinualHasher {
         if (replay) {
           // One merged replay batch: `memoryBatch` items of every old session, weights rescaled so each
           // session's part estimates its weighted memory loss, times `replay`; gradients accumulate.
+          // (The loss is scaled, not the weights: a small memory's batch is the stored memory itself.)
           const mb = mergedMemoryBatch(memory, perSession, rng, soft);
-          for (let i = 0; i < mb.n; i++) mb.weights[i] *= this.replay;
           const lm = this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights, mb.soft, distill);
-          lm.backward();
-          memSum += lm.item() / (this.replay * memory.length);
+          ops.mulScalar(lm, this.replay).backward();
+          memSum += lm.item() / memory.length;
         }
         opt.step();
         steps++; stepNo++;

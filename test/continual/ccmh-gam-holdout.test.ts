@@ -55,3 +55,15 @@ test('HashNet.shrinkPerturb: λ = 1 changes nothing; λ = 0.5 lands halfway to a
   net.snapshot().forEach((p, i) => p.forEach((v, k) => assert.ok(Math.abs(v - (0.5 * before[i]![k]! + 0.5 * fresh[i]![k]!)) < 1e-6)));
   assert.throws(() => net.shrinkPerturb(1.5, new Rng(1)), /lambda must be in \[0, 1\]/);
 });
+
+test('ccmh-gam replay leaves the stored memory weights alone, also when a replay batch is the whole memory', async () => {
+  const plan = tinyPlan();
+  const m = new CcmhGam({ bits: 16, hidden: 32, labelHidden: 16, memoryPerSession: 8, replay: 3 });
+  const opts = { bits: 16, seed: 3, epochs: 2, updateEpochs: 2, batchSize: 32, labelSteps: 20, updateLabelSteps: 10, memoryBatch: 32 };
+  await m.fit(sessionData(plan, 0), opts);
+  const memory = (m as unknown as { memory: { weights: Float32Array }[] }).memory;
+  const before = memory[0]!.weights.slice();
+  assert.ok(before.length > 0 && before.length <= 32, 'the memory fits in one replay batch');
+  await m.update(sessionData(plan, 1), opts);
+  assert.deepEqual(Array.from(memory[0]!.weights), Array.from(before));
+});
