@@ -145,7 +145,8 @@ export class Dlcmh implements ContinualHasher {
   memoryItems(): number { return this.memRows.length; }
 
   /** Reservoir-sample the session's items (stored rows base..base+d.n−1) into the feature memory. */
-  private remember(d: TrainingData, base: number, rng: Rng): void {
+  /** Reservoir-samples rows `only` (default all) of d into the replay memory; held-out rows must never enter it. */
+  private remember(d: TrainingData, base: number, rng: Rng, only?: ArrayLike<number>): void {
     if (!this.lifelong) return;
     const cap = this.budget, di = d.imageDim, dt = d.textDim;
     if (this.memImage.length !== cap * di) {
@@ -153,7 +154,9 @@ export class Dlcmh implements ContinualHasher {
       const tx = new Float32Array(cap * dt); tx.set(this.memText.subarray(0, Math.min(this.memText.length, tx.length))); this.memText = tx;
     }
     const rows = Array.from(this.memRows);
-    for (let i = 0; i < d.n; i++) {
+    const count = only ? only.length : d.n;
+    for (let r = 0; r < count; r++) {
+      const i = only ? only[r]! : r;
       this.seenN++;
       let slot = -1;
       if (rows.length < cap) { slot = rows.length; rows.push(0); } else { const r = rng.int(this.seenN); if (r < cap) slot = r; }
@@ -256,7 +259,7 @@ export class Dlcmh implements ContinualHasher {
     this.storedLabels = data.labels.slice();
     this.storedN = data.n;
     this.memRows = new Int32Array(0); this.seenN = 0;
-    this.remember(data, 0, rng.fork());
+    this.remember(data, 0, rng.fork(), split?.trainIdx);
     this.modelVersion++;
   }
 
@@ -414,7 +417,7 @@ export class Dlcmh implements ContinualHasher {
     addLabels.set(sessLabels);
     this.storedCodes = concat(this.storedCodes, addCodes);
     this.storedLabels = concatU8(oldLabels, addLabels);
-    this.remember(full, this.storedN, rng.fork());
+    this.remember(full, this.storedN, rng.fork(), split?.trainIdx);
     this.storedN += full.n;
     this.modelVersion++;
     this.lastFit = { ...fitSummary, trainSeconds: (performance.now() - t0) / 1000 };

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyPlan } from './fixture.js';
-import { runContinual } from '../../src/continual/runner.js';
+import { runContinual, sessionData } from '../../src/continual/runner.js';
+import { sessionValidationSplit } from '../../src/methods/training-loop.js';
 import { Dlcmh } from '../../src/methods/dlcmh.js';
 import { loadCheckpoint } from '../../src/nn/checkpoint.js';
 
@@ -30,4 +31,21 @@ test('dlcmh replay memory stays within the budget, finetune keeps none, checkpoi
     const x = plan.image.subarray(0, 5 * plan.imageDim);
     assert.deepEqual(back.encode('image', x, 5).values, h.encode('image', x, 5).values);
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('dlcmh replay memory never holds the held-out validation rows of any session', async () => {
+  const plan = tinyPlan({ n: 360 });
+  const h = new Dlcmh({ bits: 16, hidden: 32, labelHidden: 16, budget: 1000 });
+  await runContinual(h, plan, { bits: 16, seed: 2, train });
+  const held = new Set<number>();
+  let base = 0;
+  for (let t = 0; t < plan.sessions.length; t++) {
+    const split = sessionValidationSplit(sessionData(plan, t), t, 2);
+    assert.ok(split && split.validationIdx.length > 0);
+    for (const i of split.validationIdx) held.add(base + i);
+    base += plan.sessions[t]!.trainRows.length;
+  }
+  const rows = Array.from((h as unknown as { memRows: Int32Array }).memRows);
+  assert.equal(rows.length, base - held.size, 'every training row fits the budget; held-out rows are left out');
+  for (const r of rows) assert.ok(!held.has(r), `held-out stored row ${r} is in the replay memory`);
 });
