@@ -77,8 +77,13 @@ test('search, encode and errors', () => {
   const byItem = JSON.parse(cli(['search', dir, '--modality', 'image', '--item', itemId, '--k', '5', '--json']).stdout);
   const byCode = JSON.parse(cli(['search', dir, '--modality', 'image', '--code', hex, '--k', '5', '--json']).stdout);
   assert.deepEqual(byItem.results, byCode.results);
-  const within = JSON.parse(cli(['search', dir, '--modality', 'image', '--item', itemId, '--radius', '2', '--json']).stdout);
-  assert.ok(within.results.every((h: { distance: number }) => h.distance <= 2));
+  // A radius search at the nearest neighbour's distance: non-empty, nothing farther, every k-NN hit that close included.
+  const r = byItem.results[0].distance as number;
+  const within = JSON.parse(cli(['search', dir, '--modality', 'image', '--item', itemId, '--radius', String(r), '--json']).stdout);
+  assert.ok(within.results.length > 0, `a hit within radius ${r}`);
+  assert.ok(within.results.every((h: { distance: number }) => h.distance <= r));
+  const ids = new Set(within.results.map((h: { id: string }) => h.id));
+  for (const h of byItem.results as { id: string; distance: number }[]) if (h.distance <= r) assert.ok(ids.has(h.id), `${h.id} at ${h.distance}`);
 
   const bad = cli(['search', dir, '--modality', 'audio', '--item', itemId]);
   assert.equal(bad.status, 2);

@@ -18,7 +18,7 @@ test('with normalizeMemoryWeights, gradient memory weights sum to 1 in every ses
 
 // Distillation on replayed memory items pulls the image net towards its pre-session outputs, so old
 // items move less; the reference-gradient refresh interval only changes how often refs are taken.
-test('distillation on memory items keeps old encodings at least as stable as without it', async () => {
+test('distillation on memory items keeps old encodings measurably more stable than without it', async () => {
   const plan = tinyPlan({ n: 480 });
   const stability = async (distillation: number) => {
     const h = new CcmhGam({ bits: 16, hidden: 32, memoryPerSession: 40, projection: 'none' });
@@ -26,5 +26,6 @@ test('distillation on memory items keeps old encodings at least as stable as wit
     return json.sessions.slice(1).reduce((a, s) => a + s.reencode_stability, 0) / 2;
   };
   const on = await stability(4), off = await stability(0);
-  assert.ok(on >= off, `reencode stability with distillation ${on.toFixed(3)} vs without ${off.toFixed(3)}`);
+  // Identical runs would tie: require a margin (measured: .227 vs .174), so a distillation that does nothing fails.
+  assert.ok(on > off + 0.02, `reencode stability with distillation ${on.toFixed(3)} vs without ${off.toFixed(3)}`);
 });

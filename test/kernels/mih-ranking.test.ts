@@ -103,7 +103,8 @@ for (const { label, backend, skip } of backendsUnderTest()) {
       const twin: RankingBlock = make();
       backend.rankingBlock(got);
       getJsBackend().rankingBlock(twin);
-      for (const key of ['hist', 'apSum', 'apKSum', 'relInK', 'relAtCut'] as const) {
+      // The native kernel against the portable one (for the portable backend itself the brute force below is the check).
+      if (backend.name !== 'js') for (const key of ['hist', 'apSum', 'apKSum', 'relInK', 'relAtCut'] as const) {
         assert.deepEqual(Array.from(got[key]), Array.from(twin[key]), `${key} bits ${bits}: same as the portable kernel`);
       }
       for (let q = 0; q < nq; q++) {
