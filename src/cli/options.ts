@@ -15,3 +15,14 @@ export function intOption(v: string, name: string, min: number, max = Number.MAX
 export function optionalInt(v: string | undefined, name: string, min: number, max?: number): number | undefined {
   return v === undefined ? undefined : intOption(v, name, min, max);
 }
+
+/** A finite number option in [min, max] that may be absent. */
+export function optionalNumber(v: string | undefined, name: string, min: number, max = Infinity): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < min || x > max) {
+    const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new InputError(`--${name}: expected a number ${range}, got ${v}`);
+  }
+  return x;
+}

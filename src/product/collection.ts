@@ -102,6 +102,7 @@ export class Collection {
     if (init.vocabulary && init.vocabulary.terms.length !== init.textDim) {
       throw new InputError(`vocabulary has ${init.vocabulary.terms.length} terms, text features are ${init.textDim}-d`);
     }
+    PackedCodes.alloc(init.bits, 0); // validates bits before anything is written
     mkdirSync(join(dir, 'models'), { recursive: true });
     const store = Store.open(dir, { create: true });
     if (init.vocabulary) saveVocabulary(join(dir, VOCABULARY_FILE), init.vocabulary);
@@ -110,7 +111,6 @@ export class Collection {
       vocabulary: init.vocabulary ? VOCABULARY_FILE : null, imageDescriptor: init.imageDescriptor ?? null,
       imageRoot: init.imageRoot ? resolve(init.imageRoot) : null, ...(init.index ? { index: init.index } : {}), created: new Date().toISOString(),
     };
-    PackedCodes.alloc(init.bits, 0); // validates bits
     writeConfig(dir, config);
     return new Collection(resolve(dir), config, store, emptySnapshot(init.bits), init.vocabulary ?? null);
   }

@@ -15,7 +15,7 @@ export interface EncoderLayers { kind: string; method: string; bits: number; ima
 export function encoderLayersFromCheckpoint(path: string): EncoderLayers {
   const ck = loadCheckpoint(path);
   const t = ck.tensors;
-  const arch = (ck.architecture ?? {}) as { bits?: number; name?: string; codeLayer?: string };
+  const arch = (ck.architecture ?? {}) as { bits?: number; name?: string; codeLayer?: string; imageMap?: string };
   const method = arch.name ?? ck.kind.replace(/^cmhash\//, '');
   const get = (key: string): Tensor => {
     const x = t[key];
@@ -45,6 +45,9 @@ export function encoderLayersFromCheckpoint(path: string): EncoderLayers {
       layers.push(j === 0 ? standardised(m, l) : l);
       if (j + 1 < idx.length) layers.push({ type: 'relu' });
     });
+    // DBRC's optional image map (signed square root before standardisation) has no layer here: refuse
+    // rather than export an encoder whose codes differ from `cmhash encode`.
+    if (m === 'image' && arch.imageMap && arch.imageMap !== 'none') throw new InputError(`${path}: DBRC image map "${arch.imageMap}" is not exportable yet (models trained with the default --image-map none are)`);
     if (mlpPrefix.endsWith('Enc')) { // DBRC: the code layer follows the encoder
       if (arch.codeLayer === 'tanh') layers.push({ type: 'tanh' });
       else if (arch.codeLayer === 'atanh-linear') layers.push({ type: 'scale', alpha: Float32Array.from(get('code.alpha').data) }, { type: 'tanh' });

@@ -134,3 +134,24 @@ test('bad layer lists give clear errors and write nothing', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a DBRC checkpoint with an image map is refused by the ONNX layer reader (no silently different encoder)', async () => {
+  const { Dbrc } = await import('../../src/methods/dbrc.js');
+  const { encoderLayersFromCheckpoint } = await import('../../src/product/export-layers.js');
+  const rng = new Rng(4), n = 40, dx = 6, dy = 5;
+  const train = {
+    n, imageDim: dx, textDim: dy, numClasses: 2,
+    image: Float32Array.from({ length: n * dx }, () => rng.uniform()), text: Float32Array.from({ length: n * dy }, () => rng.uniform()),
+    labels: Uint8Array.from({ length: n * 2 }, (_, i) => (i % 2 === Math.floor(i / 2) % 2 ? 1 : 0)),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'onnx-map-'));
+  try {
+    for (const imageMap of ['none', 'sqrt'] as const) {
+      const m = new Dbrc({ bits: 8, hidden: 8 });
+      await m.fit(train, { bits: 8, epochs: 1, seed: 1, imageMap, validation: undefined });
+      m.save(join(dir, `${imageMap}.ckpt`));
+    }
+    assert.ok(encoderLayersFromCheckpoint(join(dir, 'none.ckpt')).image.length > 0);
+    assert.throws(() => encoderLayersFromCheckpoint(join(dir, 'sqrt.ckpt')), (e: Error) => e instanceof InputError && /image map "sqrt" is not exportable/.test(e.message));
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

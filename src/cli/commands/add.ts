@@ -18,7 +18,10 @@ export async function itemsFromOptions(c: Collection, o: AddOptions, defaultSpli
   if (sources !== 1) throw new InputError('give one source of items: --data <preset|path>, --items <file.json|.jsonl>, or --id with --image/--text');
   if (o.data !== undefined) {
     const ds = await loadDataset(o.data);
-    const rows = ds.hasSplit(o.split ?? defaultSplit) ? ds.split(o.split ?? defaultSplit) : Int32Array.from({ length: ds.n }, (_, i) => i);
+    // A named --split must exist; only the default split falls back to every row when the data has none.
+    if (o.split !== undefined && !ds.hasSplit(o.split)) throw new InputError(`${o.data}: no split "${o.split}" in this dataset`);
+    const split = o.split ?? defaultSplit;
+    const rows = ds.hasSplit(split) ? ds.split(split) : Int32Array.from({ length: ds.n }, (_, i) => i);
     if (ds.imageDim !== c.config.imageDim || ds.textDim !== c.config.textDim) {
       throw new InputError(`${o.data}: features are image ${ds.imageDim}-d / text ${ds.textDim}-d, collection "${c.name}" takes ${c.config.imageDim}-d / ${c.config.textDim}-d`);
     }

@@ -15,7 +15,7 @@ import { writeReport } from '../../eval/report.js';
 import { checkBits } from '../../methods/training-loop.js';
 import type { ContinualHasher } from '../../methods/hasher.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { optionalInt } from '../options.js';
+import { optionalInt, optionalNumber } from '../options.js';
 
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
@@ -73,7 +73,7 @@ export function register(program: Command): void {
       const plan = planFromStream(ds, stream, o.data);
       const hasher: ContinualHasher = createContinualMethod(o.method, {
         bits, hidden: optionalInt(o.hidden, 'hidden', 1), memory: o.memory, memoryPerSession: optionalInt(o.memorySize, 'memory-size', 0),
-        projection: o.projection, budget: optionalInt(o.budget, 'budget', 1), normalizeMemoryWeights: memoryWeights(o.memoryWeights), replay: o.replay === undefined ? undefined : Number(o.replay),
+        projection: o.projection, budget: optionalInt(o.budget, 'budget', 1), normalizeMemoryWeights: memoryWeights(o.memoryWeights), replay: optionalNumber(o.replay, 'replay', 0),
       });
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
@@ -82,13 +82,11 @@ export function register(program: Command): void {
       setNum('labelSteps', optionalInt(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', optionalInt(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', optionalInt(o.batchSize, 'batch-size', 1));
       setNum('patience', optionalInt(o.patience, 'patience', 1)); setNum('replayItems', optionalInt(o.replayItems, 'replay-items', 0));
       setNum('referenceRefresh', optionalInt(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', optionalInt(o.memoryBatch, 'memory-batch', 1));
-      for (const [k, flag, v] of [['imageLearningRateScale', 'image-lr-scale', o.imageLrScale], ['distillation', 'distill', o.distill], ['imageShrink', 'image-shrink', o.imageShrink]] as const) {
-        if (v === undefined) continue;
-        const x = Number(v);
-        if (!(x >= 0) || !Number.isFinite(x)) throw new InputError(`--${flag}: expected a non-negative number, got ${v}`);
-        train[k] = x;
-      }
-      if (o.lr !== undefined) { const lr = Number(o.lr); if (!(lr > 0)) throw new InputError(`--lr: expected a positive number, got ${o.lr}`); train.learningRate = lr; }
+      setNum('imageLearningRateScale', optionalNumber(o.imageLrScale, 'image-lr-scale', 0)); setNum('distillation', optionalNumber(o.distill, 'distill', 0));
+      setNum('imageShrink', optionalNumber(o.imageShrink, 'image-shrink', 0, 1));
+      const lr = optionalNumber(o.lr, 'lr', 0);
+      if (lr === 0) throw new InputError('--lr: expected a positive number, got 0');
+      setNum('learningRate', lr);
       if (o.out) mkdirSync(o.out, { recursive: true });
       out.text(`${o.method} on ${o.data}: ${ds.n} items, ${ds.numLabels} classes, sessions ${stream.sessionSizes.join('+')}, ${bits} bits, seed ${seed}`);
       const sessionsBar = out.progress(plan.sessions.length, 'sessions');

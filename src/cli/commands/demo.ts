@@ -10,6 +10,7 @@ import { Output } from '../output.js';
 import { generateSynthetic } from '../../data/synthetic.js';
 import type { Dataset } from '../../data/dataset.js';
 import { loadDataset } from '../../data/load.js';
+import { parseSessionSpec } from '../../data/stream.js';
 import { vocabularyFromTerms, type Vocabulary } from '../../data/text-features.js';
 import { IMAGE_DESCRIPTOR_DIM } from '../../data/image-features.js';
 import { CONTINUAL_METHODS, createContinualMethod } from '../../continual/methods.js';
@@ -110,7 +111,7 @@ Examples:
       out.text(`cmhash demo: ${method} on ${ds.name} — ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} classes in sessions ${sessions}, ${bits}-bit codes`);
 
       const hasher = createContinualMethod(method, { bits, hidden });
-      const sessionsBar = out.progress(sessions.split(/[+,x×]/).length, 'sessions');
+      const sessionsBar = out.progress(parseSessionSpec(sessions, ds.numLabels).length, 'sessions');
       let epochBar = out.progress(1, 'epochs  ');
       let lastSession = -1;
       const versions: number[] = [];
