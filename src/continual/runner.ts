@@ -141,10 +141,9 @@ export function validationRows(plan: ContinualPlan, t: number, seed: number): In
   return split ? Int32Array.from(split.validationIdx, (i) => plan.sessions[t]!.trainRows[i]!) : new Int32Array(0);
 }
 
-/** Database codes: learned codes (the same for both modalities) where `learned` has the row, net outputs elsewhere. */
-function databaseRows(h: ContinualHasher, plan: ContinualPlan, modality: Modality, rows: ArrayLike<number>, bits: number,
+/** Database codes: learned codes (the same for both modalities) where `learned` has the row, the nets' codes `enc` elsewhere. */
+function withLearnedCodes(enc: PackedCodes, rows: ArrayLike<number>, bits: number,
   learned: { at: Map<number, number>; codes: Float32Array } | null): PackedCodes {
-  const enc = encodeRows(h, plan, modality, rows, bits);
   if (!learned) return enc;
   const vals = new Float32Array(rows.length * bits);
   let any = false;
@@ -228,7 +227,7 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
 
     // Untimed diagnostics (e.g. CCMH-GAM's measured memory errors), then the learned-code lookup.
     (hasher as OptionalHooks).runDiagnostics?.();
-    trainedRows.push(...Array.from(s.trainRows));
+    for (const r of s.trainRows) trainedRows.push(r);
     let learned: { at: Map<number, number>; codes: Float32Array } | null = null;
     const learnedCodes = (opts.databaseCodes ?? 'learned') === 'learned' ? (hasher as OptionalHooks).databaseCodes?.() ?? null : null;
     if (learnedCodes) {
@@ -245,14 +244,17 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     const e0 = performance.now();
     const oldCount = dbRows.length;
     const beforeImage = dbImage, beforeText = dbText;
+    // Each item is encoded once per modality: old items (for joint's re-store and the drift measure), new items.
     const reImage = encodeRows(hasher, plan, 'image', dbRows, bits);
     const reText = encodeRows(hasher, plan, 'text', dbRows, bits);
     const newRows = Array.from(s.databaseRows);
+    const newImage = encodeRows(hasher, plan, 'image', newRows, bits), newText = encodeRows(hasher, plan, 'text', newRows, bits);
+    const allImage = PackedCodes.concat([reImage, newImage]), allText = PackedCodes.concat([reText, newText]);
     dbRows = dbRows.concat(newRows);
-    if (reencodes) { dbImage = databaseRows(hasher, plan, 'image', dbRows, bits, learned); dbText = databaseRows(hasher, plan, 'text', dbRows, bits, learned); }
+    if (reencodes) { dbImage = withLearnedCodes(allImage, dbRows, bits, learned); dbText = withLearnedCodes(allText, dbRows, bits, learned); }
     else {
-      dbImage = PackedCodes.concat([beforeImage, databaseRows(hasher, plan, 'image', newRows, bits, learned)]);
-      dbText = PackedCodes.concat([beforeText, databaseRows(hasher, plan, 'text', newRows, bits, learned)]);
+      dbImage = PackedCodes.concat([beforeImage, withLearnedCodes(newImage, newRows, bits, learned)]);
+      dbText = PackedCodes.concat([beforeText, withLearnedCodes(newText, newRows, bits, learned)]);
     }
     let storedSame = 1;
     if (oldCount > 0) {
@@ -262,8 +264,7 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     }
     // Net drift on old items: the current nets' codes vs the nets' codes at the end of the previous session.
     const reI = sameShare(reImage, netImage, oldCount), reT = sameShare(reText, netText, oldCount);
-    netImage = PackedCodes.concat([reImage, encodeRows(hasher, plan, 'image', newRows, bits)]);
-    netText = PackedCodes.concat([reText, encodeRows(hasher, plan, 'text', newRows, bits)]);
+    netImage = allImage; netText = allText;
     const encodeSeconds = (performance.now() - e0) / 1000;
 
     // Evaluation on the queries whose classes have all arrived.
