@@ -7,6 +7,7 @@ import * as ops from '../tensor/ops.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../util/rng.js';
+import { InputError } from '../util/errors.js';
 
 export class HashNet implements Module {
   l1: Linear;
@@ -58,9 +59,9 @@ export class HashNet implements Module {
    * way back toward a fresh initialisation restores plasticity while keeping most of what it knew.
    */
   shrinkPerturb(lambda: number, rng: Rng): void {
-    if (!(lambda >= 0 && lambda <= 1)) throw new Error(`HashNet.shrinkPerturb: lambda must be in [0, 1], got ${lambda}`);
-    if (lambda === 1) return;
-    const fresh = new HashNet(this.inDim, this.hidden, this.bits, rng).parameters();
+    if (!(lambda >= 0 && lambda <= 1)) throw new InputError(`image shrink (shrink and perturb) must be in [0, 1], got ${lambda}`);
+    if (lambda === 1) return; // off: the rng is not touched either
+    const fresh = new HashNet(this.inDim, this.hidden, this.bits, rng.fork()).parameters();
     this.parameters().forEach((p, i) => {
       const f = fresh[i]!.data;
       for (let k = 0; k < p.data.length; k++) p.data[k] = lambda * p.data[k]! + (1 - lambda) * f[k]!;

@@ -357,9 +357,7 @@ export class CcmhGam implements ContinualHasher {
     // Soft targets for distillation: the image net's outputs on the memory items before this session.
     const soft = distill > 0 ? memory.map((m) => this.imageNet!.infer(m.image, m.n)) : [];
     // Shrink and perturb the image net (after its distillation targets were taken): see imageShrink.
-    const shrink = options.imageShrink ?? CCMH_GAM_DEFAULTS.imageShrink;
-    if (!(shrink >= 0 && shrink <= 1)) throw new InputError(`${this.method}: imageShrink must be in [0, 1], got ${shrink}`);
-    if (increment && shrink < 1) this.imageNet!.shrinkPerturb(shrink, rng.fork());
+    if (this.sessionsSeen > 0 && this.keepCodebook) this.imageNet!.shrinkPerturb(options.imageShrink ?? CCMH_GAM_DEFAULTS.imageShrink, rng);
     const history: TrainProgress[] = [];
     let refs: PreparedReferences = prepareReferences([], this.projection);
     let stepNo = 0;

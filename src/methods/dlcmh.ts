@@ -325,9 +325,7 @@ export class Dlcmh implements ContinualHasher {
     // Shrink and perturb of the image net (HashNet.shrinkPerturb), after B_new's warm start: the
     // lifelong default 0.7 had the best validation score of {1, .7, .5} (Wikipedia 4+3+3, 6 seeds:
     // .562/.569/.565; docs/continual.md). The fine-tune baseline keeps plain fine-tuning (1).
-    const shrink = options.imageShrink ?? (this.lifelong ? 0.7 : 1);
-    if (!(shrink >= 0 && shrink <= 1)) throw new InputError(`dlcmh: imageShrink must be in [0, 1], got ${shrink}`);
-    if (shrink < 1) imageNet.shrinkPerturb(shrink, rng.fork());
+    imageNet.shrinkPerturb(options.imageShrink ?? (this.lifelong ? 0.7 : 1), rng);
     const params = [...imageNet.parameters(), ...textNet.parameters()];
     const optF = new Adam(imageNet.parameters(), { lr: options.learningRate ?? 1e-3 });
     const optG = new Adam(textNet.parameters(), { lr: options.learningRate ?? 1e-3 });

@@ -5,6 +5,7 @@ import { sessionData, validationRows } from '../../src/continual/runner.js';
 import { CcmhGam, heldOutMask } from '../../src/methods/ccmh-gam.js';
 import { HashNet } from '../../src/continual/hash-net.js';
 import { Rng } from '../../src/util/rng.js';
+import { InputError } from '../../src/util/errors.js';
 
 test('ccmh-gam holds out exactly the runner\'s validation rows of each session (0 = none)', () => {
   const plan = tinyPlan();
@@ -51,9 +52,9 @@ test('HashNet.shrinkPerturb: λ = 1 changes nothing; λ = 0.5 lands halfway to a
   net.shrinkPerturb(1, new Rng(9));
   assert.deepEqual(net.snapshot(), before);
   net.shrinkPerturb(0.5, new Rng(9));
-  const fresh = new HashNet(7, 5, 8, new Rng(9)).snapshot();
+  const fresh = new HashNet(7, 5, 8, new Rng(9).fork()).snapshot();
   net.snapshot().forEach((p, i) => p.forEach((v, k) => assert.ok(Math.abs(v - (0.5 * before[i]![k]! + 0.5 * fresh[i]![k]!)) < 1e-6)));
-  assert.throws(() => net.shrinkPerturb(1.5, new Rng(1)), /lambda must be in \[0, 1\]/);
+  assert.throws(() => net.shrinkPerturb(1.5, new Rng(1)), (e: Error) => e instanceof InputError && /must be in \[0, 1\], got 1.5/.test(e.message));
 });
 
 test('ccmh-gam replay leaves the stored memory weights alone, also when a replay batch is the whole memory', async () => {
