@@ -45,26 +45,6 @@ export function packLabels(labels: Uint8Array, rows: number, classes: number, wh
   return { rows, classes, words, masks, counts };
 }
 
-/** rel[i] = 1 when database item i shares at least one label with query q. Returns the count. */
-export function sharesLabelRow(q: PackedLabels, qi: number, db: PackedLabels, rel: Uint8Array): number {
-  const w = q.words, qm = q.masks, dm = db.masks, n = db.rows;
-  let total = 0;
-  if (w === 1) {
-    const m = qm[qi]!;
-    for (let i = 0; i < n; i++) { const r = (m & dm[i]!) !== 0 ? 1 : 0; rel[i] = r; total += r; }
-    return total;
-  }
-  const qo = qi * w;
-  for (let i = 0; i < n; i++) {
-    let any = 0;
-    const o = i * w;
-    for (let k = 0; k < w; k++) any |= qm[qo + k]! & dm[o + k]!;
-    const r = any !== 0 ? 1 : 0;
-    rel[i] = r; total += r;
-  }
-  return total;
-}
-
 /** out[i] = cosine between query qi's labels and database item i's labels (0 when either is empty). */
 export function labelCosineRow(q: PackedLabels, qi: number, db: PackedLabels, out: Float64Array): void {
   const w = q.words, qo = qi * w, qc = q.counts[qi]!;

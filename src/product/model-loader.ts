@@ -5,10 +5,7 @@ import { loadCheckpoint } from '../nn/checkpoint.js';
 import { loadHasher, methodNames } from '../methods/registry.js';
 import { CcmhGam, CCMH_GAM_KIND } from '../methods/ccmh-gam.js';
 import { Dlcmh, DLCMH_KIND } from '../methods/dlcmh.js';
-import { createContinualMethod, CONTINUAL_METHODS } from '../continual/methods.js';
-import { createHasher } from '../methods/registry.js';
 import type { ContinualHasher, Hasher } from '../methods/hasher.js';
-import { InputError } from '../util/errors.js';
 
 export function loadModel(path: string): Hasher {
   const ck = loadCheckpoint(path);
@@ -30,9 +27,3 @@ export function isContinual(h: Hasher): h is ContinualHasher {
 /** Methods that learn session by session, best first, as the demo picks them. */
 export const CONTINUAL_PREFERENCE = ['ccmh-gam', 'dlcmh', 'finetune'];
 
-/** A fresh model of `method` (continual methods and the registry's). */
-export function createModel(method: string, o: { bits: number; hidden?: number }): Hasher {
-  if (CONTINUAL_METHODS.includes(method)) return createContinualMethod(method, o);
-  if (methodNames().includes(method)) return createHasher(method, o);
-  throw new InputError(`unknown method "${method}" (known: ${[...new Set([...CONTINUAL_METHODS, ...methodNames()])].join(', ')})`);
-}

@@ -143,11 +143,6 @@ export class NativeBackend implements Backend {
   kernelInfo(): KernelInfo { return this.lib.kernelInfo(this.variant); }
   /** Pure FMA loop (this variant's vector width) on `threads` threads for ~`seconds`: GFLOP/s. */
   fmaPeak(seconds: number, threads = 1): number { return this.lib.fmaPeak(this.variant, seconds, threads); }
-  /** Batched k-NN with an explicit thread count (benchmarks pin it to 1). */
-  hammingKnnThreads(queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
-    outIds: Int32Array, outDist: Int32Array, threads: number): void {
-    this.lib.hammingKnn(this.variant, queries, nq, db, n, words64, k, outIds, outDist, threads);
-  }
 }
 
 /**

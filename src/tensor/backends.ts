@@ -17,7 +17,7 @@ export function getJsBackend(): JsBackend { return (jsBackend ??= new JsBackend(
 
 /** The native backend in its default variant, or null when the addon does not load. */
 export function getNativeBackend(): NativeBackend | null {
-  if (nativeBackend === undefined) nativeBackend = nativeFactory ? (nativeFactory() as NativeBackend | null) : createNativeBackend();
+  if (nativeBackend === undefined) nativeBackend = createNativeBackend();
   return nativeBackend;
 }
 
@@ -34,7 +34,3 @@ export function getBackend(): Backend {
 
 /** Replace the active backend (tests run the same checks on each). */
 export function setBackend(b: Backend): void { active = b; }
-
-let nativeFactory: (() => Backend | null) | null = null;
-/** Overrides how the native backend is created (kept for callers that inject their own). */
-export function registerNativeFactory(f: () => Backend | null): void { nativeFactory = f; nativeBackend = undefined; }
