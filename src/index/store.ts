@@ -94,6 +94,14 @@ const ID_RE = /^[^\n\r]+$/;
 export class Store {
   private constructor(readonly dir: string, private db: Database.Database) {}
 
+  /** Statements are compiled once per SQL text and reused (every search looks items up here). */
+  private readonly statements = new Map<string, Database.Statement>();
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) { st = this.db.prepare(sql); this.statements.set(sql, st); }
+    return st;
+  }
+
   static open(dir: string, opts: StoreOpenOptions = {}): Store {
     const dbPath = join(dir, 'collection.db');
     if (!existsSync(dbPath)) {
@@ -163,7 +171,7 @@ export class Store {
       if (m === undefined || m === null) return null;
       try { return JSON.stringify(m); } catch (e) { throw new InputError(`addItems: metadata at ${i} is not JSON-serialisable (${(e as Error).message})`); }
     });
-    const insert = this.db.prepare('INSERT INTO items (id, labels, metadata, session, added) VALUES (?, ?, ?, ?, ?)');
+    const insert = this.stmt('INSERT INTO items (id, labels, metadata, session, added) VALUES (?, ?, ?, ?, ?)');
     const now = new Date().toISOString();
     this.db.transaction(() => {
       for (let i = 0; i < n; i++) {
@@ -179,9 +187,9 @@ export class Store {
 
   /** Removes items (unknown id → NotFoundError, nothing removed); their codes drop out of every index. */
   removeItems(ids: readonly string[]): number {
-    const get = this.db.prepare('SELECT key FROM items WHERE id = ?').pluck();
-    const del = this.db.prepare('DELETE FROM items WHERE key = ?');
-    const mark = this.db.prepare('INSERT OR IGNORE INTO removed_items (key) VALUES (?)');
+    const get = this.stmt('SELECT key FROM items WHERE id = ?').pluck();
+    const del = this.stmt('DELETE FROM items WHERE key = ?');
+    const mark = this.stmt('INSERT OR IGNORE INTO removed_items (key) VALUES (?)');
     return this.db.transaction(() => {
       let n = 0;
       for (const id of new Set(ids)) {
@@ -195,7 +203,7 @@ export class Store {
 
   getItems(ids: readonly string[]): Item[] {
     const classes = this.classes();
-    const get = this.db.prepare('SELECT id, labels, metadata, session FROM items WHERE id = ?');
+    const get = this.stmt('SELECT id, labels, metadata, session FROM items WHERE id = ?');
     return ids.map((id) => {
       const row = get.get(id) as { id: string; labels: Buffer | null; metadata: string | null; session: number | null } | undefined;
       if (!row) throw new NotFoundError(`getItems: no item ${JSON.stringify(id)}`);
@@ -216,8 +224,8 @@ export class Store {
   /** All item ids in insertion order (optionally of one session). */
   itemIds(session?: number): string[] {
     const stmt = session === undefined
-      ? this.db.prepare('SELECT id FROM items ORDER BY key').pluck()
-      : this.db.prepare('SELECT id FROM items WHERE session = ? ORDER BY key').pluck();
+      ? this.stmt('SELECT id FROM items ORDER BY key').pluck()
+      : this.stmt('SELECT id FROM items WHERE session = ? ORDER BY key').pluck();
     return (session === undefined ? stmt.all() : stmt.all(session)) as string[];
   }
 
@@ -232,12 +240,12 @@ export class Store {
         if (parent.status !== 'committed') throw new InputError(`createModelVersion: parent version ${parent.id} is ${parent.status}, only committed versions can pass on codes`);
         if (parent.bits !== v.bits) throw new InputError(`createModelVersion: parent version ${parent.id} has ${parent.bits}-bit codes, new version ${v.bits}`);
       }
-      const id = Number(this.db.prepare(
+      const id = Number(this.stmt(
         "INSERT INTO model_versions (method, bits, created, checkpoint, status, session, parent, meta) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
       ).run(v.method, v.bits, new Date().toISOString(), v.checkpoint ?? null, v.session ?? null, v.inheritCodesFrom ?? null,
         v.meta === undefined ? null : JSON.stringify(v.meta)).lastInsertRowid);
       if (v.inheritCodesFrom !== undefined) {
-        this.db.prepare('INSERT INTO version_segments (version, segment) SELECT ?, segment FROM version_segments WHERE version = ?').run(id, v.inheritCodesFrom);
+        this.stmt('INSERT INTO version_segments (version, segment) SELECT ?, segment FROM version_segments WHERE version = ?').run(id, v.inheritCodesFrom);
       }
       return id;
     }).immediate();
@@ -248,7 +256,7 @@ export class Store {
     this.db.transaction(() => {
       const v = this.version(id);
       if (v.status === 'retired') throw new InputError(`commitModelVersion: version ${id} is retired`);
-      this.db.prepare("UPDATE model_versions SET status = 'committed', checkpoint = COALESCE(?, checkpoint) WHERE id = ?").run(opts.checkpoint ?? null, id);
+      this.stmt("UPDATE model_versions SET status = 'committed', checkpoint = COALESCE(?, checkpoint) WHERE id = ?").run(opts.checkpoint ?? null, id);
       if (opts.makeCurrent ?? true) this.setMeta('current_version', String(id));
     }).immediate();
   }
@@ -267,7 +275,7 @@ export class Store {
     this.db.transaction(() => {
       this.version(id);
       if (this.currentVersion() === id) throw new InputError(`retireModelVersion: version ${id} is current; switch first`);
-      this.db.prepare("UPDATE model_versions SET status = 'retired' WHERE id = ?").run(id);
+      this.stmt("UPDATE model_versions SET status = 'retired' WHERE id = ?").run(id);
     }).immediate();
   }
 
@@ -277,14 +285,14 @@ export class Store {
   }
 
   version(id: number): ModelVersion {
-    const row = this.db.prepare(`SELECT v.*, (SELECT COALESCE(SUM(s.count), 0) FROM version_segments vs JOIN segments s ON s.id = vs.segment
+    const row = this.stmt(`SELECT v.*, (SELECT COALESCE(SUM(s.count), 0) FROM version_segments vs JOIN segments s ON s.id = vs.segment
       WHERE vs.version = v.id) AS codes FROM model_versions v WHERE v.id = ?`).get(id) as Record<string, unknown> | undefined;
     if (!row) throw new NotFoundError(`model version ${id} does not exist`);
     return toVersion(row);
   }
 
   versions(): ModelVersion[] {
-    const rows = this.db.prepare(`SELECT v.*, (SELECT COALESCE(SUM(s.count), 0) FROM version_segments vs JOIN segments s ON s.id = vs.segment
+    const rows = this.stmt(`SELECT v.*, (SELECT COALESCE(SUM(s.count), 0) FROM version_segments vs JOIN segments s ON s.id = vs.segment
       WHERE vs.version = v.id) AS codes FROM model_versions v ORDER BY v.id`).all() as Record<string, unknown>[];
     return rows.map(toVersion);
   }
@@ -308,7 +316,7 @@ export class Store {
         const v = this.version(versionId);
         if (v.status === 'retired') throw new InputError(`putCodes: version ${versionId} is retired`);
         if (codes.bits !== v.bits) throw new InputError(`putCodes: version ${versionId} holds ${v.bits}-bit codes, got ${codes.bits}-bit codes`);
-        const get = this.db.prepare('SELECT key FROM items WHERE id = ?').pluck();
+        const get = this.stmt('SELECT key FROM items WHERE id = ?').pluck();
         const keys = new Uint32Array(ids.length);
         for (let i = 0; i < ids.length; i++) {
           const key = get.get(ids[i]) as number | undefined;
@@ -318,9 +326,9 @@ export class Store {
         this.checkNotCoded(versionId, ids, keys);
         writeSegment(path, { keys, ids: [...ids], codes });
         written = true;
-        const seg = Number(this.db.prepare('INSERT INTO segments (file, bits, count, created) VALUES (?, ?, ?, ?)')
+        const seg = Number(this.stmt('INSERT INTO segments (file, bits, count, created) VALUES (?, ?, ?, ?)')
           .run(file, codes.bits, codes.count, new Date().toISOString()).lastInsertRowid);
-        this.db.prepare('INSERT INTO version_segments (version, segment) VALUES (?, ?)').run(versionId, seg);
+        this.stmt('INSERT INTO version_segments (version, segment) VALUES (?, ?)').run(versionId, seg);
       }).immediate();
     } catch (e) {
       if (written) { try { unlinkSync(path); } catch { /* leave it: unreferenced, gc() removes it */ } }
@@ -347,7 +355,7 @@ export class Store {
   }
 
   private segmentsOf(versionId: number): { id: number; file: string; count: number; bits: number }[] {
-    return this.db.prepare(`SELECT s.id, s.file, s.count, s.bits FROM version_segments vs JOIN segments s ON s.id = vs.segment
+    return this.stmt(`SELECT s.id, s.file, s.count, s.bits FROM version_segments vs JOIN segments s ON s.id = vs.segment
       WHERE vs.version = ? ORDER BY s.id`).all(versionId) as { id: number; file: string; count: number; bits: number }[];
   }
 
@@ -359,7 +367,7 @@ export class Store {
       if (id === null) throw new NotFoundError('store: no current model version (commit one first)');
       const v = this.version(id);
       if (v.status === 'retired') throw new InputError(`store: version ${id} is retired`);
-      const removed = new Set(this.db.prepare('SELECT key FROM removed_items').pluck().all() as number[]);
+      const removed = new Set(this.stmt('SELECT key FROM removed_items').pluck().all() as number[]);
       const parts: PackedCodes[] = [];
       const ids: string[] = [];
       for (const seg of this.segmentsOf(id)) {
@@ -391,12 +399,12 @@ export class Store {
   addSession(s: { name: string; classes: unknown[]; modelVersion?: number; meta?: unknown }): number {
     if (!s.name) throw new InputError('addSession: name must be non-empty');
     if (!Array.isArray(s.classes)) throw new InputError('addSession: classes must be an array');
-    return Number(this.db.prepare('INSERT INTO sessions (name, classes, model_version, created, meta) VALUES (?, ?, ?, ?, ?)')
+    return Number(this.stmt('INSERT INTO sessions (name, classes, model_version, created, meta) VALUES (?, ?, ?, ?, ?)')
       .run(s.name, JSON.stringify(s.classes), s.modelVersion ?? null, new Date().toISOString(), s.meta === undefined ? null : JSON.stringify(s.meta)).lastInsertRowid);
   }
 
   sessions(): SessionRecord[] {
-    return (this.db.prepare('SELECT * FROM sessions ORDER BY id').all() as Record<string, any>[]).map((r) => ({
+    return (this.stmt('SELECT * FROM sessions ORDER BY id').all() as Record<string, any>[]).map((r) => ({
       id: r.id, name: r.name, classes: JSON.parse(r.classes), modelVersion: r.model_version, created: r.created,
       meta: r.meta === null ? null : JSON.parse(r.meta),
     }));
@@ -406,12 +414,12 @@ export class Store {
 
   stats(): StoreStats {
     return {
-      items: this.db.prepare('SELECT COUNT(*) FROM items').pluck().get() as number,
+      items: this.stmt('SELECT COUNT(*) FROM items').pluck().get() as number,
       classes: this.classes(),
       currentVersion: this.currentVersion(),
       versions: this.versions(),
-      segments: this.db.prepare('SELECT COUNT(*) FROM segments').pluck().get() as number,
-      sessions: this.db.prepare('SELECT COUNT(*) FROM sessions').pluck().get() as number,
+      segments: this.stmt('SELECT COUNT(*) FROM segments').pluck().get() as number,
+      sessions: this.stmt('SELECT COUNT(*) FROM sessions').pluck().get() as number,
     };
   }
 
@@ -420,7 +428,7 @@ export class Store {
    * rename and the commit) and older than `minAgeMs`, so a concurrent writer's fresh file survives.
    */
   gc(minAgeMs = 60_000): number {
-    const known = new Set(this.db.prepare('SELECT file FROM segments').pluck().all() as string[]);
+    const known = new Set(this.stmt('SELECT file FROM segments').pluck().all() as string[]);
     const dir = join(this.dir, 'segments');
     let n = 0;
     for (const f of readdirSync(dir)) {
@@ -432,11 +440,11 @@ export class Store {
   }
 
   private getMeta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined);
+    return (this.stmt('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined);
   }
 
   private setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 }
 
