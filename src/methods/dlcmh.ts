@@ -368,8 +368,9 @@ export class Dlcmh implements ContinualHasher {
     // Validation: held-out new items query [sampled old codes; B_new] with their labels (codes only).
     const validation = split?.validation;
     const valOld = nOld <= 2000 ? Int32Array.from({ length: nOld }, (_, i) => i) : rng.fork().permutation(nOld).subarray(0, 2000).slice();
+    const vStd = validation ? this.standardized(validation) : null; // once, not every epoch
     const validate = validation ? () => {
-      const v = this.standardized(validation);
+      const v = vStd!;
       const db = PackedCodes.fromSigns(concat(gatherRows(Bold, c, valOld), Bnew), valOld.length + n, c);
       const dbl = concatU8(gatherRows(oldLabels, width, valOld), train.labels);
       const score = (q: Float32Array) => meanAveragePrecision({ queries: PackedCodes.fromReal(q, validation.n, c), database: db, queryLabels: validation.labels, databaseLabels: dbl, classes: width });
@@ -408,7 +409,7 @@ export class Dlcmh implements ContinualHasher {
     const trainIdx = split ? split.trainIdx : Int32Array.from({ length: full.n }, (_, i) => i);
     trainIdx.forEach((row, i) => { addCodes.set(Bnew.subarray(i * c, (i + 1) * c), row * c); });
     if (split) {
-      const v = this.standardized(split.validation);
+      const v = vStd!;
       const fx = imageNet.infer(v.X, split.validation.n), gy = textNet.infer(v.Y, split.validation.n);
       split.validationIdx.forEach((row, i) => { for (let k = 0; k < c; k++) addCodes[row * c + k] = fx[i * c + k]! + gy[i * c + k]! >= 0 ? 1 : -1; });
     }

@@ -50,7 +50,7 @@ export class Joint implements ContinualHasher {
 
   async fit(data: TrainingData, options: TrainOptions): Promise<void> {
     this.all = { ...data, image: data.image.slice(), text: data.text.slice(), labels: data.labels.slice() };
-    this.heldOut = heldOutMask(data, 0, options as CcmhGamTrainOptions).slice();
+    if (this.base === 'ccmh-gam') this.heldOut = heldOutMask(data, 0, options as CcmhGamTrainOptions).slice();
     await this.retrain(options);
   }
 
@@ -65,9 +65,11 @@ export class Joint implements ContinualHasher {
     const cat = (x: Float32Array, y: Float32Array) => { const o = new Float32Array(x.length + y.length); o.set(x); o.set(y, x.length); return o; };
     const labels = new Uint8Array(n * width); labels.set(la); labels.set(ls, la.length);
     this.all = { n, imageDim: a.imageDim, textDim: a.textDim, numClasses: width, image: cat(a.image, session.image), text: cat(a.text, session.text), labels };
-    const held = new Uint8Array(n);
-    held.set(this.heldOut); held.set(heldOutMask(session, session.index, options as CcmhGamTrainOptions), a.n);
-    this.heldOut = held;
+    if (this.base === 'ccmh-gam') { // (joint:dlcmh carves its own split from the concatenated data)
+      const held = new Uint8Array(n);
+      held.set(this.heldOut); held.set(heldOutMask(session, session.index, options as CcmhGamTrainOptions), a.n);
+      this.heldOut = held;
+    }
     await this.retrain(options);
   }
 
