@@ -118,8 +118,12 @@ export class SearchBatcher {
       return;
     }
     try {
-      const hits = space.knn(queries, nq, k);
-      answer((i, j) => cut(hits[i]!, j.plan.maxDistance));
+      if (space.scans) { // one kernel call for the whole group; each query's radius cut after
+        const hits = space.knn(queries, nq, k);
+        answer((i, j) => cut(hits[i]!, j.plan.maxDistance));
+      } else { // a multi-index answers one query at a time and probes only as far as the query's radius
+        answer((i, j) => space.knn(queries.subarray(i * stride, (i + 1) * stride), 1, k, j.plan.maxDistance)[0]!);
+      }
     } catch (e) { for (const j of group) j.reject(e); }
   }
 }

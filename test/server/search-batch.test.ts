@@ -29,13 +29,13 @@ function exact(codes: PackedCodes, ids: string[], q: PackedCodes, k: number, rad
   return all.filter((h) => radius === undefined || h.distance <= radius).slice(0, k).map(({ id, distance }) => ({ id, distance }));
 }
 
-function build(n: number, bits: number, seed: number) {
+function build(n: number, bits: number, seed: number, index?: string) {
   const rng = new Rng(seed);
   const image = randomCodes(n, bits, rng), text = randomCodes(n, bits, rng);
   // duplicate codes so ties are common
   for (let i = 0; i < n; i += 7) text.data.copyWithin(i * text.stride, 0, text.stride);
   const ids = Array.from({ length: n }, (_, i) => `item-${i}`);
-  return { rng, image, text, ids, collection: Collection.fromCodes('b', { ids, image, text }) };
+  return { rng, image, text, ids, collection: Collection.fromCodes('b', { ids, image, text }, index) };
 }
 
 test('ModalityCodes.knn over a batch equals the index search and the plain ranking (odd sizes, 8–192 bits)', () => {
@@ -76,9 +76,9 @@ test('ScanOffload: the worker answers like the event-loop scan, across code sets
   assert.equal(offload.usable, false);
 });
 
-for (const worker of [false, true]) {
-  test(`concurrent searches, batched ${worker ? 'on the scan worker' : 'on the event loop'}, answer exactly`, async () => {
-    const { rng, image, text, ids, collection } = build(3001, 64, worker ? 2 : 1);
+for (const [worker, index] of [[false, undefined], [true, undefined], [false, 'multi']] as const) {
+  test(`concurrent searches, batched ${worker ? 'on the scan worker' : 'on the event loop'}${index ? `, ${index} index` : ''}, answer exactly`, async () => {
+    const { rng, image, text, ids, collection } = build(3001, 64, worker ? 2 : 1, index);
     const registry = new CollectionRegistry();
     registry.add(collection);
     const app = await buildService({ collections: registry, processMetrics: false, scanWorker: worker, scanWorkerMinCodes: 0 });
