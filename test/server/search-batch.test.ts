@@ -11,7 +11,7 @@ import { PackedCodes } from '../../src/index/codes.js';
 import { codeToHex } from '../../src/product/code-hex.js';
 import { ScanOffload } from '../../src/server/scan-offload.js';
 import { getBackend } from '../../src/tensor/backends.js';
-import { randomCodes } from '../../src/cli/commands/bench-serve.js';
+import { randomCodes } from '../../src/index/random-codes.js';
 import { Rng } from '../../src/util/rng.js';
 
 function popcount(x: number): number { let c = 0; for (; x; x &= x - 1) c++; return c; }
@@ -31,7 +31,7 @@ function exact(codes: PackedCodes, ids: string[], q: PackedCodes, k: number, rad
 
 function build(n: number, bits: number, seed: number, index?: string) {
   const rng = new Rng(seed);
-  const image = randomCodes(n, bits, rng), text = randomCodes(n, bits, rng);
+  const image = randomCodes(rng, n, bits), text = randomCodes(rng, n, bits);
   // duplicate codes so ties are common
   for (let i = 0; i < n; i += 7) text.data.copyWithin(i * text.stride, 0, text.stride);
   const ids = Array.from({ length: n }, (_, i) => `item-${i}`);
@@ -41,8 +41,8 @@ function build(n: number, bits: number, seed: number, index?: string) {
 test('ModalityCodes.knn over a batch equals the index search and the plain ranking (odd sizes, 8–192 bits)', () => {
   for (const [n, bits] of [[1, 8], [37, 24], [513, 64], [1001, 136], [250, 192]] as const) {
     const rng = new Rng(n + bits);
-    const codes = randomCodes(n, bits, rng), ids = Array.from({ length: n }, (_, i) => String(i));
-    const queries = randomCodes(5, bits, rng);
+    const codes = randomCodes(rng, n, bits), ids = Array.from({ length: n }, (_, i) => String(i));
+    const queries = randomCodes(rng, 5, bits);
     for (const spec of ['flat', 'multi']) {
       const m = ModalityCodes.build(ids, codes, spec);
       for (const k of [1, 3, n + 2]) {
@@ -63,9 +63,9 @@ test('ScanOffload: the worker answers like the event-loop scan, across code sets
   try {
     for (const [n, bits, seed] of [[2049, 64, 1], [700, 128, 2], [15, 8, 3]] as const) {
       const rng = new Rng(seed);
-      const codes = randomCodes(n, bits, rng), ids = Array.from({ length: n }, (_, i) => `x${i}`);
+      const codes = randomCodes(rng, n, bits), ids = Array.from({ length: n }, (_, i) => `x${i}`);
       const m = ModalityCodes.build(ids, codes, 'flat');
-      const queries = randomCodes(9, bits, rng), k = Math.min(12, n);
+      const queries = randomCodes(rng, 9, bits), k = Math.min(12, n);
       const want = m.knn(queries.data, 9, k);
       const { pos, dist } = await offload.knn(m, queries.data.slice(), 9, k);
       assert.deepEqual(m.hitsOf(pos, dist, 9, k), want, `n=${n} bits=${bits}`);

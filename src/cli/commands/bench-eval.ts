@@ -7,7 +7,7 @@ import { meanAveragePrecision } from '../../eval/metrics.js';
 import { Rng } from '../../util/rng.js';
 import { Output } from '../output.js';
 import { InputError } from '../../util/errors.js';
-import { randomBenchCodes } from './bench-search.js';
+import { randomCodes } from '../../index/random-codes.js';
 
 const SIZES = [[2000, 18015], [2100, 190000]] as const;
 
@@ -38,7 +38,7 @@ export function register(bench: Command): void {
       const rng = new Rng(7);
       for (const [nq, n] of SIZES) {
         const input = {
-          queries: randomBenchCodes(rng, nq, 64), database: randomBenchCodes(rng, n, 64),
+          queries: randomCodes(rng, nq, 64), database: randomCodes(rng, n, 64),
           queryLabels: randomLabels(rng, nq, 24), databaseLabels: randomLabels(rng, n, 24), classes: 24,
         };
         const c = process.cpuUsage(), t = process.hrtime.bigint();

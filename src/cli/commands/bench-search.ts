@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { getBackend, getJsBackend } from '../../tensor/backends.js';
 import { PackedCodes } from '../../index/codes.js';
+import { randomCodes } from '../../index/random-codes.js';
 import { FlatIndex } from '../../index/flat.js';
 import { MultiIndex } from '../../index/multi-index.js';
 import type { CodeIndex } from '../../index/code-index.js';
@@ -19,15 +20,6 @@ function positiveInt(v: string, what: string): number {
   return n;
 }
 
-/** Uniformly random codes (padding bits cleared). */
-export function randomBenchCodes(rng: Rng, n: number, bits: number): PackedCodes {
-  const c = PackedCodes.alloc(bits, n), s = c.stride;
-  for (let i = 0; i < c.data.length; i++) c.data[i] = rng.nextU32();
-  clearPadding(c);
-  void s;
-  return c;
-}
-
 /** A random word whose bits are set with probability 2^-ands (AND of `ands` uniform words). */
 function noiseWord(rng: Rng, ands: number): number {
   let w = 0xffffffff;
@@ -37,7 +29,7 @@ function noiseWord(rng: Rng, ands: number): number {
 
 /** `classes` random centres; each code is a centre with each bit flipped with probability 2^-ands. */
 export function clusteredBenchCodes(rng: Rng, n: number, bits: number, classes = 100, ands = 4): { codes: PackedCodes; centers: PackedCodes } {
-  const centers = randomBenchCodes(rng, classes, bits), c = PackedCodes.alloc(bits, n), s = c.stride;
+  const centers = randomCodes(rng, classes, bits), c = PackedCodes.alloc(bits, n), s = c.stride;
   for (let i = 0; i < n; i++) {
     const k = rng.int(classes);
     for (let w = 0; w < s; w++) c.data[i * s + w] = (centers.data[k * s + w]! ^ noiseWord(rng, ands)) >>> 0;
@@ -115,9 +107,9 @@ export function register(bench: Command): void {
       const rows: Record<string, unknown>[] = [];
       for (const kind of ['random', 'clustered'] as const) {
         const rng = new Rng(Number(opts.seed) + (kind === 'random' ? 0 : 1000));
-        const db = kind === 'random' ? randomBenchCodes(rng, n, bits) : clusteredBenchCodes(rng, n, bits, 100, ands).codes;
+        const db = kind === 'random' ? randomCodes(rng, n, bits) : clusteredBenchCodes(rng, n, bits, 100, ands).codes;
         // queries: random codes, or noisy copies of database codes (a query near its class)
-        const queries = kind === 'random' ? randomBenchCodes(rng, nq, bits)
+        const queries = kind === 'random' ? randomCodes(rng, nq, bits)
           : (() => { const q = db.select(Array.from({ length: nq }, () => rng.int(n))); for (let i = 0; i < q.data.length; i++) q.data[i] = (q.data[i]! ^ noiseWord(rng, ands)) >>> 0; clearPadding(q); return q; })();
         const ids = Array.from({ length: n }, (_, i) => String(i));
         const flat = new FlatIndex(bits);

@@ -22,6 +22,7 @@ import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { Rng } from '../../util/rng.js';
 import { PackedCodes, validateBits } from '../../index/codes.js';
+import { randomCodes } from '../../index/random-codes.js';
 import { Collection } from '../../product/collection.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { codeToHex } from '../../product/code-hex.js';
@@ -31,18 +32,6 @@ import { cpus } from 'node:os';
 import { intOption } from '../options.js';
 
 interface BenchServeOptions { scanWorker?: boolean; threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
-
-/** n random codes, fast: one 32-bit draw per word. */
-export function randomCodes(n: number, bits: number, rng: Rng): PackedCodes {
-  const codes = PackedCodes.alloc(bits, n);
-  const d = codes.data, s = codes.stride, full = bits >>> 5, rest = bits & 31;
-  for (let i = 0; i < n; i++) {
-    const o = i * s;
-    for (let w = 0; w < full; w++) d[o + w] = rng.nextU32();
-    if (rest) d[o + full] = rng.nextU32() & ((1 << rest) - 1);
-  }
-  return codes;
-}
 
 const CLIENT_FLAG = '--cmhash-bench-client';
 
@@ -123,7 +112,7 @@ Examples:
       getBackend().setThreads(intOption(o.threads, 'threads', 1, 64));
 
       const t0 = performance.now();
-      const text = randomCodes(n, bits, rng);
+      const text = randomCodes(rng, n, bits);
       const ids = new Array<string>(n);
       for (let i = 0; i < n; i++) ids[i] = String(i);
       const collection = Collection.fromCodes('bench', { ids, text }, o.index);
@@ -138,7 +127,7 @@ Examples:
       const bodies: string[] = [];
       for (let q = 0; q < pool; q++) {
         let code: PackedCodes;
-        if (o.queries === 'random') code = randomCodes(1, bits, rng);
+        if (o.queries === 'random') code = randomCodes(rng, 1, bits);
         else {
           const src = rng.int(n);
           code = text.slice(src, src + 1);
