@@ -3,7 +3,7 @@
 // model and the session's items become a new model version, committed atomically. The model is a
 // fresh copy loaded from the current checkpoint, so searches keep using the serving model untouched
 // until the commit swaps the snapshot.
-import type { ContinualHasher, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
+import type { ContinualHasher, Hasher, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { InputError } from '../util/errors.js';
 import type { Collection, ItemInput } from './collection.js';
 import { isContinual, loadModel } from './model-loader.js';
@@ -37,15 +37,26 @@ export function checkSessionItems(items: readonly ItemInput[]): void {
   });
 }
 
-/** Loads an independent copy of the collection's current model that can learn from a session. */
-export function loadUpdatableModel(collection: Collection): ContinualHasher {
+/** Refuses, from the model already in memory (no disk reads), a collection whose model cannot learn from a session. */
+export function assertUpdatable(collection: Collection): void {
   const snap = collection.snapshot();
   if (!snap.hasher || snap.modelVersion === null || !collection.dir) throw new InputError(`collection "${collection.name}" has no model to update`);
-  const version = collection.history().versions.find((v) => v.id === snap.modelVersion);
-  if (!version?.checkpoint) throw new InputError(`collection "${collection.name}": model version ${snap.modelVersion} has no checkpoint`);
-  const model = loadModel(join(collection.dir, version.checkpoint));
+  checkUpdatable(collection, snap.hasher);
+}
+
+function checkUpdatable(collection: Collection, model: Hasher): asserts model is ContinualHasher {
   if (!isContinual(model)) throw new InputError(`collection "${collection.name}" uses ${model.method}, which cannot learn from a new session; use a continual method (ccmh-gam, dlcmh, finetune)`);
   if ((model as { reencodesDatabase?: boolean }).reencodesDatabase) throw new InputError(`${model.method} re-encodes the whole database on every session, which a collection cannot do without the old features; use ccmh-gam, dlcmh or finetune`);
+}
+
+/** Loads an independent copy of the collection's current model that can learn from a session. */
+export function loadUpdatableModel(collection: Collection): ContinualHasher {
+  assertUpdatable(collection);
+  const snap = collection.snapshot();
+  const version = collection.history().versions.find((v) => v.id === snap.modelVersion);
+  if (!version?.checkpoint) throw new InputError(`collection "${collection.name}": model version ${snap.modelVersion} has no checkpoint`);
+  const model = loadModel(join(collection.dir!, version.checkpoint));
+  checkUpdatable(collection, model);
   return model;
 }
 

@@ -3,7 +3,7 @@
 // version until that commit. GET the job for its status.
 import type { FastifyInstance } from 'fastify';
 import { itemFromJson, type ItemJson } from '../../product/item-input.js';
-import { applySessionUpdate, checkSessionItems, loadUpdatableModel } from '../../product/session-update.js';
+import { applySessionUpdate, assertUpdatable, checkSessionItems } from '../../product/session-update.js';
 import type { ServiceContext } from '../app.js';
 import { jobParams, nameParams } from '../schemas.js';
 
@@ -21,7 +21,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
     const items = req.body.items.map((it, i) => itemFromJson(c, it, i));
     checkSessionItems(items);
     c.checkItems(items, true);
-    loadUpdatableModel(c); // refuses methods that cannot learn from a session, before queueing
+    assertUpdatable(c); // refuses methods that cannot learn from a session, before queueing (the job loads the model)
     const { name, epochs, seed } = req.body;
     const job = jobs.submit(c.name, 'session-update', (progress) => applySessionUpdate(c, items, {
       name, epochs, seed, onProgress: (p) => progress({ epoch: p.epoch, epochs: p.epochs }),
