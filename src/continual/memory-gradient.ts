@@ -102,22 +102,55 @@ export function gradientKernel(blocks: GradientBlock[], i: number, j: number): n
  * The candidates' whole kernel K = Σ_blocks (A_c A_cᵀ) ⊙ (D_c D_cᵀ) (nc × nc) by two SGEMMs per block:
  * one pass of the fast kernels instead of a per-pick column of row dot products.
  */
-function candidateKernel(blocks: GradientBlock[], cand: Int32Array): Float32Array {
+function candidateKernel(blocks: GradientBlock[], cand: Int32Array, n: number): Float32Array {
   const nc = cand.length;
   const be = getBackend();
   const K = new Float32Array(nc * nc);
+  const aa = new Float32Array(nc * nc), dd = new Float32Array(nc * nc);
   for (const b of blocks) {
-    const a = new Float32Array(nc * b.aDim), d = new Float32Array(nc * b.dDim);
-    for (let c = 0; c < nc; c++) {
-      a.set(b.a.subarray(cand[c]! * b.aDim, (cand[c]! + 1) * b.aDim), c * b.aDim);
-      d.set(b.d.subarray(cand[c]! * b.dDim, (cand[c]! + 1) * b.dDim), c * b.dDim);
-    }
-    const aa = new Float32Array(nc * nc), dd = new Float32Array(nc * nc);
+    // Every row is a candidate when the pool covers the session: no gather needed.
+    const a = nc === n ? b.a : gatherCandidates(b.a, b.aDim, cand), d = nc === n ? b.d : gatherCandidates(b.d, b.dDim, cand);
     be.sgemm(false, true, nc, nc, b.aDim, 1, a, b.aDim, a, b.aDim, 0, aa, nc);
     be.sgemm(false, true, nc, nc, b.dDim, 1, d, b.dDim, d, b.dDim, 0, dd, nc);
-    for (let i = 0; i < K.length; i++) K[i] += aa[i]! * dd[i]!;
+    hadamardAccumulate(K, aa, dd);
   }
   return K;
+}
+
+// The loops below are small functions on purpose: memory selection runs once per session, and V8
+// optimises a small hot function after a few calls, while a loop inside one large function ran in
+// the interpreter for most of the first selections (measured: 108 ms cold vs 24 ms warm).
+
+function gatherCandidates(x: Float32Array, dim: number, cand: Int32Array): Float32Array {
+  const out = new Float32Array(cand.length * dim);
+  for (let c = 0; c < cand.length; c++) out.set(x.subarray(cand[c]! * dim, (cand[c]! + 1) * dim), c * dim);
+  return out;
+}
+
+function hadamardAccumulate(K: Float32Array, x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < K.length; i++) K[i] += x[i]! * y[i]!;
+}
+
+/** Position of the largest v[c] with taken[c] = 0 (−1 when none). */
+function argmaxUntaken(v: Float64Array, taken: Uint8Array): number {
+  let best = -1, bestVal = -Infinity;
+  for (let c = 0; c < v.length; c++) if (taken[c] === 0 && v[c]! > bestVal) { bestVal = v[c]!; best = c; }
+  return best;
+}
+
+/** dst −= s · col. */
+function subtractScaled(dst: Float64Array, s: number, col: Float32Array): void {
+  for (let c = 0; c < dst.length; c++) dst[c] -= s * col[c]!;
+}
+
+/** m (k × k) with m[i][j] = col_j[pos_i]: the kernel among the selected candidates. */
+function selectedKernel(cols: Float32Array[], pos: number[], k: number): Float64Array {
+  const m = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    const p = pos[i]!;
+    for (let j = 0; j < k; j++) m[i * k + j] = cols[j]![p]!;
+  }
+  return m;
 }
 
 /** Greedy gradient matching with non-negative weights over `n` samples. */
@@ -145,7 +178,7 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
     for (let c = 0; c < nc; c++) corr[c] += rowDot(ag, cand[c]!, b.d, cand[c]!, b.dDim);
   });
   const selected: number[] = []; // positions in cand
-  const kCols: ArrayLike<number>[] = []; // K[:, s] over candidates, per selected s (a row view of K: K is symmetric)
+  const kCols: Float32Array[] = []; // K[:, s] over candidates, per selected s (a row view of K: K is symmetric)
   let w: Float64Array = new Float64Array(0);
   const curve: number[] = [];
   const taken = new Uint8Array(nc);
@@ -154,16 +187,15 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
   let rel = 1;
   let objective = 0;
   // Precomputed candidate kernel when it fits (≤ 4,000 candidates: ≤ 64 MB); else columns on demand.
-  const Kc = budget > 0 && nc <= 4000 ? candidateKernel(blocks, cand) : null;
+  const Kc = budget > 0 && nc <= 4000 ? candidateKernel(blocks, cand, n) : null;
   while (selected.length < budget) {
-    let best = -1, bestVal = -Infinity;
-    for (let c = 0; c < nc; c++) if (!taken[c] && residualCorr[c]! > bestVal) { bestVal = residualCorr[c]!; best = c; }
-    if (best < 0 || !(bestVal > 0)) break; // nothing left that reduces the residual with a positive weight
+    const best = argmaxUntaken(residualCorr, taken);
+    if (best < 0 || !(residualCorr[best]! > 0)) break; // nothing left that reduces the residual with a positive weight
     taken[best] = 1;
     selected.push(best);
-    let col: ArrayLike<number>;
+    let col: Float32Array;
     if (Kc) col = Kc.subarray(best * nc, (best + 1) * nc);
-    else { const cc = new Float64Array(nc); for (let c = 0; c < nc; c++) cc[c] = gradientKernel(blocks, cand[c]!, cand[best]!); col = cc; }
+    else { col = new Float32Array(nc); for (let c = 0; c < nc; c++) col[c] = gradientKernel(blocks, cand[c]!, cand[best]!); }
     kCols.push(col);
     const k = selected.length;
     // Full non-negative refit of all weights for the first 16 picks, then every 32nd pick and at the
@@ -172,12 +204,9 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
     // only at powers of two were tried: faster, but on Wikipedia the kept memory lost a third of its
     // items to zero weights and the matching residual rose from ~.08 to ~.14.)
     if (k <= 16 || k % 32 === 0 || k === budget) {
-      const m = new Float64Array(k * k);
+      const m = selectedKernel(kCols, selected, k);
       const q = new Float64Array(k);
-      for (let i = 0; i < k; i++) {
-        q[i] = -corr[selected[i]!]!;
-        for (let j = 0; j < k; j++) m[i * k + j] = kCols[j]![selected[i]!]!;
-      }
+      for (let i = 0; i < k; i++) q[i] = -corr[selected[i]!]!;
       const init = new Float64Array(k); init.set(w);
       // Warm-started from the previous weights, a few sweeps suffice (coordinate descent never raises
       // the objective, so stopping short of the exact NNLS optimum keeps the residual non-increasing).
@@ -186,15 +215,14 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
       objective = sol.objective;
       residualCorr.set(corr);
       for (let j = 0; j < k; j++) {
-        const wj = w[j]!, kc = kCols[j]!;
-        if (wj !== 0) for (let c = 0; c < nc; c++) residualCorr[c] -= wj * kc[c]!;
+        if (w[j]! !== 0) subtractScaled(residualCorr, w[j]!, kCols[j]!);
       }
     } else {
       const kbb = col[best]!;
       const step = kbb > 0 ? Math.max(0, residualCorr[best]! / kbb) : 0;
       const nw = new Float64Array(k); nw.set(w); nw[k - 1] = step; w = nw;
       objective -= 0.5 * step * residualCorr[best]!;
-      for (let c = 0; c < nc; c++) residualCorr[c] -= step * col[c]!;
+      subtractScaled(residualCorr, step, col);
     }
     // residual² = ‖ḡ‖² + 2·objective  (objective = ½wᵀKw − wᵀcorr)
     const r2 = Math.max(0, full2 + 2 * objective);

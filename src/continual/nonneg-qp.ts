@@ -37,29 +37,44 @@ export function solveNonNegativeQp(m: ArrayLike<number>, q: ArrayLike<number>, k
   if (opts.init) for (let i = 0; i < k; i++) v[i] = Math.max(0, opts.init[i] ?? 0);
   // grad = M v + q, kept up to date incrementally.
   const grad = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let s = q[i]!;
-    for (let j = 0; j < k; j++) s += m[i * k + j]! * v[j]!;
-    grad[i] = s;
-  }
+  for (let i = 0; i < k; i++) grad[i] = q[i]! + rowDot(m, i * k, v, k);
   let sweeps = 0;
   let violation = kkt(v, grad, m, k);
   while (violation > tol && sweeps < maxSweeps) {
-    for (let i = 0; i < k; i++) {
-      const mii = m[i * k + i]!;
-      if (!(mii > 0)) continue; // a zero row: the variable does not affect the objective's curvature
-      const next = Math.max(0, v[i]! - grad[i]! / mii);
-      const d = next - v[i]!;
-      if (d === 0) continue;
-      v[i] = next;
-      for (let j = 0; j < k; j++) grad[j] += m[j * k + i]! * d;
-    }
+    sweep(v, grad, m, k);
     sweeps++;
     violation = kkt(v, grad, m, k);
   }
   let obj = 0;
   for (let i = 0; i < k; i++) obj += v[i]! * (0.5 * (grad[i]! - q[i]!) + q[i]!);
   return { v, iterations: sweeps, kktViolation: violation, objective: obj };
+}
+
+// Small functions so V8 optimises them after a few calls (see memory-gradient.ts).
+
+/** Σ_j m[off + j] · v[j]. */
+function rowDot(m: ArrayLike<number>, off: number, v: Float64Array, k: number): number {
+  let s = 0;
+  for (let j = 0; j < k; j++) s += m[off + j]! * v[j]!;
+  return s;
+}
+
+/** One cyclic sweep of exact coordinate steps, keeping grad = Mv + q up to date. */
+function sweep(v: Float64Array, grad: Float64Array, m: ArrayLike<number>, k: number): void {
+  for (let i = 0; i < k; i++) {
+    const mii = m[i * k + i]!;
+    if (!(mii > 0)) continue; // a zero row: the variable does not affect the objective's curvature
+    const next = Math.max(0, v[i]! - grad[i]! / mii);
+    const d = next - v[i]!;
+    if (d === 0) continue;
+    v[i] = next;
+    addColumn(grad, m, k, i, d);
+  }
+}
+
+/** grad += d · M[:, i]. */
+function addColumn(grad: Float64Array, m: ArrayLike<number>, k: number, i: number, d: number): void {
+  for (let j = 0; j < k; j++) grad[j] += m[j * k + i]! * d;
 }
 
 function kkt(v: Float64Array, grad: Float64Array, m: ArrayLike<number>, k: number): number {

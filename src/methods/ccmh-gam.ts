@@ -183,7 +183,11 @@ export class CcmhGam implements ContinualHasher {
   private memory: MemorySet[] = [];
   private sessionsSeen = 0;
   private baseEpochs = 30;
-  /** Semantic codes (±1) of every training item so far, in training order: the learned database codes. */
+  /**
+   * Semantic codes (±1) of every training item so far, in training order: the learned database codes
+   * the session runner stores. Not checkpointed (n × bits floats; the product's index already holds
+   * the stored codes), so after load() they cover the sessions trained since.
+   */
   private itemCodes: Float32Array[] = [];
   /** The memory-error measurement of the last session, run untimed by the session runner (runDiagnostics). */
   private pendingDiagnostics: (() => void) | null = null;
@@ -536,6 +540,7 @@ export class CcmhGam implements ContinualHasher {
         format: FORMAT, name: this.method, bits: c, hidden: this.hidden, labelHidden: this.labelHidden, imageDim: this.imageDim, textDim: this.textDim,
         numClasses: this.numClasses, memory: this.memoryMode, memoryPerSession: this.memoryPerSession, projection: this.projection,
         labelRegulariser: this.labelRegulariser, replay: this.replay, growLabels: this.growLabels, keepCodebook: this.keepCodebook,
+        refineCodes: this.refineCodes, normalizeMemoryWeights: this.normalizeMemoryWeights,
       },
       tensors,
       meta: { modelVersion: this.modelVersion, sessionsSeen: this.sessionsSeen, baseEpochs: this.baseEpochs, codebookKeys: this.book.keys, memorySessions: this.memory.map((m) => m.session), memoryReports: this.memoryReports },
@@ -551,6 +556,9 @@ export class CcmhGam implements ContinualHasher {
       bits: num('bits'), hidden: num('hidden'), labelHidden: num('labelHidden'), memory: a.memory as MemoryMode, memoryPerSession: num('memoryPerSession'),
       projection: a.projection as ProjectionMode, labelRegulariser: num('labelRegulariser'), replay: num('replay'), growLabels: a.growLabels as boolean,
       keepCodebook: a.keepCodebook as boolean, name: a.name as string,
+      // absent in checkpoints written before these were saved: those models used the defaults
+      refineCodes: typeof a.refineCodes === 'boolean' ? a.refineCodes : undefined,
+      normalizeMemoryWeights: typeof a.normalizeMemoryWeights === 'boolean' ? a.normalizeMemoryWeights : undefined,
     });
     const rng = new Rng(0);
     m.imageDim = num('imageDim'); m.textDim = num('textDim'); m.numClasses = num('numClasses');

@@ -11,7 +11,10 @@ function splitmix32(state: { s: number }): number {
 
 export class Rng {
   private a: number; private b: number; private c: number; private d: number;
-  private spare: number | null = null;
+  // The kept second Box–Muller value; a flag rather than `number | null` so the field stays an
+  // unboxed double (a nullable field boxed every value: normal() was ~2x slower).
+  private spare = 0;
+  private hasSpare = false;
 
   constructor(seed: number = 0) {
     const st = { s: seed | 0 };
@@ -42,12 +45,13 @@ export class Rng {
 
   /** Standard normal (Box–Muller; the second value is kept for the next call). */
   normal(mean = 0, std = 1): number {
-    if (this.spare !== null) { const v = this.spare; this.spare = null; return mean + std * v; }
+    if (this.hasSpare) { this.hasSpare = false; return mean + std * this.spare; }
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
+    this.hasSpare = true;
     return mean + std * r * Math.cos(2 * Math.PI * v);
   }
 

@@ -65,3 +65,24 @@ test('an empty session and a session with only old classes are handled', async (
     if (!m.startsWith('joint')) assert.equal(json.sessions[1]!.stored_code_stability, 1);
   }
 });
+
+test('a saved CCMH-GAM keeps its code-refinement and memory-weight settings and encodes the same after load', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadHasher } = await import('../../src/methods/registry.js');
+  const { sessionData } = await import('../../src/continual/runner.js');
+  const plan = tinyPlan();
+  const m = new CcmhGam({ bits, hidden: 32, memoryPerSession: 10, refineCodes: false, normalizeMemoryWeights: true });
+  await m.fit(sessionData(plan, 0), { ...train, bits, seed: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'cmhash-gam-'));
+  try {
+    const path = join(dir, 'gam.ckpt');
+    m.save(path);
+    const back = loadHasher(path) as CcmhGam;
+    assert.equal(back.refineCodes, false);
+    assert.equal(back.normalizeMemoryWeights, true);
+    const x = plan.image.subarray(0, 5 * plan.imageDim);
+    assert.deepEqual(Array.from(back.encode('image', x, 5).values), Array.from(m.encode('image', x, 5).values));
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
