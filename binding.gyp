@@ -15,7 +15,8 @@
         "src/native/hamming_scalar.cc",
         "src/native/mih_search.cc",
         "src/native/eval_ap.cc",
-        "src/native/optim.cc"
+        "src/native/optim.cc",
+        "src/native/vector_ops.cc"
       ],
       "include_dirs": ["node_modules/node-addon-api"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

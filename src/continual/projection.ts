@@ -11,19 +11,22 @@
 // (k = number of old sessions), so the cost is k dot products of parameter length plus a tiny QP.
 // Dot products are accumulated in float64 so the constraints hold to rounding of the final float32.
 import { solveNonNegativeQp } from './nonneg-qp.js';
+import { getBackend } from '../tensor/backends.js';
 
 export type ProjectionMode = 'none' | 'agem' | 'gem';
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`dot: length ${a.length} vs ${b.length}`);
+  // float32 vectors (gradients): the backend's kernel, same float64 sum in the same order
+  if (a instanceof Float32Array && b instanceof Float32Array) return getBackend().dot(a, b, a.length);
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }
 
-/** g += s · r (float32 result; its own small function so V8 optimises it after a few calls). */
+/** g += s · r (float64 arithmetic, float32 result). */
 function addScaled(g: Float32Array, s: number, r: Float32Array): void {
-  for (let p = 0; p < g.length; p++) g[p] = g[p]! + s * r[p]!;
+  getBackend().axpy(g, s, r, g.length);
 }
 
 export interface ProjectionResult {

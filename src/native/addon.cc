@@ -13,6 +13,7 @@
 #include "thread_pool.h"
 
 namespace cmh { void registerOptimKernels(Napi::Env env, Napi::Object exports); }
+namespace cmh { void registerVectorKernels(Napi::Env env, Napi::Object exports); }
 
 namespace {
 
@@ -373,6 +374,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mihRange", Napi::Function::New(env, MihRange));
   exports.Set("apBlock", Napi::Function::New(env, ApBlock));
   cmh::registerOptimKernels(env, exports);
+  cmh::registerVectorKernels(env, exports);
   return exports;
 }
 

@@ -69,6 +69,24 @@ export class JsBackend implements Backend {
     }
   }
 
+  relu(x: Float32Array, y: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = v > 0 ? v : 0; }
+  }
+
+  reluBackward(x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) if (x[i]! > 0) ga[i]! += g[i]!;
+  }
+
+  dot(a: Float32Array, b: Float32Array, n: number): number {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
+    return s;
+  }
+
+  axpy(y: Float32Array, s: number, x: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) y[i] = y[i]! + s * x[i]!;
+  }
+
   setThreads(_n: number): void { /* single-threaded */ }
   getThreads(): number { return 1; }
 

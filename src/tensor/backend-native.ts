@@ -30,6 +30,10 @@ export interface NativeAddon {
   setThreads(n: number): void;
   adamStep(isa: IsaVariant, x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
     b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
+  reluForward(isa: IsaVariant, x: Float32Array, y: Float32Array, n: number): void;
+  reluBackward(isa: IsaVariant, x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void;
+  dotF32(a: Float32Array, b: Float32Array, n: number): number;
+  axpyF32(isa: IsaVariant, y: Float32Array, s: number, x: Float32Array, n: number): void;
   sgemm(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
   fmaPeak(isa: IsaVariant, seconds: number, threads: number): number;
@@ -51,6 +55,7 @@ export interface NativeAddon {
 const mihHandles = new WeakMap<MihTables, object>();
 
 let addon: NativeAddon | null | undefined;
+const REQUIRED_KERNELS = ['sgemm', 'adamStep', 'reluForward', 'reluBackward', 'dotF32', 'axpyF32', 'hammingKnn', 'apBlock'];
 let loadError: string | null = null;
 let noticeShown = false;
 
@@ -67,6 +72,9 @@ export function loadNativeAddon(): NativeAddon | null {
   if (!existsSync(p)) { loadError = `addon not built (${p} missing)`; return (addon = null); }
   try {
     addon = createRequire(import.meta.url)(p) as NativeAddon;
+    // An addon built from older sources lacks newer kernels: use the portable backend and say why.
+    const missing = REQUIRED_KERNELS.filter((k) => typeof (addon as unknown as Record<string, unknown>)[k] !== 'function');
+    if (missing.length) { loadError = `addon at ${p} is out of date (no ${missing.join(', ')}); rebuild it with \`node scripts/build-native.mjs\``; addon = null; }
   } catch (e) {
     loadError = (e as Error).message.split('\n')[0] ?? String(e);
     addon = null;
@@ -92,6 +100,11 @@ export class NativeBackend implements Backend {
     this.lib.adamStep(this.variant, x, g, m, v, n, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);
   }
   getThreads(): number { return this.lib.getThreads(); }
+
+  relu(x: Float32Array, y: Float32Array, n: number): void { this.lib.reluForward(this.variant, x, y, n); }
+  reluBackward(x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void { this.lib.reluBackward(this.variant, x, g, ga, n); }
+  dot(a: Float32Array, b: Float32Array, n: number): number { return this.lib.dotF32(a, b, n); }
+  axpy(y: Float32Array, s: number, x: Float32Array, n: number): void { this.lib.axpyF32(this.variant, y, s, x, n); }
 
   hammingDistances(query: Uint32Array, db: Uint32Array, n: number, words64: number, out: Uint16Array): void {
     this.lib.hammingDistances(this.variant, query, db, n, words64, out);

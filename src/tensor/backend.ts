@@ -69,6 +69,14 @@ export interface Backend {
    * x −= stepSize · m / (√v · invSqrtC2 + eps).
    */
   adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void;
+  /** y[i] = x[i] > 0 ? x[i] : 0 for i < n. */
+  relu(x: Float32Array, y: Float32Array, n: number): void;
+  /** ga[i] += x[i] > 0 ? g[i] : 0 for i < n (ReLU's backward, x its input). */
+  reluBackward(x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void;
+  /** Σ a[i]·b[i] over i < n, accumulated in float64 in index order (so every backend agrees bit for bit). */
+  dot(a: Float32Array, b: Float32Array, n: number): number;
+  /** y[i] = float32(y[i] + s·x[i]) with the product and sum in float64, for i < n. */
+  axpy(y: Float32Array, s: number, x: Float32Array, n: number): void;
   /** Threads used by large kernels (small products always run on one thread). */
   setThreads(n: number): void;
   getThreads(): number;

@@ -2,6 +2,7 @@
 // Broadcasting: each operand is either the full shape, 1×cols (one row repeated), rows×1 (one
 // column repeated) or 1×1; a broadcast operand's gradient is the sum over the repeated axis.
 import { shapeError } from '../util/errors.js';
+import { getBackend } from './backends.js';
 import { Tensor, Buf, allocBuf, gradOf, makeResult, sameDtype } from './tensor.js';
 
 type BinKind = 'add' | 'sub' | 'mul' | 'div';
@@ -179,7 +180,14 @@ export function sigmoid(a: Tensor): Tensor {
     (_x, y, g, ga) => { for (let i = 0; i < g.length; i++) { const s = y[i]!; ga[i]! += g[i]! * s * (1 - s); } });
 }
 
+/** ReLU; float32 tensors use the backend's kernel (the JS branch per element mispredicts half the time). */
 export function relu(a: Tensor): Tensor {
+  if (a.dtype === 'f32') {
+    const be = getBackend();
+    return unary('relu', a,
+      (x, y) => be.relu(x as Float32Array, y as Float32Array, x.length),
+      (x, _y, g, ga) => be.reluBackward(x as Float32Array, g as Float32Array, ga as Float32Array, g.length));
+  }
   return unary('relu', a,
     (x, y) => { for (let i = 0; i < x.length; i++) { const v = x[i]!; y[i] = v > 0 ? v : 0; } },
     (x, _y, g, ga) => { for (let i = 0; i < g.length; i++) if (x[i]! > 0) ga[i]! += g[i]!; });

@@ -10,7 +10,10 @@ function splitmix32(state: { s: number }): number {
 }
 
 export class Rng {
-  private a: number; private b: number; private c: number; private d: number;
+  // xoshiro128 state in a typed array: as plain fields the 32-bit words (unsigned from splitmix32,
+  // signed after the xors) kept changing V8's field representation, and a freshly forked generator
+  // ran ~5x slower (measured: 82k draws for a fresh net's init took 18 ms instead of ~3).
+  private readonly st = new Int32Array(4);
   // The kept second Box–Muller value; a flag rather than `number | null` so the field stays an
   // unboxed double (a nullable field boxed every value: normal() was ~2x slower).
   private spare = 0;
@@ -18,16 +21,20 @@ export class Rng {
 
   constructor(seed: number = 0) {
     const st = { s: seed | 0 };
-    this.a = splitmix32(st); this.b = splitmix32(st); this.c = splitmix32(st); this.d = splitmix32(st);
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+    const x = this.st;
+    x[0] = splitmix32(st); x[1] = splitmix32(st); x[2] = splitmix32(st); x[3] = splitmix32(st);
+    if ((x[0]! | x[1]! | x[2]! | x[3]!) === 0) x[0] = 1;
   }
 
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
-    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a; this.d ^= this.b; this.b ^= this.c; this.a ^= this.d;
-    this.c ^= t; this.d = rotl(this.d, 11);
+    const x = this.st;
+    let a = x[0]!, b = x[1]!, c = x[2]!, d = x[3]!;
+    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    c ^= a; d ^= b; b ^= c; a ^= d;
+    c ^= t; d = rotl(d, 11);
+    x[0] = a; x[1] = b; x[2] = c; x[3] = d;
     return r;
   }
 

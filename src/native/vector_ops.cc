@@ -1,0 +1,119 @@
+// Elementwise and vector kernels that the TypeScript reference runs at several ns per element:
+// ReLU forward/backward (a data-dependent branch per element mispredicts half the time in JS) and
+// the float64-accumulated dot product and axpy of gradient projection (run once per step on the
+// whole flattened gradient, often still unoptimised by the JIT when an increment starts).
+//
+// Every kernel computes exactly what its reference in backend-js.ts computes, bit for bit:
+// - no FMA contraction (the AVX2 variants are compiled for "avx2" without "fma"), so a·b + c rounds
+//   twice, as in JS;
+// - dot accumulates sequentially in double (no reassociation, so no vectorised reduction);
+// - float additions done in float equal the JS double-then-float rounding (for +, −, × a double
+//   has more than 2·24 + 2 bits, so rounding twice gives the correctly rounded float).
+#include <napi.h>
+#include <string>
+#include "isa.h"
+
+namespace {
+
+template <int Variant>
+inline void reluLoop(const float* CMH_RESTRICT x, float* CMH_RESTRICT y, long n) {
+  for (long i = 0; i < n; i++) { const float v = x[i]; y[i] = v > 0.0f ? v : 0.0f; }
+}
+
+template <int Variant>
+inline void reluBackwardLoop(const float* CMH_RESTRICT x, const float* CMH_RESTRICT g, float* CMH_RESTRICT ga, long n) {
+  // Adding 0 where x ≤ 0 (instead of skipping) lets the loop vectorise; it only turns a −0 into +0.
+  for (long i = 0; i < n; i++) ga[i] += x[i] > 0.0f ? g[i] : 0.0f;
+}
+
+template <int Variant>
+inline void axpyLoop(float* CMH_RESTRICT y, double s, const float* CMH_RESTRICT x, long n) {
+  for (long i = 0; i < n; i++) y[i] = static_cast<float>(static_cast<double>(y[i]) + s * static_cast<double>(x[i]));
+}
+
+__attribute__((target("avx2"))) void reluAvx2(const float* x, float* y, long n) { reluLoop<1>(x, y, n); }
+void reluGeneric(const float* x, float* y, long n) { reluLoop<0>(x, y, n); }
+__attribute__((target("avx2"))) void reluBackwardAvx2(const float* x, const float* g, float* ga, long n) { reluBackwardLoop<1>(x, g, ga, n); }
+void reluBackwardGeneric(const float* x, const float* g, float* ga, long n) { reluBackwardLoop<0>(x, g, ga, n); }
+__attribute__((target("avx2"))) void axpyAvx2(float* y, double s, const float* x, long n) { axpyLoop<1>(y, s, x, n); }
+void axpyGeneric(float* y, double s, const float* x, long n) { axpyLoop<0>(y, s, x, n); }
+
+double dotSequential(const float* a, const float* b, long n) {
+  double s = 0;
+  for (long i = 0; i < n; i++) s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+  return s;
+}
+
+float* f32Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, long n) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + name + " must be a Float32Array");
+  auto arr = info[i].As<Napi::Float32Array>();
+  if (static_cast<long>(arr.ElementLength()) < n)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + name + " has " + std::to_string(arr.ElementLength()) + " elements, need " + std::to_string(n));
+  return arr.Data();
+}
+
+long countArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": n must be a number");
+  const double n = info[i].As<Napi::Number>().DoubleValue();
+  if (!(n >= 0) || n != static_cast<double>(static_cast<long>(n))) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": n must be a non-negative integer");
+  return static_cast<long>(n);
+}
+
+bool avx2(const Napi::CallbackInfo& info, const char* fn) {
+  cmh::Isa isa;
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (!cmh::parseIsa(name, &isa) || !cmh::isaSupported(isa)) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": unsupported ISA '" + name + "'");
+  return isa != cmh::Isa::Generic; // the AVX-512 variant uses the AVX2 loops (memory-bound)
+}
+
+// reluForward(isa, x, y, n)
+Napi::Value ReluForward(const Napi::CallbackInfo& info) {
+  if (info.Length() < 4) throw Napi::TypeError::New(info.Env(), "reluForward: expected 4 arguments");
+  const long n = countArg(info, 3, "reluForward");
+  const float* x = f32Arg(info, 1, "reluForward", "x", n);
+  float* y = f32Arg(info, 2, "reluForward", "y", n);
+  if (avx2(info, "reluForward")) reluAvx2(x, y, n); else reluGeneric(x, y, n);
+  return info.Env().Undefined();
+}
+
+// reluBackward(isa, x, g, ga, n)
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  if (info.Length() < 5) throw Napi::TypeError::New(info.Env(), "reluBackward: expected 5 arguments");
+  const long n = countArg(info, 4, "reluBackward");
+  const float* x = f32Arg(info, 1, "reluBackward", "x", n);
+  const float* g = f32Arg(info, 2, "reluBackward", "g", n);
+  float* ga = f32Arg(info, 3, "reluBackward", "ga", n);
+  if (avx2(info, "reluBackward")) reluBackwardAvx2(x, g, ga, n); else reluBackwardGeneric(x, g, ga, n);
+  return info.Env().Undefined();
+}
+
+// dotF32(a, b, n) → Σ a[i]·b[i] accumulated in double
+Napi::Value DotF32(const Napi::CallbackInfo& info) {
+  if (info.Length() < 3) throw Napi::TypeError::New(info.Env(), "dotF32: expected 3 arguments");
+  const long n = countArg(info, 2, "dotF32");
+  return Napi::Number::New(info.Env(), dotSequential(f32Arg(info, 0, "dotF32", "a", n), f32Arg(info, 1, "dotF32", "b", n), n));
+}
+
+// axpyF32(isa, y, s, x, n): y[i] = float(y[i] + s·x[i]) in double
+Napi::Value AxpyF32(const Napi::CallbackInfo& info) {
+  if (info.Length() < 5) throw Napi::TypeError::New(info.Env(), "axpyF32: expected 5 arguments");
+  const long n = countArg(info, 4, "axpyF32");
+  float* y = f32Arg(info, 1, "axpyF32", "y", n);
+  if (!info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "axpyF32: s must be a number");
+  const double s = info[2].As<Napi::Number>().DoubleValue();
+  const float* x = f32Arg(info, 3, "axpyF32", "x", n);
+  if (avx2(info, "axpyF32")) axpyAvx2(y, s, x, n); else axpyGeneric(y, s, x, n);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+namespace cmh {
+void registerVectorKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("reluForward", Napi::Function::New(env, ReluForward));
+  exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("dotF32", Napi::Function::New(env, DotF32));
+  exports.Set("axpyF32", Napi::Function::New(env, AxpyF32));
+}
+}  // namespace cmh

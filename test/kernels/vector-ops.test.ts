@@ -1,0 +1,79 @@
+// ReLU forward/backward, float64-accumulated dot and axpy on every backend against a plain
+// TypeScript reference, bit for bit, on odd sizes (tails of every vector width) and special values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../src/util/rng.js';
+import { backendsUnderTest } from './backends-under-test.js';
+
+const SIZES = [0, 1, 3, 7, 8, 9, 15, 17, 31, 33, 63, 65, 127, 1000, 4099];
+
+/** Random values with exact zeros, negative zeros and tiny / huge magnitudes mixed in. */
+function values(rng: Rng, n: number): Float32Array {
+  const x = rng.fillNormal(new Float32Array(n));
+  for (let i = 0; i < n; i++) {
+    const u = rng.uniform();
+    if (u < 0.05) x[i] = 0; else if (u < 0.1) x[i] = -0; else if (u < 0.12) x[i]! *= 1e-30; else if (u < 0.14) x[i]! *= 1e30;
+  }
+  return x;
+}
+
+function sameBits(a: Float32Array, b: Float32Array, what: string): void {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) {
+    // ReLU's backward may write +0 where the reference keeps −0 (it adds 0 instead of skipping): equal values
+    if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) assert.fail(`${what} [${i}]: ${a[i]} vs ${b[i]}`);
+  }
+}
+
+for (const { label, backend, skip } of backendsUnderTest()) {
+  test(`relu and its backward match the reference (${label})`, (t) => {
+    if (!backend) { t.skip(skip); return; }
+    const rng = new Rng(21);
+    for (const n of SIZES) {
+      const x = values(rng, n), g = values(rng, n), ga0 = values(rng, n);
+      const y = new Float32Array(n).fill(7), ga = ga0.slice();
+      backend.relu(x, y, n);
+      backend.reluBackward(x, g, ga, n);
+      const yRef = new Float32Array(n), gaRef = ga0.slice();
+      for (let i = 0; i < n; i++) { yRef[i] = x[i]! > 0 ? x[i]! : 0; if (x[i]! > 0) gaRef[i] = gaRef[i]! + g[i]!; }
+      sameBits(y, yRef, `${label} relu n=${n}`);
+      sameBits(ga, gaRef, `${label} reluBackward n=${n}`);
+    }
+    // NaN input: the reference's comparison is false, so the output is 0 and no gradient flows
+    const y = new Float32Array(1), ga = new Float32Array([1]);
+    backend.relu(new Float32Array([NaN]), y, 1);
+    backend.reluBackward(new Float32Array([NaN]), new Float32Array([5]), ga, 1);
+    assert.deepEqual([y[0], ga[0]], [0, 1], label);
+  });
+
+  test(`dot (float64, in order) and axpy match the reference bit for bit (${label})`, (t) => {
+    if (!backend) { t.skip(skip); return; }
+    const rng = new Rng(22);
+    for (const n of SIZES) {
+      const a = values(rng, n), b = values(rng, n);
+      let ref = 0;
+      for (let i = 0; i < n; i++) ref += a[i]! * b[i]!;
+      assert.ok(Object.is(backend.dot(a, b, n), ref), `${label} dot n=${n}: ${backend.dot(a, b, n)} vs ${ref}`);
+      for (const s of [0.3, -1.7e-3, 1 / 3]) {
+        const y = values(rng, n), yRef = y.slice();
+        backend.axpy(y, s, a, n);
+        for (let i = 0; i < n; i++) yRef[i] = yRef[i]! + s * a[i]!;
+        sameBits(y, yRef, `${label} axpy n=${n} s=${s}`);
+      }
+    }
+    // only the first n entries are touched
+    const y = new Float32Array([1, 2, 3]);
+    backend.axpy(y, 2, new Float32Array([1, 1, 1]), 2);
+    assert.deepEqual(Array.from(y), [3, 4, 3]);
+    assert.equal(backend.dot(new Float32Array([1, 2, 3]), new Float32Array([1, 1, 100]), 2), 3);
+  });
+}
+
+test('native vector kernels reject arrays shorter than n and non-float32 arrays', async (t) => {
+  const { loadNativeAddon } = await import('../../src/tensor/backend-native.js');
+  const lib = loadNativeAddon();
+  if (!lib) { t.skip('native addon not built'); return; }
+  assert.throws(() => lib.reluForward('generic', new Float32Array(3), new Float32Array(2), 3), /y has 2 elements, need 3/);
+  assert.throws(() => lib.dotF32(new Float32Array(3), new Float64Array(3) as unknown as Float32Array, 3), /b must be a Float32Array/);
+  assert.throws(() => lib.axpyF32('generic', new Float32Array(3), 1, new Float32Array(3), -1), /non-negative integer/);
+});
