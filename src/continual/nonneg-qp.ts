@@ -72,9 +72,10 @@ function sweep(v: Float64Array, grad: Float64Array, m: ArrayLike<number>, k: num
   }
 }
 
-/** grad += d · M[:, i]. */
+/** grad += d · M[:, i], read as row i (M is symmetric; a row is contiguous, a column strides by k). */
 function addColumn(grad: Float64Array, m: ArrayLike<number>, k: number, i: number, d: number): void {
-  for (let j = 0; j < k; j++) grad[j] += m[j * k + i]! * d;
+  const o = i * k;
+  for (let j = 0; j < k; j++) grad[j] += m[o + j]! * d;
 }
 
 function kkt(v: Float64Array, grad: Float64Array, m: ArrayLike<number>, k: number): number {

@@ -30,7 +30,7 @@ import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
-import { flatGrad, setFlatGrad } from '../nn/flat.js';
+import { flatGrad, numel, setFlatGrad } from '../nn/flat.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
 import { checkBits, checkFeatures, columnStats, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
@@ -364,6 +364,7 @@ export class CcmhGam implements ContinualHasher {
     if (this.sessionsSeen > 0 && this.keepCodebook) this.imageNet!.shrinkPerturb(options.imageShrink ?? CCMH_GAM_DEFAULTS.imageShrink, rng);
     const history: TrainProgress[] = [];
     let refs: PreparedReferences = prepareReferences([], this.projection);
+    const gradBuffer = new Float32Array(project ? numel(params) : 0); // the step's flattened gradient, reused
     let stepNo = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let lossSum = 0, memSum = 0, projected = 0, steps = 0;
@@ -387,7 +388,7 @@ export class CcmhGam implements ContinualHasher {
         if (project) {
           // The new-data gradient alone is projected (projecting new + replay never fired: the
           // replay term keeps gᵀg_ref > 0), then the replay gradient accumulates on top.
-          const g = flatGrad(params);
+          const g = flatGrad(params, gradBuffer);
           if (projectGradient(this.projection, g, refs).projected) { projected++; setFlatGrad(params, g); }
         }
         if (replay) {
@@ -426,14 +427,7 @@ export class CcmhGam implements ContinualHasher {
         for (let r = 0; r < n; r += chunk) {
           const m = Math.min(chunk, n - r);
           const { hidden, out } = net.forwardWithHidden(Tensor.wrap(m, dim, feats.subarray(r * dim, (r + m) * dim)));
-          for (let i = 0; i < m; i++) {
-            a.set(hidden.data.subarray(i * hd, (i + 1) * hd), (r + i) * (hd + 1));
-            a[(r + i) * (hd + 1) + hd] = 1;
-            for (let k = 0; k < c; k++) {
-              const u = out.data[i * c + k]!, t = T[(r + i) * c + k]!;
-              d[(r + i) * c + k] = (2 / c) * (u - t) * (1 - u * u);
-            }
-          }
+          fillGradientEmbedding(hidden.data as Float32Array, out.data as Float32Array, T, r, m, hd, c, a, d);
         }
       });
       blocks.push({ a, aDim: hd + 1, d, dDim: c });
@@ -591,6 +585,22 @@ export class CcmhGam implements ContinualHasher {
     m.sessionsSeen = meta.sessionsSeen ?? 1;
     m.baseEpochs = meta.baseEpochs ?? 30;
     return m;
+  }
+}
+
+/**
+ * Rows r..r+m−1 of the last-layer gradient embedding from a chunk's hidden activations h and tanh
+ * outputs u: a = [h, 1], δ = (2/c)(u − t)(1 − u²). (A top-level function: the JIT optimises it
+ * on its first long loop, where a closure inside the method ran unoptimised once per session.)
+ */
+function fillGradientEmbedding(h: Float32Array, u: Float32Array, T: Float32Array, r: number, m: number, hd: number, c: number, a: Float32Array, d: Float32Array): void {
+  for (let i = 0; i < m; i++) {
+    a.set(h.subarray(i * hd, (i + 1) * hd), (r + i) * (hd + 1));
+    a[(r + i) * (hd + 1) + hd] = 1;
+    for (let k = 0; k < c; k++) {
+      const ui = u[i * c + k]!, t = T[(r + i) * c + k]!;
+      d[(r + i) * c + k] = (2 / c) * (ui - t) * (1 - ui * ui);
+    }
   }
 }
 
