@@ -97,6 +97,17 @@ export interface LabelTrainOptions {
   rng: Rng;
 }
 
+/** out[r][j] = mat[rows[r]][cols[j]] of a row-major matrix with `stride` columns. */
+function gatherBlock(mat: Float32Array, stride: number, rows: ArrayLike<number>, cols: ArrayLike<number>): Float32Array {
+  const m = rows.length, k = cols.length;
+  const out = new Float32Array(m * k);
+  for (let r = 0; r < m; r++) {
+    const o = rows[r]! * stride;
+    for (let j = 0; j < k; j++) out[r * k + j] = mat[o + cols[j]!]!;
+  }
+  return out;
+}
+
 /**
  * Trains the label net on the label vectors `newKeys` (distinct, not yet in the codebook).
  * Returns the averaged loss terms of the last 10% of steps.
@@ -116,6 +127,10 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
   const cosNew = nNew * nNew <= PRECOMPUTED_COSINE_PAIRS ? cosineBlock(unitNew, all(nNew), unitNew, all(nNew), width) : null;
   const cosOld = nOld && nNew * nOld <= PRECOMPUTED_COSINE_PAIRS ? cosineBlock(unitNew, all(nNew), unitOld, all(nOld), width) : null;
   const opt = new Adam(net.parameters(), { lr: o.learningRate });
+  // The stored codes packed once (used as they are when a step anchors on all of them).
+  const storedCodes = nOld ? new Float32Array(nOld * c) : null;
+  if (storedCodes) book.codes.forEach((b, i) => storedCodes.set(b, i * c));
+  let bookVectors: Float32Array[] | undefined;
   const acc: Record<string, number> = { similarity: 0, quantization: 0, balance: 0, regulariser: 0 };
   let accN = 0;
   const tail = Math.max(1, Math.floor(o.steps / 10));
@@ -130,8 +145,9 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
     // anchors: the new batch itself and (sampled) stored codes
     let oldIdx: number[] = [];
     if (o.anchorOnStored && book.size > 0) oldIdx = book.size <= 2 * o.batch ? book.keys.map((_, i) => i) : Array.from(o.rng.permutation(book.size).subarray(0, 2 * o.batch));
+    const allNew = m === nNew; // the batch is every new vector, in order
     let sNew: Float32Array;
-    if (cosNew) { sNew = new Float32Array(m * m); for (let r = 0; r < m; r++) for (let j = 0; j < m; j++) sNew[r * m + j] = cosNew[idx[r]! * nNew + idx[j]!]!; }
+    if (cosNew) sNew = allNew ? cosNew : gatherBlock(cosNew, nNew, idx, idx);
     else sNew = cosineBlock(unitNew, idx, unitNew, idx, width);
     opt.zeroGrad();
     const h = net.forward(Tensor.wrap(m, width, x));
@@ -139,10 +155,12 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
     let sim = ops.mean(ops.sub(ops.softplus(thetaNew), ops.mul(Tensor.wrap(m, m, sNew), thetaNew)));
     if (oldIdx.length) {
       const k = oldIdx.length;
-      const bOld = new Float32Array(k * c), sOld = new Float32Array(m * k);
-      oldIdx.forEach((i, j) => bOld.set(book.codes[i]!, j * c));
-      if (cosOld) { for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) sOld[r * k + j] = cosOld[idx[r]! * nOld + oldIdx[j]!]!; }
-      else sOld.set(cosineBlock(unitNew, idx, unitOld, oldIdx, width));
+      const allOld = k === nOld; // every stored code, in order
+      const bOld = allOld && storedCodes ? storedCodes : new Float32Array(k * c);
+      if (bOld !== storedCodes) oldIdx.forEach((i, j) => bOld.set(book.codes[i]!, j * c));
+      let sOld: Float32Array;
+      if (cosOld) sOld = allNew && allOld ? cosOld : gatherBlock(cosOld, nOld, idx, oldIdx);
+      else sOld = cosineBlock(unitNew, idx, unitOld, oldIdx, width);
       const thetaOld = ops.mulScalar(ops.matmul(h, Tensor.wrap(k, c, bOld), false, true), 0.5);
       const simOld = ops.mean(ops.sub(ops.softplus(thetaOld), ops.mul(Tensor.wrap(m, k, sOld), thetaOld)));
       sim = ops.mulScalar(ops.add(sim, simOld), 0.5);
@@ -158,7 +176,8 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
       const ridx = book.size <= o.batch ? book.keys.map((_, i) => i) : Array.from(o.rng.permutation(book.size).subarray(0, o.batch));
       const k = ridx.length;
       const lx = new Float32Array(k * width), bx = new Float32Array(k * c);
-      ridx.forEach((i, j) => { lx.set(keyToVector(book.keys[i]!, width), j * width); bx.set(book.codes[i]!, j * c); });
+      bookVectors ??= book.keys.map((key) => keyToVector(key, width)); // parsed once, not every step
+      ridx.forEach((i, j) => { lx.set(bookVectors![i]!, j * width); bx.set(book.codes[i]!, j * c); });
       const reg = ops.mean(ops.square(ops.sub(net.forward(Tensor.wrap(k, width, lx)), Tensor.wrap(k, c, bx))));
       loss = ops.add(loss, ops.mulScalar(reg, o.regulariser));
       regValue = reg.item();
@@ -171,6 +190,29 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
   }
   for (const k of Object.keys(acc)) acc[k] = acc[k]! / Math.max(1, accN);
   return acc;
+}
+
+// The refinement's inner loops as small functions: they run a few times per session, and the JIT
+// optimises a small function on its first long loop (inside refineNewCodes they ran unoptimised).
+
+/** dot[j] += bᵢₖ · bit k of code j (one bit-major row). */
+function accumulateDots(dot: Int32Array, bitsT: Int8Array, row: number, bik: number, n: number): void {
+  for (let j = 0; j < n; j++) dot[j] += bik * bitsT[row + j]!;
+}
+
+/** Change of the pairwise loss when bit k (row) of code i flips. */
+function flipDelta(dot: Int32Array, bitsT: Int8Array, row: number, bik: number, i: number, n: number, c: number, S: Float32Array, softplusOfDot: Float64Array): number {
+  let delta = 0;
+  for (let j = 0; j < n; j++) {
+    if (j === i) continue;
+    const dd = -2 * bik * bitsT[row + j]!; // dot change when bit k of bᵢ flips
+    delta += softplusOfDot[dot[j]! + dd + c]! - softplusOfDot[dot[j]! + c]! - S[j]! * (dd / 2);
+  }
+  return delta;
+}
+
+function applyFlip(dot: Int32Array, bitsT: Int8Array, row: number, bik: number, i: number, n: number): void {
+  for (let j = 0; j < n; j++) if (j !== i) dot[j] = dot[j]! - 2 * bik * bitsT[row + j]!;
 }
 
 /** sign(g(l)) for label keys. */
@@ -232,20 +274,11 @@ export function refineNewCodes(newKeys: string[], codes: Float32Array[], book: L
       const i = refine[r]!;
       const S = cos.subarray(r * n, (r + 1) * n);
       dot.fill(0);
+      for (let k = 0; k < c; k++) accumulateDots(dot, bitsT, k * n, bitsT[k * n + i]!, n);
       for (let k = 0; k < c; k++) {
         const row = k * n, bik = bitsT[row + i]!;
-        for (let j = 0; j < n; j++) dot[j] += bik * bitsT[row + j]!;
-      }
-      for (let k = 0; k < c; k++) {
-        const row = k * n, bik = bitsT[row + i]!;
-        let delta = 0;
-        for (let j = 0; j < n; j++) {
-          if (j === i) continue;
-          const dd = -2 * bik * bitsT[row + j]!; // dot change when bit k of bᵢ flips
-          delta += softplusOfDot[dot[j]! + dd + c]! - softplusOfDot[dot[j]! + c]! - S[j]! * (dd / 2);
-        }
-        if (delta < -1e-9) {
-          for (let j = 0; j < n; j++) if (j !== i) dot[j] = dot[j]! - 2 * bik * bitsT[row + j]!;
+        if (flipDelta(dot, bitsT, row, bik, i, n, c, S, softplusOfDot) < -1e-9) {
+          applyFlip(dot, bitsT, row, bik, i, n);
           bitsT[row + i] = -bik as -1 | 1;
           changed++;
         }
