@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CmhashError } from '../util/errors.js';
 import { register as doctor } from './commands/doctor.js';
 import { register as benchGemm } from './commands/bench-gemm.js';
+import { register as benchVector } from './commands/bench-vector.js';
 import { register as dataCmd } from './commands/data.js';
 import { register as train } from './commands/train.js';
 import { register as evalCmd } from './commands/eval.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   const bench = program.command('bench').description('benchmarks (each prints a table, or JSON lines with --json)');
   doctor(program);
   benchGemm(bench);
+  benchVector(bench);
   benchSearch(bench);
   benchEval(bench);
   dataCmd(program);
@@ -47,6 +49,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`cmhash … --json | head`) closes the pipe: finish quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
