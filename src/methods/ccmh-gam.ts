@@ -88,6 +88,13 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   updateLabelSteps?: number;
   /** Memory items per old session in each step's merged replay batch (default 32; reference gradients use twice as many). */
   memoryBatch?: number;
+  /**
+   * How old sessions' replay losses are weighted against the new session's loss: 'session' (default)
+   * gives each old session weight `replay`; 'size' gives it `replay` × (its training items / the new
+   * session's), as joint training's mean over all items does — on long streams 'session' makes the
+   * old sessions together k times the new one.
+   */
+  replayWeighting?: 'session' | 'size';
   /** Steps between refreshes of the projection's per-session reference gradients (default 5). */
   referenceRefresh?: number;
   /** Image-net learning rate in increments, × the text net's (default 1; Wikipedia s1 with distillation 1: 0.5 → .304/.710, session-0 I→T kept .417 but new classes learnt worse; 1 → .318/.721). */
@@ -149,6 +156,7 @@ interface MemorySet {
   text: Float32Array;    // standardised
   targets: Float32Array; // n × c, ±1
   weights: Float32Array; // Σ w ≈ 1: the weighted loss approximates the session's mean loss
+  trained: number;       // the session's training items (what its memory stands for)
 }
 
 interface Stats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
@@ -358,6 +366,9 @@ export class CcmhGam implements ContinualHasher {
     const distill = increment && replay ? options.distillation ?? 1 : 0;
     const refreshEvery = Math.max(1, options.referenceRefresh ?? 5);
     const perSession = options.memoryBatch ?? 32;
+    const weighting = options.replayWeighting ?? 'session';
+    if (weighting !== 'session' && weighting !== 'size') throw new InputError(`${this.method}: replayWeighting must be 'session' or 'size', got ${String(weighting)}`);
+    const replayScales = memory.map((m) => (weighting === 'size' ? m.trained / n : 1));
     // Soft targets for distillation: the image net's outputs on the memory items before this session.
     const soft = distill > 0 ? memory.map((m) => this.imageNet!.infer(m.image, m.n)) : [];
     // Shrink and perturb the image net (after its distillation targets were taken): see imageShrink.
@@ -395,7 +406,7 @@ export class CcmhGam implements ContinualHasher {
           // One merged replay batch: `memoryBatch` items of every old session, weights rescaled so each
           // session's part estimates its weighted memory loss, times `replay`; gradients accumulate.
           // (The loss is scaled, not the weights: a small memory's batch is the stored memory itself.)
-          const mb = mergedMemoryBatch(memory, perSession, rng, soft);
+          const mb = mergedMemoryBatch(memory, perSession, rng, soft, replayScales);
           const lm = this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights, mb.soft, distill);
           ops.mulScalar(lm, this.replay).backward();
           memSum += lm.item() / memory.length;
@@ -492,7 +503,7 @@ export class CcmhGam implements ContinualHasher {
     };
     const c = this.bits;
     this.memory.push({
-      session, n: chosen.indices.length,
+      session, n: chosen.indices.length, trained: n,
       image: gatherRows(X, this.imageDim, chosen.indices), text: gatherRows(Y, this.textDim, chosen.indices),
       targets: gatherRows(T, c, chosen.indices), weights: Float32Array.from(chosen.weights),
     });
@@ -537,7 +548,7 @@ export class CcmhGam implements ContinualHasher {
         refineCodes: this.refineCodes, normalizeMemoryWeights: this.normalizeMemoryWeights,
       },
       tensors,
-      meta: { modelVersion: this.modelVersion, sessionsSeen: this.sessionsSeen, baseEpochs: this.baseEpochs, codebookKeys: this.book.keys, memorySessions: this.memory.map((m) => m.session), memoryReports: this.memoryReports },
+      meta: { modelVersion: this.modelVersion, sessionsSeen: this.sessionsSeen, baseEpochs: this.baseEpochs, codebookKeys: this.book.keys, memorySessions: this.memory.map((m) => m.session), memoryTrained: this.memory.map((m) => m.trained), memoryReports: this.memoryReports },
     });
   }
 
@@ -568,7 +579,7 @@ export class CcmhGam implements ContinualHasher {
       for (const [name, t] of net.namedParameters()) t.data.set(take(`${pre}.${name}`, t.rows, t.cols));
     }
     m.stats = { imageMean: take('stats.imageMean', 1, m.imageDim), imageInvStd: take('stats.imageInvStd', 1, m.imageDim), textMean: take('stats.textMean', 1, m.textDim), textInvStd: take('stats.textInvStd', 1, m.textDim) };
-    const meta = (ck.meta ?? {}) as { modelVersion?: number; sessionsSeen?: number; baseEpochs?: number; codebookKeys?: string[]; memorySessions?: number[]; memoryReports?: MemorySessionReport[] };
+    const meta = (ck.meta ?? {}) as { modelVersion?: number; sessionsSeen?: number; baseEpochs?: number; codebookKeys?: string[]; memorySessions?: number[]; memoryTrained?: number[]; memoryReports?: MemorySessionReport[] };
     const keys = meta.codebookKeys ?? [];
     if (keys.length) {
       const codes = take('codebook.codes', keys.length, m.bits);
@@ -578,7 +589,7 @@ export class CcmhGam implements ContinualHasher {
       const t = ck.tensors[`memory.${i}.weights`];
       if (!t) return;
       const n = t.rows;
-      m.memory.push({ session, n, image: take(`memory.${i}.image`, n, m.imageDim), text: take(`memory.${i}.text`, n, m.textDim), targets: take(`memory.${i}.targets`, n, m.bits), weights: take(`memory.${i}.weights`, n, 1) });
+      m.memory.push({ session, n, trained: meta.memoryTrained?.[i] ?? n, image: take(`memory.${i}.image`, n, m.imageDim), text: take(`memory.${i}.text`, n, m.textDim), targets: take(`memory.${i}.targets`, n, m.bits), weights: take(`memory.${i}.weights`, n, 1) });
     });
     m.memoryReports.push(...(meta.memoryReports ?? []));
     m.modelVersion = meta.modelVersion ?? 1;
@@ -605,25 +616,25 @@ function fillGradientEmbedding(h: Float32Array, u: Float32Array, T: Float32Array
 }
 
 /** A sample of `size` items of one session's memory, weights rescaled (an unbiased estimate of its weighted loss). */
-function memoryBatch(mem: MemorySet, size: number, rng: Rng, soft: Float32Array | null): MemorySet & { soft: Float32Array | null } {
-  if (mem.n <= size) return { ...mem, soft };
+function memoryBatch(mem: MemorySet, size: number, rng: Rng, soft: Float32Array | null, scale = 1): MemorySet & { soft: Float32Array | null } {
+  if (mem.n <= size) return { ...mem, soft, weights: scale === 1 ? mem.weights : mem.weights.map((w) => w * scale) };
   const idx = rng.permutation(mem.n).subarray(0, size);
   const c = mem.targets.length / mem.n;
   const weights = new Float32Array(size);
-  for (let i = 0; i < size; i++) weights[i] = mem.weights[idx[i]!]! * (mem.n / size);
+  for (let i = 0; i < size; i++) weights[i] = mem.weights[idx[i]!]! * (mem.n / size) * scale;
   return {
-    session: mem.session, n: size, image: gatherRows(mem.image, mem.image.length / mem.n, idx), text: gatherRows(mem.text, mem.text.length / mem.n, idx),
+    session: mem.session, n: size, trained: mem.trained, image: gatherRows(mem.image, mem.image.length / mem.n, idx), text: gatherRows(mem.text, mem.text.length / mem.n, idx),
     targets: gatherRows(mem.targets, c, idx), weights, soft: soft ? gatherRows(soft, c, idx) : null,
   };
 }
 
 /** One batch holding a sample of every old session's memory (their weighted losses add up). */
-function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, soft: Float32Array[]): MemorySet & { soft: Float32Array | null } {
-  const parts = memory.map((mem, i) => memoryBatch(mem, perSession, rng, soft[i] ?? null));
+function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, soft: Float32Array[], scales: number[]): MemorySet & { soft: Float32Array | null } {
+  const parts = memory.map((mem, i) => memoryBatch(mem, perSession, rng, soft[i] ?? null, scales[i]));
   if (parts.length === 1) return parts[0]!;
   const cat = (xs: Float32Array[]) => { const o = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { o.set(x, k); k += x.length; } return o; };
   return {
-    session: -1, n: parts.reduce((a, p) => a + p.n, 0), image: cat(parts.map((p) => p.image)), text: cat(parts.map((p) => p.text)),
+    session: -1, n: parts.reduce((a, p) => a + p.n, 0), trained: parts.reduce((a, p) => a + p.trained, 0), image: cat(parts.map((p) => p.image)), text: cat(parts.map((p) => p.text)),
     targets: cat(parts.map((p) => p.targets)), weights: cat(parts.map((p) => p.weights)), soft: soft.length ? cat(parts.map((p) => p.soft!)) : null,
   };
 }
