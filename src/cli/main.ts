@@ -49,8 +49,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  // A reader that stops early (`cmhash … --json | head`) closes the pipe: finish quietly, as Unix tools do.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+  // A reader that stops early (`cmhash … --json | head`) closes the pipe: later output is dropped
+  // and the command finishes its work (a long run still writes its --out files; the exit status is
+  // the command's own), instead of crashing on an unhandled EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

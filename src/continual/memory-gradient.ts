@@ -139,12 +139,12 @@ function argmaxUntaken(v: Float64Array, taken: Uint8Array): number {
 }
 
 /** dst −= s · col. */
-function subtractScaled(dst: Float64Array, s: number, col: Float32Array): void {
+function subtractScaled(dst: Float64Array, s: number, col: Float32Array | Float64Array): void {
   for (let c = 0; c < dst.length; c++) dst[c] -= s * col[c]!;
 }
 
 /** m (k × k) with m[i][j] = col_j[pos_i]: the kernel among the selected candidates. */
-function selectedKernel(cols: Float32Array[], pos: number[], k: number): Float64Array {
+function selectedKernel(cols: (Float32Array | Float64Array)[], pos: number[], k: number): Float64Array {
   const m = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
     const p = pos[i]!;
@@ -178,7 +178,7 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
     for (let c = 0; c < nc; c++) corr[c] += rowDot(ag, cand[c]!, b.d, cand[c]!, b.dDim);
   });
   const selected: number[] = []; // positions in cand
-  const kCols: Float32Array[] = []; // K[:, s] over candidates, per selected s (a row view of K: K is symmetric)
+  const kCols: (Float32Array | Float64Array)[] = []; // K[:, s] over candidates, per selected s (a row view of K: K is symmetric)
   let w: Float64Array = new Float64Array(0);
   const curve: number[] = [];
   const taken = new Uint8Array(nc);
@@ -193,9 +193,9 @@ export function selectByGradientMatching(blocks: GradientBlock[], n: number, opt
     if (best < 0 || !(residualCorr[best]! > 0)) break; // nothing left that reduces the residual with a positive weight
     taken[best] = 1;
     selected.push(best);
-    let col: Float32Array;
+    let col: Float32Array | Float64Array;
     if (Kc) col = Kc.subarray(best * nc, (best + 1) * nc);
-    else { col = new Float32Array(nc); for (let c = 0; c < nc; c++) col[c] = gradientKernel(blocks, cand[c]!, cand[best]!); }
+    else { col = new Float64Array(nc); for (let c = 0; c < nc; c++) col[c] = gradientKernel(blocks, cand[c]!, cand[best]!); }
     kCols.push(col);
     const k = selected.length;
     // Full non-negative refit of all weights for the first 16 picks, then every 32nd pick and at the

@@ -37,7 +37,7 @@ export function solveNonNegativeQp(m: ArrayLike<number>, q: ArrayLike<number>, k
   if (opts.init) for (let i = 0; i < k; i++) v[i] = Math.max(0, opts.init[i] ?? 0);
   // grad = M v + q, kept up to date incrementally.
   const grad = new Float64Array(k);
-  for (let i = 0; i < k; i++) grad[i] = q[i]! + rowDot(m, i * k, v, k);
+  for (let i = 0; i < k; i++) grad[i] = rowDot(m, i * k, v, k, q[i]!);
   let sweeps = 0;
   let violation = kkt(v, grad, m, k);
   while (violation > tol && sweeps < maxSweeps) {
@@ -52,9 +52,9 @@ export function solveNonNegativeQp(m: ArrayLike<number>, q: ArrayLike<number>, k
 
 // Small functions so V8 optimises them after a few calls (see memory-gradient.ts).
 
-/** Σ_j m[off + j] · v[j]. */
-function rowDot(m: ArrayLike<number>, off: number, v: Float64Array, k: number): number {
-  let s = 0;
+/** start + Σ_j m[off + j] · v[j], summed from `start` in index order. */
+function rowDot(m: ArrayLike<number>, off: number, v: Float64Array, k: number, start: number): number {
+  let s = start;
   for (let j = 0; j < k; j++) s += m[off + j]! * v[j]!;
   return s;
 }

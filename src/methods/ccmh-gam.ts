@@ -156,7 +156,7 @@ interface MemorySet {
   text: Float32Array;    // standardised
   targets: Float32Array; // n × c, ±1
   weights: Float32Array; // Σ w ≈ 1: the weighted loss approximates the session's mean loss
-  trained: number;       // the session's training items (what its memory stands for)
+  trained: number;       // the session's training items (what its memory stands for; NaN if unknown)
 }
 
 interface Stats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
@@ -368,7 +368,7 @@ export class CcmhGam implements ContinualHasher {
     const perSession = options.memoryBatch ?? 32;
     const weighting = options.replayWeighting ?? 'session';
     if (weighting !== 'session' && weighting !== 'size') throw new InputError(`${this.method}: replayWeighting must be 'session' or 'size', got ${String(weighting)}`);
-    const replayScales = memory.map((m) => (weighting === 'size' ? m.trained / n : 1));
+    const replayScales = memory.map((m) => (weighting === 'size' && Number.isFinite(m.trained) ? m.trained / n : 1));
     // Soft targets for distillation: the image net's outputs on the memory items before this session.
     const soft = distill > 0 ? memory.map((m) => this.imageNet!.infer(m.image, m.n)) : [];
     // Shrink and perturb the image net (after its distillation targets were taken): see imageShrink.
@@ -589,7 +589,8 @@ export class CcmhGam implements ContinualHasher {
       const t = ck.tensors[`memory.${i}.weights`];
       if (!t) return;
       const n = t.rows;
-      m.memory.push({ session, n, trained: meta.memoryTrained?.[i] ?? n, image: take(`memory.${i}.image`, n, m.imageDim), text: take(`memory.${i}.text`, n, m.textDim), targets: take(`memory.${i}.targets`, n, m.bits), weights: take(`memory.${i}.weights`, n, 1) });
+      // NaN when the checkpoint predates memoryTrained: 'size' weighting then falls back to 'session'
+      m.memory.push({ session, n, trained: meta.memoryTrained?.[i] ?? NaN, image: take(`memory.${i}.image`, n, m.imageDim), text: take(`memory.${i}.text`, n, m.textDim), targets: take(`memory.${i}.targets`, n, m.bits), weights: take(`memory.${i}.weights`, n, 1) });
     });
     m.memoryReports.push(...(meta.memoryReports ?? []));
     m.modelVersion = meta.modelVersion ?? 1;

@@ -36,7 +36,8 @@ export class Joint implements ContinualHasher {
 
   private fresh(): Inner {
     const { bits, hidden, labelHidden } = this.config;
-    if (this.base === 'dlcmh') return new Dlcmh({ bits, hidden, labelHidden, budget: this.config.budget });
+    // the inner model carries the joint name, so a checkpoint loaded later still says it is joint
+    if (this.base === 'dlcmh') return new Dlcmh({ bits, hidden, labelHidden, budget: this.config.budget, name: this.method });
     return new CcmhGam({ bits, hidden, labelHidden, name: this.method, memory: 'none', projection: 'none', labelRegulariser: 0, replay: 0, keepCodebook: false });
   }
 

@@ -3,6 +3,9 @@
 // the float64-accumulated dot product and axpy of gradient projection (run once per step on the
 // whole flattened gradient, often still unoptimised by the JIT when an increment starts).
 //
+// No restrict qualifiers: callers may pass the same array twice (in-place) or overlapping views, and
+// the loops then behave as the element-by-element TypeScript loops do.
+//
 // Every kernel computes exactly what its reference in backend-js.ts computes, bit for bit:
 // - no FMA contraction (the AVX2 variants are compiled for "avx2" without "fma"), so a·b + c rounds
 //   twice, as in JS;
@@ -10,24 +13,25 @@
 // - float additions done in float equal the JS double-then-float rounding (for +, −, × a double
 //   has more than 2·24 + 2 bits, so rounding twice gives the correctly rounded float).
 #include <napi.h>
+#include <cmath>
 #include <string>
 #include "isa.h"
 
 namespace {
 
 template <int Variant>
-inline void reluLoop(const float* CMH_RESTRICT x, float* CMH_RESTRICT y, long n) {
+inline void reluLoop(const float* x, float* y, long n) {
   for (long i = 0; i < n; i++) { const float v = x[i]; y[i] = v > 0.0f ? v : 0.0f; }
 }
 
 template <int Variant>
-inline void reluBackwardLoop(const float* CMH_RESTRICT x, const float* CMH_RESTRICT g, float* CMH_RESTRICT ga, long n) {
+inline void reluBackwardLoop(const float* x, const float* g, float* ga, long n) {
   // Adding 0 where x ≤ 0 (instead of skipping) lets the loop vectorise; it only turns a −0 into +0.
   for (long i = 0; i < n; i++) ga[i] += x[i] > 0.0f ? g[i] : 0.0f;
 }
 
 template <int Variant>
-inline void axpyLoop(float* CMH_RESTRICT y, double s, const float* CMH_RESTRICT x, long n) {
+inline void axpyLoop(float* y, double s, const float* x, long n) {
   for (long i = 0; i < n; i++) y[i] = static_cast<float>(static_cast<double>(y[i]) + s * static_cast<double>(x[i]));
 }
 
@@ -56,7 +60,8 @@ float* f32Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const ch
 long countArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": n must be a number");
   const double n = info[i].As<Napi::Number>().DoubleValue();
-  if (!(n >= 0) || n != static_cast<double>(static_cast<long>(n))) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": n must be a non-negative integer");
+  // range first: casting a double beyond long's range (or Infinity) is undefined behaviour
+  if (!(n >= 0 && n <= 9007199254740992.0) || n != std::floor(n)) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": n must be a non-negative integer");
   return static_cast<long>(n);
 }
 

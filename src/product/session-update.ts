@@ -46,9 +46,9 @@ export function assertUpdatable(collection: Collection): void {
 
 function checkUpdatable(collection: Collection, model: Hasher): asserts model is ContinualHasher {
   if (!isContinual(model)) throw new InputError(`collection "${collection.name}" uses ${model.method}, which cannot learn from a new session; use a continual method (ccmh-gam, dlcmh, finetune)`);
-  // A joint model's checkpoint is its inner model's (a CCMH-GAM or DLCMH named "joint…"), so a model
-  // loaded from disk no longer carries reencodesDatabase: the name is what identifies it.
-  const joint = (model as { reencodesDatabase?: boolean }).reencodesDatabase || /^joint(:|$)/.test(model.method);
+  // A joint model's checkpoint is its inner model's, so a model loaded from disk no longer carries
+  // reencodesDatabase: the collection's recorded method (and the model's name) identify it.
+  const joint = (model as { reencodesDatabase?: boolean }).reencodesDatabase || /^joint(:|$)/.test(model.method) || /^joint(:|$)/.test(collection.config.method ?? "");
   if (joint) throw new InputError(`${model.method} re-encodes the whole database on every session, which a collection cannot do without the old features; use ccmh-gam, dlcmh or finetune`);
 }
 

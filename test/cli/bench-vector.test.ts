@@ -10,14 +10,14 @@ const BIN = resolve('bin/cmhash.js');
 
 test('bench vector --json prints one record per kernel and size', (t) => {
   if (!loadNativeAddon()) { t.skip('native addon not built'); return; }
-  const r = spawnSync(process.execPath, [BIN, 'bench', 'vector', '--json', '--sizes', '1,4099', '--reps', '2'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, 'bench', 'vector', '--json', '--sizes', '1025,4099', '--reps', '2'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  const expected = [1, 4099].flatMap((n) => ['relu', 'relu_backward', 'dot_f64', 'axpy'].map((k) => `${k}@${n}`));
+  const expected = [1025, 4099].flatMap((n) => ['relu', 'relu_backward', 'dot_f64', 'axpy'].map((k) => `${k}@${n}`));
   assert.deepEqual(rows.map((x) => `${x.name}@${x.n}`), expected);
   for (const x of rows) {
     for (const f of ['native_gbps', 'js_gbps', 'copy_gbps', 'speedup', 'ratio']) assert.ok(Number.isFinite(x[f]) && x[f] > 0, `${x.name} ${f} = ${x[f]}`);
-    assert.ok(Math.abs(x.speedup - x.native_gbps / x.js_gbps) < 0.01 * x.speedup + 0.002, `${x.name}: speedup is native / TS`);
+    assert.ok(Math.abs(x.speedup - x.native_gbps / x.js_gbps) < 0.01 * x.speedup, `${x.name}: speedup is native / TS`);
   }
 });
 
@@ -28,7 +28,7 @@ test('bench vector: a bad size is a clear error (exit 2)', () => {
 });
 
 test('a reader that closes stdout early (cmhash … --json | head -1) does not crash the command', async () => {
-  const child = spawn(process.execPath, [BIN, 'bench', 'vector', '--json', '--sizes', '1,2,3,4,5,6,7,8', '--reps', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'bench', 'vector', '--json', '--sizes', '1,2,3', '--reps', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
   child.stdout.once('data', () => child.stdout.destroy());

@@ -17,11 +17,14 @@ function values(rng: Rng, n: number): Float32Array {
   return x;
 }
 
-function sameBits(a: Float32Array, b: Float32Array, what: string): void {
+/** Bit-for-bit equality (Object.is: −0 ≠ +0, NaN = NaN); `zeroSign` also accepts +0 for −0. */
+function sameBits(a: Float32Array, b: Float32Array, what: string, zeroSign = false): void {
   assert.equal(a.length, b.length, what);
   for (let i = 0; i < a.length; i++) {
-    // ReLU's backward may write +0 where the reference keeps −0 (it adds 0 instead of skipping): equal values
-    if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) assert.fail(`${what} [${i}]: ${a[i]} vs ${b[i]}`);
+    if (Object.is(a[i], b[i])) continue;
+    // ReLU's backward adds 0 instead of skipping, which turns a −0 into +0 (equal values)
+    if (zeroSign && a[i] === 0 && b[i] === 0) continue;
+    assert.fail(`${what} [${i}]: ${a[i]} vs ${b[i]}`);
   }
 }
 
@@ -37,7 +40,7 @@ for (const { label, backend, skip } of backendsUnderTest()) {
       const yRef = new Float32Array(n), gaRef = ga0.slice();
       for (let i = 0; i < n; i++) { yRef[i] = x[i]! > 0 ? x[i]! : 0; if (x[i]! > 0) gaRef[i] = gaRef[i]! + g[i]!; }
       sameBits(y, yRef, `${label} relu n=${n}`);
-      sameBits(ga, gaRef, `${label} reluBackward n=${n}`);
+      sameBits(ga, gaRef, `${label} reluBackward n=${n}`, true);
     }
     // NaN input: the reference's comparison is false, so the output is 0 and no gradient flows
     const y = new Float32Array(1), ga = new Float32Array([1]);
@@ -61,6 +64,14 @@ for (const { label, backend, skip } of backendsUnderTest()) {
         sameBits(y, yRef, `${label} axpy n=${n} s=${s}`);
       }
     }
+    // in place and on overlapping views the kernels behave as the element-by-element loop does
+    const buf = Float32Array.from({ length: 40 }, (_, i) => i + 1), ref = buf.slice();
+    backend.axpy(buf.subarray(1), 1, buf.subarray(0, 39), 39);
+    for (let i = 1; i < 40; i++) ref[i] = ref[i]! + ref[i - 1]!;
+    sameBits(buf, ref, `${label} axpy on overlapping views`);
+    const r = Float32Array.from({ length: 37 }, (_, i) => i - 18), rr = r.map((v) => (v > 0 ? v : 0));
+    backend.relu(r, r, 37);
+    sameBits(r, rr, `${label} relu in place`);
     // only the first n entries are touched
     const y = new Float32Array([1, 2, 3]);
     backend.axpy(y, 2, new Float32Array([1, 1, 1]), 2);

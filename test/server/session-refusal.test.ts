@@ -52,8 +52,10 @@ test('a session update on a DCMH collection is refused: the method cannot learn 
   await refused('dcmh', m, /dcmh, which cannot learn from a new session; use a continual method/);
 });
 
-test('a session update on a joint-retraining collection is refused: it would re-encode the whole database', async () => {
-  const m = createContinualMethod('joint', { bits: 16, hidden: 16 });
-  await m.fit({ ...data, index: 0 } as never, { bits: 16, epochs: 1, labelSteps: 5, seed: 1 } as never);
-  await refused('joint', m, /re-encodes the whole database on every session/);
-});
+for (const method of ['joint', 'joint:dlcmh']) {
+  test(`a session update on a ${method} collection is refused: it would re-encode the whole database`, async () => {
+    const m = createContinualMethod(method, { bits: 16, hidden: 16, budget: 50 });
+    await m.fit({ ...data, index: 0, newClasses: [0, 1, 2, 3] } as never, { bits: 16, epochs: 1, labelSteps: 5, seed: 1 } as never);
+    await refused(method, m, /re-encodes the whole database on every session/);
+  });
+}

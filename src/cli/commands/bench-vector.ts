@@ -22,15 +22,21 @@ export interface VectorBenchRow {
 
 interface Kernel { name: string; bytesPerElement: number; run: (be: Backend, n: number) => void }
 
-/** Seconds of the fastest of `reps` runs (at least `minSeconds` in total). */
-function best(fn: () => void, reps: number, minSeconds: number): number {
+/**
+ * Seconds per call: the fastest of `reps` samples (at least `minSeconds` in total), each sample
+ * timing `inner` calls so that one sample covers ≥ 2^18 elements (a single call on a short vector
+ * would measure the timer, not the kernel).
+ */
+function best(fn: () => void, n: number, reps: number, minSeconds: number): number {
+  const inner = Math.max(1, Math.ceil((1 << 18) / Math.max(1, n)));
   fn();
   let bestSec = Infinity, total = 0;
   for (let r = 0; (r < reps || total < minSeconds) && r < 100_000; r++) {
     const t0 = process.hrtime.bigint();
-    fn();
+    for (let i = 0; i < inner; i++) fn();
     const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    bestSec = Math.min(bestSec, sec); total += sec;
+    if (sec > 0) bestSec = Math.min(bestSec, sec / inner);
+    total += sec;
   }
   return bestSec;
 }
@@ -65,13 +71,13 @@ export function register(bench: Command): void {
           { name: 'axpy', bytesPerElement: 12, run: (be) => be.axpy(ga, 1e-3, x, n) },
         ];
         const copyTo = new Float32Array(n);
-        const copySec = best(() => copyTo.set(x), reps, 0.05);
+        const copySec = best(() => copyTo.set(x), n, reps, 0.05);
         const copyGbps = (8 * n) / copySec / 1e9; // 4 bytes read + 4 written per element
         for (const k of kernels) {
           const bytes = k.bytesPerElement * n;
-          const nat = bytes / best(() => k.run(native, n), reps, 0.05) / 1e9;
-          const ref = bytes / best(() => k.run(js, n), reps, 0.05) / 1e9;
-          const row: VectorBenchRow = { name: k.name, n, native_gbps: round(nat), js_gbps: round(ref), copy_gbps: round(copyGbps), speedup: round(nat / ref), ratio: round(nat / copyGbps) };
+          const nat = bytes / best(() => k.run(native, n), n, reps, 0.05) / 1e9;
+          const ref = bytes / best(() => k.run(js, n), n, reps, 0.05) / 1e9;
+          const row: VectorBenchRow = { name: k.name, n, native_gbps: sig(nat), js_gbps: sig(ref), copy_gbps: sig(copyGbps), speedup: sig(nat / ref), ratio: sig(nat / copyGbps) };
           rows.push(row);
           out.record(row);
         }
@@ -81,4 +87,5 @@ export function register(bench: Command): void {
     });
 }
 
-function round(x: number): number { return Math.round(x * 1000) / 1000; }
+/** Four significant digits (a small-vector figure is not rounded away). */
+function sig(x: number): number { return Number(x.toPrecision(4)); }
