@@ -108,6 +108,11 @@ export interface DbrcTrainOptions extends TrainOptions {
   /** Weight of the decorrelation term: mean of (hᵀh/m − I)² over the c × c entries, per modality (default 3). */
   decorrelation?: number;
   weightDecay?: number;
+  /**
+   * Standard deviation of Gaussian noise added to the (standardised) image input of the encoder in
+   * training; the decoder still reconstructs the clean input (a denoising autoencoder). Default 0.
+   */
+  imageNoise?: number;
   /** Image feature map before standardisation (default 'none'; see DbrcImageMap). */
   imageMap?: DbrcImageMap;
   /** Hidden layers of the image pathway, each `hidden` wide (default 1; the text pathway keeps 1). */
@@ -210,6 +215,8 @@ export class Dbrc implements Hasher {
     this.build(dx, dy, rng);
     const nets = this.nets!;
     const baseLr = options.learningRate ?? 1e-3;
+    const imageNoise = options.imageNoise ?? 0;
+    if (!(imageNoise >= 0 && Number.isFinite(imageNoise))) throw new InputError(`dbrc: imageNoise must be a non-negative number, got ${String(options.imageNoise)}`);
     const opt = new Adam(this.allParams(), { lr: baseLr, weightDecay: options.weightDecay ?? 0 });
     let epoch = 0;
 
@@ -221,6 +228,7 @@ export class Dbrc implements Hasher {
       for (const idx of shuffledBatches(n, batchSize, rng)) {
         const m = idx.length;
         const x = Tensor.wrap(m, dx, gatherRows(X, dx, idx));
+        const xIn = imageNoise > 0 ? Tensor.wrap(m, dx, addNoise(x.data as Float32Array, imageNoise, rng)) : x;
         const y = Tensor.wrap(m, dy, gatherRows(Y, dy, idx));
         // Per-row fusion weights: both → ½,½; image only → 1,0; text only → 0,1.
         const wx = new Float32Array(m), wy = new Float32Array(m);
@@ -229,7 +237,7 @@ export class Dbrc implements Hasher {
           if (u < pBoth) { wx[r] = 0.5; wy[r] = 0.5; } else if (u < pBoth + pImageOnly) wx[r] = 1; else wy[r] = 1;
         }
         opt.zeroGrad();
-        const ax = nets.imageEnc.forward(x), ay = nets.textEnc.forward(y);
+        const ax = nets.imageEnc.forward(xIn), ay = nets.textEnc.forward(y);
         const a = ops.add(ops.mul(ax, Tensor.wrap(m, 1, wx)), ops.mul(ay, Tensor.wrap(m, 1, wy)));
         const h = nets.code.forward(a);
         const lossImage = ops.mean(ops.square(ops.sub(nets.imageDec.forward(h), x)));
@@ -347,4 +355,11 @@ export class Dbrc implements Hasher {
     m.trainInfo = meta?.trainInfo ?? null;
     return m;
   }
+}
+
+/** x + N(0, σ²) elementwise (a new array; x is left as it is). */
+function addNoise(x: Float32Array, sigma: number, rng: Rng): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! + sigma * rng.normal();
+  return out;
 }

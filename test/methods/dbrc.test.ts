@@ -93,3 +93,16 @@ test('DBRC agreement/balance/decorrelation terms: codes of the two modalities ag
   assert.ok(a.imbalance < b.imbalance, `imbalance with terms ${a.imbalance.toFixed(3)} vs without ${b.imbalance.toFixed(3)}`);
   assert.ok(Number.isFinite(on.lastFit!.history.at(-1)!.loss.balance!) && Number.isFinite(on.lastFit!.history.at(-1)!.loss.decorrelation!));
 });
+
+test('DBRC image noise (denoising input) changes training, reproducibly; bad values are errors', async () => {
+  const fit = async (imageNoise: number) => {
+    const h = new Dbrc({ bits: 8, hidden: 16 });
+    await h.fit(train, { bits: 8, epochs: 3, seed: 5, imageNoise });
+    return Array.from(h.encode('image', query.image.subarray(0, 4 * query.imageDim), 4).values);
+  };
+  const clean = await fit(0), again = await fit(0), noisy = await fit(0.5);
+  assert.deepEqual(again, clean, 'same seed, no noise: same model');
+  assert.notDeepEqual(noisy, clean, 'noise changes what is learnt');
+  assert.ok(noisy.every(Number.isFinite));
+  await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, epochs: 1, imageNoise: -1 }), /imageNoise must be a non-negative number, got -1/);
+});

@@ -97,7 +97,7 @@ export async function maybeWriteReport(path: string | undefined, results: RunRes
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
   hidden?: string; validation: string; patience?: string; threads: string; codeLayer?: string; alphaReg?: string;
-  agreement?: string; balance?: string; decorrelation?: string; textWeight?: string; imageMap?: string; lrDecay?: string; imageDepth?: string; modalityDropout?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  agreement?: string; balance?: string; decorrelation?: string; textWeight?: string; imageMap?: string; lrDecay?: string; imageDepth?: string; imageNoise?: string; modalityDropout?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
 }
 
 export function register(program: Command): void {
@@ -124,6 +124,7 @@ export function register(program: Command): void {
     .option('--decorrelation <x>', 'dbrc: weight of the bit-decorrelation term (default 0.3)')
     .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 3)')
     .option('--image-map <name>', `dbrc: image feature map before standardisation: ${DBRC_IMAGE_MAPS.join(' | ')} (sqrt = Hellinger map for BoVW histograms)`)
+    .option('--image-noise <sigma>', 'dbrc: Gaussian noise added to the standardised image input in training (denoising; default 0)')
     .option('--image-depth <n>', 'dbrc: hidden layers of the image pathway, 0 = linear (default 1)')
     .option('--modality-dropout <p,p,p>', 'dbrc: probabilities of [both, image only, text only] per training row (default 1,1,1 = ⅓ each)')
     .option('--lr-decay <name>', `dbrc: learning-rate schedule: ${DBRC_LR_DECAYS.join(' | ')} (cosine: lr → lr/20 over the epochs)`)
@@ -154,7 +155,7 @@ Examples:
         epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: numOpt(o.lr, '--lr'),
         patience: optionalInt(o.patience, 'patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
         balance: numOpt(o.balance, '--balance'), decorrelation: numOpt(o.decorrelation, '--decorrelation'),
-        textWeight: numOpt(o.textWeight, '--text-weight'), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: optionalInt(o.imageDepth, 'image-depth', 0),
+        textWeight: numOpt(o.textWeight, '--text-weight'), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: optionalInt(o.imageDepth, 'image-depth', 0), imageNoise: numOpt(o.imageNoise, '--image-noise'),
         modalityDropout: o.modalityDropout === undefined ? undefined : parseList(o.modalityDropout, '--modality-dropout', (p) => { if (!(p >= 0)) throw new InputError(`--modality-dropout: ${p} is not a non-negative number`); return p; }), gamma: numOpt(o.gamma, '--gamma'), eta: numOpt(o.eta, '--eta'),
       };
       for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
