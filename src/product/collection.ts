@@ -412,10 +412,8 @@ export class Collection {
         try { store.removeItems(items.map((it) => it.id)); } catch { /* best effort */ }
         throw e;
       }
-      // copy-on-write: a new snapshot with the old codes plus the new ones
-      const grow = (mc: ModalityCodes, add: { ids: string[]; codes: PackedCodes }) => (add.ids.length === 0 ? mc
-        : ModalityCodes.build([...mc.ids, ...add.ids], PackedCodes.concat([mc.codes, add.codes]), this.config.index));
-      this.snap = { ...snap, image: grow(snap.image, image), text: grow(snap.text, text) };
+      // a new snapshot with the old codes plus the new ones; the old one keeps answering unchanged
+      this.snap = { ...snap, image: snap.image.appended(image.ids, image.codes), text: snap.text.appended(text.ids, text.codes) };
       return { added: items.length, model_version: snap.versions.image };
     });
   }
