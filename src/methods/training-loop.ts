@@ -111,16 +111,30 @@ export function shuffledBatches(n: number, batchSize: number, rng: Rng): Int32Ar
 // ---------------------------------------------------------------------------------------------
 // Feature standardisation (part of every model: stored in the checkpoint, applied in encode)
 
-/** Per-column mean and 1/std over the training rows (std floored so constant columns stay finite). */
+/** Columns whose std is below this are constant in the fitting rows. */
+const CONSTANT_STD = 1e-6;
+
+/**
+ * Per-column mean and 1/std over the training rows. A column constant in those rows (a tag or word
+ * that never occurs in them — common for sparse text features, and in a continual stream, whose
+ * statistics come from the base session, for every word of a later session's classes) is scaled by
+ * the median std of the other columns: with its own (zero) std floored at 1e-6 it was multiplied by
+ * 10⁶, so one later occurrence saturated the network (MIRFlickr photo rows: 580 of 1,386 tag columns
+ * are constant in the 22+2 base session; the 40k synthetic stream: 30 of 256 text columns).
+ */
 export function columnStats(x: Float32Array, rows: number, dim: number): { mean: Float32Array; invStd: Float32Array } {
   const mean = new Float64Array(dim); const sq = new Float64Array(dim);
   for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) { const v = x[r * dim + j]!; mean[j] += v; sq[j] += v * v; }
   const m = new Float32Array(dim); const inv = new Float32Array(dim);
+  const std = new Float64Array(dim);
   for (let j = 0; j < dim; j++) {
     const mu = mean[j]! / rows;
-    const variance = Math.max(0, sq[j]! / rows - mu * mu);
-    m[j] = mu; inv[j] = 1 / Math.max(Math.sqrt(variance), 1e-6);
+    std[j] = Math.sqrt(Math.max(0, sq[j]! / rows - mu * mu));
+    m[j] = mu;
   }
+  const varying = Array.from(std).filter((s) => s >= CONSTANT_STD).sort((a, b) => a - b);
+  const typical = varying.length ? varying[varying.length >> 1]! : 1;
+  for (let j = 0; j < dim; j++) inv[j] = 1 / (std[j]! >= CONSTANT_STD ? std[j]! : typical);
   return { mean: m, invStd: inv };
 }
 

@@ -72,3 +72,19 @@ test('standardize uses training statistics; constant columns stay finite', () =>
   const z = standardize(x, 2, s.mean, s.invStd);
   assert.deepEqual(Array.from(z), [-1, 0, 1, 0]);
 });
+
+test('columnStats: a column constant in the fitting rows is scaled like a typical column, not by 1/1e-6', async () => {
+  const { columnStats, standardize } = await import('../../src/methods/training-loop.js');
+  // column 0 varies (std 1), column 1 varies (std 2), column 2 is always 0, column 3 is always 5
+  const x = Float32Array.from([1, 2, 0, 5, -1, -2, 0, 5, 1, 2, 0, 5, -1, -2, 0, 5]);
+  const { mean, invStd } = columnStats(x, 4, 4);
+  assert.deepEqual(Array.from(mean), [0, 0, 0, 5]);
+  assert.ok(Math.abs(invStd[0]! - 1) < 1e-6 && Math.abs(invStd[1]! - 0.5) < 1e-6);
+  // the median of the varying columns' stds (1 and 2 → the upper median, 2)
+  assert.ok(Math.abs(invStd[2]! - 0.5) < 1e-6 && Math.abs(invStd[3]! - 0.5) < 1e-6, `constant columns: ${invStd[2]}, ${invStd[3]}`);
+  // a later row with the unseen word present stays on the scale of the others (was 10⁶)
+  const z = standardize(Float32Array.from([0, 0, 1, 5]), 4, mean, invStd);
+  assert.ok(Math.abs(z[2]! - 0.5) < 1e-6 && z[3] === 0);
+  // no varying column at all: unit scale
+  assert.deepEqual(Array.from(columnStats(Float32Array.from([3, 3]), 2, 1).invStd), [1]);
+});
