@@ -18,6 +18,13 @@ export interface ContinualMethodOptions {
   normalizeMemoryWeights?: boolean;
 }
 
+/**
+ * Whether the continual method `name` retrains from scratch and re-encodes the whole database every
+ * session (joint retraining, any base). Decided by name because a joint model's checkpoint is its
+ * inner model's: a model loaded from disk does not carry Joint.reencodesDatabase.
+ */
+export function reencodesDatabase(name: string): boolean { return name.split(':')[0] === 'joint'; }
+
 export function createContinualMethod(name: string, o: ContinualMethodOptions): ContinualHasher {
   const [kind, base = 'ccmh-gam'] = name.split(':');
   if (base !== 'ccmh-gam' && base !== 'dlcmh') throw new InputError(`--method: unknown base "${base}" in "${name}" (known: ccmh-gam, dlcmh)`);

@@ -37,7 +37,7 @@ export class CodeList {
   }
 
   /** Appends codes whose ids the caller guarantees valid and unique (the store's load path). */
-  addTrusted(ids: string[], codes: PackedCodes): void {
+  addTrusted(ids: readonly string[], codes: PackedCodes): void {
     if (codes.bits !== this.bits || ids.length !== codes.count) throw new InputError(`addTrusted: ${ids.length} ids, ${codes.count} ${codes.bits}-bit codes for a ${this.bits}-bit index`);
     if (this.idList.length === 0) {
       this.buf = codes.data.slice();

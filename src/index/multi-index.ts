@@ -139,7 +139,7 @@ export class MultiIndex implements CodeIndex {
   add(ids: readonly string[], codes: PackedCodes): void { this.list.add(ids, codes); }
   remove(ids: readonly string[]): number { return this.list.remove(ids); }
   /** Bulk load of ids known valid and unique (see CodeList.addTrusted). */
-  addTrusted(ids: string[], codes: PackedCodes): void { this.list.addTrusted(ids, codes); }
+  addTrusted(ids: readonly string[], codes: PackedCodes): void { this.list.addTrusted(ids, codes); }
   has(id: string): boolean { return this.list.has(id); }
   ids(): string[] { return this.list.ids(); }
   codes(): PackedCodes { return this.list.codes(); }

@@ -94,12 +94,15 @@ const ID_RE = /^[^\n\r]+$/;
 export class Store {
   private constructor(readonly dir: string, private db: Database.Database) {}
 
-  /** Statements are compiled once per SQL text and reused (every search looks items up here). */
+  /**
+   * Statements are compiled once per SQL text and reused (every search looks items up here). The
+   * cached statement is shared, so its pluck mode is set on every call rather than left to callers.
+   */
   private readonly statements = new Map<string, Database.Statement>();
-  private stmt(sql: string): Database.Statement {
+  private stmt(sql: string, pluck = false): Database.Statement {
     let st = this.statements.get(sql);
     if (!st) { st = this.db.prepare(sql); this.statements.set(sql, st); }
-    return st;
+    return st.reader ? st.pluck(pluck) : st;
   }
 
   static open(dir: string, opts: StoreOpenOptions = {}): Store {
@@ -187,7 +190,7 @@ export class Store {
 
   /** Removes items (unknown id → NotFoundError, nothing removed); their codes drop out of every index. */
   removeItems(ids: readonly string[]): number {
-    const get = this.stmt('SELECT key FROM items WHERE id = ?').pluck();
+    const get = this.stmt('SELECT key FROM items WHERE id = ?', true);
     const del = this.stmt('DELETE FROM items WHERE key = ?');
     const mark = this.stmt('INSERT OR IGNORE INTO removed_items (key) VALUES (?)');
     return this.db.transaction(() => {
@@ -224,8 +227,8 @@ export class Store {
   /** All item ids in insertion order (optionally of one session). */
   itemIds(session?: number): string[] {
     const stmt = session === undefined
-      ? this.stmt('SELECT id FROM items ORDER BY key').pluck()
-      : this.stmt('SELECT id FROM items WHERE session = ? ORDER BY key').pluck();
+      ? this.stmt('SELECT id FROM items ORDER BY key', true)
+      : this.stmt('SELECT id FROM items WHERE session = ? ORDER BY key', true);
     return (session === undefined ? stmt.all() : stmt.all(session)) as string[];
   }
 
@@ -316,7 +319,7 @@ export class Store {
         const v = this.version(versionId);
         if (v.status === 'retired') throw new InputError(`putCodes: version ${versionId} is retired`);
         if (codes.bits !== v.bits) throw new InputError(`putCodes: version ${versionId} holds ${v.bits}-bit codes, got ${codes.bits}-bit codes`);
-        const get = this.stmt('SELECT key FROM items WHERE id = ?').pluck();
+        const get = this.stmt('SELECT key FROM items WHERE id = ?', true);
         const keys = new Uint32Array(ids.length);
         for (let i = 0; i < ids.length; i++) {
           const key = get.get(ids[i]) as number | undefined;
@@ -367,7 +370,7 @@ export class Store {
       if (id === null) throw new NotFoundError('store: no current model version (commit one first)');
       const v = this.version(id);
       if (v.status === 'retired') throw new InputError(`store: version ${id} is retired`);
-      const removed = new Set(this.stmt('SELECT key FROM removed_items').pluck().all() as number[]);
+      const removed = new Set(this.stmt('SELECT key FROM removed_items', true).all() as number[]);
       const parts: PackedCodes[] = [];
       const ids: string[] = [];
       for (const seg of this.segmentsOf(id)) {
@@ -414,12 +417,12 @@ export class Store {
 
   stats(): StoreStats {
     return {
-      items: this.stmt('SELECT COUNT(*) FROM items').pluck().get() as number,
+      items: this.stmt('SELECT COUNT(*) FROM items', true).get() as number,
       classes: this.classes(),
       currentVersion: this.currentVersion(),
       versions: this.versions(),
-      segments: this.stmt('SELECT COUNT(*) FROM segments').pluck().get() as number,
-      sessions: this.stmt('SELECT COUNT(*) FROM sessions').pluck().get() as number,
+      segments: this.stmt('SELECT COUNT(*) FROM segments', true).get() as number,
+      sessions: this.stmt('SELECT COUNT(*) FROM sessions', true).get() as number,
     };
   }
 
@@ -428,7 +431,7 @@ export class Store {
    * rename and the commit) and older than `minAgeMs`, so a concurrent writer's fresh file survives.
    */
   gc(minAgeMs = 60_000): number {
-    const known = new Set(this.stmt('SELECT file FROM segments').pluck().all() as string[]);
+    const known = new Set(this.stmt('SELECT file FROM segments', true).all() as string[]);
     const dir = join(this.dir, 'segments');
     let n = 0;
     for (const f of readdirSync(dir)) {
@@ -440,7 +443,7 @@ export class Store {
   }
 
   private getMeta(key: string): string | undefined {
-    return (this.stmt('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined);
+    return (this.stmt('SELECT value FROM meta WHERE key = ?', true).get(key) as string | undefined);
   }
 
   private setMeta(key: string, value: string): void {

@@ -616,26 +616,29 @@ function fillGradientEmbedding(h: Float32Array, u: Float32Array, T: Float32Array
   }
 }
 
-/** A sample of `size` items of one session's memory, weights rescaled (an unbiased estimate of its weighted loss). */
-function memoryBatch(mem: MemorySet, size: number, rng: Rng, soft: Float32Array | null, scale = 1): MemorySet & { soft: Float32Array | null } {
-  if (mem.n <= size) return { ...mem, soft, weights: scale === 1 ? mem.weights : mem.weights.map((w) => w * scale) };
+/** Replayed items with their loss weights and, for distillation, the image net's pre-session outputs. */
+interface ReplayBatch { n: number; image: Float32Array; text: Float32Array; targets: Float32Array; weights: Float32Array; soft: Float32Array | null }
+
+/** A sample of `size` items of one session's memory, weights rescaled (an unbiased estimate of its weighted loss) and × `scale`. */
+function memoryBatch(mem: MemorySet, size: number, rng: Rng, soft: Float32Array | null, scale = 1): ReplayBatch {
+  if (mem.n <= size) return { n: mem.n, image: mem.image, text: mem.text, targets: mem.targets, weights: scale === 1 ? mem.weights : mem.weights.map((w) => w * scale), soft };
   const idx = rng.permutation(mem.n).subarray(0, size);
   const c = mem.targets.length / mem.n;
   const weights = new Float32Array(size);
   for (let i = 0; i < size; i++) weights[i] = mem.weights[idx[i]!]! * (mem.n / size) * scale;
   return {
-    session: mem.session, n: size, trained: mem.trained, image: gatherRows(mem.image, mem.image.length / mem.n, idx), text: gatherRows(mem.text, mem.text.length / mem.n, idx),
+    n: size, image: gatherRows(mem.image, mem.image.length / mem.n, idx), text: gatherRows(mem.text, mem.text.length / mem.n, idx),
     targets: gatherRows(mem.targets, c, idx), weights, soft: soft ? gatherRows(soft, c, idx) : null,
   };
 }
 
 /** One batch holding a sample of every old session's memory (their weighted losses add up). */
-function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, soft: Float32Array[], scales: number[]): MemorySet & { soft: Float32Array | null } {
+function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, soft: Float32Array[], scales: number[]): ReplayBatch {
   const parts = memory.map((mem, i) => memoryBatch(mem, perSession, rng, soft[i] ?? null, scales[i]));
   if (parts.length === 1) return parts[0]!;
   const cat = (xs: Float32Array[]) => { const o = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { o.set(x, k); k += x.length; } return o; };
   return {
-    session: -1, n: parts.reduce((a, p) => a + p.n, 0), trained: parts.reduce((a, p) => a + p.trained, 0), image: cat(parts.map((p) => p.image)), text: cat(parts.map((p) => p.text)),
+    n: parts.reduce((a, p) => a + p.n, 0), image: cat(parts.map((p) => p.image)), text: cat(parts.map((p) => p.text)),
     targets: cat(parts.map((p) => p.targets)), weights: cat(parts.map((p) => p.weights)), soft: soft.length ? cat(parts.map((p) => p.soft!)) : null,
   };
 }

@@ -144,8 +144,10 @@ export class Dlcmh implements ContinualHasher {
   /** DLCMH keeps no old features: its memory is the stored codes and labels of old items. */
   memoryItems(): number { return this.memRows.length; }
 
-  /** Reservoir-sample the session's items (stored rows base..base+d.n−1) into the feature memory. */
-  /** Reservoir-samples rows `only` (default all) of d into the replay memory; held-out rows must never enter it. */
+  /**
+   * Reservoir-samples rows `only` (default all) of d — stored rows base..base+d.n−1 — into the replay
+   * memory; held-out rows must never enter it.
+   */
   private remember(d: TrainingData, base: number, rng: Rng, only?: ArrayLike<number>): void {
     if (!this.lifelong) return;
     const cap = this.budget, di = d.imageDim, dt = d.textDim;
@@ -155,8 +157,8 @@ export class Dlcmh implements ContinualHasher {
     }
     const rows = Array.from(this.memRows);
     const count = only ? only.length : d.n;
-    for (let r = 0; r < count; r++) {
-      const i = only ? only[r]! : r;
+    for (let k = 0; k < count; k++) {
+      const i = only ? only[k]! : k;
       this.seenN++;
       let slot = -1;
       if (rows.length < cap) { slot = rows.length; rows.push(0); } else { const r = rng.int(this.seenN); if (r < cap) slot = r; }

@@ -7,6 +7,7 @@ import type { ContinualHasher, Hasher, SessionData, TrainOptions, TrainProgress 
 import { InputError } from '../util/errors.js';
 import type { Collection, ItemInput } from './collection.js';
 import { isContinual, loadModel } from './model-loader.js';
+import { reencodesDatabase } from '../continual/methods.js';
 import { join } from 'node:path';
 
 export interface UpdateOptions {
@@ -46,10 +47,9 @@ export function assertUpdatable(collection: Collection): void {
 
 function checkUpdatable(collection: Collection, model: Hasher): asserts model is ContinualHasher {
   if (!isContinual(model)) throw new InputError(`collection "${collection.name}" uses ${model.method}, which cannot learn from a new session; use a continual method (ccmh-gam, dlcmh, finetune)`);
-  // A joint model's checkpoint is its inner model's, so a model loaded from disk no longer carries
-  // reencodesDatabase: the collection's recorded method (and the model's name) identify it.
-  const joint = (model as { reencodesDatabase?: boolean }).reencodesDatabase || /^joint(:|$)/.test(model.method) || /^joint(:|$)/.test(collection.config.method ?? "");
-  if (joint) throw new InputError(`${model.method} re-encodes the whole database on every session, which a collection cannot do without the old features; use ccmh-gam, dlcmh or finetune`);
+  // The collection's recorded method decides: a joint model loaded from disk is its inner model.
+  const method = collection.config.method ?? model.method;
+  if (reencodesDatabase(method)) throw new InputError(`${method} re-encodes the whole database on every session, which a collection cannot do without the old features; use ccmh-gam, dlcmh or finetune`);
 }
 
 /** Loads an independent copy of the collection's current model that can learn from a session. */

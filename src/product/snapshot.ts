@@ -38,7 +38,7 @@ export class ModalityCodes {
     let index: CodeIndex | null = createIndex(want, codes.bits); // also validates the spec
     // ids are unique per version by construction (the store and the builders check)
     if (index.kind === 'flat') index = null;
-    else (index as CodeIndex & { addTrusted(ids: string[], c: PackedCodes): void }).addTrusted(ids.slice(), codes);
+    else (index as CodeIndex & { addTrusted(ids: readonly string[], c: PackedCodes): void }).addTrusted(ids, codes); // copies them
     // the caller's arrays are never written: the first append moves to a new buffer
     return new ModalityCodes(index, want, { ids: ids.slice(), buf: codes.data, used: codes.count }, codes);
   }
@@ -84,10 +84,8 @@ export class ModalityCodes {
   knn(queries: Uint32Array, nq: number, k: number, maxDistance?: number): SearchHits[] {
     const n = this.size, stride = this.codes.stride;
     if (queries.length !== nq * stride) throw new InputError(`knn: ${nq} queries of ${this.codes.bits} bits need ${nq * stride} words, got ${queries.length}`);
-    if (this.index || n === 0) {
-      const q = new PackedCodes(this.codes.bits, nq, queries);
-      return n === 0 || !this.index ? Array.from({ length: nq }, () => ({ ids: [] as string[], distances: new Int32Array(0) })) : this.index.search(q, k, maxDistance !== undefined ? { maxDistance } : {});
-    }
+    if (n === 0) return Array.from({ length: nq }, () => ({ ids: [] as string[], distances: new Int32Array(0) }));
+    if (this.index) return this.index.search(new PackedCodes(this.codes.bits, nq, queries), k, maxDistance !== undefined ? { maxDistance } : {});
     const kk = Math.min(k, n), need = nq * kk;
     if (this.outIds.length < need) { this.outIds = new Int32Array(need); this.outDist = new Int32Array(need); }
     const pos = this.outIds, dist = this.outDist;

@@ -17,7 +17,7 @@ import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.j
 import { DBRC_CODE_LAYERS, DBRC_IMAGE_MAPS, DBRC_LR_DECAYS, type DbrcCodeLayer } from '../../methods/dbrc.js';
 import { Output } from '../output.js';
 import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
-import { optionalInt } from '../options.js';
+import { optionalInt, optionalNumber } from '../options.js';
 
 /** One (method, data, bits, seed) result: the JSON record of `train` and `eval`. */
 export interface RunResult {
@@ -39,13 +39,6 @@ export function parseList(v: string, name: string, check: (x: number) => number)
     if (!Number.isFinite(n)) throw new InputError(`${name}: "${p}" is not a number`);
     return check(n);
   });
-}
-
-function numOpt(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InputError(`${name} must be a non-negative number, got ${v}`);
-  return n;
 }
 
 const fmt = (x: number) => x.toFixed(4);
@@ -152,11 +145,11 @@ Examples:
       const threads = optionalInt(o.threads, 'threads', 1)!;
       getBackend().setThreads(threads);
       const trainOpts: Partial<TrainOptions> = {
-        epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: numOpt(o.lr, '--lr'),
-        patience: optionalInt(o.patience, 'patience', 0), threads, alphaReg: numOpt(o.alphaReg, '--alpha-reg'), agreement: numOpt(o.agreement, '--agreement'),
-        balance: numOpt(o.balance, '--balance'), decorrelation: numOpt(o.decorrelation, '--decorrelation'),
-        textWeight: numOpt(o.textWeight, '--text-weight'), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: optionalInt(o.imageDepth, 'image-depth', 0), imageNoise: numOpt(o.imageNoise, '--image-noise'),
-        modalityDropout: o.modalityDropout === undefined ? undefined : parseList(o.modalityDropout, '--modality-dropout', (p) => { if (!(p >= 0)) throw new InputError(`--modality-dropout: ${p} is not a non-negative number`); return p; }), gamma: numOpt(o.gamma, '--gamma'), eta: numOpt(o.eta, '--eta'),
+        epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: optionalNumber(o.lr, 'lr', 0),
+        patience: optionalInt(o.patience, 'patience', 0), threads, alphaReg: optionalNumber(o.alphaReg, 'alpha-reg', 0), agreement: optionalNumber(o.agreement, 'agreement', 0),
+        balance: optionalNumber(o.balance, 'balance', 0), decorrelation: optionalNumber(o.decorrelation, 'decorrelation', 0),
+        textWeight: optionalNumber(o.textWeight, 'text-weight', 0), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: optionalInt(o.imageDepth, 'image-depth', 0), imageNoise: optionalNumber(o.imageNoise, 'image-noise', 0),
+        modalityDropout: o.modalityDropout === undefined ? undefined : parseList(o.modalityDropout, '--modality-dropout', (p) => { if (!(p >= 0)) throw new InputError(`--modality-dropout: ${p} is not a non-negative number`); return p; }), gamma: optionalNumber(o.gamma, 'gamma', 0), eta: optionalNumber(o.eta, 'eta', 0),
       };
       for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
       const hidden = optionalInt(o.hidden, 'hidden', 1);
