@@ -152,7 +152,7 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
     opt.zeroGrad();
     const h = net.forward(Tensor.wrap(m, width, x));
     const thetaNew = ops.mulScalar(ops.matmul(h, h, false, true), 0.5);
-    let sim = ops.mean(ops.sub(ops.softplus(thetaNew), ops.mul(Tensor.wrap(m, m, sNew), thetaNew)));
+    let sim = ops.pairwiseLikelihood(thetaNew, Tensor.wrap(m, m, sNew));
     if (oldIdx.length) {
       const k = oldIdx.length;
       const allOld = k === nOld; // every stored code, in order
@@ -162,7 +162,7 @@ export function trainLabelNet(net: HashNet, width: number, newKeys: string[], bo
       if (cosOld) sOld = allNew && allOld ? cosOld : gatherBlock(cosOld, nOld, idx, oldIdx);
       else sOld = cosineBlock(unitNew, idx, unitOld, oldIdx, width);
       const thetaOld = ops.mulScalar(ops.matmul(h, Tensor.wrap(k, c, bOld), false, true), 0.5);
-      const simOld = ops.mean(ops.sub(ops.softplus(thetaOld), ops.mul(Tensor.wrap(m, k, sOld), thetaOld)));
+      const simOld = ops.pairwiseLikelihood(thetaOld, Tensor.wrap(m, k, sOld));
       sim = ops.mulScalar(ops.add(sim, simOld), 0.5);
     }
     const signs = new Float32Array(m * c);

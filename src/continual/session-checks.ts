@@ -13,6 +13,15 @@ export interface SessionExpectations {
   grows?: boolean;
 }
 
+/**
+ * Index of the first NaN/±Infinity, or −1. A small function of its own: the JIT optimises it on its
+ * first long loop (inline in checkSession the scan ran unoptimised, ~20 ms of a MIRFlickr increment).
+ */
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}
+
 export function checkSession(method: string, s: SessionData, e: SessionExpectations): void {
   const where = `${method}: session ${s.index}`;
   if (!Number.isInteger(s.n) || s.n < 0) throw new InputError(`${where}: n must be a non-negative integer, got ${s.n}`);
@@ -27,7 +36,8 @@ export function checkSession(method: string, s: SessionData, e: SessionExpectati
     throw new InputError(`${where}: labels have ${s.numClasses} columns but the model was built for ${e.numClasses} classes and label growth is off (enable growth, or map the new classes onto known ones)`);
   }
   for (const [name, a, dim] of [['image', s.image, s.imageDim], ['text', s.text, s.textDim]] as const) {
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) throw new InputError(`${where}: ${name} has a non-finite value ${a[i]} at row ${Math.floor(i / dim)}, column ${i % dim}`);
+    const i = firstNonFinite(a);
+    if (i >= 0) throw new InputError(`${where}: ${name} has a non-finite value ${a[i]} at row ${Math.floor(i / dim)}, column ${i % dim}`);
   }
   for (let i = 0; i < s.n; i++) {
     let any = 0;

@@ -82,7 +82,7 @@ interface Arch { bits: number; hidden: number; imageDim: number; textDim: number
 export function dcmhBatchLoss(out: Tensor, other: Tensor, S: Tensor, B: Tensor, rest: Tensor, gamma: number, eta: number, n: number):
   { loss: Tensor; nll: Tensor; quant: Tensor; bal: Tensor } {
   const theta = ops.mulScalar(ops.matmul(out, other, false, true), 0.5);
-  const nll = ops.sum(ops.sub(ops.softplus(theta), ops.mul(S, theta)));
+  const nll = ops.pairwiseLikelihood(theta, S, 'sum');
   const quant = ops.sum(ops.square(ops.sub(B, out)));
   const bal = ops.sum(ops.square(ops.add(ops.sum(out, 0), rest)));
   const loss = ops.mulScalar(ops.add(ops.add(nll, ops.mulScalar(quant, gamma)), ops.mulScalar(bal, eta)), 1 / (n * out.rows));
