@@ -1,0 +1,28 @@
+// The fused pairwise likelihood (ops.pairwiseLikelihood) against the composed ops it replaced,
+// mean(softplus(Θ) − S⊙Θ), forward and backward, measured in the same run; also checks that both
+// give the same bits, and compares with the JS floor (one Math.exp and one Math.log1p per element). Usage: node bench/tensor/pairwise-likelihood.mjs [reps=60]   (after npm run build)
+import * as ops from '../../dist/src/tensor/ops.js';
+import { Tensor } from '../../dist/src/tensor/tensor.js';
+import { Rng } from '../../dist/src/util/rng.js';
+
+const reps = Number(process.argv[2] ?? 60);
+const rng = new Rng(1);
+const composed = (t, S) => ops.mean(ops.sub(ops.softplus(t), ops.mul(S, t)));
+const fused = (t, S) => ops.pairwiseLikelihood(t, S);
+// The floor in JavaScript: one Math.exp and one Math.log1p per element, nothing else.
+function mathFloor(x) { let acc = 0; for (let i = 0; i < x.length; i++) { const e = Math.exp(-Math.abs(x[i])); acc += Math.log1p(e) + e; } return acc; }
+const rows = [];
+for (const [m, k] of [[125, 125], [125, 168], [256, 512], [1024, 1024]]) {
+  const theta = new Float32Array(m * k), s = new Float32Array(m * k);
+  for (let i = 0; i < theta.length; i++) { theta[i] = rng.normal() * 6; s[i] = rng.uniform() < 0.3 ? rng.uniform() : 0; }
+  const S = Tensor.wrap(m, k, s);
+  const once = (f) => { const t = Tensor.wrap(m, k, theta.slice(), { requiresGrad: true }); const l = f(t, S); l.backward(); return [l.item(), t.grad]; };
+  const [va, ga] = once(composed), [vb, gb] = once(fused);
+  const same = Object.is(va, vb) && ga.every((x, i) => Object.is(x, gb[i]));
+  const time = (f) => { once(f); const t0 = performance.now(); for (let r = 0; r < reps; r++) once(f); return (performance.now() - t0) / reps; };
+  const tc = Math.min(time(composed), time(composed)), tf = Math.min(time(fused), time(fused));
+  mathFloor(theta); const t1 = performance.now(); for (let r = 0; r < reps; r++) mathFloor(theta); const tm = (performance.now() - t1) / reps;
+  rows.push({ shape: `${m}×${k}`, composed_ms: tc.toFixed(3), fused_ms: tf.toFixed(3), speedup: (tc / tf).toFixed(2), 'fused ns/elem': (tf * 1e6 / (m * k)).toFixed(1),
+    'exp+log1p ns/elem': (tm * 1e6 / (m * k)).toFixed(1), 'fused / floor': (tf / tm).toFixed(2), bit_identical: same });
+}
+console.table(rows);
