@@ -89,6 +89,14 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   /** Memory items per old session in each step's merged replay batch (default 32; reference gradients use twice as many). */
   memoryBatch?: number;
   /**
+   * Cap on the replayed memory rows of one step across all old sessions (default: the batch size).
+   * Each old session replays min(memoryBatch, max(1, ⌊cap / old sessions⌋)) items (its reference
+   * gradient twice as many), so a step's cost stops growing with the number of sessions: with 32
+   * items per session the replay batch alone was 224 rows after 7 sessions, against 128 new ones.
+   * Up to 4 old sessions (Wikipedia, MIRFlickr) the cap does not bind.
+   */
+  replayRows?: number;
+  /**
    * How old sessions' replay losses are weighted against the new session's loss: 'session' (default)
    * gives each old session weight `replay`; 'size' gives it `replay` × (its training items / the new
    * session's), as joint training's mean over all items does — on long streams 'session' makes the
@@ -365,7 +373,9 @@ export class CcmhGam implements ContinualHasher {
     const project = increment && this.projection !== 'none';
     const distill = increment && replay ? options.distillation ?? 1 : 0;
     const refreshEvery = Math.max(1, options.referenceRefresh ?? 5);
-    const perSession = options.memoryBatch ?? 32;
+    const replayCap = options.replayRows ?? batchSize;
+    if (!(Number.isInteger(replayCap) && replayCap >= 1)) throw new InputError(`${this.method}: replayRows must be a positive integer, got ${String(replayCap)}`);
+    const perSession = Math.min(options.memoryBatch ?? 32, Math.max(1, Math.floor(replayCap / Math.max(1, memory.length))));
     const weighting = options.replayWeighting ?? 'session';
     if (weighting !== 'session' && weighting !== 'size') throw new InputError(`${this.method}: replayWeighting must be 'session' or 'size', got ${String(weighting)}`);
     const replayScales = memory.map((m) => (weighting === 'size' && Number.isFinite(m.trained) ? m.trained / n : 1));

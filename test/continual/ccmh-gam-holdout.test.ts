@@ -68,3 +68,24 @@ test('ccmh-gam replay leaves the stored memory weights alone, also when a replay
   await m.update(sessionData(plan, 1), opts);
   assert.deepEqual(Array.from(memory[0]!.weights), Array.from(before));
 });
+
+test('ccmh-gam replayRows caps the replayed rows per step over all old sessions; a cap that does not bind changes nothing', async () => {
+  const plan = tinyPlan();
+  const train = async (replayRows?: number) => {
+    const m = new CcmhGam({ bits: 16, hidden: 32, labelHidden: 16, memoryPerSession: 40 });
+    const opts = { bits: 16, seed: 4, epochs: 2, updateEpochs: 2, batchSize: 32, labelSteps: 20, updateLabelSteps: 10, memoryBatch: 8, ...(replayRows === undefined ? {} : { replayRows }) };
+    for (let t = 0; t < plan.sessions.length; t++) {
+      if (t === 0) await m.fit(sessionData(plan, 0), opts); else await m.update(sessionData(plan, t), opts);
+    }
+    return (m as unknown as { imageNet: HashNet }).imageNet.snapshot().map((p) => Array.from(p));
+  };
+  // Two old sessions × 8 items = 16 rows: the default cap (the batch size, 32) and 1,000 do not bind.
+  const byDefault = await train();
+  assert.deepEqual(await train(1000), byDefault);
+  assert.deepEqual(await train(16), byDefault);
+  // A cap of 6 leaves 3 items per old session: a different replay, so different nets.
+  assert.notDeepEqual(await train(6), byDefault);
+  const m = new CcmhGam({ bits: 16, hidden: 32, labelHidden: 16 });
+  await m.fit(sessionData(plan, 0), { bits: 16, seed: 4, epochs: 1, batchSize: 32, labelSteps: 5 });
+  await assert.rejects(m.update(sessionData(plan, 1), { bits: 16, seed: 4, replayRows: 0 }), /replayRows must be a positive integer, got 0/);
+});

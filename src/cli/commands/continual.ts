@@ -20,7 +20,7 @@ import { optionalInt, optionalNumber } from '../options.js';
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; imageShrink?: string; refRefresh?: string; memoryBatch?: string; replayWeighting?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
+  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; imageShrink?: string; refRefresh?: string; memoryBatch?: string; replayRows?: string; replayWeighting?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
 }
 
 
@@ -55,6 +55,7 @@ export function register(program: Command): void {
     .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
     .option('--image-shrink <x>', 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh, x in [0, 1] (ccmh-gam default 0.5, dlcmh 0.7; 1 = off)')
     .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
+    .option('--replay-rows <n>', 'ccmh-gam cap on replayed memory rows per step over all old sessions; each gets min(memory-batch, cap / old sessions) (default: the batch size)')
     .option('--replay-weighting <mode>', 'ccmh-gam weight of each old session\'s replay: session (each `--replay`) | size (× its training items / the new session\'s)')
     .option('--memory-weights <kind>', 'ccmh-gam gradient-memory weights: matched (NNLS, default) | normalized (rescaled to sum 1)', 'matched')
     .option('--batch-size <n>', 'batch size (default 128)')
@@ -82,7 +83,7 @@ export function register(program: Command): void {
       setNum('epochs', optionalInt(o.epochs, 'epochs', 1)); setNum('updateEpochs', optionalInt(o.updateEpochs, 'update-epochs', 1));
       setNum('labelSteps', optionalInt(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', optionalInt(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', optionalInt(o.batchSize, 'batch-size', 1));
       setNum('patience', optionalInt(o.patience, 'patience', 1)); setNum('replayItems', optionalInt(o.replayItems, 'replay-items', 0));
-      setNum('referenceRefresh', optionalInt(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', optionalInt(o.memoryBatch, 'memory-batch', 1));
+      setNum('referenceRefresh', optionalInt(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', optionalInt(o.memoryBatch, 'memory-batch', 1)); setNum('replayRows', optionalInt(o.replayRows, 'replay-rows', 1));
       setNum('imageLearningRateScale', optionalNumber(o.imageLrScale, 'image-lr-scale', 0)); setNum('distillation', optionalNumber(o.distill, 'distill', 0));
       if (o.replayWeighting !== undefined) {
         if (o.replayWeighting !== 'session' && o.replayWeighting !== 'size') throw new InputError(`--replay-weighting: expected session or size, got ${o.replayWeighting}`);
