@@ -6,8 +6,8 @@ export {
   tanh, sigmoid, relu, softplus, logSigmoid, exp, log, sign, clamp,
   broadcastShape, sigmoidScalar, softplusScalar, tanhScalar,
 } from './ops-elementwise.js';
-export { pairwiseLikelihood } from './ops-likelihood.js';
-export type { LikelihoodReduction } from './ops-likelihood.js';
+export { pairwiseLikelihood, pairwiseSquaredError } from './ops-pairwise.js';
+export type { LikelihoodReduction } from './ops-pairwise.js';
 export { sum, mean, sumSquares, l2NormalizeRows, cosineSimilarity } from './ops-reduce.js';
 export type { Axis } from './ops-reduce.js';
 export { gatherRows, concatCols, concatRows, sliceCols, sliceRows, transpose, dropout } from './ops-shape.js';

@@ -1,5 +1,5 @@
-// The fused pairwise likelihood: its gradient against finite differences, and bit equality (value
-// and gradient) with the composed ops it replaced, so DCMH and CCMH-GAM results did not move.
+// The fused pairwise losses: gradients against finite differences, and bit equality (value and
+// gradient) with the composed ops they replaced, so DCMH, DLCMH and CCMH-GAM results did not move.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
@@ -75,4 +75,40 @@ test('pairwiseLikelihood: a target of another shape or dtype is an error naming 
   const theta = Tensor.zeros(2, 3, { requiresGrad: true });
   assert.throws(() => O.pairwiseLikelihood(theta, Tensor.zeros(3, 2)), /pairwiseLikelihood.*2.*3/);
   assert.throws(() => O.pairwiseLikelihood(theta, Tensor.zeros(2, 3, { dtype: 'f64' })), /dtype mismatch/);
+});
+
+test('pairwiseSquaredError: gradient matches finite differences on odd shapes', () => {
+  const rng = new Rng(21);
+  for (const [r, c] of [[1, 1], [3, 5], [7, 2]] as const) {
+    const S = targets(rng, r, c, 'f64');
+    const P = randomTensor(rng, r, c, 'f64', 3, true);
+    const res = gradCheck(([t]) => O.pairwiseSquaredError(t!, 1 / 7, S), [P]);
+    assert.ok(res.ok, `${r}×${c}: max relative error ${res.maxRelErr}`);
+  }
+});
+
+test('pairwiseSquaredError: bit-identical to mean(square(sub(mulScalar(P, k), S))), value and gradient, f32 and f64', () => {
+  const rng = new Rng(23);
+  for (const dtype of ['f32', 'f64'] as const) {
+    for (const [m, k, c, scale] of [[5, 7, 3, 1], [33, 17, 9, 4], [64, 129, 32, 2], [2, 3, 1, 40]] as const) {
+      const hData = randomTensor(rng, m, c, dtype, scale);
+      const oData = randomTensor(rng, k, c, dtype, scale);
+      const S = targets(rng, m, k, dtype);
+      const run = (fused: boolean) => {
+        // As in DLCMH: u·Bᵀ/c against label cosines, u a leaf (other terms add to its gradient too).
+        const u = Tensor.wrap(m, c, hData.data.slice(), { requiresGrad: true });
+        const B = Tensor.wrap(k, c, oData.data.slice(), { requiresGrad: true });
+        const P = O.matmul(u, B, false, true);
+        const err = fused ? O.pairwiseSquaredError(P, 1 / c, S) : O.mean(O.square(O.sub(O.mulScalar(P, 1 / c), S)));
+        const loss = O.add(O.mulScalar(err, 0.61), O.mean(O.square(u)));
+        loss.backward();
+        return { value: err.item(), gu: Array.from(u.grad!), gB: Array.from(B.grad!) };
+      };
+      const a = run(false), b = run(true);
+      assert.ok(Object.is(a.value, b.value), `${dtype} ${m}×${k}: value ${a.value} vs ${b.value}`);
+      assert.deepEqual(b.gu, a.gu, `${dtype} ${m}×${k}: gradient of u`);
+      assert.deepEqual(b.gB, a.gB, `${dtype} ${m}×${k}: gradient of B`);
+    }
+  }
+  assert.throws(() => O.pairwiseSquaredError(Tensor.zeros(2, 3), 1, Tensor.zeros(2, 2)), /pairwiseSquaredError.*2.*3/);
 });
