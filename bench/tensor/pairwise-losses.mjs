@@ -1,6 +1,10 @@
-// The fused pairwise likelihood (ops.pairwiseLikelihood) against the composed ops it replaced,
-// mean(softplus(Θ) − S⊙Θ), forward and backward, measured in the same run; also checks that both
-// give the same bits, and compares with the JS floor (one Math.exp and one Math.log1p per element). Usage: node bench/tensor/pairwise-likelihood.mjs [reps=60]   (after npm run build)
+// The fused pairwise losses against the composed ops they replaced, forward and backward, measured
+// in the same run, with a check that both give the same bits:
+//   likelihood     ops.pairwiseLikelihood   vs mean(softplus(Θ) − S⊙Θ); also vs the JS floor (one
+//                  Math.exp and one Math.log1p per element)
+//   squared error  ops.pairwiseSquaredError vs mean((P/32 − S)²); also vs the floor of one pass
+//                  reading P and S and writing a float32 (fused forward and backward make two)
+// Usage: node bench/tensor/pairwise-losses.mjs [reps=60]   (after npm run build)
 import * as ops from '../../dist/src/tensor/ops.js';
 import { Tensor } from '../../dist/src/tensor/tensor.js';
 import { Rng } from '../../dist/src/util/rng.js';

@@ -21,6 +21,7 @@ import { Adam } from '../nn/optim-adam.js';
 import type { Rng } from '../util/rng.js';
 import { HashNet } from './hash-net.js';
 import { getBackend } from '../tensor/backends.js';
+import { gatherBlock } from '../data/dataset.js';
 
 /**
  * Label cosines of rows `ri` of A against rows `rj` of B (unit-normalised label vectors, width w):
@@ -95,17 +96,6 @@ export interface LabelTrainOptions {
   /** Use the stored codes as fixed anchors in the similarity loss. */
   anchorOnStored: boolean;
   rng: Rng;
-}
-
-/** out[r][j] = mat[rows[r]][cols[j]] of a row-major matrix with `stride` columns. */
-function gatherBlock(mat: Float32Array, stride: number, rows: ArrayLike<number>, cols: ArrayLike<number>): Float32Array {
-  const m = rows.length, k = cols.length;
-  const out = new Float32Array(m * k);
-  for (let r = 0; r < m; r++) {
-    const o = rows[r]! * stride;
-    for (let j = 0; j < k; j++) out[r * k + j] = mat[o + cols[j]!]!;
-  }
-  return out;
 }
 
 /**

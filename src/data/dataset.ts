@@ -195,6 +195,17 @@ function checkMatrix(nm: string, what: string, data: Float32Array, n: number, di
   if (data.length !== n * dim) throw new InputError(`${nm}: ${what} have ${data.length} values, expected ${n} items × ${dim} = ${n * dim}`);
 }
 
+/** out[r][j] = mat[rows[r]][cols[j]] of a row-major matrix with `stride` columns. */
+export function gatherBlock(mat: Float32Array, stride: number, rows: ArrayLike<number>, cols: ArrayLike<number>): Float32Array {
+  const m = rows.length, k = cols.length;
+  const out = new Float32Array(m * k);
+  for (let r = 0; r < m; r++) {
+    const o = rows[r]! * stride;
+    for (let j = 0; j < k; j++) out[r * k + j] = mat[o + cols[j]!]!;
+  }
+  return out;
+}
+
 /** Copies the given rows of a row-major matrix with `dim` columns. */
 export function gatherRows<T extends Float32Array | Uint8Array>(src: T, dim: number, rows: ArrayLike<number>): T {
   const Ctor = src.constructor as new (n: number) => T;

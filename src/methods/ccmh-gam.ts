@@ -45,7 +45,7 @@ import { statsToTensors } from './checkpoint-io.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
-export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15 } as const;
+export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128 } as const;
 const FORMAT = 1;
 
 export type MemoryMode = 'gradient' | 'random' | 'none';
@@ -89,11 +89,12 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   /** Memory items per old session in each step's merged replay batch (default 32; reference gradients use twice as many). */
   memoryBatch?: number;
   /**
-   * Cap on the replayed memory rows of one step across all old sessions (default: the batch size).
-   * Each old session replays min(memoryBatch, max(1, ⌊cap / old sessions⌋)) items (its reference
-   * gradient twice as many), so a step's cost stops growing with the number of sessions: with 32
-   * items per session the replay batch alone was 224 rows after 7 sessions, against 128 new ones.
-   * Up to 4 old sessions (Wikipedia, MIRFlickr) the cap does not bind.
+   * Cap on the replayed memory rows of one step across all old sessions (default 128). Each old
+   * session replays min(memoryBatch, max(1, ⌊cap / old sessions⌋)) items (its reference gradient
+   * twice as many), so up to `cap` old sessions a step's replay stays within `cap` rows instead of
+   * growing with the number of sessions: with 32 items per session the replay batch alone was 224
+   * rows after 7 sessions, against 128 new ones. With the default memoryBatch (32) the cap does not
+   * bind up to 4 old sessions (Wikipedia, MIRFlickr).
    */
   replayRows?: number;
   /**
@@ -234,7 +235,16 @@ export class CcmhGam implements ContinualHasher {
   /** Distinct (label vector, code) pairs stored. */
   storedLabelPairs(): number { return this.book.size; }
 
+  /** Options checked before a session changes anything (a bad value must not leave a half-updated model). */
+  private checkOptions(options: CcmhGamTrainOptions): void {
+    const cap = options.replayRows;
+    if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) throw new InputError(`${this.method}: replayRows must be a positive integer, got ${String(cap)}`);
+    const w = options.replayWeighting;
+    if (w !== undefined && w !== 'session' && w !== 'size') throw new InputError(`${this.method}: replayWeighting must be 'session' or 'size', got ${String(w)}`);
+  }
+
   async fit(data: TrainingData, options: CcmhGamTrainOptions): Promise<void> {
+    this.checkOptions(options);
     const session: SessionData = { ...data, index: 0, newClasses: [] };
     checkSession(this.method, session, { base: true });
     if (checkBits(options.bits) !== this.bits) throw new InputError(`${this.method}: options.bits ${options.bits} differs from the model's ${this.bits}`);
@@ -258,6 +268,7 @@ export class CcmhGam implements ContinualHasher {
 
   async update(session: SessionData, options: CcmhGamTrainOptions): Promise<void> {
     if (!this.imageNet) throw new InputError(`${this.method}.update: fit the base session first`);
+    this.checkOptions(options);
     if (session.n === 0) { this.lastFit = emptyFit(); this.sessionsSeen++; return; } // nothing new: the model stays as it is
     checkSession(this.method, session, { imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, grows: this.growLabels });
     if (session.numClasses > this.numClasses) {
@@ -373,11 +384,9 @@ export class CcmhGam implements ContinualHasher {
     const project = increment && this.projection !== 'none';
     const distill = increment && replay ? options.distillation ?? 1 : 0;
     const refreshEvery = Math.max(1, options.referenceRefresh ?? 5);
-    const replayCap = options.replayRows ?? batchSize;
-    if (!(Number.isInteger(replayCap) && replayCap >= 1)) throw new InputError(`${this.method}: replayRows must be a positive integer, got ${String(replayCap)}`);
+    const replayCap = options.replayRows ?? CCMH_GAM_DEFAULTS.replayRows;
     const perSession = Math.min(options.memoryBatch ?? 32, Math.max(1, Math.floor(replayCap / Math.max(1, memory.length))));
     const weighting = options.replayWeighting ?? 'session';
-    if (weighting !== 'session' && weighting !== 'size') throw new InputError(`${this.method}: replayWeighting must be 'session' or 'size', got ${String(weighting)}`);
     const replayScales = memory.map((m) => (weighting === 'size' && Number.isFinite(m.trained) ? m.trained / n : 1));
     // Soft targets for distillation: the image net's outputs on the memory items before this session.
     const soft = distill > 0 ? memory.map((m) => this.imageNet!.infer(m.image, m.n)) : [];

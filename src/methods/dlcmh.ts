@@ -36,7 +36,7 @@ import { Adam } from '../nn/optim-adam.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import { PackedCodes } from '../index/codes.js';
 import { meanAveragePrecision } from '../eval/metrics.js';
-import { gatherRows } from '../data/dataset.js';
+import { gatherBlock, gatherRows } from '../data/dataset.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
 import { checkBits, checkFeatures, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { makeValidator } from './validation.js';
@@ -85,27 +85,42 @@ interface Stats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: 
  * Cosine similarity of 0/1 label rows a (i-th of A, width wa) and b (j-th of B, width wb); widths may
  * differ (zero-padded). Computed once per pair of *distinct* label rows and then gathered: an epoch's
  * old-code matrix is ~1,200 × 2,000 pairs but Wikipedia has 10 distinct label rows (MIRFlickr 22+2 a
- * few hundred), and the per-pair loop over classes was a fifth of a DLCMH increment.
+ * few hundred), and the per-pair loop over classes was a fifth of a DLCMH increment. When most rows
+ * are distinct (dense multi-label data) the table would be as large as the result, so every pair is
+ * computed directly; both give the same values.
  */
 export function labelCosMatrix(A: Uint8Array, na: number, wa: number, B: Uint8Array, nb: number, wb: number): Float32Array {
-  const w = Math.min(wa, wb);
   const pa = distinctRows(A, na, wa), pb = distinctRows(B, nb, wb);
   const ka = pa.first.length, kb = pb.first.length;
-  const table = new Float32Array(ka * kb);
-  for (let x = 0; x < ka; x++) {
-    const i = pa.first[x]!;
-    let ca = 0; for (let k = 0; k < wa; k++) ca += A[i * wa + k]!;
-    if (!ca) continue;
-    for (let y = 0; y < kb; y++) {
-      const j = pb.first[y]!;
-      let cb = 0; for (let k = 0; k < wb; k++) cb += B[j * wb + k]!;
-      if (!cb) continue;
+  if (2 * ka * kb > na * nb) return cosineOfRows(A, allRows(na), wa, B, allRows(nb), wb);
+  return gatherBlock(cosineOfRows(A, pa.first, wa, B, pb.first, wb), kb, pa.id, pb.id);
+}
+
+const allRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+
+/** Label cosines of rows `ra` of A against rows `rb` of B (each row's class count taken once). */
+function cosineOfRows(A: Uint8Array, ra: ArrayLike<number>, wa: number, B: Uint8Array, rb: ArrayLike<number>, wb: number): Float32Array {
+  const w = Math.min(wa, wb);
+  const ca = rowSums(A, ra, wa), cb = rowSums(B, rb, wb);
+  const out = new Float32Array(ra.length * rb.length);
+  for (let x = 0; x < ra.length; x++) {
+    if (!ca[x]) continue;
+    const io = ra[x]! * wa;
+    for (let y = 0; y < rb.length; y++) {
+      if (!cb[y]) continue;
+      const jo = rb[y]! * wb;
       let s = 0;
-      for (let k = 0; k < w; k++) s += A[i * wa + k]! & B[j * wb + k]!;
-      if (s) table[x * kb + y] = s / Math.sqrt(ca * cb);
+      for (let k = 0; k < w; k++) s += A[io + k]! & B[jo + k]!;
+      if (s) out[x * rb.length + y] = s / Math.sqrt(ca[x]! * cb[y]!);
     }
   }
-  return gatherPairs(table, pa.id, pb.id, kb);
+  return out;
+}
+
+function rowSums(M: Uint8Array, rows: ArrayLike<number>, w: number): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let x = 0; x < rows.length; x++) { let s = 0; const o = rows[x]! * w; for (let k = 0; k < w; k++) s += M[o + k]!; out[x] = s; }
+  return out;
 }
 
 /** Distinct rows of a 0/1 matrix: each row's pattern id, and the first row of each pattern. */
@@ -119,17 +134,6 @@ function distinctRows(M: Uint8Array, n: number, w: number): { id: Int32Array; fi
     id[i] = p;
   }
   return { id, first };
-}
-
-/** out[i][j] = table[ia[i]][ib[j]]. */
-function gatherPairs(table: Float32Array, ia: Int32Array, ib: Int32Array, kb: number): Float32Array {
-  const na = ia.length, nb = ib.length;
-  const out = new Float32Array(na * nb);
-  for (let i = 0; i < na; i++) {
-    const row = ia[i]! * kb, o = i * nb;
-    for (let j = 0; j < nb; j++) out[o + j] = table[row + ib[j]!]!;
-  }
-  return out;
 }
 
 /**

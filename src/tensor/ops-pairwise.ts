@@ -7,21 +7,32 @@
 // are bit-identical to the composed ops: every intermediate is rounded to the tensor's dtype where
 // the composed ops stored it, sums run in float64 in index order, and gradients accumulate in the
 // composed graph's backward order (test/tensor/ops-pairwise.test.ts checks bit equality).
-import { shapeError } from '../util/errors.js';
-import { Tensor, allocBuf, gradOf, makeResult, sameDtype } from './tensor.js';
+import { InputError, shapeError } from '../util/errors.js';
+import { Tensor, allocBuf, gradOf, isGradEnabled, makeResult, sameDtype } from './tensor.js';
 
 export type LikelihoodReduction = 'sum' | 'mean';
 
+/**
+ * Shared checks: S has the input's shape and dtype (no broadcasting), S is a constant (these ops give
+ * it no gradient; the composed ops would have), a mean is over at least one entry.
+ */
+function checkPair(op: string, a: Tensor, S: Tensor, mean: boolean): void {
+  sameDtype(op, a, S);
+  if (a.rows !== S.rows || a.cols !== S.cols) throw shapeError(op, a.shape, S.shape, '(the target S must have the shape of the input; no broadcasting)');
+  if (S.requiresGrad && isGradEnabled()) throw new InputError(`${op}: the target S must be a constant (requiresGrad false); compose the elementwise ops for a gradient in S`);
+  if (mean && a.size === 0) throw new InputError(`${op}: cannot average over an empty [${a.rows}×${a.cols}] input`);
+}
+
 /** Σ (or mean) of softplus(Θ) − S ⊙ Θ; S (same shape as Θ) is a constant target. */
 export function pairwiseLikelihood(theta: Tensor, S: Tensor, reduction: LikelihoodReduction = 'mean'): Tensor {
-  sameDtype('pairwiseLikelihood', theta, S);
-  if (theta.rows !== S.rows || theta.cols !== S.cols) throw shapeError('pairwiseLikelihood', theta.shape, S.shape, '(S must have the shape of Θ)');
+  if (reduction !== 'mean' && reduction !== 'sum') throw new InputError(`pairwiseLikelihood: reduction must be 'mean' or 'sum', got ${String(reduction)}`);
+  checkPair('pairwiseLikelihood', theta, S, reduction === 'mean');
   const n = theta.size;
   const scale = reduction === 'mean' ? 1 / n : 1;
   const x = theta.data, s = S.data;
   const f32 = theta.dtype === 'f32';
   // e^−|Θ| per element, kept for σ(Θ) in the backward pass (the composed ops computed it twice).
-  const expNegAbs = new Float64Array(theta.requiresGrad ? n : 0);
+  const expNegAbs = new Float64Array(theta.requiresGrad && isGradEnabled() ? n : 0);
   const keep = expNegAbs.length > 0;
   let total = 0;
   if (f32) {
@@ -41,26 +52,28 @@ export function pairwiseLikelihood(theta: Tensor, S: Tensor, reduction: Likeliho
   out[0] = total * scale;
   return makeResult('pairwiseLikelihood', 1, 1, out, [theta], (g) => {
     const ga = gradOf(theta);
-    // The composed graph's gradient of each softplus − S·Θ term: the reduction's g·scale, stored.
-    let gd = g[0]! * scale;
+    // As the composed graph: the reduction stores g·scale into a zeroed buffer (0 + ·, which also
+    // turns −0 into +0), sub passes it to softplus and its negation (0 − ·) to the S⊙Θ term; Θ's
+    // gradient takes the S-term first, then the σ-term.
+    let gd = 0 + g[0]! * scale;
     if (f32) gd = Math.fround(gd);
+    const gz = 0 - gd;
     for (let i = 0; i < n; i++) {
       const v = x[i]!, e = expNegAbs[i]!;
       const sig = v >= 0 ? 1 / (1 + e) : e / (1 + e);
-      if (f32) ga[i] = Math.fround(ga[i]! + -gd * s[i]!) + gd * sig;
-      else ga[i] = (ga[i]! + -gd * s[i]!) + gd * sig;
+      if (f32) ga[i] = Math.fround(ga[i]! + gz * s[i]!) + gd * sig;
+      else ga[i] = (ga[i]! + gz * s[i]!) + gd * sig;
     }
   });
 }
 
 /** mean of (k·P − S)², S (same shape as P) a constant target; as mean(square(sub(mulScalar(P, k), S))). */
 export function pairwiseSquaredError(P: Tensor, k: number, S: Tensor): Tensor {
-  sameDtype('pairwiseSquaredError', P, S);
-  if (P.rows !== S.rows || P.cols !== S.cols) throw shapeError('pairwiseSquaredError', P.shape, S.shape, '(S must have the shape of P)');
+  checkPair('pairwiseSquaredError', P, S, true);
   const n = P.size, scale = 1 / n;
   const x = P.data, s = S.data;
   const f32 = P.dtype === 'f32';
-  const d = allocBuf(P.dtype, P.requiresGrad ? n : 0); // k·P − S as stored, for the backward pass
+  const d = allocBuf(P.dtype, P.requiresGrad && isGradEnabled() ? n : 0); // k·P − S as stored, for the backward pass
   const keep = d.length > 0;
   let total = 0;
   if (f32) {
@@ -80,10 +93,10 @@ export function pairwiseSquaredError(P: Tensor, k: number, S: Tensor): Tensor {
   out[0] = total * scale;
   return makeResult('pairwiseSquaredError', 1, 1, out, [P], (g) => {
     const ga = gradOf(P);
-    let gq = g[0]! * scale; // the mean's gradient, stored per element by the composed ops
+    let gq = 0 + g[0]! * scale; // the mean's gradient, stored per element by the composed ops (0 + ·: −0 → +0)
     if (f32) gq = Math.fround(gq);
     for (let i = 0; i < n; i++) {
-      let gd = 2 * gq * d[i]!; // square's backward, then sub's (identity), then mulScalar's (× k)
+      let gd = 0 + 2 * gq * d[i]!; // square's backward, then sub's (identity), then mulScalar's (× k)
       if (f32) gd = Math.fround(gd);
       ga[i] = ga[i]! + gd * k;
     }

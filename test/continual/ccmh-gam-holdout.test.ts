@@ -79,13 +79,19 @@ test('ccmh-gam replayRows caps the replayed rows per step over all old sessions;
     }
     return (m as unknown as { imageNet: HashNet }).imageNet.snapshot().map((p) => Array.from(p));
   };
-  // Two old sessions × 8 items = 16 rows: the default cap (the batch size, 32) and 1,000 do not bind.
+  // Two old sessions × 8 items = 16 rows: the default cap (128) and 1,000 do not bind.
   const byDefault = await train();
   assert.deepEqual(await train(1000), byDefault);
   assert.deepEqual(await train(16), byDefault);
   // A cap of 6 leaves 3 items per old session: a different replay, so different nets.
   assert.notDeepEqual(await train(6), byDefault);
+  // A cap below the number of old sessions still replays one item of each (2 old sessions, cap 1).
+  assert.notDeepEqual(await train(1), await train(6));
+  // A bad value is refused before the session changes anything.
   const m = new CcmhGam({ bits: 16, hidden: 32, labelHidden: 16 });
   await m.fit(sessionData(plan, 0), { bits: 16, seed: 4, epochs: 1, batchSize: 32, labelSteps: 5 });
+  const before = { version: m.modelVersion, pairs: m.storedLabelPairs(), codes: m.databaseCodes()!.length, net: (m as unknown as { imageNet: HashNet }).imageNet.snapshot().map((p) => Array.from(p)) };
   await assert.rejects(m.update(sessionData(plan, 1), { bits: 16, seed: 4, replayRows: 0 }), /replayRows must be a positive integer, got 0/);
+  await assert.rejects(m.update(sessionData(plan, 1), { bits: 16, seed: 4, replayWeighting: 'items' as 'size' }), /replayWeighting must be 'session' or 'size', got items/);
+  assert.deepEqual({ version: m.modelVersion, pairs: m.storedLabelPairs(), codes: m.databaseCodes()!.length, net: (m as unknown as { imageNet: HashNet }).imageNet.snapshot().map((p) => Array.from(p)) }, before);
 });

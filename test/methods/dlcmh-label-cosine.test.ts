@@ -27,7 +27,8 @@ function labels(rng: Rng, n: number, w: number, patterns: number): Uint8Array {
 
 test('labelCosMatrix equals the per-pair cosine bit for bit (odd sizes, zero rows, unequal widths)', () => {
   const rng = new Rng(8);
-  for (const [na, wa, nb, wb, pat] of [[1, 1, 1, 1, 1], [7, 5, 3, 5, 3], [37, 10, 53, 7, 6], [120, 24, 90, 24, 40], [9, 3, 11, 6, 9]] as const) {
+  // few distinct rows (a table of distinct pairs, gathered) and mostly distinct rows (every pair computed)
+  for (const [na, wa, nb, wb, pat] of [[1, 1, 1, 1, 1], [7, 5, 3, 5, 3], [37, 10, 53, 7, 6], [120, 24, 90, 24, 40], [9, 3, 11, 6, 9], [50, 30, 60, 30, 400]] as const) {
     const A = labels(rng, na, wa, pat), B = labels(rng, nb, wb, pat);
     assert.deepEqual(Array.from(labelCosMatrix(A, na, wa, B, nb, wb)), Array.from(reference(A, na, wa, B, nb, wb)), `${na}×${wa} vs ${nb}×${wb}`);
   }

@@ -112,3 +112,17 @@ test('pairwiseSquaredError: bit-identical to mean(square(sub(mulScalar(P, k), S)
   }
   assert.throws(() => O.pairwiseSquaredError(Tensor.zeros(2, 3), 1, Tensor.zeros(2, 2)), /pairwiseSquaredError.*2.*3/);
 });
+
+test('pairwise losses: a target that needs a gradient, an empty mean and an unknown reduction are errors', () => {
+  const theta = Tensor.zeros(2, 3, { requiresGrad: true });
+  const S = Tensor.zeros(2, 3, { requiresGrad: true });
+  assert.throws(() => O.pairwiseLikelihood(theta, S), /pairwiseLikelihood: the target S must be a constant/);
+  assert.throws(() => O.pairwiseSquaredError(theta, 1, S), /pairwiseSquaredError: the target S must be a constant/);
+  assert.doesNotThrow(() => O.noGrad(() => O.pairwiseSquaredError(theta, 1, S))); // nothing is recorded, so nothing is lost
+  const empty = Tensor.zeros(0, 3);
+  assert.throws(() => O.pairwiseLikelihood(empty, Tensor.zeros(0, 3)), /cannot average over an empty \[0×3\]/);
+  assert.equal(O.pairwiseLikelihood(empty, Tensor.zeros(0, 3), 'sum').item(), 0);
+  assert.throws(() => O.pairwiseSquaredError(empty, 1, Tensor.zeros(0, 3)), /cannot average over an empty/);
+  assert.throws(() => O.pairwiseLikelihood(theta, Tensor.zeros(2, 3), 'max' as LikelihoodReduction), /reduction must be 'mean' or 'sum', got max/);
+  assert.throws(() => O.pairwiseLikelihood(theta, Tensor.zeros(1, 3)), /no broadcasting/);
+});

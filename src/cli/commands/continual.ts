@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
     .option('--image-shrink <x>', 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh, x in [0, 1] (ccmh-gam default 0.5, dlcmh 0.7; 1 = off)')
     .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
-    .option('--replay-rows <n>', 'ccmh-gam cap on replayed memory rows per step over all old sessions; each gets min(memory-batch, cap / old sessions) (default: the batch size)')
+    .option('--replay-rows <n>', 'ccmh-gam cap on replayed memory rows per step over all old sessions; each gets min(memory-batch, max(1, cap / old sessions)) (default 128)')
     .option('--replay-weighting <mode>', 'ccmh-gam weight of each old session\'s replay: session (each `--replay`) | size (× its training items / the new session\'s)')
     .option('--memory-weights <kind>', 'ccmh-gam gradient-memory weights: matched (NNLS, default) | normalized (rescaled to sum 1)', 'matched')
     .option('--batch-size <n>', 'batch size (default 128)')
