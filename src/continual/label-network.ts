@@ -28,11 +28,19 @@ import { gatherBlock } from '../data/dataset.js';
  * one SGEMM of the gathered rows.
  */
 function cosineBlock(A: Float32Array, ri: ArrayLike<number>, B: Float32Array, rj: ArrayLike<number>, w: number): Float32Array {
-  const a = new Float32Array(ri.length * w), b = new Float32Array(rj.length * w);
-  for (let r = 0; r < ri.length; r++) a.set(A.subarray(ri[r]! * w, (ri[r]! + 1) * w), r * w);
-  for (let r = 0; r < rj.length; r++) b.set(B.subarray(rj[r]! * w, (rj[r]! + 1) * w), r * w);
+  const a = selectRows(A, ri, w), b = selectRows(B, rj, w);
   const out = new Float32Array(ri.length * rj.length);
   if (ri.length && rj.length) getBackend().sgemm(false, true, ri.length, rj.length, w, 1, a, w, b, w, 0, out, rj.length);
+  return out;
+}
+
+/** Rows `rows` of M (width w): M itself when they are all of its rows in order, else a gathered copy. */
+function selectRows(M: Float32Array, rows: ArrayLike<number>, w: number): Float32Array {
+  let identity = rows.length * w === M.length;
+  for (let r = 0; identity && r < rows.length; r++) identity = rows[r] === r;
+  if (identity) return M;
+  const out = new Float32Array(rows.length * w);
+  for (let r = 0; r < rows.length; r++) out.set(M.subarray(rows[r]! * w, (rows[r]! + 1) * w), r * w);
   return out;
 }
 
