@@ -20,6 +20,33 @@ function targets(rng: Rng, rows: number, cols: number, dtype: 'f32' | 'f64'): Te
   return S;
 }
 
+/**
+ * Runs a loss of inner products h·oᵀ both ways (composed ops vs the fused op) on random odd shapes,
+ * f32 and f64, with h and o leaves (h also in a second term, and the upstream gradient not 1), and
+ * asserts the loss value and both gradients are the same bits.
+ */
+function assertBitIdentical(seed: number, loss: (h: Tensor, o: Tensor, S: Tensor, c: number, fused: boolean) => Tensor, weight: number): void {
+  const rng = new Rng(seed);
+  for (const dtype of ['f32', 'f64'] as const) {
+    for (const [m, k, c, scale] of [[5, 7, 3, 1], [33, 17, 9, 4], [64, 129, 32, 2], [2, 3, 1, 40]] as const) {
+      const hData = randomTensor(rng, m, c, dtype, scale);
+      const oData = randomTensor(rng, k, c, dtype, scale);
+      const S = targets(rng, m, k, dtype);
+      const run = (fused: boolean) => {
+        const h = Tensor.wrap(m, c, hData.data.slice(), { requiresGrad: true });
+        const o = Tensor.wrap(k, c, oData.data.slice(), { requiresGrad: true });
+        const l = loss(h, o, S, c, fused);
+        O.add(O.mulScalar(l, weight), O.mean(O.square(h))).backward();
+        return { value: l.item(), gh: Array.from(h.grad!), go: Array.from(o.grad!) };
+      };
+      const a = run(false), b = run(true);
+      assert.ok(Object.is(a.value, b.value), `${dtype} ${m}×${k}: value ${a.value} vs ${b.value}`);
+      assert.deepEqual(b.gh, a.gh, `${dtype} ${m}×${k}: gradient of h`);
+      assert.deepEqual(b.go, a.go, `${dtype} ${m}×${k}: gradient of o`);
+    }
+  }
+}
+
 for (const reduction of ['mean', 'sum'] as LikelihoodReduction[]) {
   test(`pairwiseLikelihood (${reduction}): gradient matches finite differences on odd shapes`, () => {
     const rng = new Rng(reduction === 'mean' ? 3 : 5);
@@ -32,29 +59,13 @@ for (const reduction of ['mean', 'sum'] as LikelihoodReduction[]) {
   });
 
   test(`pairwiseLikelihood (${reduction}): bit-identical to softplus(Θ) − S⊙Θ reduced, value and gradient, f32 and f64`, () => {
-    const rng = new Rng(reduction === 'mean' ? 11 : 13);
-    for (const dtype of ['f32', 'f64'] as const) {
-      for (const [m, k, c, scale] of [[5, 7, 3, 1], [33, 17, 9, 4], [64, 129, 32, 2], [2, 3, 1, 40]] as const) {
-        const hData = randomTensor(rng, m, c, dtype, scale);
-        const oData = randomTensor(rng, k, c, dtype, scale);
-        const S = targets(rng, m, k, dtype);
-        const run = (fused: boolean) => {
-          // Θ = ½·h·oᵀ with h a leaf, as in DCMH and the label net; the upstream gradient is not 1.
-          const h = Tensor.wrap(m, c, hData.data.slice(), { requiresGrad: true });
-          const o = Tensor.wrap(k, c, oData.data.slice(), { requiresGrad: true });
-          const theta = O.mulScalar(O.matmul(h, o, false, true), 0.5);
-          const nll = fused ? O.pairwiseLikelihood(theta, S, reduction)
-            : reduction === 'mean' ? O.mean(O.sub(O.softplus(theta), O.mul(S, theta))) : O.sum(O.sub(O.softplus(theta), O.mul(S, theta)));
-          const loss = O.add(O.mulScalar(nll, 0.37), O.mean(O.square(h)));
-          loss.backward();
-          return { value: nll.item(), gh: Array.from(h.grad!), go: Array.from(o.grad!) };
-        };
-        const a = run(false), b = run(true);
-        assert.ok(Object.is(a.value, b.value), `${dtype} ${m}×${k}: value ${a.value} vs ${b.value}`);
-        assert.deepEqual(b.gh, a.gh, `${dtype} ${m}×${k}: gradient of h`);
-        assert.deepEqual(b.go, a.go, `${dtype} ${m}×${k}: gradient of o`);
-      }
-    }
+    // Θ = ½·h·oᵀ, as in DCMH and the label net.
+    assertBitIdentical(reduction === 'mean' ? 11 : 13, (h, o, S, _c, fused) => {
+      const theta = O.mulScalar(O.matmul(h, o, false, true), 0.5);
+      if (fused) return O.pairwiseLikelihood(theta, S, reduction);
+      const terms = O.sub(O.softplus(theta), O.mul(S, theta));
+      return reduction === 'mean' ? O.mean(terms) : O.sum(terms);
+    }, 0.37);
   });
 }
 
@@ -88,28 +99,11 @@ test('pairwiseSquaredError: gradient matches finite differences on odd shapes', 
 });
 
 test('pairwiseSquaredError: bit-identical to mean(square(sub(mulScalar(P, k), S))), value and gradient, f32 and f64', () => {
-  const rng = new Rng(23);
-  for (const dtype of ['f32', 'f64'] as const) {
-    for (const [m, k, c, scale] of [[5, 7, 3, 1], [33, 17, 9, 4], [64, 129, 32, 2], [2, 3, 1, 40]] as const) {
-      const hData = randomTensor(rng, m, c, dtype, scale);
-      const oData = randomTensor(rng, k, c, dtype, scale);
-      const S = targets(rng, m, k, dtype);
-      const run = (fused: boolean) => {
-        // As in DLCMH: u·Bᵀ/c against label cosines, u a leaf (other terms add to its gradient too).
-        const u = Tensor.wrap(m, c, hData.data.slice(), { requiresGrad: true });
-        const B = Tensor.wrap(k, c, oData.data.slice(), { requiresGrad: true });
-        const P = O.matmul(u, B, false, true);
-        const err = fused ? O.pairwiseSquaredError(P, 1 / c, S) : O.mean(O.square(O.sub(O.mulScalar(P, 1 / c), S)));
-        const loss = O.add(O.mulScalar(err, 0.61), O.mean(O.square(u)));
-        loss.backward();
-        return { value: err.item(), gu: Array.from(u.grad!), gB: Array.from(B.grad!) };
-      };
-      const a = run(false), b = run(true);
-      assert.ok(Object.is(a.value, b.value), `${dtype} ${m}×${k}: value ${a.value} vs ${b.value}`);
-      assert.deepEqual(b.gu, a.gu, `${dtype} ${m}×${k}: gradient of u`);
-      assert.deepEqual(b.gB, a.gB, `${dtype} ${m}×${k}: gradient of B`);
-    }
-  }
+  // As in DLCMH: u·Bᵀ/c against label cosines.
+  assertBitIdentical(23, (u, B, S, c, fused) => {
+    const P = O.matmul(u, B, false, true);
+    return fused ? O.pairwiseSquaredError(P, 1 / c, S) : O.mean(O.square(O.sub(O.mulScalar(P, 1 / c), S)));
+  }, 0.61);
   assert.throws(() => O.pairwiseSquaredError(Tensor.zeros(2, 3), 1, Tensor.zeros(2, 2)), /pairwiseSquaredError.*2.*3/);
 });
 
