@@ -24,7 +24,7 @@ export { createHasher, loadHasher, methodNames, registerMethod } from './methods
 export { runContinual, planFromStream } from './continual/runner.js';
 
 // codes, index, store
-export { PackedCodes, hammingDistance, readCodesFile, writeCodesFile } from './index/codes.js';
+export { PackedCodes, hammingDistance, readCodesFile, writeCodesFile } from './codes/packed-codes.js';
 export { FlatIndex } from './index/flat.js';
 export { MultiIndex } from './index/multi-index.js';
 export { createIndex, loadIndex } from './index/factory.js';

@@ -2,7 +2,7 @@
 // against rebuilding the snapshot from all codes (what an add cost before), measured in the same
 // run. Usage: node bench/product/append-snapshot.mjs [n=1000000] [batch=10] [adds=20]   (after npm run build)
 import { ModalityCodes } from '../../dist/src/product/snapshot.js';
-import { PackedCodes } from '../../dist/src/index/codes.js';
+import { PackedCodes } from '../../dist/src/codes/packed-codes.js';
 import { randomCodes } from '../../dist/src/index/random-codes.js';
 import { Rng } from '../../dist/src/util/rng.js';
 

@@ -8,7 +8,7 @@ import { CcmhGam, type MemoryMode } from '../methods/ccmh-gam.js';
 import { Dlcmh } from '../methods/dlcmh.js';
 import { createFinetune } from '../methods/finetune.js';
 import { Joint } from '../methods/joint.js';
-import type { ProjectionMode } from './projection.js';
+import type { ProjectionMode } from '../methods/parts/projection.js';
 
 export const CONTINUAL_METHODS = ['ccmh-gam', 'dlcmh', 'finetune', 'joint', 'finetune:ccmh-gam', 'joint:ccmh-gam', 'finetune:dlcmh', 'joint:dlcmh'];
 

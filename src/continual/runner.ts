@@ -22,7 +22,7 @@
 // the method did not train on (and every item with `databaseCodes: 'encoded'`) get net outputs.
 // Class labels handed to the method are in arrival order: column p is the p-th class of the class
 // order, and the width is the number of classes seen so far (so label growth is exercised).
-import { PackedCodes } from '../index/codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import { averagePrecisionPerQuery } from '../eval/metrics.js';
 import { continualSummary } from '../eval/continual-metrics.js';
 import { gatherRows } from '../data/dataset.js';

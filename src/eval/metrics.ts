@@ -12,7 +12,7 @@
 // counting sort's bucket starts), pass 2 walks items in database order and reads each item's rank
 // from a per-distance cursor — exactly the position a stable counting sort would give it. The
 // ranking itself is never materialised; memory is O(N) per thread.
-import type { PackedCodes } from '../index/codes.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
 import { InputError } from '../util/errors.js';
 import { getBackend, getJsBackend } from '../tensor/backends.js';
 import { checkSameClasses, labelCosineRow, packLabels, type PackedLabels } from './relevance.js';

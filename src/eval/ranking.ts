@@ -1,7 +1,7 @@
 // Hamming ranking: a counting sort over the c+1 possible distances, stable by database index
 // (ties keep database order). O(N + c) per query, no comparison sort.
 import { getBackend } from '../tensor/backends.js';
-import type { PackedCodes } from '../index/codes.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
 import { InputError } from '../util/errors.js';
 
 /** Database positions ordered by (distance, position). `dist` holds distances in 0..bits. */

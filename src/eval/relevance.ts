@@ -1,8 +1,9 @@
 // Relevance between queries and database items from multi-label 0/1 matrices. Labels are packed
 // into bitmasks once, so "shares >= 1 label" is an AND over ceil(C/32) words per pair and the label
 // cosine is popcount(a & b) / sqrt(|a|·|b|).
+import { validateLabels } from '../data/labels.js';
 import { InputError } from '../util/errors.js';
-import { popcount32 } from '../tensor/backend-js.js';
+import { popcount32 } from '../util/bits.js';
 
 /** Multi-label matrix: rows × classes, row-major 0/1 bytes. */
 export interface LabelMatrix { rows: number; classes: number; data: Uint8Array }
@@ -15,19 +16,6 @@ export interface PackedLabels {
   masks: Uint32Array;
   /** Number of labels per row. */
   counts: Uint16Array;
-}
-
-/** Checks shape and values, naming `what` in the error. */
-export function validateLabels(labels: Uint8Array, rows: number, classes: number, what: string): void {
-  if (!Number.isInteger(classes) || classes <= 0) throw new InputError(`${what}: number of classes must be positive, got ${classes}`);
-  if (labels.length !== rows * classes) {
-    throw new InputError(`${what}: expected ${rows}×${classes} = ${rows * classes} label values, got ${labels.length}`
-      + (labels.length % Math.max(rows, 1) === 0 && rows > 0 ? ` (${rows}×${labels.length / rows}: label widths differ)` : ''));
-  }
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i]!;
-    if (v > 1) throw new InputError(`${what}: label [${Math.floor(i / classes)}, ${i % classes}] is ${v}, expected 0 or 1`);
-  }
 }
 
 export function packLabels(labels: Uint8Array, rows: number, classes: number, what = 'labels'): PackedLabels {

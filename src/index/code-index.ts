@@ -3,7 +3,7 @@
 // Ids are strings externally (numbers: pass String(n)); non-empty, no '\n' or '\r', unique within
 // an index. Internally each index keeps codes in insertion order with an id → position map;
 // "ties by insertion order" means ties are broken by that order (removal keeps the order of the rest).
-import type { PackedCodes } from './codes.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
 
 export interface SearchOptions {
   /** Only return neighbours with distance <= maxDistance. */

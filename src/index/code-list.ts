@@ -1,6 +1,6 @@
 // Growable storage shared by the indexes: codes back to back in insertion order, their ids, and
 // an id → position map. Removal compacts in place, keeping the relative order of what stays.
-import { PackedCodes, validateBits, strideFor } from './codes.js';
+import { PackedCodes, validateBits, strideFor } from '../codes/packed-codes.js';
 import { InputError, NotFoundError } from '../util/errors.js';
 
 export class CodeList {

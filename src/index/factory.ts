@@ -3,7 +3,7 @@
 //   "multi"         multi-index hashing, m chosen from N and bits
 //   "multi:m=4"     multi-index hashing with 4 substrings
 import type { CodeIndex } from './code-index.js';
-import { PackedCodes } from './codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import { FlatIndex } from './flat.js';
 import { MultiIndex } from './multi-index.js';
 import { readIndexFile, INDEX_KIND_CODE } from './index-file.js';

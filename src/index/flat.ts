@@ -2,7 +2,7 @@
 // O(N) per query; the reference every other index must agree with.
 import type { Backend } from '../tensor/backend.js';
 import { getBackend } from '../tensor/backends.js';
-import type { PackedCodes } from './codes.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
 import type { CodeIndex, SearchHits, SearchOptions } from './code-index.js';
 import { CodeList, checkK, checkRadius } from './code-list.js';
 import { saveIndexFile } from './index-file.js';

@@ -2,7 +2,7 @@
 // insertion order, their ids, and the kind and parameters needed to rebuild it (derived tables
 // such as multi-index substring tables are rebuilt on load, not stored).
 import type { CodeIndex } from './code-index.js';
-import { readCodeFile, writeCodeFile, type CodeFileRead } from './code-file.js';
+import { readCodeFile, writeCodeFile, type CodeFileRead } from '../codes/code-file.js';
 
 export const INDEX_KIND_CODE = { flat: 0, multi: 1 } as const;
 

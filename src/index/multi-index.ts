@@ -18,8 +18,8 @@
 // neighbours, e.g. uniformly random codes), it falls back to the exact scan, which is cheaper there.
 import type { Backend, MihTableData, MihTables } from '../tensor/backend.js';
 import { getBackend, getJsBackend } from '../tensor/backends.js';
-import { extractBits } from '../tensor/backend-js.js';
-import type { PackedCodes } from './codes.js';
+import { extractBits } from '../util/bits.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
 import type { CodeIndex, SearchHits, SearchOptions } from './code-index.js';
 import { CodeList, checkK, checkRadius } from './code-list.js';
 import { scanKnn, scanRange } from './flat.js';

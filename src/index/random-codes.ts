@@ -1,5 +1,5 @@
 // Uniformly random packed codes (benchmarks and tests): one 32-bit draw per used word, padding bits zero.
-import { PackedCodes } from './codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import type { Rng } from '../util/rng.js';
 
 export function randomCodes(rng: Rng, n: number, bits: number): PackedCodes {

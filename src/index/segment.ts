@@ -3,8 +3,8 @@
 // index needs no database round trip per item. A segment becomes part of the store only when
 // the SQLite transaction that references it commits; a file without a reference is garbage.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { writeCodeFile, readCodeFile, type CodeFileRead } from './code-file.js';
-import { PackedCodes } from './codes.js';
+import { writeCodeFile, readCodeFile, type CodeFileRead } from '../codes/code-file.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import { CorruptDataError } from '../util/errors.js';
 
 export interface SegmentRows { keys: Uint32Array; ids: string[]; codes: PackedCodes }

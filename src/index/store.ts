@@ -21,12 +21,12 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { PackedCodes } from './codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import type { CodeIndex } from './code-index.js';
 import { createIndex } from './factory.js';
 import { readSegment, readSegmentKeys, writeSegment } from './segment.js';
 import { SCHEMA, STORE_FORMAT } from './store-schema.js';
-import { validateLabels } from '../eval/relevance.js';
+import { validateLabels } from '../data/labels.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 
 export interface StoreOpenOptions {

@@ -1,14 +1,14 @@
 // CCMH-GAM — Continual Cross-Modal Hashing with Gradient-Aware Memory (Song, Tan, Yang, PR 2023).
 //
 // Two steps per session:
-// 1. The label hashing network g (continual/label-network.ts) maps each distinct label vector of the
+// 1. The label hashing network g (methods/parts/label-network.ts) maps each distinct label vector of the
 //    session to a semantic code; its input layer grows zero-initialised rows for new classes, and a
 //    regulariser over the stored distinct (label vector, code) pairs of old sessions keeps old
 //    semantics on their codes. A label vector seen before keeps its stored code (the database uses it).
-// 2. The image and text networks f_x, f_y (continual/hash-net.ts) regress to the semantic codes of
+// 2. The image and text networks f_x, f_y (methods/parts/hash-net.ts) regress to the semantic codes of
 //    their items' labels: ℓᵢ = mean_bits(tanh f_x(xᵢ) − tᵢ)² + mean_bits(tanh f_y(yᵢ) − tᵢ)².
 //    After each session a budgeted, weighted exemplar memory of that session is chosen by greedy
-//    gradient matching (continual/memory-gradient.ts) on the closed-form last-layer gradients
+//    gradient matching (methods/parts/memory-gradient.ts) on the closed-form last-layer gradients
 //    [hᵢ, 1] ⊗ δᵢ, δᵢ = (2/c)(uᵢ − tᵢ)(1 − uᵢ²), per modality. On later sessions every optimiser step
 //    (a) projects the new-data gradient so it does not increase any old session's memory loss (GEM
 //    QP, or A-GEM; per-session reference gradients refreshed every `referenceRefresh` steps), then
@@ -35,12 +35,12 @@ import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
 import { checkBits, checkFeatures, columnStats, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
-import { HashNet } from '../continual/hash-net.js';
-import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from '../continual/label-network.js';
-import { selectByGradientMatching, type GradientBlock } from '../continual/memory-gradient.js';
-import { selectRandom } from '../continual/memory-random.js';
-import { prepareReferences, projectGradient, type PreparedReferences, type ProjectionMode } from '../continual/projection.js';
-import { checkSession } from '../continual/session-checks.js';
+import { HashNet } from './parts/hash-net.js';
+import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from './parts/label-network.js';
+import { selectByGradientMatching, type GradientBlock } from './parts/memory-gradient.js';
+import { selectRandom } from './parts/memory-random.js';
+import { prepareReferences, projectGradient, type PreparedReferences, type ProjectionMode } from './parts/projection.js';
+import { checkSession } from './parts/session-checks.js';
 import { statsToTensors } from './checkpoint-io.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';

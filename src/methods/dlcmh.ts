@@ -34,14 +34,14 @@ import { Tensor, noGrad } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
-import { PackedCodes } from '../index/codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import { meanAveragePrecision } from '../eval/metrics.js';
 import { gatherBlock, gatherRows } from '../data/dataset.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
 import { checkBits, checkFeatures, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { makeValidator } from './validation.js';
-import { HashNet } from '../continual/hash-net.js';
-import { checkSession } from '../continual/session-checks.js';
+import { HashNet } from './parts/hash-net.js';
+import { checkSession } from './parts/session-checks.js';
 import { emptyFit, padLabels } from './ccmh-gam.js';
 import { statsToTensors } from './checkpoint-io.js';
 

@@ -1,7 +1,7 @@
 // Cross-modal evaluation of any Hasher: encode queries with one modality, the database with the
 // other, rank by Hamming distance (eval/metrics.ts does the ranking and the metrics). Used by the
 // validation-based model selection inside fit() and by `cmhash train` / `cmhash eval`.
-import { PackedCodes } from '../index/codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import { evaluateRetrieval, meanAveragePrecision } from '../eval/metrics.js';
 import type { Hasher, Modality, TrainingData } from './hasher.js';
 

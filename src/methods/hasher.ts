@@ -45,7 +45,7 @@ export interface TrainOptions {
   [key: string]: unknown;
 }
 
-/** Real-valued outputs before sign(); codes are sign with 0 → +1 (see index/codes.ts). */
+/** Real-valued outputs before sign(); codes are sign with 0 → +1 (see codes/packed-codes.ts). */
 export interface EncodedBatch { rows: number; bits: number; values: Float32Array }
 
 /** What one fit() did: how many epochs ran, which one was kept (by the validation split) and why. */

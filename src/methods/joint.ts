@@ -8,7 +8,7 @@ import { InputError } from '../util/errors.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions } from './hasher.js';
 import { CcmhGam, padLabels, emptyFit, heldOutMask, type CcmhGamConfig, type CcmhGamTrainOptions } from './ccmh-gam.js';
 import { Dlcmh, type DlcmhConfig } from './dlcmh.js';
-import { checkSession } from '../continual/session-checks.js';
+import { checkSession } from './parts/session-checks.js';
 
 export type JointConfig = Pick<CcmhGamConfig, 'bits' | 'hidden' | 'labelHidden'> & { base?: 'ccmh-gam' | 'dlcmh'; budget?: DlcmhConfig['budget']; name?: string };
 

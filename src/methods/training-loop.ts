@@ -145,7 +145,7 @@ export function standardize(x: Float32Array, dim: number, mean: Float32Array, in
   return out;
 }
 
-/** ±1 codes from real values (sign, 0 → +1: the convention of index/codes.ts). */
+/** ±1 codes from real values (sign, 0 → +1: the convention of codes/packed-codes.ts). */
 export function signCodes(values: Float32Array): Float32Array {
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = values[i]! >= 0 ? 1 : -1;

@@ -1,6 +1,6 @@
 // Codes as text: bits/8 bytes in code order (byte b holds code bits 8b..8b+7, bit 8b+i as the byte's
 // bit i), each byte two lower-case hex digits — the little-endian hex dump of the packed words.
-import { PackedCodes } from '../index/codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import { InputError } from '../util/errors.js';
 
 /** Hex of code i: bits/8 bytes in code order, two lower-case digits each. */

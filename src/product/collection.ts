@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Store, type ModelVersion } from '../index/store.js';
-import { PackedCodes } from '../index/codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import type { SearchHits } from '../index/code-index.js';
 import { loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
 import type { Hasher, Modality } from '../methods/hasher.js';

@@ -1,7 +1,7 @@
 // A search request in product terms → one query code, all from one snapshot: features are encoded
 // with the snapshot's model, raw text goes through the vocabulary first, an item id takes that
 // item's stored code of the query modality, and a hex code is used as it is.
-import type { PackedCodes } from '../index/codes.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
 import type { Modality } from '../methods/hasher.js';
 import { InputError } from '../util/errors.js';
 import { Collection } from './collection.js';

@@ -4,7 +4,7 @@
 // one assignment — so no search ever mixes two model versions or sees half an update.
 import type { CodeIndex, SearchHits } from '../index/code-index.js';
 import { createIndex } from '../index/factory.js';
-import { PackedCodes } from '../index/codes.js';
+import { PackedCodes } from '../codes/packed-codes.js';
 import { InputError } from '../util/errors.js';
 import type { Hasher, Modality } from '../methods/hasher.js';
 import { getBackend } from '../tensor/backends.js';

@@ -6,7 +6,7 @@
 // so the event loop keeps serving meanwhile, otherwise on the event loop. Each request is answered
 // from its own snapshot, exactly as a lone search would be (same hits, same tie order).
 import type { Collection, CodeQuery, SearchAnswer, SearchPlan } from '../product/collection.js';
-import type { PackedCodes } from '../index/codes.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
 import type { SearchHits } from '../index/code-index.js';
 import type { CollectionSnapshot, ModalityCodes } from '../product/snapshot.js';
 import type { ScanOffload } from './scan-offload.js';

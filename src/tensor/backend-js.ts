@@ -2,6 +2,7 @@
 // or with CMHASH_BACKEND=js). Tests check it, like the native one, against the plain references in
 // test/kernels/reference.ts.
 import type { AdamStepParams, Backend, MihTables, RankingBlock } from './backend.js';
+import { extractBits, popcount32 } from '../util/bits.js';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -162,13 +163,6 @@ export class JsBackend implements Backend {
 // substring that close (tables < a within ρ, > a within ρ − 1): no visited bitmap needed, and only
 // candidates that could enter the top-k are checked (one rejected before is rejected again).
 
-/** Substring value of `len` (<= 32) bits starting at bit `off` of the code at data[base..]. */
-export function extractBits(data: Uint32Array, base: number, off: number, len: number): number {
-  const wi = off >>> 5, sh = off & 31;
-  let v = data[base + wi]! >>> sh;
-  if (sh + len > 32) v |= data[base + wi + 1]! << (32 - sh);
-  return len === 32 ? v >>> 0 : (v & ((1 << len) - 1)) >>> 0;
-}
 
 /** All masks of `len` bits with exactly `rho` bits set (cached; callers bound the size by the budget). */
 const maskCache = new Map<string, Uint32Array>();
@@ -426,10 +420,4 @@ export function checkGemmArgs(transA: boolean, transB: boolean, m: number, n: nu
     check(transB ? 'B (stored n x k)' : 'B (k x n)', b.length, transB ? n : k, transB ? k : n, ldb);
   }
   check('C (m x n)', c.length, m, n, ldc);
-}
-
-export function popcount32(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Collection } from '../../src/product/collection.js';
 import { codeToHex } from '../../src/product/code-hex.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { Rng } from '../../src/util/rng.js';
 
 const BIN = resolve('bin/cmhash.js');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tinyPlan } from './fixture.js';
 import { sessionData, validationRows } from '../../src/continual/runner.js';
 import { CcmhGam, heldOutMask } from '../../src/methods/ccmh-gam.js';
-import { HashNet } from '../../src/continual/hash-net.js';
+import { HashNet } from '../../src/methods/parts/hash-net.js';
 import { Rng } from '../../src/util/rng.js';
 import { InputError } from '../../src/util/errors.js';
 

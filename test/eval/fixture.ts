@@ -1,7 +1,7 @@
 // The DCMH/SSAH fixture from DESIGN "Evaluation" (4-bit codes padded to 8 bits by repeating ±1 columns is NOT
 // allowed — widths must be multiples of 8 — so the fixture pads with 4 columns that are +1 everywhere, which
 // leaves every Hamming distance unchanged).
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import type { RetrievalInput } from '../../src/eval/metrics.js';
 
 const pad = (rows: number[][]) => rows.map((r) => [...r, 1, 1, 1, 1]);

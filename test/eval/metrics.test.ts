@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateRetrieval, meanAveragePrecision, ndcgAtK, precisionRecallWithinRadius, precisionRecallAtN, averagePrecisionPerQuery } from '../../src/eval/metrics.js';
 import { hammingOrder, hammingRanks } from '../../src/eval/ranking.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { designFixture } from './fixture.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlatIndex } from '../../src/index/flat.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { createIndex, loadIndex } from '../../src/index/factory.js';
 import { CorruptDataError, InputError, NotFoundError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';

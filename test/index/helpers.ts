@@ -1,5 +1,5 @@
 // Shared generators and a brute-force k-NN reference for the index tests.
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { Rng } from '../../src/util/rng.js';
 
 export function randomCodes(rng: Rng, n: number, bits: number): PackedCodes {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlatIndex } from '../../src/index/flat.js';
 import { MultiIndex, defaultSubstrings } from '../../src/index/multi-index.js';
-import type { PackedCodes } from '../../src/index/codes.js';
+import type { PackedCodes } from '../../src/codes/packed-codes.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { getBackend, getJsBackend } from '../../src/tensor/backends.js';

@@ -2,7 +2,7 @@
 // Usage: node store-writer.child.js <dir> <seed>. Without arguments it does nothing (the test
 // runner may pick this file up as a test file).
 import { Store } from '../../src/index/store.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 
 /** The code every writer stores for item number i (so a reader can check every code it finds). */
 export function expectedCode(i: number): [number, number] {

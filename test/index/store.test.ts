@@ -7,7 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/index/store.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { FlatIndex } from '../../src/index/flat.js';
 import { MultiIndex } from '../../src/index/multi-index.js';
 import { CorruptDataError, InputError, NotFoundError } from '../../src/util/errors.js';

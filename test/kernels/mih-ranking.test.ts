@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { MultiIndex } from '../../src/index/multi-index.js';
 import { getJsBackend } from '../../src/tensor/backends.js';
 import type { MihTables, RankingBlock } from '../../src/tensor/backend.js';

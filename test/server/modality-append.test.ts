@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModalityCodes } from '../../src/product/snapshot.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { randomCodes } from '../../src/index/random-codes.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -7,7 +7,7 @@ import { buildService } from '../../src/server/app.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { Collection } from '../../src/product/collection.js';
 import { ModalityCodes } from '../../src/product/snapshot.js';
-import { PackedCodes } from '../../src/index/codes.js';
+import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { codeToHex } from '../../src/product/code-hex.js';
 import { ScanOffload } from '../../src/server/scan-offload.js';
 import { getBackend } from '../../src/tensor/backends.js';

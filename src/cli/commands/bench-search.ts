@@ -3,7 +3,7 @@
 // streaming read of the same bytes (the memory-bandwidth floor for any full scan).
 import type { Command } from 'commander';
 import { getBackend, getJsBackend } from '../../tensor/backends.js';
-import { PackedCodes } from '../../index/codes.js';
+import { PackedCodes } from '../../codes/packed-codes.js';
 import { randomCodes } from '../../index/random-codes.js';
 import { FlatIndex } from '../../index/flat.js';
 import { MultiIndex } from '../../index/multi-index.js';

@@ -20,7 +20,7 @@ import { BUILTIN_IMAGE_DESCRIPTOR } from '../../product/collection-config.js';
 import { CONTINUAL_PREFERENCE } from '../../product/model-loader.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
-import { startService, untilSignal } from '../../product/serve.js';
+import { startService, untilSignal } from '../../server/serve.js';
 import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
 import { intOption } from '../options.js';
 

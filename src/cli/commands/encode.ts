@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
-import { PackedCodes, writeCodesFile } from '../../index/codes.js';
+import { PackedCodes, writeCodesFile } from '../../codes/packed-codes.js';
 import { Collection } from '../../product/collection.js';
 import { readFeatureFile } from '../../product/feature-file.js';
 import { imageToFeatures, textToFeatures } from '../../product/featurize.js';

@@ -4,7 +4,7 @@ import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
-import { startService, untilSignal } from '../../product/serve.js';
+import { startService, untilSignal } from '../../server/serve.js';
 import { DEFAULT_LIMITS } from '../../server/limits.js';
 import { intOption } from '../options.js';
 

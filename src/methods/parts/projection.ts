@@ -11,7 +11,7 @@
 // (k = number of old sessions), so the cost is k dot products of parameter length plus a tiny QP.
 // Dot products are accumulated in float64 so the constraints hold to rounding of the final float32.
 import { solveNonNegativeQp } from './nonneg-qp.js';
-import { getBackend } from '../tensor/backends.js';
+import { getBackend } from '../../tensor/backends.js';
 
 export type ProjectionMode = 'none' | 'agem' | 'gem';
 

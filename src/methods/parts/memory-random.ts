@@ -1,7 +1,7 @@
 // Random exemplar memory: the ablation for gradient-aware memory. The same budget, drawn uniformly
 // from the session, each with weight 1/m so the weighted gradient is an unbiased estimate of the
 // session's mean gradient.
-import type { Rng } from '../util/rng.js';
+import type { Rng } from '../../util/rng.js';
 
 export interface RandomSelection { indices: number[]; weights: number[] }
 

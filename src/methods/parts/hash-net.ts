@@ -2,13 +2,13 @@
 // nn/mlp) because continual methods need its hidden activations: the closed-form last-layer
 // gradient of sample i is [hᵢ, 1] ⊗ δᵢ (memory-gradient.ts), and the label network grows its first
 // layer's input rows when new classes arrive (label-network.ts).
-import { Tensor, noGrad } from '../tensor/tensor.js';
-import type { Buf } from '../tensor/tensor.js';
-import * as ops from '../tensor/ops.js';
-import { Linear } from '../nn/linear.js';
-import type { Module } from '../nn/module.js';
-import { Rng } from '../util/rng.js';
-import { InputError } from '../util/errors.js';
+import { Tensor, noGrad } from '../../tensor/tensor.js';
+import type { Buf } from '../../tensor/tensor.js';
+import * as ops from '../../tensor/ops.js';
+import { Linear } from '../../nn/linear.js';
+import type { Module } from '../../nn/module.js';
+import { Rng } from '../../util/rng.js';
+import { InputError } from '../../util/errors.js';
 
 export class HashNet implements Module {
   l1: Linear;

@@ -7,7 +7,7 @@
 // whole words is the Hamming distance. sign(0) is +1 (the same convention as the tensor `sign` op).
 import { endianness } from 'node:os';
 import { InputError } from '../util/errors.js';
-import { popcount32 } from '../tensor/backend-js.js';
+import { popcount32 } from '../util/bits.js';
 import { readCodeFile, writeCodeFile } from './code-file.js';
 
 if (endianness() !== 'LE') throw new Error('cmhash packed codes assume a little-endian host');

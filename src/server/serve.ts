@@ -1,7 +1,7 @@
 // Starting the service for the CLI (`serve`, `demo`): listen, print the URL, stop cleanly on
 // SIGINT/SIGTERM (waiting briefly for running jobs so a commit is not cut in half).
 import type { FastifyInstance } from 'fastify';
-import { buildService, type ServiceOptions } from '../server/app.js';
+import { buildService, type ServiceOptions } from './app.js';
 
 export interface Started { app: FastifyInstance; url: string; port: number; host: string }
 

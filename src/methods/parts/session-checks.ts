@@ -1,7 +1,7 @@
 // Input checks for a session handed to a continual method: clear errors naming what was expected
 // and what arrived (the session runner catches them per session, so earlier results survive).
-import { InputError } from '../util/errors.js';
-import type { SessionData } from '../methods/hasher.js';
+import { InputError } from '../../util/errors.js';
+import type { SessionData } from '../hasher.js';
 
 export interface SessionExpectations {
   base?: boolean;

@@ -15,13 +15,13 @@
 // Choices the paper leaves open: a 2-layer ReLU net with tanh output; full-batch steps over the
 // distinct label vectors (at most `batch` per step, sampled); weights below; a label vector already
 // in the codebook keeps its stored code forever (new items with that label get that code).
-import { Tensor, noGrad } from '../tensor/tensor.js';
-import * as ops from '../tensor/ops.js';
-import { Adam } from '../nn/optim-adam.js';
-import type { Rng } from '../util/rng.js';
+import { Tensor, noGrad } from '../../tensor/tensor.js';
+import * as ops from '../../tensor/ops.js';
+import { Adam } from '../../nn/optim-adam.js';
+import type { Rng } from '../../util/rng.js';
 import { HashNet } from './hash-net.js';
-import { getBackend } from '../tensor/backends.js';
-import { gatherBlock } from '../data/dataset.js';
+import { getBackend } from '../../tensor/backends.js';
+import { gatherBlock } from '../../data/dataset.js';
 
 /**
  * Label cosines of rows `ri` of A against rows `rj` of B (unit-normalised label vectors, width w):

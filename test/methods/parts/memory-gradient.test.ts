@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectByGradientMatching, matchingError, type GradientBlock } from '../../src/continual/memory-gradient.js';
-import { selectRandom } from '../../src/continual/memory-random.js';
-import { Rng } from '../../src/util/rng.js';
+import { selectByGradientMatching, matchingError, type GradientBlock } from '../../../src/methods/parts/memory-gradient.js';
+import { selectRandom } from '../../../src/methods/parts/memory-random.js';
+import { Rng } from '../../../src/util/rng.js';
 
 function blocks(rng: Rng, n: number): GradientBlock[] {
   const mk = (aDim: number, dDim: number): GradientBlock => {

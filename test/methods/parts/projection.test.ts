@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agemProject, gemProject, dot } from '../../src/continual/projection.js';
-import { solveNonNegativeQp } from '../../src/continual/nonneg-qp.js';
-import { Rng } from '../../src/util/rng.js';
+import { agemProject, gemProject, dot } from '../../../src/methods/parts/projection.js';
+import { solveNonNegativeQp } from '../../../src/methods/parts/nonneg-qp.js';
+import { Rng } from '../../../src/util/rng.js';
 
 function randVec(rng: Rng, n: number): Float32Array { const v = new Float32Array(n); rng.fillNormal(v); return v; }
 

@@ -16,8 +16,8 @@
 // last-layer gradient, and the quantity the selection controls (the bound); the error on the whole
 // network's flattened gradient is measured separately by the method with autograd.
 import { solveNonNegativeQp } from './nonneg-qp.js';
-import { getBackend } from '../tensor/backends.js';
-import type { Rng } from '../util/rng.js';
+import { getBackend } from '../../tensor/backends.js';
+import type { Rng } from '../../util/rng.js';
 
 /** One factored block: n rows of activations (with the bias 1 appended by the caller if wanted) and deltas. */
 export interface GradientBlock {

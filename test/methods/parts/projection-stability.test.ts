@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tinyPlan } from './fixture.js';
-import { runContinual } from '../../src/continual/runner.js';
-import { CcmhGam } from '../../src/methods/ccmh-gam.js';
+import { tinyPlan } from '../../continual/fixture.js';
+import { runContinual } from '../../../src/continual/runner.js';
+import { CcmhGam } from '../../../src/methods/ccmh-gam.js';
 
 // Must show: gradient projection on vs off changes how many old items the nets still encode to the
 // same code. Replay is off so the projection is the only thing protecting old sessions.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PackedCodes, hammingDistance, readCodesFile, writeCodesFile, validateBits } from '../../src/index/codes.js';
+import { PackedCodes, hammingDistance, readCodesFile, writeCodesFile, validateBits } from '../../src/codes/packed-codes.js';
 import { CorruptDataError, InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 

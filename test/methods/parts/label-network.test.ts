@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HashNet } from '../../src/continual/hash-net.js';
-import { Tensor } from '../../src/tensor/tensor.js';
-import { Rng } from '../../src/util/rng.js';
-import { LabelCodebook, labelWidth, refineNewCodes } from '../../src/continual/label-network.js';
+import { HashNet } from '../../../src/methods/parts/hash-net.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+import { Rng } from '../../../src/util/rng.js';
+import { LabelCodebook, labelWidth, refineNewCodes } from '../../../src/methods/parts/label-network.js';
 
 test('label-net growth keeps every old label vector\'s output unchanged at init', () => {
   const net = new HashNet(4, 16, 8, new Rng(3));
