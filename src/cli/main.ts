@@ -1,4 +1,5 @@
 // The `cmhash` command. Each command lives in its own file under commands/ and exports `register`.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CmhashError } from '../util/errors.js';
 import { register as doctor } from './commands/doctor.js';
@@ -20,9 +21,17 @@ import { register as benchServe } from './commands/bench-serve.js';
 import { register as benchSearch } from './commands/bench-search.js';
 import { register as benchEval } from './commands/bench-eval.js';
 
+/** cmhash's version, read from its package.json at run time (this file is dist/src/cli/main.js). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+  if (pkg.name !== 'cmhash' || typeof pkg.version !== 'string') throw new Error('cmhash: package.json next to the program is not cmhash\'s');
+  return pkg.version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('cmhash')
     .description('Cross-modal retrieval with learned binary codes that keeps learning')
+    .version(packageVersion(), '-V, --version', 'print the version of cmhash')
     .option('--debug', 'print stack traces on error')
     .showHelpAfterError()
     .exitOverride();

@@ -12,13 +12,16 @@
 // near-neighbour regime of real queries, where multi-index hashing answers without a scan;
 // "random" asks with uniformly random codes, the worst case (every answer lies far away, so each
 // query is a full scan of n codes).
+//
+// autocannon is a dev dependency (nothing else uses it): it is imported only when this command
+// runs, and when it is not installed the command stops at once with one line saying how to get it.
 import type { Command } from 'commander';
-import autocannon from 'autocannon';
+import type autocannonModule from 'autocannon';
 import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../util/errors.js';
+import { CmhashError, InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { Rng } from '../../util/rng.js';
 import { PackedCodes, validateBits } from '../../codes/packed-codes.js';
@@ -37,12 +40,27 @@ const CLIENT_FLAG = '--cmhash-bench-client';
 
 interface ClientJob { url: string; connections: number; pipelining: number; duration: number; bodies: string[]; path: string }
 
+type LoadResult = autocannonModule.Result & { cpuMs: number };
+
+/** The load generator, imported on demand; a one-line error saying how to install it when absent. */
+export async function loadAutocannon(): Promise<typeof autocannonModule> {
+  try {
+    return (await import('autocannon')).default;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && /['"]autocannon['"]/.test(err.message)) {
+      throw new CmhashError('bench serve needs the load generator autocannon, which is not installed (it is a dev dependency): npm install --no-save autocannon');
+    }
+    throw e;
+  }
+}
+
 /** Runs autocannon in a child process (this file, forked with CLIENT_FLAG) and returns its result. */
-function runLoadInChild(job: ClientJob): Promise<autocannon.Result & { cpuMs: number }> {
+function runLoadInChild(job: ClientJob): Promise<LoadResult> {
   return new Promise((res, rej) => {
     const child = fork(fileURLToPath(import.meta.url), [CLIENT_FLAG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
-    let result: (autocannon.Result & { cpuMs: number }) | null = null;
-    child.on('message', (m) => { result = m as autocannon.Result & { cpuMs: number }; });
+    let result: LoadResult | null = null;
+    child.on('message', (m) => { result = m as LoadResult; });
     child.on('error', rej);
     child.on('exit', (code) => (result ? res(result) : rej(new Error(`load generator exited with code ${code} and no result`))));
     child.send(job);
@@ -51,6 +69,7 @@ function runLoadInChild(job: ClientJob): Promise<autocannon.Result & { cpuMs: nu
 
 /** The child side: one job from the parent, the autocannon result back. */
 async function clientMain(): Promise<void> {
+  const autocannon = await loadAutocannon();
   const job = await new Promise<ClientJob>((r) => process.once('message', (m) => r(m as ClientJob)));
   const headers = { 'content-type': 'application/json' };
   // warm-up so JIT and connections are hot before the clock starts
@@ -102,6 +121,7 @@ Examples:
   cmhash bench serve --n 1000 --duration 5        # HTTP path only (same-run reference on a shared machine)`)
     .option('--threads <t>', 'kernel threads of the search scan: a batch of concurrent queries is split across them (the load generator takes little CPU)', String(cpus().length))
     .action(async (o: BenchServeOptions) => {
+      await loadAutocannon(); // present? (the child process that drives the load imports it again)
       const out = new Output(!!o.json);
       const n = intOption(o.n, 'n', 1, 50_000_000), bits = Number(o.bits);
       validateBits(bits, '--bits');
