@@ -20,7 +20,9 @@ export { buildClassIncrementalStream, parseSessionSpec } from './data/stream.js'
 
 // methods
 export type { Hasher, ContinualHasher, TrainingData, SessionData, TrainOptions, Modality } from './methods/hasher.js';
-export { createHasher, loadHasher, methodNames, registerMethod } from './methods/registry.js';
+export { createHasher, createContinualHasher, loadHasher, methodNames, methodEntry, continualMethodNames, registerMethod, reencodesDatabase } from './methods/registry.js';
+export type { MethodEntry, MethodKind, MethodOptions } from './methods/registry.js';
+export type { OptionSchema, OptionSpec } from './methods/options.js';
 export { runContinual, planFromStream } from './continual/runner.js';
 
 // codes, index, store

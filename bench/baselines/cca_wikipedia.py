@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Unsupervised CCA + random-rotation sign baseline on Wikipedia (DESIGN, "Standard protocols").
+"""Unsupervised CCA + random-rotation sign baseline on Wikipedia (docs/design.md, "Baselines").
 
 The reference a learned unsupervised hasher should clear: CCA between the 128-d SIFT BoVW images
 and the 10-d LDA texts of the 2,173 training pairs (ridge 1e-4 on each covariance), k = 10

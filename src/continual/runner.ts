@@ -1,5 +1,5 @@
 // The session runner: trains a continual method session by session and measures it the same way
-// for every method (DESIGN "Continual protocol"). Per session t:
+// for every method (docs/design.md, "The continual protocol"). Per session t:
 //   1. train: fit() on session 0, update() after — timed (wall seconds of the call);
 //   2. database: the session's new database items are encoded with the current nets and appended;
 //      codes already stored are kept as they are (only a method with reencodesDatabase, i.e. joint
@@ -29,6 +29,7 @@ import { gatherRows } from '../data/dataset.js';
 import { InputError } from '../util/errors.js';
 import { sessionValidationSplit } from '../methods/training-loop.js';
 import type { ContinualHasher, Modality, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
+import { methodNames, reencodesDatabase } from '../methods/registry.js';
 
 export interface PlanSession {
   newClasses: number[];      // global class ids first seen in this session
@@ -91,7 +92,8 @@ export interface ContinualDetail {
 export interface RunOptions {
   bits: number;
   seed: number;
-  train: Omit<TrainOptions, 'bits' | 'seed' | 'onProgress'>;
+  /** Common TrainOptions plus the method's own options, which its fit()/update() check against its schema. */
+  train: Omit<TrainOptions, 'bits' | 'seed' | 'onProgress'> & { [methodOption: string]: unknown };
   onProgress?: (session: number, p: TrainProgress) => void;
   /** 'learned' (default): store the method's learned training-item codes where it has them; 'encoded': net outputs only. */
   databaseCodes?: 'learned' | 'encoded';
@@ -99,7 +101,6 @@ export interface RunOptions {
   afterSession?: (json: ContinualJson, detail: ContinualDetail) => void | Promise<void>;
 }
 
-interface Reencoding { readonly reencodesDatabase?: boolean }
 /** Optional hooks: learned codes of the training items so far, and untimed diagnostics after training. */
 interface OptionalHooks {
   databaseCodes?(): Float32Array | null;
@@ -202,7 +203,7 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
   let netImage = PackedCodes.alloc(bits, 0), netText = PackedCodes.alloc(bits, 0);
   const trainedRows: number[] = [];
   const valRows: Int32Array[] = [];
-  const reencodes = !!(hasher as Reencoding).reencodesDatabase;
+  const reencodes = methodNames().includes(hasher.method) && reencodesDatabase(hasher.method);
   const memoryOf = () => (hasher as { memoryReports?: unknown }).memoryReports;
 
   for (let t = 0; t < plan.sessions.length; t++) {

@@ -1,4 +1,4 @@
-// Class-incremental streams (DESIGN "Continual protocol"): classes are ordered and split into
+// Class-incremental streams (docs/design.md, "The continual protocol"): classes are ordered and split into
 // sessions; an item belongs to the session of its newest class; a fixed query set (the dataset's
 // query split, drawn before any split into sessions) is evaluated after each session on the
 // queries whose labels have all been seen.

@@ -1,4 +1,4 @@
-// Exact retrieval metrics over Hamming ranking (DESIGN "Evaluation"):
+// Exact retrieval metrics over Hamming ranking (docs/design.md, "Metrics"):
 // - relevant ⇔ query and item share >= 1 label; ranking by distance, ties by database index;
 // - AP_q = (1/R_q) Σ_{k: rel_k} (#rel in top k)/k; a query with no relevant item has AP 0;
 // - mAP@K: the ranking cut at K, divided by the number of relevant items in the top K (0 if none);

@@ -31,7 +31,7 @@ import { Tensor, noGrad } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
 import { flatGrad, numel, setFlatGrad } from '../nn/flat.js';
-import { saveCheckpoint } from '../nn/checkpoint.js';
+import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
 import { checkBits, checkFeatures, columnStats, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
@@ -42,6 +42,7 @@ import { selectRandom } from './parts/memory-random.js';
 import { prepareReferences, projectGradient, type PreparedReferences, type ProjectionMode } from './parts/projection.js';
 import { checkSession } from './parts/session-checks.js';
 import { statsToTensors } from './checkpoint-io.js';
+import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
@@ -50,7 +51,37 @@ const FORMAT = 1;
 
 export type MemoryMode = 'gradient' | 'random' | 'none';
 
-export interface CcmhGamConfig {
+/** CCMH-GAM's options (methods/options.ts): the registry, the CLI and fit()/update() check against this. */
+export const CCMH_GAM_OPTIONS: OptionSchema = {
+  hidden: { type: 'integer', min: 1, default: 512, at: 'model', doc: 'hidden width of the image and text nets' },
+  labelHidden: { type: 'integer', min: 1, default: 256, at: 'model', doc: 'hidden width of the label net' },
+  memory: { type: 'enum', values: ['gradient', 'random', 'none'], default: 'gradient', at: 'model', doc: 'exemplar selection of each session\'s memory' },
+  memoryPerSession: { type: 'integer', min: 0, default: 300, at: 'model', flag: 'memory-size', doc: 'exemplars kept per session' },
+  projection: { type: 'enum', values: ['gem', 'agem', 'none'], default: 'gem', at: 'model', doc: 'gradient projection on later sessions' },
+  labelRegulariser: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of the stored-pair regulariser of the label net (0 = off)' },
+  replay: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of each old session\'s memory loss in a step' },
+  refineCodes: { type: 'boolean', default: true, at: 'model', doc: 'refine new label vectors\' codes by bit-wise descent against all codes' },
+  normalizeMemoryWeights: { type: 'boolean', default: false, at: 'model', doc: 'rescale the gradient memory\'s NNLS weights to sum to 1' },
+  updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs·2/15))', doc: 'epochs of the modality nets in each increment' },
+  labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
+  updateLabelSteps: { type: 'integer', min: 0, default: 60, doc: 'label-net steps of each increment' },
+  labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
+  memoryBatch: { type: 'integer', min: 1, default: 32, doc: 'memory items per old session in each step\'s replay batch' },
+  replayRows: { type: 'integer', min: 1, default: 128, doc: 'cap on replayed memory rows per step over all old sessions (each gets min(memory-batch, max(1, cap / old sessions)))' },
+  replayWeighting: { type: 'enum', values: ['session', 'size'], default: 'session', doc: 'weight of an old session\'s replay: replay, or replay × its training items / the new session\'s' },
+  referenceRefresh: { type: 'integer', min: 1, default: 5, flag: 'ref-refresh', doc: 'steps between refreshes of the projection\'s reference gradients' },
+  imageLearningRateScale: { type: 'number', min: 0, default: 1, flag: 'image-lr-scale', doc: 'image-net learning rate in increments, × the text net\'s' },
+  distillation: { type: 'number', min: 0, default: 1, flag: 'distill', doc: 'weight of distillation of the image net\'s pre-session outputs on replayed memory items (0 = off)' },
+  imageShrink: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)' },
+  validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out from the modality nets' },
+  heldOut: { type: 'hook', doc: 'rows to hold out instead of carving (joint:ccmh-gam passes every session\'s split)' },
+};
+
+/** finetune:ccmh-gam: the same nets trained on each session only (no memory, replay, projection or codebook). */
+export const FINETUNE_CCMH_GAM_OPTIONS: OptionSchema = Object.fromEntries(Object.entries(CCMH_GAM_OPTIONS).filter(([k]) =>
+  !['memory', 'memoryPerSession', 'projection', 'labelRegulariser', 'replay', 'normalizeMemoryWeights', 'memoryBatch', 'replayRows', 'replayWeighting', 'referenceRefresh', 'distillation', 'refineCodes'].includes(k)));
+
+export interface CcmhGamConfig extends Partial<Omit<CcmhGamTrainOptions, keyof TrainOptions>> {
   bits: number;
   /** Hidden width of the image and text nets (default 512). */
   hidden?: number;
@@ -76,6 +107,8 @@ export interface CcmhGamConfig {
   normalizeMemoryWeights?: boolean;
   /** Method name reported (default 'ccmh-gam'). */
   name?: string;
+  /** The options this model answers to (default CCMH_GAM_OPTIONS; the finetune and joint variants pass theirs). */
+  schema?: OptionSchema;
 }
 
 /** Options of fit()/update() on top of TrainOptions. */
@@ -209,8 +242,15 @@ export class CcmhGam implements ContinualHasher {
   /** The memory-error measurement of the last session, run untimed by the session runner (runDiagnostics). */
   private pendingDiagnostics: (() => void) | null = null;
 
+  /** The options this model answers to, and training options given when it was built. */
+  private readonly schema: OptionSchema;
+  private readonly trainDefaults: Record<string, unknown>;
+
   constructor(config: CcmhGamConfig) {
     this.bits = checkBits(config.bits);
+    // finetune and joint build the nets without memory or codebook: they answer to fewer options
+    this.schema = config.schema ?? (config.keepCodebook === false && config.memory === 'none' ? FINETUNE_CCMH_GAM_OPTIONS : CCMH_GAM_OPTIONS);
+    this.trainDefaults = pickOptions(CCMH_GAM_OPTIONS, config, 'train');
     this.method = config.name ?? 'ccmh-gam';
     this.hidden = config.hidden ?? 512;
     this.labelHidden = config.labelHidden ?? 256;
@@ -243,7 +283,9 @@ export class CcmhGam implements ContinualHasher {
     if (w !== undefined && w !== 'session' && w !== 'size') throw new InputError(`${this.method}: replayWeighting must be 'session' or 'size', got ${String(w)}`);
   }
 
-  async fit(data: TrainingData, options: CcmhGamTrainOptions): Promise<void> {
+  async fit(data: TrainingData, given: CcmhGamTrainOptions): Promise<void> {
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    const options: CcmhGamTrainOptions = { ...this.trainDefaults, ...given };
     this.checkOptions(options);
     const session: SessionData = { ...data, index: 0, newClasses: [] };
     checkSession(this.method, session, { base: true });
@@ -266,7 +308,9 @@ export class CcmhGam implements ContinualHasher {
     await this.learnSession(session, options, this.baseEpochs, rng);
   }
 
-  async update(session: SessionData, options: CcmhGamTrainOptions): Promise<void> {
+  async update(session: SessionData, given: CcmhGamTrainOptions): Promise<void> {
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    const options: CcmhGamTrainOptions = { ...this.trainDefaults, ...given };
     if (!this.imageNet) throw new InputError(`${this.method}.update: fit the base session first`);
     this.checkOptions(options);
     if (session.n === 0) { this.lastFit = emptyFit(); this.sessionsSeen++; return; } // nothing new: the model stays as it is
@@ -537,7 +581,10 @@ export class CcmhGam implements ContinualHasher {
     return { rows, bits: this.bits, values: net.infer(z, rows) };
   }
 
-  save(path: string): void {
+  save(path: string): void { saveCheckpoint(path, this.checkpoint()); }
+
+  /** Everything save() writes (Joint embeds it in its own checkpoint). */
+  checkpoint(): CheckpointData {
     if (!this.imageNet || !this.stats) throw new InputError(`${this.method}.save: the model has not been trained yet`);
     const c = this.bits;
     const tensors: Record<string, Tensor> = {};
@@ -558,7 +605,7 @@ export class CcmhGam implements ContinualHasher {
       tensors[`memory.${i}.targets`] = Tensor.wrap(m.n, c, m.targets);
       tensors[`memory.${i}.weights`] = Tensor.wrap(m.n, 1, m.weights);
     });
-    saveCheckpoint(path, {
+    return {
       kind: CCMH_GAM_KIND,
       architecture: {
         format: FORMAT, name: this.method, bits: c, hidden: this.hidden, labelHidden: this.labelHidden, imageDim: this.imageDim, textDim: this.textDim,
@@ -568,7 +615,7 @@ export class CcmhGam implements ContinualHasher {
       },
       tensors,
       meta: { modelVersion: this.modelVersion, sessionsSeen: this.sessionsSeen, baseEpochs: this.baseEpochs, codebookKeys: this.book.keys, memorySessions: this.memory.map((m) => m.session), memoryTrained: this.memory.map((m) => m.trained), memoryReports: this.memoryReports },
-    });
+    };
   }
 
   /** Rebuilds a model from a loaded checkpoint (see save()). */

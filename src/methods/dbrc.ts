@@ -50,6 +50,7 @@ import {
 import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
 import { expectArchitecture, paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
+import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 
 export const DBRC_KIND = 'cmhash/dbrc';
 /**
@@ -86,7 +87,7 @@ const FORMAT = 1;
 export type DbrcCodeLayer = 'atanh-linear' | 'atanh-nonlinear' | 'tanh';
 export const DBRC_CODE_LAYERS: readonly DbrcCodeLayer[] = ['atanh-linear', 'atanh-nonlinear', 'tanh'];
 
-export interface DbrcConfig {
+export interface DbrcConfig extends Partial<Omit<DbrcTrainOptions, keyof TrainOptions>> {
   bits: number;
   /** Code layer: ATanh with linear or nonlinear scaling (default linear), or plain tanh. */
   codeLayer?: DbrcCodeLayer;
@@ -123,6 +124,24 @@ export interface DbrcTrainOptions extends TrainOptions {
   onEpochEnd?: (epoch: number, model: Dbrc) => void;
 }
 
+/** DBRC's options (methods/options.ts): the registry, the CLI and fit() check against this. */
+export const DBRC_OPTIONS: OptionSchema = {
+  hidden: { type: 'integer', min: 1, default: 512, at: 'model', doc: 'hidden width of the pathways and decoders' },
+  codeLayer: { type: 'enum', values: DBRC_CODE_LAYERS, default: 'atanh-linear', at: 'model', doc: 'code layer: ATanh with linear or nonlinear scaling, or plain tanh' },
+  alphaReg: { type: 'number', min: 0, default: 0.1, doc: 'weight λ of the ATanh regulariser λ·Σ1/α²' },
+  modalityDropout: { type: 'numbers', length: 3, min: 0, defaultText: '1,1,1 (⅓ each)', doc: 'relative probabilities of [both, image only, text only] per training row' },
+  textWeight: { type: 'number', min: 0, default: DBRC_DEFAULTS.textWeight, doc: 'weight of the text reconstruction relative to the image one' },
+  agreement: { type: 'number', min: 0, default: DBRC_DEFAULTS.agreement, doc: 'weight of the image-only / text-only code agreement term' },
+  balance: { type: 'number', min: 0, default: DBRC_DEFAULTS.balance, doc: 'weight of the bit-balance term' },
+  decorrelation: { type: 'number', min: 0, default: DBRC_DEFAULTS.decorrelation, doc: 'weight of the bit-decorrelation term' },
+  weightDecay: { type: 'number', min: 0, default: 0, doc: 'L2 weight decay of the optimiser' },
+  imageNoise: { type: 'number', min: 0, default: 0, doc: 'σ of Gaussian noise on the standardised image input in training (denoising)' },
+  imageMap: { type: 'enum', values: DBRC_IMAGE_MAPS, default: DBRC_DEFAULTS.imageMap, doc: 'image feature map before standardisation (sqrt = Hellinger map for BoVW histograms)' },
+  imageDepth: { type: 'integer', min: 0, max: 4, default: 1, doc: 'hidden layers of the image pathway (0 = linear)' },
+  lrDecay: { type: 'enum', values: DBRC_LR_DECAYS, default: DBRC_DEFAULTS.lrDecay, doc: 'learning-rate schedule (cosine: lr → lr/20 over the epochs)' },
+  onEpochEnd: { type: 'hook', doc: 'called after every epoch (the ablation reads the code layer there)' },
+};
+
 interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; codeLayer: DbrcCodeLayer; imageMap?: DbrcImageMap; imageDepth?: number }
 
 export class Dbrc implements Hasher {
@@ -142,8 +161,13 @@ export class Dbrc implements Hasher {
   private nets: { imageEnc: Module; textEnc: Module; code: Module; imageDec: Module; textDec: Module } | null = null;
   private stats: { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array } | null = null;
 
+  /** Training options given when the model was built (fit()'s own options take precedence). */
+  private readonly trainDefaults: Record<string, unknown>;
+
   constructor(config: DbrcConfig) {
     this.bits = checkBits(config.bits);
+    checkOptions(this.method, DBRC_OPTIONS, config, ['bits']);
+    this.trainDefaults = pickOptions(DBRC_OPTIONS, config, 'train');
     this.hidden = config.hidden ?? 512;
     this.codeLayer = config.codeLayer ?? 'atanh-linear';
     if (!DBRC_CODE_LAYERS.includes(this.codeLayer)) throw new InputError(`dbrc: codeLayer must be one of ${DBRC_CODE_LAYERS.join(', ')}, got ${String(config.codeLayer)}`);
@@ -175,7 +199,9 @@ export class Dbrc implements Hasher {
     return code instanceof ATanh ? Float32Array.from(code.alpha.data) : null;
   }
 
-  async fit(data: TrainingData, options: DbrcTrainOptions): Promise<void> {
+  async fit(data: TrainingData, given: DbrcTrainOptions): Promise<void> {
+    checkOptions(this.method, DBRC_OPTIONS, given, COMMON_TRAIN_KEYS);
+    const options: DbrcTrainOptions = { ...this.trainDefaults, ...given } as DbrcTrainOptions;
     checkTrainingData(data);
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dbrc: options.bits ${options.bits} differs from the model's ${this.bits}`);
     if (options.validation) checkTrainingData(options.validation, 'validation data');

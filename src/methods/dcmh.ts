@@ -38,6 +38,7 @@ import {
 import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
 import { paramsToTensors, tensorsToParams, expectArchitecture, statsFromCheckpoint, statsToTensors, type LoadedCheckpoint } from './checkpoint-io.js';
+import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 
 export const DCMH_KIND = 'cmhash/dcmh';
 /**
@@ -50,7 +51,7 @@ export const DCMH_KIND = 'cmhash/dcmh';
 export const DCMH_DEFAULT_ETA = 0.01;
 const FORMAT = 1;
 
-export interface DcmhConfig {
+export interface DcmhConfig extends Partial<Omit<DcmhTrainOptions, keyof TrainOptions>> {
   bits: number;
   /** Hidden width of both MLPs (default 8192). */
   hidden?: number;
@@ -66,6 +67,15 @@ export interface DcmhTrainOptions extends TrainOptions {
   /** 'adam' (default) or 'sgd' (momentum 0.9, the authors' optimiser family). */
   optimizer?: 'adam' | 'sgd';
 }
+
+/** DCMH's options (methods/options.ts): the registry, the CLI and fit() check against this. */
+export const DCMH_OPTIONS: OptionSchema = {
+  hidden: { type: 'integer', min: 1, default: 8192, at: 'model', doc: 'hidden width of the image and text MLPs' },
+  gamma: { type: 'number', min: 0, default: 1, doc: 'weight γ of the quantization term ‖B − F‖² + ‖B − G‖² (paper: 1)' },
+  eta: { type: 'number', min: 0, default: DCMH_DEFAULT_ETA, doc: 'weight η of the bit-balance term ‖F·1‖² + ‖G·1‖² (paper: 1)' },
+  weightDecay: { type: 'number', min: 0, default: 0, doc: 'L2 weight decay of the optimiser' },
+  optimizer: { type: 'enum', values: ['adam', 'sgd'], default: 'adam', doc: 'optimiser (sgd: momentum 0.9, the authors\' family)' },
+};
 
 interface Arch { bits: number; hidden: number; imageDim: number; textDim: number }
 
@@ -103,8 +113,13 @@ export class Dcmh implements Hasher {
   private stats: { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array } | null = null;
   private codesB: Float32Array | null = null;
 
+  /** Training options given when the model was built (fit()'s own options take precedence). */
+  private readonly trainDefaults: Record<string, unknown>;
+
   constructor(config: DcmhConfig) {
     this.bits = checkBits(config.bits);
+    checkOptions(this.method, DCMH_OPTIONS, config, ['bits']);
+    this.trainDefaults = pickOptions(DCMH_OPTIONS, config, 'train');
     this.hidden = config.hidden ?? 8192;
     if (!Number.isInteger(this.hidden) || this.hidden < 1) throw new InputError(`dcmh: hidden width must be a positive integer, got ${config.hidden}`);
   }
@@ -122,7 +137,9 @@ export class Dcmh implements Hasher {
     }
   }
 
-  async fit(data: TrainingData, options: DcmhTrainOptions): Promise<void> {
+  async fit(data: TrainingData, given: DcmhTrainOptions): Promise<void> {
+    checkOptions(this.method, DCMH_OPTIONS, given, COMMON_TRAIN_KEYS);
+    const options: DcmhTrainOptions = { ...this.trainDefaults, ...given };
     checkTrainingData(data);
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);
     if (data.numClasses < 1) throw new InputError('dcmh is supervised: the training data needs labels (numClasses = 0)');

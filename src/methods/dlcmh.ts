@@ -21,7 +21,7 @@
 // and the new items' codes B_new are learned bit by bit by discrete cyclic coordinate descent on
 //   Σ_{m∈{x,y}} ‖U_m·B_newᵀ − c·S_new‖² + α·‖B_new − U_m‖²
 // (closed form per bit: b_k = −sign(2·B̂·P̂_k + q_k), P = Σ U_mᵀU_m, Q = −2c·SᵀΣU_m − 2α·ΣU_m).
-// DESIGN's weights (γ = η = 10, α = 10, β = 100) are for unnormalised sums; we use per-entry means so
+// The paper's weights (γ = η = 10, α = 10, β = 100) are for unnormalised sums; we use per-entry means so
 // learning rates do not depend on n or c, and keep α = 10 in the DCC step (where it is unnormalised).
 //
 // Fixes over the public reference code: the old-code sample is drawn from the stored codes by index
@@ -33,7 +33,7 @@ import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
-import { saveCheckpoint } from '../nn/checkpoint.js';
+import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import { PackedCodes } from '../codes/packed-codes.js';
 import { meanAveragePrecision } from '../eval/metrics.js';
 import { gatherBlock, gatherRows } from '../data/dataset.js';
@@ -44,11 +44,36 @@ import { HashNet } from './parts/hash-net.js';
 import { checkSession } from './parts/session-checks.js';
 import { emptyFit, padLabels } from './ccmh-gam.js';
 import { statsToTensors } from './checkpoint-io.js';
+import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 
 export const DLCMH_KIND = 'cmhash/dlcmh';
 const FORMAT = 1;
 
-export interface DlcmhConfig {
+/** DLCMH's options (methods/options.ts): the registry, the CLI and fit()/update() check against this. */
+export const DLCMH_OPTIONS: OptionSchema = {
+  hidden: { type: 'integer', min: 1, default: 512, at: 'model', doc: 'hidden width of the image and text nets' },
+  labelHidden: { type: 'integer', min: 1, default: 256, at: 'model', doc: 'hidden width of the label net' },
+  budget: { type: 'integer', min: 1, default: 2000, at: 'model', doc: 'old codes sampled per increment epoch, and the size of the old-item replay memory' },
+  gamma: { type: 'number', min: 0, default: 1, doc: 'quantization weight (per-entry mean)' },
+  eta: { type: 'number', min: 0, default: 1, doc: 'bit-balance weight' },
+  alpha: { type: 'number', min: 0, default: 10, doc: 'DCC quantization weight of the code update' },
+  alphaNet: { type: 'number', min: 0, default: 0.5, doc: 'net quantization weight in the lifelong loss' },
+  beta: { type: 'number', min: 0, default: 1, doc: 'net balance weight in the lifelong loss' },
+  oldWeight: { type: 'number', min: 0, default: 1, doc: 'weight of the old-code term ‖u·B_oldᵀ/c − S_old‖²' },
+  updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs/6))', doc: 'epochs of each increment' },
+  labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
+  labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
+  validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out for model selection' },
+  replayItems: { type: 'integer', min: 0, defaultText: 'the session\'s new items', doc: 'old memory items replayed per increment epoch' },
+  imageShrink: { type: 'number', min: 0, max: 1, default: 0.7, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)' },
+};
+
+/** finetune:dlcmh trains DLCMH's nets on each session only: no old codes, no replay memory. */
+export const FINETUNE_DLCMH_OPTIONS: OptionSchema = Object.fromEntries(Object.entries(DLCMH_OPTIONS)
+  .filter(([k]) => !['budget', 'oldWeight', 'replayItems'].includes(k))
+  .map(([k, v]) => [k, k === 'imageShrink' ? { ...v, default: 1 } : v]));
+
+export interface DlcmhConfig extends Partial<Omit<DlcmhTrainOptions, keyof TrainOptions>> {
   bits: number;
   hidden?: number;       // default 512
   labelHidden?: number;  // default 256
@@ -58,6 +83,8 @@ export interface DlcmhConfig {
   lifelong?: boolean;
   /** Method name reported (default 'dlcmh'). */
   name?: string;
+  /** The options this model answers to (default DLCMH_OPTIONS; the finetune and joint variants pass theirs). */
+  schema?: OptionSchema;
 }
 
 export interface DlcmhTrainOptions extends TrainOptions {
@@ -72,6 +99,7 @@ export interface DlcmhTrainOptions extends TrainOptions {
   // increment CPU time stays ≤ 15 % of joint retraining's (docs/continual.md, "DLCMH: update epochs").
   updateEpochs?: number;
   labelSteps?: number;     // default 300
+  labelLearningRate?: number; // default 1e-3
   validationFraction?: number; // default 0.1
   /** Memory items replayed per epoch in the incremental phase (default: as many as the session's new items). */
   replayItems?: number;
@@ -209,8 +237,16 @@ export class Dlcmh implements ContinualHasher {
   private memRows: Int32Array = new Int32Array(0);
   private seenN = 0;
 
+  /** The options this model answers to, and training options given when it was built. */
+  private readonly schema: OptionSchema;
+  private readonly trainDefaults: Record<string, unknown>;
+
   constructor(config: DlcmhConfig) {
     this.bits = checkBits(config.bits);
+    this.schema = config.schema ?? (config.lifelong === false ? FINETUNE_DLCMH_OPTIONS : DLCMH_OPTIONS);
+    const { name: _n, schema: _s, lifelong: _l, ...given } = config;
+    checkOptions(config.name ?? 'dlcmh', DLCMH_OPTIONS, given, ['bits']);
+    this.trainDefaults = pickOptions(this.schema, given, 'train');
     this.hidden = config.hidden ?? 512;
     this.labelHidden = config.labelHidden ?? 256;
     this.budget = config.budget ?? 2000;
@@ -253,7 +289,9 @@ export class Dlcmh implements ContinualHasher {
     return { X: standardize(d.image, d.imageDim, s.imageMean, s.imageInvStd), Y: standardize(d.text, d.textDim, s.textMean, s.textInvStd) };
   }
 
-  async fit(data: TrainingData, options: DlcmhTrainOptions): Promise<void> {
+  async fit(data: TrainingData, given: DlcmhTrainOptions): Promise<void> {
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    const options: DlcmhTrainOptions = { ...this.trainDefaults, ...given };
     checkSession('dlcmh', { ...data, index: 0, newClasses: [] }, { base: true });
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dlcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);
     const rng = new Rng(options.seed ?? 1);
@@ -273,7 +311,7 @@ export class Dlcmh implements ContinualHasher {
     const { X, Y } = this.standardized(train);
 
     // 1. Label net on all training label rows (sampled batches vs sampled anchors).
-    const labOpt = new Adam(this.labelNet.parameters(), { lr: options.labelLearningRate as number ?? 1e-3 });
+    const labOpt = new Adam(this.labelNet.parameters(), { lr: options.labelLearningRate ?? 1e-3 });
     const Lf = new Float32Array(train.labels);
     for (let step = 0; step < (options.labelSteps ?? 300); step++) {
       const idx = n <= 256 ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, 256);
@@ -343,7 +381,9 @@ export class Dlcmh implements ContinualHasher {
     this.modelVersion++;
   }
 
-  async update(session: SessionData, options: DlcmhTrainOptions): Promise<void> {
+  async update(session: SessionData, given: DlcmhTrainOptions): Promise<void> {
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    const options: DlcmhTrainOptions = { ...this.trainDefaults, ...given };
     if (!this.imageNet) throw new InputError('dlcmh.update: fit the base session first');
     if (session.n === 0) { this.lastFit = emptyFit(); return; }
     checkSession('dlcmh', session, { imageDim: this.imageDim, textDim: this.textDim });
@@ -485,7 +525,10 @@ export class Dlcmh implements ContinualHasher {
     return { rows, bits: this.bits, values: (modality === 'image' ? this.imageNet! : this.textNet!).infer(z, rows) };
   }
 
-  save(path: string): void {
+  save(path: string): void { saveCheckpoint(path, this.checkpoint()); }
+
+  /** Everything save() writes (Joint embeds it in its own checkpoint). */
+  checkpoint(): CheckpointData {
     if (!this.imageNet || !this.stats) throw new InputError('dlcmh.save: the model has not been trained yet');
     const tensors: Record<string, Tensor> = {};
     for (const [pre, net] of [['image', this.imageNet], ['text', this.textNet!], ['label', this.labelNet!]] as const) for (const [k, t] of net.namedParameters()) tensors[`${pre}.${k}`] = t;
@@ -502,12 +545,12 @@ export class Dlcmh implements ContinualHasher {
       tensors['memory.rows'] = Tensor.wrap(1, memN, Float32Array.from(this.memRows));
     }
     const labelIn = this.labelNet!.inDim;
-    saveCheckpoint(path, {
+    return {
       kind: DLCMH_KIND,
       architecture: { format: FORMAT, name: this.method, lifelong: this.lifelong, bits: this.bits, hidden: this.hidden, labelHidden: this.labelHidden, budget: this.budget, imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, labelIn },
       tensors,
       meta: { modelVersion: this.modelVersion, storedN: this.storedN, baseEpochs: this.baseEpochs, memoryN: memN, seenN: this.seenN },
-    });
+    };
   }
 
   static fromCheckpoint(ck: { kind: string; architecture: unknown; tensors: Record<string, Tensor>; meta: unknown }, path: string): Dlcmh {

@@ -41,8 +41,6 @@ export interface TrainOptions {
   /** Epochs without a validation improvement before stopping (default: never stop early). */
   patience?: number;
   onProgress?: (p: TrainProgress) => void;
-  /** Method-specific options (documented in each method's file). */
-  [key: string]: unknown;
 }
 
 /** Real-valued outputs before sign(); codes are sign with 0 → +1 (see codes/packed-codes.ts). */

@@ -1,73 +1,140 @@
-// Method name → constructor, and checkpoint kind → loader. A new method registers here (one entry
-// in each table) and everything that talks to the Hasher interface can build and load it.
+// The one method registry: each method is one entry — name, kind, options schema, how to build it,
+// how to load its checkpoint, whether it re-encodes the database, how to export its encoders. The
+// session runner, CLI, server, product and export talk only to this.
 import { InputError } from '../util/errors.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
-import type { Hasher } from './hasher.js';
+import type { ContinualHasher, Hasher, Modality } from './hasher.js';
 import type { LoadedCheckpoint } from './checkpoint-io.js';
-import { Dcmh, DCMH_KIND } from './dcmh.js';
-import { Dbrc, DBRC_KIND, type DbrcCodeLayer } from './dbrc.js';
 import { checkBits } from './training-loop.js';
-import { CcmhGam, CCMH_GAM_KIND, type CcmhGamConfig } from './ccmh-gam.js';
-import { Dlcmh, DLCMH_KIND } from './dlcmh.js';
-import { createFinetune } from './finetune.js';
-import { Joint } from './joint.js';
+import { checkOptions, type OptionSchema } from './options.js';
+import type { ExportLayer, LinearLayer } from '../export/onnx.js';
+import { dbrcLayers, hashNetLayers, mlpLayers, type EncoderLayers } from './export-layers.js';
+import { Dcmh, DCMH_KIND, DCMH_OPTIONS, type DcmhConfig } from './dcmh.js';
+import { Dbrc, DBRC_KIND, DBRC_OPTIONS, type DbrcConfig } from './dbrc.js';
+import { CcmhGam, CCMH_GAM_KIND, CCMH_GAM_OPTIONS, FINETUNE_CCMH_GAM_OPTIONS, type CcmhGamConfig } from './ccmh-gam.js';
+import { Dlcmh, DLCMH_KIND, DLCMH_OPTIONS, FINETUNE_DLCMH_OPTIONS, type DlcmhConfig } from './dlcmh.js';
+import { createFinetune, type FinetuneConfig } from './finetune.js';
+import { Joint, JOINT_KIND, JOINT_CCMH_GAM_OPTIONS, JOINT_DLCMH_OPTIONS, type JointConfig } from './joint.js';
 
-/** Options any method constructor understands (each method ignores what it does not use). */
-export interface MethodConfig {
-  bits: number;
-  hidden?: number;
-  /** DBRC only: the code layer variant. */
-  codeLayer?: DbrcCodeLayer;
-  [key: string]: unknown;
-}
+export type MethodKind = 'supervised' | 'unsupervised' | 'continual' | 'baseline';
 
-interface MethodEntry {
-  kind: string;
+/** Options of create(): the code length plus the method's own options (checked against its schema). */
+export interface MethodOptions { bits: number; [option: string]: unknown }
+
+export interface MethodEntry {
+  name: string;
+  kind: MethodKind;
+  /** Whether it trains on labels. */
   supervised: boolean;
   description: string;
-  create(config: MethodConfig): Hasher;
+  /** Its options (besides the common TrainOptions): type, default, range, one-line doc. */
+  options: OptionSchema;
+  /** Epochs and learning rate it uses when none are given (for help text). */
+  defaults: { epochs: number; learningRate: number };
+  /** The `kind` its checkpoints carry (several entries may share one: the name tells them apart). */
+  checkpointKind: string;
+  /** Whether it retrains from scratch and re-stores every database code each session (joint). */
+  reencodesDatabase: boolean;
+  /** A fresh model; `name` is the name it reports (an alias keeps the name the user typed). */
+  create(options: MethodOptions, name?: string): Hasher;
   load(ck: LoadedCheckpoint, path: string): Hasher;
+  /** The encoder layers of one modality in a checkpoint of this method (ONNX export). */
+  exportLayers(ck: LoadedCheckpoint, path: string, modality: Modality): ExportLayer[];
 }
 
 const methods = new Map<string, MethodEntry>();
+/** Older names of the same method (the plain baselines are the ccmh-gam base). */
+const aliases = new Map<string, string>([['finetune', 'finetune:ccmh-gam'], ['joint', 'joint:ccmh-gam']]);
 
-/** Adds a method (other method files call this at import time to join the CLI and loaders). */
-export function registerMethod(name: string, entry: MethodEntry): void {
-  methods.set(name, entry);
+/** Adds a method. Its options schema is what create() and the CLI accept for it. */
+export function registerMethod(entry: MethodEntry): void {
+  if (methods.has(entry.name) || aliases.has(entry.name)) throw new InputError(`method "${entry.name}" is already registered`);
+  methods.set(entry.name, entry);
 }
 
-registerMethod('dcmh', {
-  kind: DCMH_KIND, supervised: true,
-  description: 'DCMH (Jiang & Li 2017): supervised pairwise likelihood + quantization + balance',
-  create: (c) => new Dcmh({ bits: c.bits, hidden: c.hidden }),
-  load: (ck, p) => Dcmh.fromCheckpoint(ck, p),
-});
-registerMethod('dbrc', {
-  kind: DBRC_KIND, supervised: false,
-  description: 'DBRC (Hu, Nie, Li 2019): unsupervised binary reconstruction with an ATanh code layer',
-  create: (c) => new Dbrc({ bits: c.bits, hidden: c.hidden, codeLayer: c.codeLayer }),
-  load: (ck, p) => Dbrc.fromCheckpoint(ck, p),
-});
+/** Builds with `name` as the reported method name (aliases keep the name the user typed). */
+type Create = (o: MethodOptions, name: string) => Hasher;
 
-registerMethod('dlcmh', { kind: DLCMH_KIND, supervised: true, description: 'DLCMH (Xu et al. 2024): lifelong hashing with frozen old codes and DCC code learning', create: (c) => new Dlcmh({ bits: c.bits, hidden: c.hidden, budget: c.budget as number | undefined }), load: (ck, p) => Dlcmh.fromCheckpoint(ck, p) });
-registerMethod('finetune', { kind: 'cmhash/finetune', supervised: true, description: 'continual lower bound: the CCMH-GAM nets fine-tuned on each session only', create: (c) => createFinetune({ bits: c.bits, hidden: c.hidden }), load: (ck, p) => CcmhGam.fromCheckpoint(ck, p) });
-registerMethod('joint', { kind: 'cmhash/joint', supervised: true, description: 'continual upper bound: retrain from scratch on all data so far, re-encode the database', create: (c) => new Joint({ bits: c.bits, hidden: c.hidden }), load: (ck, p) => CcmhGam.fromCheckpoint(ck, p) });
-registerMethod('ccmh-gam', { kind: CCMH_GAM_KIND, supervised: true, description: 'CCMH-GAM (Song et al. 2023): label-net codes, gradient-aware memory, GEM/A-GEM projection', create: (c) => new CcmhGam(c as unknown as CcmhGamConfig), load: (ck, p) => CcmhGam.fromCheckpoint(ck, p) });
+function entryOf(name: string, kind: MethodKind, description: string, options: OptionSchema, defaults: MethodEntry['defaults'], checkpointKind: string,
+  create: Create, load: MethodEntry['load'], exportLayers: MethodEntry['exportLayers'], supervised = true, reencodesDatabase = false): MethodEntry {
+  return { name, kind, supervised, description, options, defaults, checkpointKind, reencodesDatabase, create: (o, as = name) => create(o, as), load, exportLayers };
+}
 
-export function methodNames(): string[] { return [...methods.keys()]; }
+const hashNet = hashNetLayers;
+const continualDefaults = { epochs: 30, learningRate: 1e-3 };
 
-export function isSupervised(method: string): boolean { return entry(method).supervised; }
+registerMethod(entryOf('dcmh', 'supervised', 'DCMH (Jiang & Li 2017): supervised pairwise likelihood + quantization + balance',
+  DCMH_OPTIONS, { epochs: 60, learningRate: 1e-4 }, DCMH_KIND, (o) => new Dcmh(o as DcmhConfig), (ck, p) => Dcmh.fromCheckpoint(ck, p), (ck, p, m) => mlpLayers(ck, p, m)));
+registerMethod(entryOf('dbrc', 'unsupervised', 'DBRC (Hu, Nie, Li 2019): unsupervised binary reconstruction with an ATanh code layer',
+  DBRC_OPTIONS, { epochs: 300, learningRate: 1e-3 }, DBRC_KIND, (o) => new Dbrc(o as DbrcConfig), (ck, p) => Dbrc.fromCheckpoint(ck, p), dbrcLayers, false));
+registerMethod(entryOf('ccmh-gam', 'continual', 'CCMH-GAM (Song et al. 2023): label-net codes, gradient-aware memory, GEM/A-GEM projection',
+  CCMH_GAM_OPTIONS, continualDefaults, CCMH_GAM_KIND, (o) => new CcmhGam(o as CcmhGamConfig), (ck, p) => CcmhGam.fromCheckpoint(ck, p), hashNet));
+registerMethod(entryOf('dlcmh', 'continual', 'DLCMH (Xu et al. 2024): lifelong hashing with frozen old codes and DCC code learning',
+  DLCMH_OPTIONS, continualDefaults, DLCMH_KIND, (o) => new Dlcmh(o as DlcmhConfig), (ck, p) => Dlcmh.fromCheckpoint(ck, p), hashNet));
+registerMethod(entryOf('finetune:ccmh-gam', 'baseline', 'continual lower bound: the CCMH-GAM nets fine-tuned on each session only',
+  FINETUNE_CCMH_GAM_OPTIONS, continualDefaults, CCMH_GAM_KIND, (o, name) => createFinetune({ ...o, base: 'ccmh-gam', name } as FinetuneConfig), (ck, p) => CcmhGam.fromCheckpoint(ck, p), hashNet));
+registerMethod(entryOf('finetune:dlcmh', 'baseline', 'continual lower bound: DLCMH\'s nets and code learning on each session\'s items only',
+  FINETUNE_DLCMH_OPTIONS, continualDefaults, DLCMH_KIND, (o, name) => createFinetune({ ...o, base: 'dlcmh', name } as FinetuneConfig), (ck, p) => Dlcmh.fromCheckpoint(ck, p), hashNet));
+registerMethod(entryOf('joint:ccmh-gam', 'baseline', 'continual upper bound: retrain the CCMH-GAM nets from scratch on all data so far, re-encode the database',
+  JOINT_CCMH_GAM_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'ccmh-gam', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNet, true, true));
+registerMethod(entryOf('joint:dlcmh', 'baseline', 'continual upper bound: DLCMH\'s original phase on all data so far, re-encode the database',
+  JOINT_DLCMH_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'dlcmh', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNet, true, true));
 
-function entry(method: string): MethodEntry {
-  const e = methods.get(method);
-  if (!e) throw new InputError(`unknown method "${method}" (known: ${methodNames().join(', ')})`);
+/** Registered names, then the aliases (finetune, joint), in registration order. */
+export function methodNames(): string[] { return [...methods.keys(), ...aliases.keys()]; }
+
+/** Names of the methods that learn session by session (continual methods and their baselines). */
+export function continualMethodNames(): string[] {
+  return methodNames().filter((n) => { const k = methodEntry(n).kind; return k === 'continual' || k === 'baseline'; });
+}
+
+/** The entry of `name` (an alias gives its method's entry). */
+export function methodEntry(name: string): MethodEntry {
+  const e = methods.get(aliases.get(name) ?? name);
+  if (!e) throw new InputError(`unknown method "${name}" (known: ${methodNames().join(', ')})`);
   return e;
 }
 
-/** A fresh, untrained model of `method` with `config.bits` bits (checked: multiple of 8). */
-export function createHasher(method: string, config: MethodConfig): Hasher {
-  checkBits(config.bits);
-  return entry(method).create(config);
+export function isSupervised(method: string): boolean { return methodEntry(method).supervised; }
+
+/** Whether `method` re-stores every database code each session (joint retraining, any base). */
+export function reencodesDatabase(method: string): boolean { return methodEntry(method).reencodesDatabase; }
+
+/**
+ * A fresh, untrained model of `method`. `options.bits` must be a multiple of 8; every other option
+ * must be one of the method's (`methodEntry(method).options`), with a value in its range — an
+ * unknown option is an InputError that names it and lists the method's options.
+ */
+export function createHasher(method: string, options: MethodOptions): Hasher {
+  const e = methodEntry(method);
+  checkBits(options.bits);
+  checkOptions(method, e.options, options, ['bits']);
+  return e.create(options, method);
+}
+
+/** createHasher for a method that learns session by session (refuses one that does not). */
+export function createContinualHasher(method: string, options: MethodOptions): ContinualHasher {
+  const e = methodEntry(method);
+  if (e.kind !== 'continual' && e.kind !== 'baseline') throw new InputError(`${method} does not learn session by session (continual methods: ${continualMethodNames().join(', ')})`);
+  return createHasher(method, options) as ContinualHasher;
+}
+
+export function isContinual(h: Hasher): h is ContinualHasher {
+  return typeof (h as Partial<ContinualHasher>).update === 'function' && typeof (h as Partial<ContinualHasher>).memoryItems === 'function';
+}
+
+/** The registered method a checkpoint was written by: its recorded name, else the one entry of its kind. */
+function entryOfCheckpoint(ck: LoadedCheckpoint, path: string): MethodEntry {
+  const recorded = (ck.architecture as { name?: unknown } | null)?.name;
+  if (typeof recorded === 'string') {
+    const e = methods.get(aliases.get(recorded) ?? recorded);
+    if (e && e.checkpointKind === ck.kind) return e;
+  }
+  const byKind = [...methods.values()].filter((e) => e.checkpointKind === ck.kind);
+  if (byKind.length === 0) {
+    throw new InputError(`${path}: checkpoint kind "${ck.kind}" is not a cmhash hashing model (known kinds: ${[...new Set([...methods.values()].map((e) => e.checkpointKind))].join(', ')})`);
+  }
+  return byKind[0]!; // the method itself comes first (ccmh-gam before finetune:ccmh-gam)
 }
 
 export interface LoadExpectations {
@@ -78,23 +145,29 @@ export interface LoadExpectations {
 }
 
 /**
- * Loads any method's checkpoint, dispatching on its kind. With `expect`, a checkpoint of another
- * method or code length is an InputError that says what was expected and what the file holds.
+ * Loads any method's checkpoint, dispatching on the method name it records. With `expect`, a
+ * checkpoint of another method or code length is an InputError that says what was expected and
+ * what the file holds.
  */
 export function loadHasher(path: string, expect: LoadExpectations = {}): Hasher {
   const ck = loadCheckpoint(path) as LoadedCheckpoint;
-  let found: [string, MethodEntry] | undefined;
-  for (const [name, e] of methods) if (e.kind === ck.kind) found = [name, e];
-  if (!found) {
-    throw new InputError(`${path}: checkpoint kind "${ck.kind}" is not a cmhash hashing model (known kinds: ${[...methods.values()].map((e) => e.kind).join(', ')})`);
-  }
-  const [name, e] = found;
-  if (expect.method !== undefined && expect.method !== name) {
-    throw new InputError(`${path}: this is a ${name} checkpoint, expected a ${expect.method} model`);
+  const e = entryOfCheckpoint(ck, path);
+  if (expect.method !== undefined && methodEntry(expect.method) !== e) {
+    throw new InputError(`${path}: this is a ${e.name} checkpoint, expected a ${expect.method} model`);
   }
   const arch = ck.architecture as { bits?: unknown } | null;
   if (expect.bits !== undefined && arch?.bits !== expect.bits) {
-    throw new InputError(`${path}: this ${name} checkpoint makes ${String(arch?.bits)}-bit codes, expected ${expect.bits} bits`);
+    throw new InputError(`${path}: this ${e.name} checkpoint makes ${String(arch?.bits)}-bit codes, expected ${expect.bits} bits`);
   }
   return e.load(ck, path);
+}
+
+/** A saved model's image and text encoders as export layers, by the layout its method registers. */
+export function encoderLayersFromCheckpoint(path: string): EncoderLayers {
+  const ck = loadCheckpoint(path) as LoadedCheckpoint;
+  const e = entryOfCheckpoint(ck, path);
+  const image = e.exportLayers(ck, path, 'image'), text = e.exportLayers(ck, path, 'text');
+  const arch = (ck.architecture ?? {}) as { bits?: number; name?: string };
+  const bits = arch.bits ?? (image.filter((l): l is LinearLayer => l.type === 'linear').at(-1)!.outDim);
+  return { kind: ck.kind, method: arch.name ?? e.name, bits, image, text, imageDim: (image[0] as LinearLayer).inDim, textDim: (text[0] as LinearLayer).inDim };
 }

@@ -21,7 +21,7 @@ import type { Hasher, Modality } from '../methods/hasher.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { COLLECTION_FORMAT, readConfig, writeConfig, type CollectionConfig } from './collection-config.js';
 import { codesOf, ModalityCodes, type CollectionSnapshot } from './snapshot.js';
-import { loadModel } from './model-loader.js';
+import { loadHasher } from '../methods/registry.js';
 import { checkCollectionName } from './names.js';
 
 /** One item to add: features per modality it has (at least one), label names, free metadata. */
@@ -172,7 +172,7 @@ export class Collection {
     const partner = store.version(meta.partner);
     const img = store.loadCodes(v.id), txt = store.loadCodes(partner.id);
     if (!v.checkpoint) throw new CorruptDataError(`${this.dir}: model version ${v.id} has no checkpoint`);
-    const hasher = loadModel(join(this.dir!, v.checkpoint));
+    const hasher = loadHasher(join(this.dir!, v.checkpoint));
     checkModelFits(hasher, this.config);
     return {
       modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created,

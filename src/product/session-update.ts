@@ -6,8 +6,7 @@
 import type { ContinualHasher, Hasher, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { InputError } from '../util/errors.js';
 import type { Collection, ItemInput } from './collection.js';
-import { isContinual, loadModel } from './model-loader.js';
-import { reencodesDatabase } from '../continual/methods.js';
+import { isContinual, loadHasher, methodEntry, reencodesDatabase } from '../methods/registry.js';
 import { join } from 'node:path';
 
 export interface UpdateOptions {
@@ -58,7 +57,7 @@ export function loadUpdatableModel(collection: Collection): ContinualHasher {
   const snap = collection.snapshot();
   const version = collection.history().versions.find((v) => v.id === snap.modelVersion);
   if (!version?.checkpoint) throw new InputError(`collection "${collection.name}": model version ${snap.modelVersion} has no checkpoint`);
-  const model = loadModel(join(collection.dir!, version.checkpoint));
+  const model = loadHasher(join(collection.dir!, version.checkpoint));
   checkUpdatable(collection, model);
   return model;
 }
@@ -81,8 +80,12 @@ export async function applySessionUpdate(collection: Collection, items: readonly
     session.image.set(it.image!, i * dI); session.text.set(it.text!, i * dT);
     for (const l of it.labels!) session.labels[i * C + col.get(l)!] = 1;
   });
-  const options: TrainOptions = { ...o.train, bits: collection.config.bits, seed: o.seed ?? 1, onProgress: o.onProgress };
-  if (o.epochs !== undefined) { options.epochs = o.epochs; options.updateEpochs = o.epochs; }
+  const options: TrainOptions & { updateEpochs?: number } = { ...o.train, bits: collection.config.bits, seed: o.seed ?? 1, onProgress: o.onProgress };
+  // an increment's length is updateEpochs for the methods that have that option, epochs for the others
+  if (o.epochs !== undefined) {
+    options.epochs = o.epochs;
+    if (methodEntry(collection.config.method ?? model.method).options.updateEpochs) options.updateEpochs = o.epochs;
+  }
   const t0 = performance.now();
   await model.update(session, options);
   const trainSeconds = (performance.now() - t0) / 1000;

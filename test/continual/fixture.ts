@@ -25,3 +25,10 @@ export function tinyPlan(opts: { n?: number; sessions?: number[]; seed?: number 
     queryRows: query, querySession: Int32Array.from(query, (r) => itemSession(r)),
   };
 }
+
+/** The entries of `options` that `method` has (its registry schema), for tests that build several methods alike. */
+export async function forMethod(method: string, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { methodEntry } = await import('../../src/methods/registry.js');
+  const schema = methodEntry(method).options;
+  return Object.fromEntries(Object.entries(options).filter(([k]) => k in schema));
+}

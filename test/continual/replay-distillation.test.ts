@@ -44,5 +44,5 @@ test('replay weighted by session size replays large old sessions harder; a bad m
   // measured .244 vs .218; equal weighting would tie
   assert.ok(bySize > bySession + 0.01, `reencode stability with size weighting ${bySize.toFixed(3)} vs per session ${bySession.toFixed(3)}`);
   const h = new CcmhGam({ bits: 16, hidden: 32, memoryPerSession: 10 });
-  await assert.rejects(runContinual(h, tinyPlan(), { bits: 16, seed: 1, train: { ...train, replayWeighting: 'items' } as unknown as typeof train }), /replayWeighting must be 'session' or 'size', got items/);
+  await assert.rejects(runContinual(h, tinyPlan(), { bits: 16, seed: 1, train: { ...train, replayWeighting: 'items' } as unknown as typeof train }), /option replayWeighting must be one of session, size, got "items"/);
 });

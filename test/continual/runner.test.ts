@@ -1,20 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tinyPlan } from './fixture.js';
+import { tinyPlan, forMethod } from './fixture.js';
 import { runContinual, type ContinualJson, type ContinualPlan } from '../../src/continual/runner.js';
-import { createContinualMethod, CONTINUAL_METHODS } from '../../src/continual/methods.js';
+import { createContinualHasher as createContinualMethod, continualMethodNames } from '../../src/methods/registry.js';
+const CONTINUAL_METHODS = continualMethodNames();
 import { CcmhGam } from '../../src/methods/ccmh-gam.js';
 import { InputError } from '../../src/util/errors.js';
 
 const bits = 16;
-const train = { epochs: 4, updateEpochs: 2, labelSteps: 30, batchSize: 64 };
-const small = (m: string) => createContinualMethod(m, { bits, hidden: 32, memoryPerSession: 10, budget: 200 });
+const train = { epochs: 4, batchSize: 64 };
+/** Method options each method gets where it has them (joint has no increments, dlcmh no memory size…). */
+const methodOptions = { hidden: 32, memoryPerSession: 10, budget: 200, updateEpochs: 2, labelSteps: 30 };
+const small = async (m: string) => createContinualMethod(m, { bits, ...await forMethod(m, methodOptions) });
+const trainCcmhGam = { ...train, updateEpochs: 2, labelSteps: 30 };
 
 test('stored codes stay exactly as stored for every method except joint; JSON has the documented shape', async () => {
   const plan = tinyPlan();
   for (const m of CONTINUAL_METHODS) {
     const writes: number[] = [];
-    const { json } = await runContinual(small(m), plan, { bits, seed: 2, train, afterSession: (j) => { writes.push(j.sessions.length); } });
+    const { json } = await runContinual(await small(m), plan, { bits, seed: 2, train, afterSession: (j) => { writes.push(j.sessions.length); } });
     assert.deepEqual(writes, [1, 2, 3], `${m}: results written after every session`);
     assert.deepEqual(Object.keys(json), ['method', 'data', 'bits', 'seed', 'sessions', 'R', 'final_avg_map', 'bwt', 'forgetting']);
     assert.equal(json.method, m);
@@ -39,7 +43,7 @@ test('a failing session is reported and earlier sessions are kept (labels wider 
   const plan = tinyPlan();
   const h = new CcmhGam({ bits, hidden: 32, growLabels: false, memoryPerSession: 5 });
   let saved: ContinualJson | null = null; let err: unknown = null;
-  await assert.rejects(runContinual(h, plan, { bits, seed: 1, train, afterSession: (j, d) => { saved = structuredClone(j); err = d.error; } }), (e: Error) => {
+  await assert.rejects(runContinual(h, plan, { bits, seed: 1, train: trainCcmhGam, afterSession: (j, d) => { saved = structuredClone(j); err = d.error; } }), (e: Error) => {
     assert.ok(e instanceof InputError);
     assert.match(e.message, /labels have 5 columns but the model was built for 3 classes and label growth is off/);
     return true;
@@ -58,7 +62,7 @@ test('an empty session and a session with only old classes are handled', async (
     querySession: base.querySession.map((s) => (s === 0 ? 0 : -1)),
   };
   for (const m of ['ccmh-gam', 'dlcmh', 'finetune', 'joint']) {
-    const { json } = await runContinual(small(m), plan, { bits, seed: 1, train });
+    const { json } = await runContinual(await small(m), plan, { bits, seed: 1, train });
     assert.equal(json.sessions.length, 3, m);
     assert.equal(json.R.i2t[1]![1], null, `${m}: no queries for the empty session`);
     assert.ok(Number.isFinite(json.final_avg_map.i2t));
@@ -74,7 +78,7 @@ test('a saved CCMH-GAM keeps its code-refinement and memory-weight settings and 
   const { sessionData } = await import('../../src/continual/runner.js');
   const plan = tinyPlan();
   const m = new CcmhGam({ bits, hidden: 32, memoryPerSession: 10, refineCodes: false, normalizeMemoryWeights: true });
-  await m.fit(sessionData(plan, 0), { ...train, bits, seed: 1 });
+  await m.fit(sessionData(plan, 0), { ...trainCcmhGam, bits, seed: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'cmhash-gam-'));
   try {
     const path = join(dir, 'gam.ckpt');

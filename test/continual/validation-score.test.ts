@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tinyPlan } from './fixture.js';
 import { runContinual, validationRows } from '../../src/continual/runner.js';
-import { createContinualMethod } from '../../src/continual/methods.js';
+import { createContinualHasher as createContinualMethod } from '../../src/methods/registry.js';
 
 test('validation rows: a seeded ~10% of each session\'s training rows; every session reports a validation mAP', async () => {
   const plan = tinyPlan();

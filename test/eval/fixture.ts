@@ -1,4 +1,4 @@
-// The DCMH/SSAH fixture from DESIGN "Evaluation" (4-bit codes padded to 8 bits by repeating ±1 columns is NOT
+// The DCMH/SSAH fixture from docs/design.md "Metrics" (4-bit codes padded to 8 bits by repeating ±1 columns is NOT
 // allowed — widths must be multiples of 8 — so the fixture pads with 4 columns that are +1 everywhere, which
 // leaves every Hamming distance unchanged).
 import { PackedCodes } from '../../src/codes/packed-codes.js';

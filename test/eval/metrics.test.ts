@@ -10,7 +10,7 @@ import { refAP, refDistances, refRanking, refRelevant } from './reference.js';
 
 const close = (a: number, b: number, tol = 5e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
-test('DESIGN fixture: mAP@all, per-query AP, mAP@3, precision/recall within radius 2', () => {
+test('design fixture (docs/design.md): mAP@all, per-query AP, mAP@3, precision/recall within radius 2', () => {
   const input = designFixture();
   close(meanAveragePrecision(input), 0.70417);
   const ap = averagePrecisionPerQuery(input);

@@ -137,7 +137,7 @@ test('bad layer lists give clear errors and write nothing', async () => {
 
 test('a DBRC checkpoint with an image map is refused by the ONNX layer reader (no silently different encoder)', async () => {
   const { Dbrc } = await import('../../src/methods/dbrc.js');
-  const { encoderLayersFromCheckpoint } = await import('../../src/product/export-layers.js');
+  const { encoderLayersFromCheckpoint } = await import('../../src/methods/registry.js');
   const rng = new Rng(4), n = 40, dx = 6, dy = 5;
   const train = {
     n, imageDim: dx, textDim: dy, numClasses: 2,

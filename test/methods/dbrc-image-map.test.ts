@@ -53,6 +53,6 @@ test('DBRC imageDepth adds image-pathway layers (0 = linear), survives save/load
   assert.equal(linear.imageDepth, 0);
   assert.equal(linear.encode('image', query.image, query.n).values.length, query.n * 8);
   for (const bad of [-1, 5, 1.5]) {
-    await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, imageDepth: bad }), (e: Error) => e instanceof InputError && /imageDepth must be an integer from 0 to 4/.test(e.message));
+    await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, imageDepth: bad }), (e: Error) => e instanceof InputError && /option imageDepth must be (an integer|≥ 0|≤ 4)/.test(e.message));
   }
 });

@@ -104,5 +104,5 @@ test('DBRC image noise (denoising input) changes training, reproducibly; bad val
   assert.deepEqual(again, clean, 'same seed, no noise: same model');
   assert.notDeepEqual(noisy, clean, 'noise changes what is learnt');
   assert.ok(noisy.every(Number.isFinite));
-  await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, epochs: 1, imageNoise: -1 }), /imageNoise must be a non-negative number, got -1/);
+  await assert.rejects(new Dbrc({ bits: 8, hidden: 8 }).fit(train, { bits: 8, epochs: 1, imageNoise: -1 }), /option imageNoise must be ≥ 0, got -1/);
 });

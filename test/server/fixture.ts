@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { vocabularyFromTerms } from '../../src/data/text-features.js';
-import { createContinualMethod } from '../../src/continual/methods.js';
+import { createContinualHasher as createContinualMethod } from '../../src/methods/registry.js';
 import { buildContinualCollection } from '../../src/product/build-collection.js';
 import { Collection } from '../../src/product/collection.js';
 import type { Dataset } from '../../src/data/dataset.js';

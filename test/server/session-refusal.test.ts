@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { Dcmh } from '../../src/methods/dcmh.js';
-import { createContinualMethod } from '../../src/continual/methods.js';
+import { createContinualHasher as createContinualMethod } from '../../src/methods/registry.js';
+import { forMethod } from '../continual/fixture.js';
 import { datasetItems } from '../../src/product/build-collection.js';
 import { Collection } from '../../src/product/collection.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
@@ -54,7 +55,7 @@ test('a session update on a DCMH collection is refused: the method cannot learn 
 
 for (const method of ['joint', 'joint:dlcmh']) {
   test(`a session update on a ${method} collection is refused: it would re-encode the whole database`, async () => {
-    const m = createContinualMethod(method, { bits: 16, hidden: 16, budget: 50 });
+    const m = createContinualMethod(method, { bits: 16, ...await forMethod(method, { hidden: 16, budget: 50 }) });
     await m.fit({ ...data, index: 0, newClasses: [0, 1, 2, 3] } as never, { bits: 16, epochs: 1, labelSteps: 5, seed: 1 } as never);
     await refused(method, m, /re-encodes the whole database on every session/);
   });

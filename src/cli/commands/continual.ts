@@ -10,7 +10,8 @@ import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
 import { buildClassIncrementalStream } from '../../data/stream.js';
 import { planFromStream, runContinual, type ContinualDetail, type ContinualJson } from '../../continual/runner.js';
-import { createContinualMethod, CONTINUAL_METHODS } from '../../continual/methods.js';
+import { continualMethodNames, createContinualHasher, methodEntry } from '../../methods/registry.js';
+import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
 import { writeReport } from '../../eval/report.js';
 import { checkBits } from '../../methods/training-loop.js';
 import type { ContinualHasher } from '../../methods/hasher.js';
@@ -19,9 +20,13 @@ import { optionalInt, optionalNumber } from '../options.js';
 
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
-  epochs?: string; updateEpochs?: string; hidden?: string; memory?: string; memorySize?: string; projection?: string;
-  budget?: string; classOrder?: string; dbCodes?: string; replay?: string; patience?: string; labelSteps?: string; updateLabelSteps?: string; batchSize?: string; imageLrScale?: string; distill?: string; imageShrink?: string; refRefresh?: string; memoryBatch?: string; replayRows?: string; replayWeighting?: string; memoryWeights?: string; replayItems?: string; lr?: string; quiet?: boolean;
+  epochs?: string; classOrder?: string; dbCodes?: string; patience?: string; batchSize?: string; lr?: string; quiet?: boolean;
+  /** Method options, one flag each (cli/method-options.ts). */
+  [methodFlag: string]: unknown;
 }
+
+/** Every continual method and baseline once (the aliases finetune and joint are left out). */
+const METHODS = continualMethodNames().filter((n) => methodEntry(n).name === n);
 
 
 function writeJsonAtomic(path: string, obj: unknown): void {
@@ -29,42 +34,25 @@ function writeJsonAtomic(path: string, obj: unknown): void {
 }
 
 export function register(program: Command): void {
-  program.command('continual')
+  const cmd = program.command('continual')
     .description('run a continual hashing method through class-incremental sessions and report mAP, R matrix, BWT, forgetting, time and code stability')
-    .requiredOption('--method <m>', `method: ${CONTINUAL_METHODS.join(' | ')}`)
+    .requiredOption('--method <m>', `method: ${continualMethodNames().join(' | ')}`)
     .requiredOption('--data <preset|path>', 'dataset preset (wikipedia, mirflickr25k-photos, …), path, or synthetic[:n[:classes]]')
     .requiredOption('--sessions <spec>', 'classes per session in class order, e.g. 4+3+3, 22+2, 6,6,6,6 or 4x6')
     .option('--bits <c>', 'code length (multiple of 8)', '64')
     .option('--seed <s>', 'random seed', '1')
     .option('--epochs <n>', 'epochs of the base session (and of joint retraining)')
-    .option('--update-epochs <n>', 'epochs of each increment (ccmh-gam default round(epochs·2/15) = 4 at 30; dlcmh: its own default)')
-    .option('--hidden <n>', 'hidden width of the image/text nets (default 512)')
-    .option('--memory <kind>', 'ccmh-gam memory: gradient | random | none', 'gradient')
-    .option('--memory-size <n>', 'ccmh-gam exemplars per session (default 300)')
-    .option('--projection <p>', 'ccmh-gam gradient projection: gem | agem | none', 'gem')
-    .option('--budget <n>', 'dlcmh: old codes sampled per epoch and size of the old-item replay memory (default 2000)')
-    .option('--replay-items <n>', 'dlcmh: old memory items replayed per increment epoch (default: as many as the session\'s new items)')
-    .option('--replay <w>', 'ccmh-gam weight of the memory loss per old session (default 1)')
     .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
     .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
     .option('--class-order <list>', 'comma-separated class order (default 0..C-1)')
-    .option('--label-steps <n>', 'ccmh-gam label-net steps of the base session (default 300)')
-    .option('--update-label-steps <n>', 'ccmh-gam label-net steps of an increment (default 60)')
-    .option('--image-lr-scale <x>', 'ccmh-gam image-net learning rate in increments, × the text net\'s (default 1)')
-    .option('--distill <w>', 'ccmh-gam weight of distillation of the image net\'s pre-session outputs on replayed memory items (default 1; 0 = off)')
-    .option('--ref-refresh <n>', 'ccmh-gam steps between refreshes of the projection\'s reference gradients (default 5)')
-    .option('--image-shrink <x>', 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh, x in [0, 1] (ccmh-gam default 0.5, dlcmh 0.7; 1 = off)')
-    .option('--memory-batch <n>', 'ccmh-gam memory items per old session in each step\'s replay batch (default 32)')
-    .option('--replay-rows <n>', 'ccmh-gam cap on replayed memory rows per step over all old sessions; each gets min(memory-batch, max(1, cap / old sessions)) (default 128)')
-    .option('--replay-weighting <mode>', 'ccmh-gam weight of each old session\'s replay: session (each `--replay`) | size (× its training items / the new session\'s)')
-    .option('--memory-weights <kind>', 'ccmh-gam gradient-memory weights: matched (NNLS, default) | normalized (rescaled to sum 1)', 'matched')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')
     .option('--out <dir>', 'write report.json and report.html here after every session')
     .option('--json', 'print one JSON object on stdout')
     .option('--quiet', 'no table or progress')
-    .addHelpText('after', '\nExample:\n  cmhash continual --method ccmh-gam --data wikipedia --sessions 4+3+3 --bits 32 --seed 1 --out runs/wiki\n  cmhash continual --method joint --data synthetic:4000:12 --sessions 4x3 --bits 32 --json')
-    .action(async (o: Opts) => {
+    .addHelpText('after', '\nExample:\n  cmhash continual --method ccmh-gam --data wikipedia --sessions 4+3+3 --bits 32 --seed 1 --out runs/wiki\n  cmhash continual --method joint --data synthetic:4000:12 --sessions 4x3 --bits 32 --json');
+  addMethodOptions(cmd, METHODS);
+  cmd.action(async (o: Opts) => {
       const out = new Output(!!o.json, !!o.quiet);
       const bits = checkBits(o.bits, '--bits');
       const seed = optionalInt(o.seed, 'seed', 0)!;
@@ -73,23 +61,13 @@ export function register(program: Command): void {
       const classOrder = o.classOrder ? o.classOrder.split(',').map((x) => Number(x.trim())) : undefined;
       const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed });
       const plan = planFromStream(ds, stream, o.data);
-      const hasher: ContinualHasher = createContinualMethod(o.method, {
-        bits, hidden: optionalInt(o.hidden, 'hidden', 1), memory: o.memory, memoryPerSession: optionalInt(o.memorySize, 'memory-size', 0),
-        projection: o.projection, budget: optionalInt(o.budget, 'budget', 1), normalizeMemoryWeights: memoryWeights(o.memoryWeights), replay: optionalNumber(o.replay, 'replay', 0),
-      });
+      const methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
+      const hasher: ContinualHasher = createContinualHasher(o.method, { bits, ...methodOptions });
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
-      setNum('epochs', optionalInt(o.epochs, 'epochs', 1)); setNum('updateEpochs', optionalInt(o.updateEpochs, 'update-epochs', 1));
-      setNum('labelSteps', optionalInt(o.labelSteps, 'label-steps', 0)); setNum('updateLabelSteps', optionalInt(o.updateLabelSteps, 'update-label-steps', 0)); setNum('batchSize', optionalInt(o.batchSize, 'batch-size', 1));
-      setNum('patience', optionalInt(o.patience, 'patience', 1)); setNum('replayItems', optionalInt(o.replayItems, 'replay-items', 0));
-      setNum('referenceRefresh', optionalInt(o.refRefresh, 'ref-refresh', 1)); setNum('memoryBatch', optionalInt(o.memoryBatch, 'memory-batch', 1)); setNum('replayRows', optionalInt(o.replayRows, 'replay-rows', 1));
-      setNum('imageLearningRateScale', optionalNumber(o.imageLrScale, 'image-lr-scale', 0)); setNum('distillation', optionalNumber(o.distill, 'distill', 0));
-      if (o.replayWeighting !== undefined) {
-        if (o.replayWeighting !== 'session' && o.replayWeighting !== 'size') throw new InputError(`--replay-weighting: expected session or size, got ${o.replayWeighting}`);
-        train.replayWeighting = o.replayWeighting;
-      }
-      setNum('imageShrink', optionalNumber(o.imageShrink, 'image-shrink', 0, 1));
+      setNum('epochs', optionalInt(o.epochs, 'epochs', 1)); setNum('batchSize', optionalInt(o.batchSize, 'batch-size', 1));
+      setNum('patience', optionalInt(o.patience, 'patience', 1));
       const lr = optionalNumber(o.lr, 'lr', 0);
       if (lr === 0) throw new InputError('--lr: expected a positive number, got 0');
       setNum('learningRate', lr);
@@ -140,10 +118,4 @@ export function register(program: Command): void {
       }
       if (o.out) out.text(`wrote ${join(o.out, 'report.json')} and ${join(o.out, 'report.html')}`);
     });
-}
-
-function memoryWeights(v: string | undefined): boolean {
-  if (v === undefined || v === 'matched') return false;
-  if (v === 'normalized') return true;
-  throw new InputError(`--memory-weights: expected matched or normalized, got ${v}`);
 }

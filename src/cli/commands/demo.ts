@@ -13,11 +13,10 @@ import { loadDataset } from '../../data/load.js';
 import { parseSessionSpec } from '../../data/stream.js';
 import { vocabularyFromTerms, type Vocabulary } from '../../data/text-features.js';
 import { IMAGE_DESCRIPTOR_DIM } from '../../data/image-features.js';
-import { CONTINUAL_METHODS, createContinualMethod } from '../../continual/methods.js';
+import { continualMethodNames, createContinualHasher } from '../../methods/registry.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { buildContinualCollection, collectionNameFor, commonImageRoot } from '../../product/build-collection.js';
 import { BUILTIN_IMAGE_DESCRIPTOR } from '../../product/collection-config.js';
-import { CONTINUAL_PREFERENCE } from '../../product/model-loader.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
 import { startService, untilSignal } from '../../server/serve.js';
@@ -77,7 +76,7 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'where the collection is written (default ./cmhash-demo/<data name>; an earlier demo there is replaced)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port (a free one is taken if it is busy)', '8080')
-    .option('--method <name>', `continual method: ${CONTINUAL_METHODS.join(' | ')} (default: the first of ${CONTINUAL_PREFERENCE.join(', ')} available)`)
+    .option('--method <name>', `continual method: ${continualMethodNames().join(' | ')} (default ccmh-gam)`)
     .option('--bits <n>', 'code length', '32')
     .option('--sessions <spec>', 'classes per session, e.g. 4+3+3 (default: 3–4 near-equal sessions)')
     .option('--seed <n>', 'random seed', '1')
@@ -96,9 +95,8 @@ Examples:
       const out = new Output(!!o.json);
       const seed = intOption(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
       const port = intOption(o.port, 'port', 0), hidden = intOption(o.hidden, 'hidden', 1), epochs = intOption(o.epochs ?? '10', 'epochs', 1);
-      const available = CONTINUAL_PREFERENCE.filter((m) => CONTINUAL_METHODS.includes(m));
-      const method = o.method ?? available[0];
-      if (!method || !CONTINUAL_METHODS.includes(method)) throw new InputError(`--method: expected one of ${CONTINUAL_METHODS.join(', ')}, got ${o.method ?? 'none available'}`);
+      const method = o.method ?? 'ccmh-gam';
+      if (!continualMethodNames().includes(method)) throw new InputError(`--method: expected one of ${continualMethodNames().join(', ')}, got ${method}`);
 
       const ds = await loadDemoData(o, seed, out);
       const name = collectionNameFor(o.data ? ds.name : 'synthetic');
@@ -110,7 +108,7 @@ Examples:
       const imageDescriptor = o.imageFeatures === 'extracted' && ds.imageDim === IMAGE_DESCRIPTOR_DIM ? BUILTIN_IMAGE_DESCRIPTOR : null;
       out.text(`cmhash demo: ${method} on ${ds.name} — ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} classes in sessions ${sessions}, ${bits}-bit codes`);
 
-      const hasher = createContinualMethod(method, { bits, hidden });
+      const hasher = createContinualHasher(method, { bits, hidden });
       const sessionsBar = out.progress(parseSessionSpec(sessions, ds.numLabels).length, 'sessions');
       let epochBar = out.progress(1, 'epochs  ');
       let lastSession = -1;

@@ -9,7 +9,7 @@ import { Collection } from '../../product/collection.js';
 import { readFeatureFile } from '../../product/feature-file.js';
 import { imageToFeatures, textToFeatures } from '../../product/featurize.js';
 import { codeToHex } from '../../product/code-hex.js';
-import { loadModel } from '../../product/model-loader.js';
+import { loadHasher } from '../../methods/registry.js';
 import type { Hasher, Modality } from '../../methods/hasher.js';
 
 interface EncodeOptions { model: string; modality?: string; features?: string; text?: string; image?: string; out?: string; json?: boolean }
@@ -45,7 +45,7 @@ Examples:
         hasher = h;
       } else {
         if (o.text !== undefined || o.image !== undefined) throw new InputError('--text and --image need --model <collection dir> (its vocabulary / image descriptor turn them into features)');
-        hasher = loadModel(o.model);
+        hasher = loadHasher(o.model);
       }
       try {
         let feats: Float32Array, rows: number;

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { exportOnnx } from '../../export/onnx.js';
-import { encoderLayersFromCheckpoint } from '../../product/export-layers.js';
+import { encoderLayersFromCheckpoint } from '../../methods/registry.js';
 import { Collection } from '../../product/collection.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 

@@ -9,15 +9,19 @@ import { mkdirSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { getBackend } from '../../tensor/backends.js';
 import type { Dataset } from '../../data/dataset.js';
-import { createHasher, isSupervised, methodNames } from '../../methods/registry.js';
+import { createHasher, isSupervised, methodEntry, methodNames } from '../../methods/registry.js';
 import type { Hasher, TrainingData, TrainOptions } from '../../methods/hasher.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.js';
-import { DBRC_CODE_LAYERS, DBRC_IMAGE_MAPS, DBRC_LR_DECAYS, type DbrcCodeLayer } from '../../methods/dbrc.js';
+import type { DbrcTrainOptions } from '../../methods/dbrc.js';
 import { Output } from '../output.js';
 import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { optionalInt, optionalNumber } from '../options.js';
+import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
+
+/** Every registered method once (aliases left out), in registration order. */
+const METHODS = methodNames().filter((n) => methodEntry(n).name === n);
 
 /** One (method, data, bits, seed) result: the JSON record of `train` and `eval`. */
 export interface RunResult {
@@ -89,12 +93,13 @@ export async function maybeWriteReport(path: string | undefined, results: RunRes
 
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
-  hidden?: string; validation: string; patience?: string; threads: string; codeLayer?: string; alphaReg?: string;
-  agreement?: string; balance?: string; decorrelation?: string; textWeight?: string; imageMap?: string; lrDecay?: string; imageDepth?: string; imageNoise?: string; modalityDropout?: string; gamma?: string; eta?: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  validation: string; patience?: string; threads: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  /** Method options, one flag each (cli/method-options.ts). */
+  [methodFlag: string]: unknown;
 }
 
 export function register(program: Command): void {
-  program.command('train')
+  const cmd = program.command('train')
     .description('train hashing models per bit length and seed, then evaluate (mAP@all, mAP@50, I→T and T→I)')
     .requiredOption('--method <name>', `method: ${methodNames().join(' | ')}`)
     .requiredOption('--data <preset|path>', 'wikipedia | mirflickr25k | mirflickr25k-photos (the 730 rows with photos) | a data folder or file')
@@ -104,25 +109,11 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs (default: the method\'s)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default: the method\'s)')
-    .option('--hidden <n>', 'hidden width (default: the method\'s)')
     .option('--validation <fraction>', 'share of the train split held out for model selection / early stopping (0 = none)', '0.1')
     .option('--patience <n>', 'stop after n epochs without a validation improvement')
     .option('--threads <n>', 'kernel threads', '1')
     .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
     .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
-    .option('--code-layer <name>', `dbrc: ${DBRC_CODE_LAYERS.join(' | ')}`)
-    .option('--alpha-reg <x>', 'dbrc: weight λ of the ATanh regulariser λ·Σ1/α²')
-    .option('--agreement <x>', 'dbrc: weight of the image-only/text-only code agreement term (default 2)')
-    .option('--balance <x>', 'dbrc: weight of the bit-balance term (default 3)')
-    .option('--decorrelation <x>', 'dbrc: weight of the bit-decorrelation term (default 0.3)')
-    .option('--text-weight <x>', 'dbrc: weight of the text reconstruction relative to the image one (default 3)')
-    .option('--image-map <name>', `dbrc: image feature map before standardisation: ${DBRC_IMAGE_MAPS.join(' | ')} (sqrt = Hellinger map for BoVW histograms)`)
-    .option('--image-noise <sigma>', 'dbrc: Gaussian noise added to the standardised image input in training (denoising; default 0)')
-    .option('--image-depth <n>', 'dbrc: hidden layers of the image pathway, 0 = linear (default 1)')
-    .option('--modality-dropout <p,p,p>', 'dbrc: probabilities of [both, image only, text only] per training row (default 1,1,1 = ⅓ each)')
-    .option('--lr-decay <name>', `dbrc: learning-rate schedule: ${DBRC_LR_DECAYS.join(' | ')} (cosine: lr → lr/20 over the epochs)`)
-    .option('--gamma <x>', 'dcmh: quantization weight γ (paper: 1)')
-    .option('--eta <x>', 'dcmh: bit-balance weight η (default 0.01, chosen on the validation split; paper: 1, which does not learn here)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
     .option('--report <file.html>', 'also write an HTML report')
     .option('--json', 'one JSON object per line: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"train_seconds",...}')
@@ -130,8 +121,9 @@ export function register(program: Command): void {
 Examples:
   cmhash train --method dbrc --data wikipedia --bits 16,32,64,128 --seed 1,2,3 --out models
   cmhash train --method dcmh --data mirflickr25k-photos --bits 64 --json
-  cmhash train --method dbrc --data wikipedia --bits 32 --ablation`)
-    .action(async (o: TrainCliOptions) => {
+  cmhash train --method dbrc --data wikipedia --bits 32 --ablation`);
+  addMethodOptions(cmd, METHODS);
+  cmd.action(async (o: TrainCliOptions) => {
       const out = new Output(!!o.json);
       if (!methodNames().includes(o.method)) throw new InputError(`--method: unknown method "${o.method}" (known: ${methodNames().join(', ')})`);
       const bitsList = parseList(o.bits, '--bits', (b) => checkBits(b, '--bits'));
@@ -139,20 +131,13 @@ Examples:
       const valFraction = Number(o.validation);
       if (!(valFraction >= 0 && valFraction < 1)) throw new InputError(`--validation must be a fraction in [0, 1), got ${o.validation}`);
       if (o.ablation && o.method !== 'dbrc') throw new InputError('--ablation compares DBRC code layers; use it with --method dbrc');
-      if (o.codeLayer && !DBRC_CODE_LAYERS.includes(o.codeLayer as DbrcCodeLayer)) throw new InputError(`--code-layer must be one of ${DBRC_CODE_LAYERS.join(', ')}, got ${o.codeLayer}`);
-      if (o.imageMap && !DBRC_IMAGE_MAPS.includes(o.imageMap as never)) throw new InputError(`--image-map must be one of ${DBRC_IMAGE_MAPS.join(', ')}, got ${o.imageMap}`);
-      if (o.lrDecay && !DBRC_LR_DECAYS.includes(o.lrDecay as never)) throw new InputError(`--lr-decay must be one of ${DBRC_LR_DECAYS.join(', ')}, got ${o.lrDecay}`);
+      const methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
+      createHasher(o.method, { bits: bitsList[0]!, ...methodOptions }); // refuses a bad option before any data is loaded
       const threads = optionalInt(o.threads, 'threads', 1)!;
       getBackend().setThreads(threads);
-      const trainOpts: Partial<TrainOptions> = {
-        epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: optionalNumber(o.lr, 'lr', 0),
-        patience: optionalInt(o.patience, 'patience', 0), threads, alphaReg: optionalNumber(o.alphaReg, 'alpha-reg', 0), agreement: optionalNumber(o.agreement, 'agreement', 0),
-        balance: optionalNumber(o.balance, 'balance', 0), decorrelation: optionalNumber(o.decorrelation, 'decorrelation', 0),
-        textWeight: optionalNumber(o.textWeight, 'text-weight', 0), imageMap: o.imageMap, lrDecay: o.lrDecay, imageDepth: optionalInt(o.imageDepth, 'image-depth', 0), imageNoise: optionalNumber(o.imageNoise, 'image-noise', 0),
-        modalityDropout: o.modalityDropout === undefined ? undefined : parseList(o.modalityDropout, '--modality-dropout', (p) => { if (!(p >= 0)) throw new InputError(`--modality-dropout: ${p} is not a non-negative number`); return p; }), gamma: optionalNumber(o.gamma, 'gamma', 0), eta: optionalNumber(o.eta, 'eta', 0),
-      };
-      for (const k of Object.keys(trainOpts)) if (trainOpts[k] === undefined) delete trainOpts[k];
-      const hidden = optionalInt(o.hidden, 'hidden', 1);
+      const trainOpts: Omit<TrainOptions, 'bits'> = { threads };
+      const common = { epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: optionalNumber(o.lr, 'lr', 0), patience: optionalInt(o.patience, 'patience', 0) };
+      for (const [k, v] of Object.entries(common)) if (v !== undefined) Object.assign(trainOpts, { [k]: v });
       const outDir = o.out ? resolve(o.out) : undefined;
       if (outDir) mkdirSync(outDir, { recursive: true });
 
@@ -163,11 +148,11 @@ Examples:
         const rows: AblationRow[] = [];
         for (const bits of bitsList) for (const seed of seeds) {
           const { train, validation } = trainAndValidation(ds, valFraction, seed);
-          const bar = out.progress(3 * (trainOpts.epochs ?? defaultEpochs('dbrc')), `ablation ${bits}b s${seed}`);
+          const bar = out.progress(3 * (trainOpts.epochs ?? methodEntry('dbrc').defaults.epochs), `ablation ${bits}b s${seed}`);
           let done = 0;
           const r = await runDbrcAblation({
-            train, validation, query: splitItems(ds, 'query'), database: splitItems(ds, 'retrieval'), bits, seed, hidden,
-            trainOptions: trainOpts, onVariant: (v, e) => { void e; bar.update(++done, v); },
+            train, validation, query: splitItems(ds, 'query'), database: splitItems(ds, 'retrieval'), bits, seed, hidden: methodOptions.hidden as number | undefined,
+            trainOptions: { ...trainOpts, ...methodOptions, hidden: undefined, codeLayer: undefined } as Partial<DbrcTrainOptions>, onVariant: (v, e) => { void e; bar.update(++done, v); },
           });
           bar.stop();
           for (const row of r) { rows.push(row); out.record({ data: loaded.name, ...row }); }
@@ -185,8 +170,8 @@ Examples:
       for (const bits of bitsList) {
         for (const seed of seeds) {
           const { train, validation } = trainAndValidation(ds, valFraction, seed);
-          const model: Hasher = createHasher(o.method, { bits, hidden, codeLayer: o.codeLayer as DbrcCodeLayer | undefined });
-          const epochs = trainOpts.epochs ?? defaultEpochs(o.method);
+          const model: Hasher = createHasher(o.method, { bits, ...methodOptions });
+          const epochs = trainOpts.epochs ?? methodEntry(o.method).defaults.epochs;
           const bar = out.progress(epochs, `${o.method} ${bits}b seed ${seed}`);
           await model.fit(train, {
             ...trainOpts, bits, seed, validation,
@@ -213,8 +198,6 @@ Examples:
       await maybeWriteReport(o.report, results, [`cmhash train --method ${o.method} --data ${o.data} --bits ${o.bits} --seed ${o.seed}`], out);
     });
 }
-
-function defaultEpochs(method: string): number { return method === 'dbrc' ? 300 : 60; }
 
 /** The train split as TrainingData, minus a seeded validation split carved from it (never from query). */
 export function trainAndValidation(ds: Dataset, fraction: number, seed: number): { train: TrainingData; validation?: TrainingData } {

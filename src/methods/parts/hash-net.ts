@@ -69,7 +69,7 @@ export class HashNet implements Module {
   /**
    * Grows the input width to `newInDim` by appending input rows to W1 (W1 is stored in×out). A label
    * vector of an old session is 0 at every new input, so its output is unchanged at the moment of
-   * growth whatever the new rows hold. Without `rng` the new rows are zero (DESIGN's wording); with
+   * growth whatever the new rows hold. Without `rng` the new rows are zero (the paper's wording); with
    * `rng` they are He-normal like a fresh layer's rows. CCMH-GAM passes an rng: zero rows make every
    * new single-class label vector start at the same output (g(0)), and the label loss is symmetric
    * in those classes, so gradient descent can never separate them — measured on Wikipedia 4+3+3:
