@@ -43,6 +43,7 @@ import { prepareReferences, projectGradient, type PreparedReferences, type Proje
 import { checkSession } from './parts/session-checks.js';
 import { statsToTensors } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
+import { encoderInput, type FeatureStats } from './two-tower.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
@@ -89,13 +90,13 @@ export interface CcmhGamConfig extends Partial<Omit<CcmhGamTrainOptions, keyof T
   labelHidden?: number;
   /** Exemplar selection (default 'gradient'; 'random' is the ablation; 'none' keeps no memory). */
   memory?: MemoryMode;
-  /** Exemplars kept per session (default 300; Wikipedia 4+3+3 s1: 100 → final mAP .26/.57, 300 → .28/.60). */
+  /** Exemplars kept per session (default 300; how it was chosen: docs/experiments/). */
   memoryPerSession?: number;
   /** Gradient projection on later sessions (default 'gem'). */
   projection?: ProjectionMode;
   /** Weight of the stored-pair regulariser of the label net (default 1; 0 = off). */
   labelRegulariser?: number;
-  /** Weight of each old session's memory loss added to each step (default 1 — about each session's share of joint's loss; Wikipedia 4+3+3 s1 with 6 update epochs: 0.5 → .319/.709, 1 → .327/.710, 3 → .299/.714 — higher weights starve the new classes). */
+  /** Weight of each old session's memory loss added to each step (default 1, about each session's share of joint's loss; higher weights starve the new classes). */
   replay?: number;
   /** Grow the label net's input for new classes (default true); false makes wider labels an error. */
   growLabels?: boolean;
@@ -113,7 +114,7 @@ export interface CcmhGamConfig extends Partial<Omit<CcmhGamTrainOptions, keyof T
 
 /** Options of fit()/update() on top of TrainOptions. */
 export interface CcmhGamTrainOptions extends TrainOptions {
-  /** Epochs of the modality nets in an update (default max(2, round(epochs · 2/15)) = 4 at 30 base epochs — the best validation score of 3/4/6 with image shrink 0.5, 6 seeds: .527/.537/.525; docs/continual.md). */
+  /** Epochs of the modality nets in an update (default max(2, round(epochs · 2/15)) = 4 at 30 base epochs, chosen on the validation score: docs/experiments/). */
   updateEpochs?: number;
   /** Steps of the label net on the base session (default 300). */
   labelSteps?: number;
@@ -139,19 +140,15 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   replayWeighting?: 'session' | 'size';
   /** Steps between refreshes of the projection's per-session reference gradients (default 5). */
   referenceRefresh?: number;
-  /** Image-net learning rate in increments, × the text net's (default 1; Wikipedia s1 with distillation 1: 0.5 → .304/.710, session-0 I→T kept .417 but new classes learnt worse; 1 → .318/.721). */
+  /** Image-net learning rate in increments, × the text net's (default 1). */
   imageLearningRateScale?: number;
-  /** Weight of distillation on replayed memory items: the image net keeps its pre-session outputs there (default 1; 0 = off; Wikipedia s1: 0 → .319/.712 BWT −.125, 1 → .318/.721 BWT −.095). */
+  /** Weight of distillation on replayed memory items: the image net keeps its pre-session outputs there (default 1; 0 = off). */
   distillation?: number;
   labelLearningRate?: number;
   /**
    * Shrink and perturb of the image net at the start of an increment, θ ← λθ + (1−λ)θ_fresh
-   * (HashNet.shrinkPerturb; default 0.5, 1 = off). Why: warm-started from the old session the image
-   * net (weak SIFT features) learnt new classes badly — on Wikipedia 4+3+3 its nearest-class
-   * predictions went to old classes (class 7 queries: 1 of 41 right vs 4 for joint), R[2][2] I→T
-   * .22–.25 vs joint's .33–.36 — and neither more epochs, a higher image LR, a bigger memory nor
-   * dropping distillation/projection closed it. λ ∈ {.3, .5, .7}, 6 update epochs, 3 seeds: final I→T
-   * .344/.341/.346 vs .312 without; validation score .527/.525/.522 vs .520 (docs/continual.md).
+   * (HashNet.shrinkPerturb; default 0.5, 1 = off): warm-started from the old session, the image net
+   * learnt new classes badly; a partial re-initialisation restores its plasticity (docs/experiments/).
    */
   imageShrink?: number;
   /**
@@ -201,7 +198,6 @@ interface MemorySet {
   trained: number;       // the session's training items (what its memory stands for; NaN if unknown)
 }
 
-interface Stats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
 
 export class CcmhGam implements ContinualHasher {
   readonly method: string;
@@ -228,7 +224,7 @@ export class CcmhGam implements ContinualHasher {
   private imageNet: HashNet | null = null;
   private textNet: HashNet | null = null;
   private labelNet: HashNet | null = null;
-  private stats: Stats | null = null;
+  private stats: FeatureStats | null = null;
   private book = new LabelCodebook();
   private memory: MemorySet[] = [];
   private sessionsSeen = 0;
@@ -573,10 +569,7 @@ export class CcmhGam implements ContinualHasher {
   }
 
   encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
-    const dim = modality === 'image' ? this.imageDim : this.textDim;
-    checkFeatures(this.method, modality, features, rows, dim);
-    const s = this.stats!;
-    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    const z = encoderInput(this.method, modality, features, rows, this, this.stats);
     const net = modality === 'image' ? this.imageNet! : this.textNet!;
     return { rows, bits: this.bits, values: net.infer(z, rows) };
   }

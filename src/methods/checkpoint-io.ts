@@ -50,8 +50,7 @@ export function expectVector(ck: LoadedCheckpoint, path: string, key: string, di
   return Float32Array.from(t.data);
 }
 
-/** Per-column feature standardisation of both modalities, as every method stores it. */
-export interface FeatureStats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
+import type { FeatureStats } from './two-tower.js';
 
 /** The standardisation vectors as checkpoint tensors (keys `stats.*`). */
 export function statsToTensors(s: FeatureStats, imageDim: number, textDim: number): Record<string, Tensor> {

@@ -51,6 +51,7 @@ import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
 import { expectArchitecture, paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
+import { encoderInput, type FeatureStats } from './two-tower.js';
 
 export const DBRC_KIND = 'cmhash/dbrc';
 /**
@@ -159,7 +160,7 @@ export class Dbrc implements Hasher {
   lastFit: FitSummary | null = null;
   trainInfo: TrainInfo | null = null;
   private nets: { imageEnc: Module; textEnc: Module; code: Module; imageDec: Module; textDec: Module } | null = null;
-  private stats: { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array } | null = null;
+  private stats: FeatureStats | null = null;
 
   /** Training options given when the model was built (fit()'s own options take precedence). */
   private readonly trainDefaults: Record<string, unknown>;
@@ -330,10 +331,9 @@ export class Dbrc implements Hasher {
   }
 
   encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
+    const z = encoderInput('dbrc', modality, features, rows, this, this.stats, (x) => mapImage(x, this.imageMap));
     const dim = modality === 'image' ? this.imageDim : this.textDim;
-    checkFeatures('dbrc', modality, features, rows, dim);
-    const s = this.stats!, nets = this.nets!;
-    const z = modality === 'image' ? standardize(mapImage(features, this.imageMap), dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    const nets = this.nets!;
     const enc = modality === 'image' ? nets.imageEnc : nets.textEnc;
     const values = new Float32Array(rows * this.bits);
     const chunk = 2048; // bounds the hidden activations (chunk × hidden floats)

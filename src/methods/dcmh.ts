@@ -39,6 +39,7 @@ import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
 import { paramsToTensors, tensorsToParams, expectArchitecture, statsFromCheckpoint, statsToTensors, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
+import { encoderInput, type FeatureStats } from './two-tower.js';
 
 export const DCMH_KIND = 'cmhash/dcmh';
 /**
@@ -110,7 +111,7 @@ export class Dcmh implements Hasher {
   trainInfo: TrainInfo | null = null;
   private imageNet: Module | null = null;
   private textNet: Module | null = null;
-  private stats: { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array } | null = null;
+  private stats: FeatureStats | null = null;
   private codesB: Float32Array | null = null;
 
   /** Training options given when the model was built (fit()'s own options take precedence). */
@@ -244,10 +245,8 @@ export class Dcmh implements Hasher {
   }
 
   encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
+    const z = encoderInput(this.method, modality, features, rows, this, this.stats);
     const dim = modality === 'image' ? this.imageDim : this.textDim;
-    checkFeatures('dcmh', modality, features, rows, dim);
-    const s = this.stats!;
-    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
     const net = modality === 'image' ? this.imageNet! : this.textNet!;
     const values = new Float32Array(rows * this.bits);
     const chunk = 2048; // bounds the hidden activations (chunk × hidden floats)

@@ -45,6 +45,7 @@ import { checkSession } from './parts/session-checks.js';
 import { emptyFit, padLabels } from './ccmh-gam.js';
 import { statsToTensors } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
+import { encoderInput, type FeatureStats } from './two-tower.js';
 
 export const DLCMH_KIND = 'cmhash/dlcmh';
 const FORMAT = 1;
@@ -107,7 +108,6 @@ export interface DlcmhTrainOptions extends TrainOptions {
   oldWeight?: number;
 }
 
-interface Stats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
 
 /**
  * Cosine similarity of 0/1 label rows a (i-th of A, width wa) and b (j-th of B, width wb); widths may
@@ -223,7 +223,7 @@ export class Dlcmh implements ContinualHasher {
   private imageNet: HashNet | null = null;
   private textNet: HashNet | null = null;
   private labelNet: HashNet | null = null;
-  private stats: Stats | null = null;
+  private stats: FeatureStats | null = null;
   /** Frozen codes (±1) of all training items so far and their labels (width numClasses, zero-padded). */
   private storedCodes: Float32Array = new Float32Array(0);
   private storedLabels: Uint8Array = new Uint8Array(0);
@@ -415,8 +415,8 @@ export class Dlcmh implements ContinualHasher {
     for (let i = 0; i < n * c; i++) Bnew[i] = Ux[i]! + Uy[i]! >= 0 ? 1 : -1;
 
     // Shrink and perturb of the image net (HashNet.shrinkPerturb), after B_new's warm start: the
-    // lifelong default 0.7 had the best validation score of {1, .7, .5} (Wikipedia 4+3+3, 6 seeds:
-    // .562/.569/.565; docs/continual.md). The fine-tune baseline keeps plain fine-tuning (1).
+    // lifelong default 0.7 had the best validation score of {1, .7, .5} (docs/experiments/). The
+    // fine-tune baseline keeps plain fine-tuning (1).
     imageNet.shrinkPerturb(options.imageShrink ?? (this.lifelong ? 0.7 : 1), rng);
     const params = [...imageNet.parameters(), ...textNet.parameters()];
     const optF = new Adam(imageNet.parameters(), { lr: options.learningRate ?? 1e-3 });
@@ -518,10 +518,7 @@ export class Dlcmh implements ContinualHasher {
   databaseCodes(): Float32Array | null { return this.storedN ? this.storedCodes : null; }
 
   encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
-    const dim = modality === 'image' ? this.imageDim : this.textDim;
-    checkFeatures('dlcmh', modality, features, rows, dim);
-    const s = this.stats!;
-    const z = modality === 'image' ? standardize(features, dim, s.imageMean, s.imageInvStd) : standardize(features, dim, s.textMean, s.textInvStd);
+    const z = encoderInput('dlcmh', modality, features, rows, this, this.stats);
     return { rows, bits: this.bits, values: (modality === 'image' ? this.imageNet! : this.textNet!).infer(z, rows) };
   }
 
