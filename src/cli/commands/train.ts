@@ -1,7 +1,8 @@
 // `cmhash train --method dcmh|dbrc --data <preset|path> --bits 16,32,64,128 [--seed 1,2,3] [--out dir]`:
 // trains one model per (bit length, seed) on the data's train split (minus a validation split carved
 // from it for model selection), evaluates the query split against the retrieval split (mAP@all and
-// mAP@50, I→T and T→I), prints a table (mean ± sd over seeds) or JSON lines, and saves the models.
+// mAP@50, I→T and T→I), prints a table (mean ± sd over seeds, and the split's chance level: the
+// expected mAP of a random ranking, eval/chance.ts) or JSON lines, and saves the models.
 // `--ablation` (DBRC) runs the ATanh-linear / ATanh-nonlinear / plain-tanh comparison instead.
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { checkBits } from '../../methods/training-loop.js';
 import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.js';
 import type { DbrcTrainOptions } from '../../methods/dbrc.js';
+import { chanceLevel } from '../../eval/chance.js';
 import { Output } from '../output.js';
 import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { optionalInt, optionalNumber } from '../options.js';
@@ -31,8 +33,27 @@ export interface RunResult {
   best_epoch?: number; epochs_run?: number; model?: string;
   /** Validation-split score of the kept epoch (mAP@all, validation items query the training items). */
   validation?: { epoch: number; i2t: number; t2i: number; score: number };
+  /** Chance level of the query/retrieval split: expected mAP@all / mAP@50 of a uniformly random ranking (eval/chance.ts). */
+  chance_map?: { i2t: number; t2i: number };
+  chance_map_50?: { i2t: number; t2i: number };
   pr?: { i2t: { precision: number[]; recall: number[] }; t2i: { precision: number[]; recall: number[] } };
   pAtN?: { n: number[]; i2t: number[]; t2i: number[] };
+}
+
+/** The chance level of a data set's query split against its retrieval split (the same in both directions: both rank the same items by the same labels). */
+export interface SplitChance { map_all: { i2t: number; t2i: number }; map_50: { i2t: number; t2i: number }; queries: number; database: number }
+
+export function splitChance(ds: Dataset, query = 'query', database = 'retrieval'): SplitChance {
+  const q = ds.split(query), d = ds.split(database), C = ds.numLabels;
+  const gather = (rows: Int32Array) => { const out = new Uint8Array(rows.length * C); rows.forEach((r, i) => out.set(ds.labels.subarray(r * C, (r + 1) * C), i * C)); return out; };
+  const c = chanceLevel(gather(q), gather(d), C, { topK: [50] });
+  const at50 = c.mapAtK[0]!.map;
+  return { map_all: { i2t: c.mapAll, t2i: c.mapAll }, map_50: { i2t: at50, t2i: at50 }, queries: q.length, database: d.length };
+}
+
+/** One line saying what the chance row is. */
+export function chanceLine(c: SplitChance): string {
+  return `chance level (expected mAP of a random ranking of the ${c.database} retrieval items for the ${c.queries} queries; the same both directions): mAP@all ${fmt(c.map_all.i2t)}, mAP@50 ${fmt(c.map_50.i2t)}`;
 }
 
 export function parseList(v: string, name: string, check: (x: number) => number): number[] {
@@ -70,6 +91,17 @@ export function resultTable(results: RunResult[]): Record<string, unknown>[] {
         'train s': (g.reduce((a, r) => a + r.train_seconds, 0) / g.length).toFixed(1),
       });
     }
+  }
+  // one chance row per data set (records that carry it: train computes it, eval may)
+  const byData = new Map<string, RunResult>();
+  for (const r of results) if (r.chance_map && !byData.has(r.data)) byData.set(r.data, r);
+  for (const r of byData.values()) {
+    rows.push({
+      method: byData.size > 1 ? `chance (${r.data})` : 'chance', bits: '—', seed: '—',
+      'mAP@all I→T': fmt(r.chance_map!.i2t), 'mAP@all T→I': fmt(r.chance_map!.t2i),
+      'mAP@50 I→T': r.chance_map_50 ? fmt(r.chance_map_50.i2t) : '—', 'mAP@50 T→I': r.chance_map_50 ? fmt(r.chance_map_50.t2i) : '—',
+      'train s': '—',
+    });
   }
   return rows;
 }
@@ -116,7 +148,7 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
     .option('--report <file.html>', 'also write an HTML report')
-    .option('--json', 'one JSON object per line: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"train_seconds",...}')
+    .option('--json', 'one JSON object per line: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"chance_map":{"i2t","t2i"},"chance_map_50":{"i2t","t2i"},"train_seconds",...}')
     .addHelpText('after', `
 Examples:
   cmhash train --method dbrc --data wikipedia --bits 16,32,64,128 --seed 1,2,3 --out models
@@ -144,6 +176,12 @@ Examples:
       const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;
       out.text(`${loaded.name}: ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} labels; query ${ds.split('query').length}, retrieval ${ds.split('retrieval').length}, train ${ds.split('train').length}${valFraction > 0 ? ` (${Math.round(valFraction * 100)}% held out for validation)` : ''}`);
+      const chance = splitChance(ds);
+      const chanceFields = { chance_map: chance.map_all, chance_map_50: chance.map_50 };
+      const tableHeader = () => {
+        out.text(`codes: queries and retrieval items both encoded by the trained nets (I→T: image queries vs the retrieval items' text codes; T→I: text vs image)`);
+        out.text(chanceLine(chance));
+      };
       if (o.ablation) {
         const rows: AblationRow[] = [];
         for (const bits of bitsList) for (const seed of seeds) {
@@ -155,14 +193,16 @@ Examples:
             trainOptions: { ...trainOpts, ...methodOptions, hidden: undefined, codeLayer: undefined } as Partial<DbrcTrainOptions>, onVariant: (v, e) => { void e; bar.update(++done, v); },
           });
           bar.stop();
-          for (const row of r) { rows.push(row); out.record({ data: loaded.name, ...row }); }
+          for (const row of r) { rows.push(row); out.record({ data: loaded.name, ...row, ...chanceFields }); }
         }
-        out.table(rows.map((r) => ({
+        tableHeader();
+        out.table([...rows.map((r) => ({
           variant: r.variant, bits: r.bits, seed: r.seed,
           'mAP@all I→T': fmt(r.map_all.i2t), 'mAP@all T→I': fmt(r.map_all.t2i), 'mAP@50 I→T': fmt(r.map_50.i2t), 'mAP@50 T→I': fmt(r.map_50.t2i),
           'quant err': r.quantization_error.toExponential(2), 'bits flipped': `${(100 * r.flip_share).toFixed(2)}%`, 'mean α': r.alpha_mean.toFixed(2),
           'best epoch': r.best_epoch,
-        })));
+        })), { variant: 'chance', bits: '—', seed: '—', 'mAP@all I→T': fmt(chance.map_all.i2t), 'mAP@all T→I': fmt(chance.map_all.t2i),
+          'mAP@50 I→T': fmt(chance.map_50.i2t), 'mAP@50 T→I': fmt(chance.map_50.t2i), 'quant err': '—', 'bits flipped': '—', 'mean α': '—', 'best epoch': '—' }]);
         return;
       }
 
@@ -183,7 +223,7 @@ Examples:
           if (outDir) { modelPath = join(outDir, `${o.method}-${loaded.name}-${bits}b-s${seed}.ckpt`); model.save(modelPath); }
           const kept = model.lastFit?.history.find((h) => h.epoch === model.lastFit?.bestEpoch)?.validation;
           const r: RunResult = {
-            method: o.method, data: loaded.name, bits, seed, map_all: ev.map_all, map_50: ev.map_at[50]!,
+            method: o.method, data: loaded.name, bits, seed, map_all: ev.map_all, map_50: ev.map_at[50]!, ...chanceFields,
             train_seconds: model.lastFit?.trainSeconds ?? 0, best_epoch: model.lastFit?.bestEpoch, epochs_run: model.lastFit?.epochsRun,
             ...(modelPath ? { model: modelPath } : {}),
             ...(kept ? { validation: { epoch: model.lastFit!.bestEpoch, i2t: kept.i2t, t2i: kept.t2i, score: (kept.i2t + kept.t2i) / 2 } } : {}),
@@ -194,6 +234,7 @@ Examples:
           if (!o.json) out.text(`  ${o.method} ${bits} bits seed ${seed}: mAP@50 I→T ${fmt(r.map_50.i2t)} T→I ${fmt(r.map_50.t2i)} (epoch ${r.best_epoch} of ${r.epochs_run}, ${r.train_seconds.toFixed(1)} s)`);
         }
       }
+      tableHeader();
       out.table(resultTable(results));
       await maybeWriteReport(o.report, results, [`cmhash train --method ${o.method} --data ${o.data} --bits ${o.bits} --seed ${o.seed}`], out);
     });
