@@ -79,6 +79,14 @@ registerMethod(entryOf('joint:ccmh-gam', 'baseline', 'continual upper bound: ret
   JOINT_CCMH_GAM_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'ccmh-gam', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNet, true, true));
 registerMethod(entryOf('joint:dlcmh', 'baseline', 'continual upper bound: DLCMH\'s original phase on all data so far, re-encode the database',
   JOINT_DLCMH_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'dlcmh', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNet, true, true));
+// Closed-form baselines (issue 14): refit on all data so far at each session, so the runner re-stores every code.
+import { LinearBaseline, LINEAR_KIND, LINEAR_OPTIONS, refitBaselineLayers, type LinearConfig } from './linear.js';
+import { CcaBaseline, CCA_KIND, CCA_OPTIONS, type CcaConfig } from './cca.js';
+const closedForm = { epochs: 1, learningRate: 0 };
+registerMethod(entryOf('linear', 'baseline', 'label regression: ridge from standardised features to labels, seeded rotation, sign; refits on all data so far',
+  LINEAR_OPTIONS, closedForm, LINEAR_KIND, (o, name) => new LinearBaseline({ ...o, name } as LinearConfig), (ck, p) => LinearBaseline.fromCheckpoint(ck, p), refitBaselineLayers, true, true));
+registerMethod(entryOf('cca', 'baseline', 'unsupervised: regularised CCA of the two modalities, ITQ rotation, sign; refits on all data so far',
+  CCA_OPTIONS, closedForm, CCA_KIND, (o, name) => new CcaBaseline({ ...o, name } as CcaConfig), (ck, p) => CcaBaseline.fromCheckpoint(ck, p), refitBaselineLayers, false, true));
 
 /** Registered names, then the aliases (finetune, joint), in registration order. */
 export function methodNames(): string[] { return [...methods.keys(), ...aliases.keys()]; }

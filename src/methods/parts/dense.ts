@@ -1,0 +1,355 @@
+// Dense float64 linear algebra for the closed-form baselines (methods/linear.ts, methods/cca.ts).
+// Matrices are row-major Float64Arrays. Products over the n training rows (XᵀX, XᵀY, XᵀL) run
+// through the backend's sgemm one block of rows at a time and are summed in float64, so the
+// float32 rounding is that of a sum over one block (≤ 1,024 terms), not over n; everything after
+// (Cholesky, triangular solves, the symmetric eigen-solver, orthonormalisation) is float64 TypeScript.
+// The eigen-solver is Householder tridiagonalisation + implicit QL (EISPACK tred2/tql2, as in JAMA),
+// run on the transpose of JAMA's V so that every inner loop walks contiguous memory; it costs about
+// 9·d³ flops (d = 768: ~2 s here, d = 1,386: ~12 s).
+import { getBackend } from '../../tensor/backends.js';
+import type { Rng } from '../../util/rng.js';
+
+/** Rows per sgemm block in crossProduct. */
+const BLOCK_ROWS = 1024;
+
+/**
+ * Aᵀ·B over `rows` rows: A is rows × da (float32), B is rows × db (float32 or 0/1 labels); the
+ * result is da × db in float64. Each block of rows is one sgemm; the blocks are summed in float64.
+ */
+export function crossProduct(a: Float32Array, da: number, b: Float32Array | Uint8Array, db: number, rows: number): Float64Array {
+  const out = new Float64Array(da * db);
+  if (rows === 0 || da === 0 || db === 0) return out;
+  const tmp = new Float32Array(da * db);
+  const be = getBackend();
+  const bBuf = b instanceof Float32Array ? null : new Float32Array(Math.min(rows, BLOCK_ROWS) * db);
+  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const m = Math.min(BLOCK_ROWS, rows - r0);
+    const aBlock = a.subarray(r0 * da, (r0 + m) * da);
+    let bBlock: Float32Array;
+    if (bBuf) { for (let i = 0; i < m * db; i++) bBuf[i] = b[r0 * db + i]!; bBlock = bBuf.subarray(0, m * db); }
+    else bBlock = (b as Float32Array).subarray(r0 * db, (r0 + m) * db);
+    be.sgemm(true, false, da, db, m, 1, aBlock, da, bBlock, db, 0, tmp, db);
+    for (let i = 0; i < out.length; i++) out[i]! += tmp[i]!;
+  }
+  return out;
+}
+
+/** X·W for float32 X (rows × d) and W (d × k): the float32 product an encoder computes (sgemm). */
+export function projectRows(x: Float32Array, rows: number, d: number, w: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(rows * k);
+  if (rows > 0 && k > 0) getBackend().sgemm(false, false, rows, k, d, 1, x, d, w, k, 0, out, k);
+  return out;
+}
+
+/** Column means of a rows × d float32 matrix, summed in float64. */
+export function columnMeans(x: Float32Array | Uint8Array, rows: number, d: number): Float64Array {
+  const m = new Float64Array(d);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) m[j]! += x[r * d + j]!;
+  if (rows > 0) for (let j = 0; j < d; j++) m[j]! /= rows;
+  return m;
+}
+
+/** (m × k)·(k × n). */
+export function matmul(a: ArrayLike<number>, m: number, k: number, b: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const o = i * n;
+    for (let p = 0; p < k; p++) {
+      const s = a[i * k + p]!;
+      if (s === 0) continue;
+      const bo = p * n;
+      for (let j = 0; j < n; j++) out[o + j]! += s * b[bo + j]!;
+    }
+  }
+  return out;
+}
+
+/** Aᵀ·B with A stored k × m and B stored k × n (result m × n). */
+export function matmulTN(a: ArrayLike<number>, k: number, m: number, b: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let p = 0; p < k; p++) {
+    const ao = p * m, bo = p * n;
+    for (let i = 0; i < m; i++) {
+      const s = a[ao + i]!;
+      if (s === 0) continue;
+      const o = i * n;
+      for (let j = 0; j < n; j++) out[o + j]! += s * b[bo + j]!;
+    }
+  }
+  return out;
+}
+
+export function transpose(a: ArrayLike<number>, m: number, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = a[i * n + j]!;
+  return out;
+}
+
+/**
+ * The lower Cholesky factor L (row-major d × d, zeros above the diagonal) of a symmetric positive
+ * definite matrix, or null when a pivot is not positive (the matrix is not positive definite).
+ */
+export function cholesky(a: ArrayLike<number>, d: number): Float64Array | null {
+  const L = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    const li = i * d;
+    for (let j = 0; j <= i; j++) {
+      const lj = j * d;
+      let s = a[li + j]!;
+      for (let p = 0; p < j; p++) s -= L[li + p]! * L[lj + p]!;
+      if (j === i) {
+        if (!(s > 0) || !Number.isFinite(s)) return null;
+        L[li + i] = Math.sqrt(s);
+      } else L[li + j] = s / L[lj + j]!;
+    }
+  }
+  return L;
+}
+
+/** X with L·X = B (L lower triangular d × d, B d × k). */
+export function solveLower(L: Float64Array, d: number, b: ArrayLike<number>, k: number): Float64Array {
+  const x = Float64Array.from({ length: d * k }, (_, i) => b[i]!);
+  for (let i = 0; i < d; i++) {
+    const xi = i * k;
+    for (let j = 0; j < i; j++) {
+      const l = L[i * d + j]!;
+      if (l === 0) continue;
+      const xj = j * k;
+      for (let c = 0; c < k; c++) x[xi + c]! -= l * x[xj + c]!;
+    }
+    const inv = 1 / L[i * d + i]!;
+    for (let c = 0; c < k; c++) x[xi + c]! *= inv;
+  }
+  return x;
+}
+
+/** X with Lᵀ·X = B (L lower triangular d × d, B d × k). */
+export function solveLowerT(L: Float64Array, d: number, b: ArrayLike<number>, k: number): Float64Array {
+  const x = Float64Array.from({ length: d * k }, (_, i) => b[i]!);
+  for (let i = d - 1; i >= 0; i--) {
+    const xi = i * k;
+    for (let j = i + 1; j < d; j++) {
+      const l = L[j * d + i]!;
+      if (l === 0) continue;
+      const xj = j * k;
+      for (let c = 0; c < k; c++) x[xi + c]! -= l * x[xj + c]!;
+    }
+    const inv = 1 / L[i * d + i]!;
+    for (let c = 0; c < k; c++) x[xi + c]! *= inv;
+  }
+  return x;
+}
+
+/**
+ * Eigen-decomposition of a symmetric d × d matrix: eigenvalues in descending order, and the
+ * eigenvectors as the rows of `vectors` (row i belongs to values[i]; orthonormal). The full
+ * matrix is read: pass a symmetric one.
+ */
+export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+  // u[j*n + k] holds JAMA's V[k][j] (V starts as A, symmetric, so u starts as A too).
+  const u = Float64Array.from({ length: n * n }, (_, i) => a[i]!);
+  const d = new Float64Array(n), e = new Float64Array(n);
+  if (n === 0) return { values: d, vectors: u };
+  tred2(u, d, e, n);
+  tql2(u, d, e, n);
+  // Descending order; rows of u are eigenvectors.
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y]! - d[x]! || x - y);
+  const values = new Float64Array(n), vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => { values[dst] = d[src]!; vectors.set(u.subarray(src * n, (src + 1) * n), dst * n); });
+  return { values, vectors };
+}
+
+/** Householder reduction to tridiagonal form (EISPACK tred2 via JAMA), u = Vᵀ. */
+function tred2(u: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = u[j * n + n - 1]!;
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0, h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]!);
+    if (scale === 0) {
+      e[i] = d[i - 1]!;
+      for (let j = 0; j < i; j++) { d[j] = u[j * n + i - 1]!; u[j * n + i] = 0; u[i * n + j] = 0; }
+    } else {
+      for (let k = 0; k < i; k++) { d[k]! /= scale; h += d[k]! * d[k]!; }
+      let f = d[i - 1]!;
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j]!;
+        u[i * n + j] = f;
+        const uj = j * n;
+        g = e[j]! + u[uj + j]! * f;
+        for (let k = j + 1; k <= i - 1; k++) { const v = u[uj + k]!; g += v * d[k]!; e[k]! += v * f; }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) { e[j]! /= h; f += e[j]! * d[j]!; }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j]! -= hh * d[j]!;
+      for (let j = 0; j < i; j++) {
+        f = d[j]!; g = e[j]!;
+        const uj = j * n;
+        for (let k = j; k <= i - 1; k++) u[uj + k]! -= f * e[k]! + g * d[k]!;
+        d[j] = u[uj + i - 1]!;
+        u[uj + i] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  // Accumulate the transformations.
+  for (let i = 0; i < n - 1; i++) {
+    u[i * n + n - 1] = u[i * n + i]!;
+    u[i * n + i] = 1;
+    const h = d[i + 1]!;
+    const ui1 = (i + 1) * n;
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = u[ui1 + k]! / h;
+      for (let j = 0; j <= i; j++) {
+        const uj = j * n;
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += u[ui1 + k]! * u[uj + k]!;
+        for (let k = 0; k <= i; k++) u[uj + k]! -= g * d[k]!;
+      }
+    }
+    for (let k = 0; k <= i; k++) u[ui1 + k] = 0;
+  }
+  for (let j = 0; j < n; j++) { d[j] = u[j * n + n - 1]!; u[j * n + n - 1] = 0; }
+  u[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+}
+
+/** Implicit QL on the tridiagonal (d, e), accumulating into u = Vᵀ (EISPACK tql2 via JAMA). */
+function tql2(u: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
+  e[n - 1] = 0;
+  let f = 0, tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
+    let m = l;
+    while (m < n) { if (Math.abs(e[m]!) <= eps * tst1) break; m++; }
+    if (m > l) {
+      let iter = 0;
+      do {
+        if (++iter > 100) throw new Error('symmetricEigen: QL iteration did not converge');
+        let g = d[l]!;
+        let p = (d[l + 1]! - g) / (2 * e[l]!);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l]! / (p + r);
+        d[l + 1] = e[l]! * (p + r);
+        const dl1 = d[l + 1]!;
+        let h = g - d[l]!;
+        for (let i = l + 2; i < n; i++) d[i]! -= h;
+        f += h;
+        p = d[m]!;
+        let c = 1, c2 = c, c3 = c, s = 0, s2 = 0;
+        const el1 = e[l + 1]!;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2; c2 = c; s2 = s;
+          g = c * e[i]!;
+          h = c * p;
+          r = Math.hypot(p, e[i]!);
+          e[i + 1] = s * r;
+          s = e[i]! / r;
+          c = p / r;
+          p = c * d[i]! - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]!);
+          const a = i * n, b = (i + 1) * n;
+          for (let k = 0; k < n; k++) {
+            const hk = u[b + k]!, vk = u[a + k]!;
+            u[b + k] = s * vk + c * hk;
+            u[a + k] = c * vk - s * hk;
+          }
+        }
+        p = -s * s2 * c3 * el1 * e[l]! / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]!) > eps * tst1);
+    }
+    d[l] = d[l]! + f;
+    e[l] = 0;
+  }
+}
+
+/**
+ * Orthonormal columns spanning the columns of `g` (rows × cols, cols ≤ rows): modified Gram–Schmidt
+ * run twice ("twice is enough"), so the result is the Q of g = QR with R's diagonal positive.
+ */
+export function orthonormalColumns(g: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  if (cols > rows) throw new Error(`orthonormalColumns: ${cols} columns do not fit in ${rows} dimensions`);
+  const q = new Float64Array(rows * cols);
+  const v = new Float64Array(rows);
+  for (let j = 0; j < cols; j++) {
+    for (let i = 0; i < rows; i++) v[i] = g[i * cols + j]!;
+    let norm0 = 0;
+    for (let i = 0; i < rows; i++) norm0 += v[i]! * v[i]!;
+    norm0 = Math.sqrt(norm0);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let p = 0; p < j; p++) {
+        let s = 0;
+        for (let i = 0; i < rows; i++) s += q[i * cols + p]! * v[i]!;
+        for (let i = 0; i < rows; i++) v[i]! -= s * q[i * cols + p]!;
+      }
+    }
+    let nrm = 0;
+    for (let i = 0; i < rows; i++) nrm += v[i]! * v[i]!;
+    nrm = Math.sqrt(nrm);
+    if (!(nrm > 1e-10 * Math.max(norm0, 1e-300))) throw new Error('orthonormalColumns: the columns are linearly dependent');
+    for (let i = 0; i < rows; i++) q[i * cols + j] = v[i]! / nrm;
+  }
+  return q;
+}
+
+/** A seeded rows × cols matrix with orthonormal columns (cols ≤ rows): QR of a Gaussian matrix. */
+export function randomOrthonormal(rows: number, cols: number, rng: Rng): Float64Array {
+  const g = new Float64Array(rows * cols);
+  for (let i = 0; i < g.length; i++) g[i] = rng.normal();
+  return orthonormalColumns(g, rows, cols);
+}
+
+/**
+ * The orthogonal m × m matrix nearest to C (its polar factor): R = W·Zᵀ for C = W·Σ·Zᵀ, which
+ * maximises tr(Rᵀ·C). Z and Σ come from the eigen-decomposition of CᵀC; for singular values below
+ * 1e-9·σ_max (C rank-deficient) W's columns are completed to an orthonormal basis deterministically
+ * (Gram–Schmidt of the unit vectors e₁, e₂, … against the columns found).
+ */
+export function nearestOrthogonal(c: ArrayLike<number>, m: number): Float64Array {
+  const ctc = matmulTN(c, m, m, c, m);
+  const { values, vectors: z } = symmetricEigen(ctc, m); // rows of z: eigenvectors
+  const sMax = Math.sqrt(Math.max(values[0]!, 0));
+  const w = new Float64Array(m * m); // column i = w_i
+  const have: number[] = [];
+  const col = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const s = Math.sqrt(Math.max(values[i]!, 0));
+    if (!(s > 1e-9 * sMax)) continue;
+    // w_i = C z_i / σ_i
+    for (let r = 0; r < m; r++) { let t = 0; for (let k = 0; k < m; k++) t += c[r * m + k]! * z[i * m + k]!; col[r] = t / s; }
+    for (let r = 0; r < m; r++) w[r * m + i] = col[r]!;
+    have.push(i);
+  }
+  const missing = Array.from({ length: m }, (_, i) => i).filter((i) => !have.includes(i));
+  let unit = 0;
+  for (const i of missing) {
+    for (; unit < m; unit++) {
+      col.fill(0); col[unit] = 1;
+      for (let pass = 0; pass < 2; pass++) {
+        for (const p of have) {
+          let t = 0;
+          for (let r = 0; r < m; r++) t += w[r * m + p]! * col[r]!;
+          for (let r = 0; r < m; r++) col[r]! -= t * w[r * m + p]!;
+        }
+      }
+      let nrm = 0;
+      for (let r = 0; r < m; r++) nrm += col[r]! * col[r]!;
+      nrm = Math.sqrt(nrm);
+      if (nrm > 0.5) { for (let r = 0; r < m; r++) w[r * m + i] = col[r]! / nrm; have.push(i); unit++; break; }
+    }
+  }
+  // R = W Zᵀ: R[r][k] = Σ_i w[r][i] z_i[k]
+  return matmul(w, m, m, z, m);
+}
