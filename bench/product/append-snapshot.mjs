@@ -1,7 +1,7 @@
-// Adding items to a collection snapshot: ModalityCodes.appended (shared growable storage, O(added))
+// Adding items to a collection snapshot: SnapshotIndex.appended (shared growable storage, O(added))
 // against rebuilding the snapshot from all codes (what an add cost before), measured in the same
 // run. Usage: node bench/product/append-snapshot.mjs [n=1000000] [batch=10] [adds=20]   (after npm run build)
-import { ModalityCodes } from '../../dist/src/product/snapshot.js';
+import { SnapshotIndex } from '../../dist/src/index/snapshot-index.js';
 import { PackedCodes } from '../../dist/src/codes/packed-codes.js';
 import { randomCodes } from '../../dist/src/index/random-codes.js';
 import { Rng } from '../../dist/src/util/rng.js';
@@ -13,15 +13,15 @@ const ids = Array.from({ length: n }, (_, i) => `item-${i}`);
 const batches = Array.from({ length: adds }, (_, a) => ({ ids: Array.from({ length: batch }, (_, i) => `new-${a}-${i}`), codes: randomCodes(rng, batch, 64) }));
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-let snap = ModalityCodes.build(ids, base);
+let snap = SnapshotIndex.build(ids, base);
 const appendMs = [];
 for (const b of batches) { const t = performance.now(); snap = snap.appended(b.ids, b.codes); appendMs.push(performance.now() - t); }
 
-let rebuilt = ModalityCodes.build(ids, base);
+let rebuilt = SnapshotIndex.build(ids, base);
 const rebuildMs = [];
 for (const b of batches) {
   const t = performance.now();
-  rebuilt = ModalityCodes.build([...rebuilt.ids, ...b.ids], PackedCodes.concat([rebuilt.codes, b.codes]));
+  rebuilt = SnapshotIndex.build([...rebuilt.ids, ...b.ids], PackedCodes.concat([rebuilt.codes, b.codes]));
   rebuildMs.push(performance.now() - t);
 }
 const same = JSON.stringify(snap.knn(batches[0].codes.data, batch, 10)) === JSON.stringify(rebuilt.knn(batches[0].codes.data, batch, 10));

@@ -15,10 +15,10 @@ if (endianness() !== 'LE') throw new Error('cmhash packed codes assume a little-
 export const MIN_BITS = 8;
 export const MAX_BITS = 1024;
 
-/** Throws InputError unless `bits` is a multiple of 8 in [8, 1024]. */
-export function validateBits(bits: number, what = 'bits'): void {
+/** Throws InputError unless `bits` is a multiple of 8 in [8, 1024] (the one rule for code lengths). */
+export function validateBits(bits: number, what = 'bits', given: string = String(bits)): void {
   if (!Number.isInteger(bits) || bits < MIN_BITS || bits > MAX_BITS || bits % 8 !== 0) {
-    throw new InputError(`${what}: expected a multiple of 8 from ${MIN_BITS} to ${MAX_BITS}, got ${bits}`);
+    throw new InputError(`${what}: expected a multiple of 8 from ${MIN_BITS} to ${MAX_BITS}, got ${given}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { InputError } from '../util/errors.js';
 import { transpose2d, type DType, type NdArray } from './ndarray.js';
 import { MI, MX } from './mat-v5.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { concatArrays } from '../util/arrays.js';
 
 export interface MatWriteVariable {
   name: string;
@@ -52,13 +53,7 @@ class Writer {
     }
     this.element(type, new Uint8Array(b.buffer));
   }
-  bytes(): Uint8Array { return concat(this.parts); }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0; for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  bytes(): Uint8Array { return concatArrays(this.parts, new Uint8Array(0)); }
 }
 
 function matrixPayload(v: MatWriteVariable, le: boolean, storeAs?: 'uint8' | 'int16' | 'single'): Uint8Array {
@@ -119,7 +114,7 @@ export function encodeMatV5(vars: MatWriteVariable[], opts: MatWriteOptions = {}
       parts.push(new Uint8Array(tag.buffer), z);
     } else { w.element(MI.MATRIX, payload); parts.push(w.bytes()); }
   }
-  return concat(parts);
+  return concatArrays(parts, new Uint8Array(0));
 }
 
 export function writeMatV5(path: string, vars: MatWriteVariable[], opts: MatWriteOptions = {}): void {

@@ -2,6 +2,7 @@
 // an id → position map. Removal compacts in place, keeping the relative order of what stays.
 import { PackedCodes, validateBits, strideFor } from '../codes/packed-codes.js';
 import { InputError, NotFoundError } from '../util/errors.js';
+import { checkItemId } from './item-id.js';
 
 export class CodeList {
   readonly stride: number;
@@ -63,9 +64,7 @@ export class CodeList {
     const seen = new Set<string>();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (typeof id !== 'string' || id.length === 0 || /[\n\r]/.test(id)) {
-        throw new InputError(`add: id at ${i} must be a non-empty string without line breaks, got ${JSON.stringify(id)}`);
-      }
+      checkItemId(id, `add: id at ${i}`);
       if (this.pos.has(id)) throw new InputError(`add: id ${JSON.stringify(id)} is already in the index (ids must be unique)`);
       if (seen.has(id)) throw new InputError(`add: id ${JSON.stringify(id)} appears twice in this batch (ids must be unique)`);
       seen.add(id);

@@ -28,6 +28,7 @@ import { readSegment, readSegmentKeys, writeSegment } from './segment.js';
 import { SCHEMA, STORE_FORMAT } from './store-schema.js';
 import { validateLabels } from '../data/labels.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
+import { checkItemId } from './item-id.js';
 
 export interface StoreOpenOptions {
   /** Create the directory and database when missing (default false). */
@@ -89,7 +90,6 @@ export interface StoreStats {
   sessions: number;
 }
 
-const ID_RE = /^[^\n\r]+$/;
 
 export class Store {
   private constructor(readonly dir: string, private db: Database.Database) {}
@@ -166,7 +166,7 @@ export class Store {
     const seen = new Set<string>();
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
-      if (typeof id !== 'string' || !ID_RE.test(id)) throw new InputError(`addItems: id at ${i} must be a non-empty string without line breaks, got ${JSON.stringify(id)}`);
+      checkItemId(id, `addItems: id at ${i}`);
       if (seen.has(id)) throw new InputError(`addItems: id ${JSON.stringify(id)} appears twice (ids must be unique)`);
       seen.add(id);
     }

@@ -32,8 +32,8 @@ import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
 import { flatGrad, numel, setFlatGrad } from '../nn/flat.js';
 import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
-import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
-import { checkBits, checkFeatures, columnStats, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
+import type { ContinualHasher, FitSummary, SessionData, TrainingData, TrainOptions } from './hasher.js';
+import { checkBits, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
 import { HashNet } from './parts/hash-net.js';
 import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from './parts/label-network.js';
@@ -41,9 +41,10 @@ import { selectByGradientMatching, type GradientBlock } from './parts/memory-gra
 import { selectRandom } from './parts/memory-random.js';
 import { prepareReferences, projectGradient, type PreparedReferences, type ProjectionMode } from './parts/projection.js';
 import { checkSession } from './parts/session-checks.js';
-import { statsToTensors } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
-import { encoderInput, type FeatureStats } from './two-tower.js';
+import { TwoTowerHasher } from './two-tower.js';
+import { paramsToTensors, tensorsToParams } from './checkpoint-io.js';
+import { concatArrays } from '../util/arrays.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
@@ -199,7 +200,7 @@ interface MemorySet {
 }
 
 
-export class CcmhGam implements ContinualHasher {
+export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher {
   readonly method: string;
   readonly bits: number;
   readonly hidden: number;
@@ -213,18 +214,12 @@ export class CcmhGam implements ContinualHasher {
   readonly keepCodebook: boolean;
   readonly refineCodes: boolean;
   readonly normalizeMemoryWeights: boolean;
-  imageDim = 0;
-  textDim = 0;
   numClasses = 0;
-  modelVersion = 0;
   lastFit: FitSummary | null = null;
   readonly memoryReports: MemorySessionReport[] = [];
   /** Wall seconds of each phase of the last fit()/update() (where increment time goes). */
   lastPhaseSeconds: Record<string, number> = {};
-  private imageNet: HashNet | null = null;
-  private textNet: HashNet | null = null;
   private labelNet: HashNet | null = null;
-  private stats: FeatureStats | null = null;
   private book = new LabelCodebook();
   private memory: MemorySet[] = [];
   private sessionsSeen = 0;
@@ -243,6 +238,7 @@ export class CcmhGam implements ContinualHasher {
   private readonly trainDefaults: Record<string, unknown>;
 
   constructor(config: CcmhGamConfig) {
+    super();
     this.bits = checkBits(config.bits);
     // finetune and joint build the nets without memory or codebook: they answer to fewer options
     this.schema = config.schema ?? (config.keepCodebook === false && config.memory === 'none' ? FINETUNE_CCMH_GAM_OPTIONS : CCMH_GAM_OPTIONS);
@@ -362,14 +358,14 @@ export class CcmhGam implements ContinualHasher {
     const T = gatherRows(targets, c, rows);
     const nt = rows.length;
     const tNets = performance.now();
-    const history = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss, t0);
+    const fit = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss);
     const tMemory = performance.now();
     if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, T, nt, rng.fork());
     const tEnd = performance.now();
     this.lastPhaseSeconds = { setup: (tLabel - t0) / 1000, label_net: (tNets - tLabel) / 1000, modality_nets: (tMemory - tNets) / 1000, memory_selection: (tEnd - tMemory) / 1000 };
     this.sessionsSeen++;
     this.modelVersion++;
-    this.lastFit = { epochsRun: epochs, bestEpoch: epochs, bestScore: null, stoppedEarly: false, trainSeconds: (performance.now() - t0) / 1000, history };
+    this.lastFit = { ...fit, trainSeconds: (performance.now() - t0) / 1000 };
   }
 
   /**
@@ -410,7 +406,7 @@ export class CcmhGam implements ContinualHasher {
   }
 
   private async trainModalities(X: Float32Array, Y: Float32Array, T: Float32Array, n: number, epochs: number, options: CcmhGamTrainOptions,
-    rng: Rng, labelLoss: Record<string, number>, t0: number): Promise<TrainProgress[]> {
+    rng: Rng, labelLoss: Record<string, number>): Promise<FitSummary> {
     const params = this.params();
     const memory = this.memory;
     const increment = memory.length > 0;
@@ -432,11 +428,11 @@ export class CcmhGam implements ContinualHasher {
     const soft = distill > 0 ? memory.map((m) => this.imageNet!.infer(m.image, m.n)) : [];
     // Shrink and perturb the image net (after its distillation targets were taken): see imageShrink.
     if (this.sessionsSeen > 0 && this.keepCodebook) this.imageNet!.shrinkPerturb(options.imageShrink ?? CCMH_GAM_DEFAULTS.imageShrink, rng);
-    const history: TrainProgress[] = [];
     let refs: PreparedReferences = prepareReferences([], this.projection);
     const gradBuffer = new Float32Array(project ? numel(params) : 0); // the step's flattened gradient, reused
     let stepNo = 0;
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    // The shared epoch loop without a validation scorer: the last epoch's parameters are kept.
+    const runEpoch = (): Record<string, number> => {
       let lossSum = 0, memSum = 0, projected = 0, steps = 0;
       for (const idx of shuffledBatches(n, Math.min(batchSize, n), rng)) {
         const m = idx.length;
@@ -473,15 +469,9 @@ export class CcmhGam implements ContinualHasher {
         opt.step();
         steps++; stepNo++;
       }
-      const p: TrainProgress = {
-        epoch, epochs, elapsedSeconds: (performance.now() - t0) / 1000,
-        loss: { codes: lossSum / steps, ...(increment ? { memory: memSum / steps, projected_share: projected / steps } : {}), ...prefixed('label_', labelLoss) },
-      };
-      history.push(p);
-      options.onProgress?.(p);
-      await new Promise<void>((r) => setImmediate(r));
-    }
-    return history;
+      return { codes: lossSum / steps, ...(increment ? { memory: memSum / steps, projected_share: projected / steps } : {}), ...prefixed('label_', labelLoss) };
+    };
+    return runEpochs({ epochs, runEpoch, snapshot: () => null, restore: () => undefined, onProgress: options.onProgress });
   }
 
   /** Closed-form last-layer gradient embeddings ([h, 1], δ) of each modality for n items. */
@@ -568,24 +558,14 @@ export class CcmhGam implements ContinualHasher {
     });
   }
 
-  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
-    const z = encoderInput(this.method, modality, features, rows, this, this.stats);
-    const net = modality === 'image' ? this.imageNet! : this.textNet!;
-    return { rows, bits: this.bits, values: net.infer(z, rows) };
-  }
+  protected outputs(net: HashNet, z: Float32Array, rows: number): Float32Array { return net.infer(z, rows); }
 
   save(path: string): void { saveCheckpoint(path, this.checkpoint()); }
 
   /** Everything save() writes (Joint embeds it in its own checkpoint). */
   checkpoint(): CheckpointData {
-    if (!this.imageNet || !this.stats) throw new InputError(`${this.method}.save: the model has not been trained yet`);
+    const tensors: Record<string, Tensor> = { ...this.towerTensors(), ...paramsToTensors('label', this.labelNet!) };
     const c = this.bits;
-    const tensors: Record<string, Tensor> = {};
-    for (const [pre, net] of [['image', this.imageNet], ['text', this.textNet!], ['label', this.labelNet!]] as const) {
-      for (const [name, t] of net.namedParameters()) tensors[`${pre}.${name}`] = t;
-    }
-    const s = this.stats;
-    Object.assign(tensors, statsToTensors(s, this.imageDim, this.textDim));
     if (this.book.size) {
       const codes = new Float32Array(this.book.size * c);
       this.book.codes.forEach((b, i) => codes.set(b, i * c));
@@ -634,10 +614,8 @@ export class CcmhGam implements ContinualHasher {
       if (!t || t.rows !== rows || t.cols !== cols) throw new InputError(`${path}: tensor "${key}" should be ${rows}×${cols}, found ${t ? `${t.rows}×${t.cols}` : 'nothing'}`);
       return Float32Array.from(t.data);
     };
-    for (const [pre, net] of [['image', m.imageNet], ['text', m.textNet], ['label', m.labelNet]] as const) {
-      for (const [name, t] of net.namedParameters()) t.data.set(take(`${pre}.${name}`, t.rows, t.cols));
-    }
-    m.stats = { imageMean: take('stats.imageMean', 1, m.imageDim), imageInvStd: take('stats.imageInvStd', 1, m.imageDim), textMean: take('stats.textMean', 1, m.textDim), textInvStd: take('stats.textInvStd', 1, m.textDim) };
+    m.loadTowers(ck, path);
+    tensorsToParams(ck, path, 'label', m.labelNet);
     const meta = (ck.meta ?? {}) as { modelVersion?: number; sessionsSeen?: number; baseEpochs?: number; codebookKeys?: string[]; memorySessions?: number[]; memoryTrained?: number[]; memoryReports?: MemorySessionReport[] };
     const keys = meta.codebookKeys ?? [];
     if (keys.length) {
@@ -695,7 +673,7 @@ function memoryBatch(mem: MemorySet, size: number, rng: Rng, soft: Float32Array 
 function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, soft: Float32Array[], scales: number[]): ReplayBatch {
   const parts = memory.map((mem, i) => memoryBatch(mem, perSession, rng, soft[i] ?? null, scales[i]));
   if (parts.length === 1) return parts[0]!;
-  const cat = (xs: Float32Array[]) => { const o = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { o.set(x, k); k += x.length; } return o; };
+  const cat = (xs: Float32Array[]) => concatArrays(xs);
   return {
     n: parts.reduce((a, p) => a + p.n, 0), image: cat(parts.map((p) => p.image)), text: cat(parts.map((p) => p.text)),
     targets: cat(parts.map((p) => p.targets)), weights: cat(parts.map((p) => p.weights)), soft: soft.length ? cat(parts.map((p) => p.soft!)) : null,

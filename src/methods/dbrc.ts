@@ -44,7 +44,7 @@ import { Adam } from '../nn/optim-adam.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { EncodedBatch, FitSummary, Hasher, TrainInfo, Modality, TrainingData, TrainOptions } from './hasher.js';
 import {
-  checkBits, checkFeatures, checkTrainingData, columnStats, runEpochs, shuffledBatches, standardize,
+  checkBits, checkTrainingData, columnStats, runEpochs, shuffledBatches, standardize,
   trainInfoOf,
 } from './training-loop.js';
 import { makeValidator } from './validation.js';

@@ -30,16 +30,16 @@ import { Adam } from '../nn/optim-adam.js';
 import { SGD } from '../nn/optim-sgd.js';
 import type { Optimizer } from '../nn/optimizer.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
-import type { EncodedBatch, FitSummary, Hasher, TrainInfo, Modality, TrainingData, TrainOptions } from './hasher.js';
+import type { FitSummary, Hasher, TrainInfo, TrainingData, TrainOptions } from './hasher.js';
 import {
-  checkBits, checkFeatures, checkTrainingData, columnStats, runEpochs, shuffledBatches, shuffledBatchCount, standardize,
+  checkBits, checkTrainingData, columnStats, runEpochs, shuffledBatches, shuffledBatchCount, standardize,
   trainInfoOf,
 } from './training-loop.js';
 import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
-import { paramsToTensors, tensorsToParams, expectArchitecture, statsFromCheckpoint, statsToTensors, type LoadedCheckpoint } from './checkpoint-io.js';
+import { expectArchitecture, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
-import { encoderInput, type FeatureStats } from './two-tower.js';
+import { TwoTowerHasher } from './two-tower.js';
 
 export const DCMH_KIND = 'cmhash/dcmh';
 /**
@@ -100,24 +100,19 @@ export function dcmhBatchLoss(out: Tensor, other: Tensor, S: Tensor, B: Tensor, 
   return { loss, nll, quant, bal };
 }
 
-export class Dcmh implements Hasher {
+export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
   readonly method = 'dcmh';
   readonly bits: number;
   readonly hidden: number;
-  imageDim = 0;
-  textDim = 0;
-  modelVersion = 0;
   lastFit: FitSummary | null = null;
   trainInfo: TrainInfo | null = null;
-  private imageNet: Module | null = null;
-  private textNet: Module | null = null;
-  private stats: FeatureStats | null = null;
   private codesB: Float32Array | null = null;
 
   /** Training options given when the model was built (fit()'s own options take precedence). */
   private readonly trainDefaults: Record<string, unknown>;
 
   constructor(config: DcmhConfig) {
+    super();
     this.bits = checkBits(config.bits);
     checkOptions(this.method, DCMH_OPTIONS, config, ['bits']);
     this.trainDefaults = pickOptions(DCMH_OPTIONS, config, 'train');
@@ -244,10 +239,8 @@ export class Dcmh implements Hasher {
     this.trainInfo = trainInfoOf(this.lastFit, seed, n);
   }
 
-  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
-    const z = encoderInput(this.method, modality, features, rows, this, this.stats);
-    const dim = modality === 'image' ? this.imageDim : this.textDim;
-    const net = modality === 'image' ? this.imageNet! : this.textNet!;
+  protected outputs(net: Module, z: Float32Array, rows: number): Float32Array {
+    const dim = net === this.imageNet ? this.imageDim : this.textDim;
     const values = new Float32Array(rows * this.bits);
     const chunk = 2048; // bounds the hidden activations (chunk × hidden floats)
     noGrad(() => {
@@ -256,22 +249,18 @@ export class Dcmh implements Hasher {
         values.set(net.forward(Tensor.wrap(m, dim, z.subarray(r * dim, (r + m) * dim))).data as Float32Array, r * this.bits);
       }
     });
-    return { rows, bits: this.bits, values };
+    return values;
   }
 
   databaseCodes(): Float32Array | null { return this.codesB; }
 
   save(path: string): void {
-    if (!this.imageNet || !this.textNet || !this.stats) throw new InputError('dcmh.save: the model has not been trained yet');
+    const tensors = this.towerTensors();
     const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim };
-    const s = this.stats;
     saveCheckpoint(path, {
       kind: DCMH_KIND,
       architecture: { format: FORMAT, ...arch },
-      tensors: {
-        ...paramsToTensors('image', this.imageNet), ...paramsToTensors('text', this.textNet),
-        ...statsToTensors(s, this.imageDim, this.textDim),
-      },
+      tensors,
       meta: { modelVersion: this.modelVersion, trainInfo: this.trainInfo },
     });
   }
@@ -281,9 +270,7 @@ export class Dcmh implements Hasher {
     const a = expectArchitecture<Arch>(ck, path, FORMAT, ['bits', 'hidden', 'imageDim', 'textDim']);
     const m = new Dcmh({ bits: a.bits, hidden: a.hidden });
     m.build(a.imageDim, a.textDim, new Rng(0));
-    tensorsToParams(ck, path, 'image', m.imageNet!);
-    tensorsToParams(ck, path, 'text', m.textNet!);
-    m.stats = statsFromCheckpoint(ck, path, a.imageDim, a.textDim);
+    m.loadTowers(ck, path);
     const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;
     m.modelVersion = Number(meta?.modelVersion ?? 1);
     m.trainInfo = meta?.trainInfo ?? null;

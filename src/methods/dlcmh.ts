@@ -37,15 +37,16 @@ import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import { PackedCodes } from '../codes/packed-codes.js';
 import { meanAveragePrecision } from '../eval/metrics.js';
 import { gatherBlock, gatherRows } from '../data/dataset.js';
-import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
-import { checkBits, checkFeatures, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
+import type { ContinualHasher, FitSummary, SessionData, TrainingData, TrainOptions, TrainProgress } from './hasher.js';
+import { checkBits, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { makeValidator } from './validation.js';
 import { HashNet } from './parts/hash-net.js';
 import { checkSession } from './parts/session-checks.js';
 import { emptyFit, padLabels } from './ccmh-gam.js';
-import { statsToTensors } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
-import { encoderInput, type FeatureStats } from './two-tower.js';
+import { TwoTowerHasher } from './two-tower.js';
+import { paramsToTensors, tensorsToParams } from './checkpoint-io.js';
+import { concatArrays } from '../util/arrays.js';
 
 export const DLCMH_KIND = 'cmhash/dlcmh';
 const FORMAT = 1;
@@ -208,22 +209,16 @@ function accumulateGram(P: Float64Array, Usum: Float32Array, U: Float32Array, i:
 
 function signInto(v: ArrayLike<number>): Float32Array { const o = new Float32Array(v.length); for (let i = 0; i < v.length; i++) o[i] = v[i]! >= 0 ? 1 : -1; return o; }
 
-export class Dlcmh implements ContinualHasher {
+export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
   readonly method: string;
   readonly lifelong: boolean;
   readonly bits: number;
   readonly hidden: number;
   readonly labelHidden: number;
   readonly budget: number;
-  imageDim = 0;
-  textDim = 0;
   numClasses = 0;
-  modelVersion = 0;
   lastFit: FitSummary | null = null;
-  private imageNet: HashNet | null = null;
-  private textNet: HashNet | null = null;
   private labelNet: HashNet | null = null;
-  private stats: FeatureStats | null = null;
   /** Frozen codes (±1) of all training items so far and their labels (width numClasses, zero-padded). */
   private storedCodes: Float32Array = new Float32Array(0);
   private storedLabels: Uint8Array = new Uint8Array(0);
@@ -242,6 +237,7 @@ export class Dlcmh implements ContinualHasher {
   private readonly trainDefaults: Record<string, unknown>;
 
   constructor(config: DlcmhConfig) {
+    super();
     this.bits = checkBits(config.bits);
     this.schema = config.schema ?? (config.lifelong === false ? FINETUNE_DLCMH_OPTIONS : DLCMH_OPTIONS);
     const { name: _n, schema: _s, lifelong: _l, ...given } = config;
@@ -433,8 +429,8 @@ export class Dlcmh implements ContinualHasher {
       const mOld = oldIdx.length, N = n + ep.rows.length;
       const BoldT = mOld ? Tensor.wrap(mOld, c, gatherRows(Bold, c, oldIdx)) : null;
       const BnewT = Tensor.wrap(omega.length, c, gatherRows(Bnew, c, omega));
-      const all = ep.rows.length ? concat(feats, gatherRows(memFeats, dim, ep.rows)) : feats;
-      const target = ep.rows.length ? concat(Bnew, ep.codes) : Bnew;
+      const all = ep.rows.length ? concatArrays([feats, gatherRows(memFeats, dim, ep.rows)]) : feats;
+      const target = ep.rows.length ? concatArrays([Bnew, ep.codes]) : Bnew;
       let total = 0, steps = 0;
       for (const idx of shuffledBatches(N, Math.min(batchSize, N), rng)) {
         const m = idx.length;
@@ -463,8 +459,8 @@ export class Dlcmh implements ContinualHasher {
     const vStd = validation ? this.standardized(validation) : null; // once, not every epoch
     const validate = validation ? () => {
       const v = vStd!;
-      const db = PackedCodes.fromSigns(concat(gatherRows(Bold, c, valOld), Bnew), valOld.length + n, c);
-      const dbl = concatU8(gatherRows(oldLabels, width, valOld), train.labels);
+      const db = PackedCodes.fromSigns(concatArrays([gatherRows(Bold, c, valOld), Bnew]), valOld.length + n, c);
+      const dbl = concatArrays([gatherRows(oldLabels, width, valOld), train.labels]);
       const score = (q: Float32Array) => meanAveragePrecision({ queries: PackedCodes.fromReal(q, validation.n, c), database: db, queryLabels: validation.labels, databaseLabels: dbl, classes: width });
       return { i2t: score(this.imageNet!.infer(v.X, validation.n)), t2i: score(this.textNet!.infer(v.Y, validation.n)) };
     } : undefined;
@@ -479,7 +475,7 @@ export class Dlcmh implements ContinualHasher {
         const rows = replayN >= memN ? Int32Array.from({ length: memN }, (_, i) => i) : rng.permutation(memN).subarray(0, replayN).slice();
         const memStored = Int32Array.from(rows, (r) => this.memRows[r]!);
         const repLabels = gatherRows(oldLabels, width, memStored);
-        const allLabels = concatU8(train.labels, repLabels), N = n + rows.length;
+        const allLabels = concatArrays([train.labels, repLabels]), N = n + rows.length;
         const ep: EpochSet = {
           rows, codes: gatherRows(Bold, c, memStored),
           Snew: labelCosMatrix(repLabels, rows.length, width, omegaLabels, omega.length, width),
@@ -506,8 +502,8 @@ export class Dlcmh implements ContinualHasher {
       split.validationIdx.forEach((row, i) => { for (let k = 0; k < c; k++) addCodes[row * c + k] = fx[i * c + k]! + gy[i * c + k]! >= 0 ? 1 : -1; });
     }
     addLabels.set(sessLabels);
-    this.storedCodes = concat(this.storedCodes, addCodes);
-    this.storedLabels = concatU8(oldLabels, addLabels);
+    this.storedCodes = concatArrays([this.storedCodes, addCodes]);
+    this.storedLabels = concatArrays([oldLabels, addLabels]);
     this.remember(full, this.storedN, rng.fork(), split?.trainIdx);
     this.storedN += full.n;
     this.modelVersion++;
@@ -517,20 +513,13 @@ export class Dlcmh implements ContinualHasher {
   /** Frozen ±1 codes of all training items so far (row order: base session, then each update). */
   databaseCodes(): Float32Array | null { return this.storedN ? this.storedCodes : null; }
 
-  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
-    const z = encoderInput('dlcmh', modality, features, rows, this, this.stats);
-    return { rows, bits: this.bits, values: (modality === 'image' ? this.imageNet! : this.textNet!).infer(z, rows) };
-  }
+  protected outputs(net: HashNet, z: Float32Array, rows: number): Float32Array { return net.infer(z, rows); }
 
   save(path: string): void { saveCheckpoint(path, this.checkpoint()); }
 
   /** Everything save() writes (Joint embeds it in its own checkpoint). */
   checkpoint(): CheckpointData {
-    if (!this.imageNet || !this.stats) throw new InputError('dlcmh.save: the model has not been trained yet');
-    const tensors: Record<string, Tensor> = {};
-    for (const [pre, net] of [['image', this.imageNet], ['text', this.textNet!], ['label', this.labelNet!]] as const) for (const [k, t] of net.namedParameters()) tensors[`${pre}.${k}`] = t;
-    const s = this.stats;
-    Object.assign(tensors, statsToTensors(s, this.imageDim, this.textDim));
+    const tensors: Record<string, Tensor> = { ...this.towerTensors(), ...paramsToTensors('label', this.labelNet!) };
     if (this.storedN) {
       tensors['stored.codes'] = Tensor.wrap(this.storedN, this.bits, this.storedCodes);
       tensors['stored.labels'] = Tensor.fromArray(this.storedN, this.numClasses, this.storedLabels);
@@ -564,11 +553,8 @@ export class Dlcmh implements ContinualHasher {
       if (!t || t.rows !== rows || t.cols !== cols) throw new InputError(`${path}: tensor "${key}" should be ${rows}×${cols}, found ${t ? `${t.rows}×${t.cols}` : 'nothing'}`);
       return t.data;
     };
-    for (const [pre, net] of [['image', m.imageNet], ['text', m.textNet], ['label', m.labelNet]] as const) for (const [k, t] of net.namedParameters()) t.data.set(take(`${pre}.${k}`, t.rows, t.cols));
-    m.stats = {
-      imageMean: Float32Array.from(take('stats.imageMean', 1, m.imageDim)), imageInvStd: Float32Array.from(take('stats.imageInvStd', 1, m.imageDim)),
-      textMean: Float32Array.from(take('stats.textMean', 1, m.textDim)), textInvStd: Float32Array.from(take('stats.textInvStd', 1, m.textDim)),
-    };
+    m.loadTowers(ck, path);
+    tensorsToParams(ck, path, 'label', m.labelNet);
     const meta = (ck.meta ?? {}) as { modelVersion?: number; storedN?: number; baseEpochs?: number; memoryN?: number; seenN?: number };
     m.storedN = meta.storedN ?? 0;
     if (m.storedN) { m.storedCodes = Float32Array.from(take('stored.codes', m.storedN, m.bits)); m.storedLabels = Uint8Array.from(take('stored.labels', m.storedN, m.numClasses)); }
@@ -589,5 +575,3 @@ export class Dlcmh implements ContinualHasher {
 /** One epoch's replayed memory items and the label similarities of every training row. */
 interface EpochSet { rows: Int32Array; codes: Float32Array; Snew: Float32Array; Sold: Float32Array }
 
-function concat(a: Float32Array, b: Float32Array): Float32Array { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
-function concatU8(a: Uint8Array, b: Uint8Array): Uint8Array { const o = new Uint8Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }

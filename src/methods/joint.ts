@@ -9,10 +9,11 @@ import { Tensor } from '../tensor/tensor.js';
 import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import type { ContinualHasher, EncodedBatch, FitSummary, Modality, SessionData, TrainingData, TrainOptions } from './hasher.js';
 import { CcmhGam, padLabels, emptyFit, heldOutMask, CCMH_GAM_OPTIONS, CCMH_GAM_KIND, type CcmhGamConfig, type CcmhGamTrainOptions } from './ccmh-gam.js';
-import { Dlcmh, DLCMH_OPTIONS, DLCMH_KIND, type DlcmhConfig, type DlcmhTrainOptions } from './dlcmh.js';
+import { Dlcmh, DLCMH_OPTIONS, DLCMH_KIND, type DlcmhConfig } from './dlcmh.js';
 import { checkSession } from './parts/session-checks.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import type { LoadedCheckpoint } from './checkpoint-io.js';
+import { concatArrays } from '../util/arrays.js';
 
 export const JOINT_KIND = 'cmhash/joint';
 const FORMAT = 1;
@@ -86,9 +87,8 @@ export class Joint implements ContinualHasher {
     const width = Math.max(a.numClasses, session.numClasses);
     const la = padLabels(a.labels, a.n, a.numClasses, width), ls = padLabels(session.labels, session.n, session.numClasses, width);
     const n = a.n + session.n;
-    const cat = (x: Float32Array, y: Float32Array) => { const o = new Float32Array(x.length + y.length); o.set(x); o.set(y, x.length); return o; };
     const labels = new Uint8Array(n * width); labels.set(la); labels.set(ls, la.length);
-    this.all = { n, imageDim: a.imageDim, textDim: a.textDim, numClasses: width, image: cat(a.image, session.image), text: cat(a.text, session.text), labels };
+    this.all = { n, imageDim: a.imageDim, textDim: a.textDim, numClasses: width, image: concatArrays([a.image, session.image]), text: concatArrays([a.text, session.text]), labels };
     if (this.base === 'ccmh-gam') { // (joint:dlcmh carves its own split from the concatenated data)
       const held = new Uint8Array(n);
       held.set(this.heldOut); held.set(heldOutMask(session, session.index, options as CcmhGamTrainOptions), a.n);

@@ -5,17 +5,16 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { gatherRows } from '../data/dataset.js';
 import type { FitSummary, Modality, TrainInfo, TrainingData, TrainProgress } from './hasher.js';
+import { validateBits } from '../codes/packed-codes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Input checks (clear errors naming what was expected and what arrived)
 
-/** Code length: an integer multiple of 8 between 8 and 1024 (codes are packed into bytes/words). */
+/** Code length from a number or a CLI string, checked by the one rule of packed codes (validateBits). */
 export function checkBits(bits: unknown, where = 'bits'): number {
-  const b = typeof bits === 'string' ? Number(bits) : bits;
-  if (typeof b !== 'number' || !Number.isInteger(b) || b < 8 || b > 1024 || b % 8 !== 0) {
-    throw new InputError(`${where}: code length must be a multiple of 8 between 8 and 1024, got ${String(bits)}`);
-  }
-  return b;
+  const b = typeof bits === 'string' && bits.trim() !== '' ? Number(bits) : bits;
+  validateBits(typeof b === 'number' ? b : NaN, `${where}: code length`, String(bits));
+  return b as number;
 }
 
 /** Rows and widths of a TrainingData agree, and no feature is NaN/Inf (never silently trained on). */

@@ -2,8 +2,11 @@
 // the per-column feature statistics it stores, and how encode() turns raw features into the
 // nets' input — checked against the model's widths, then standardised with the stored statistics.
 import { InputError } from '../util/errors.js';
-import type { Modality } from './hasher.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Module } from '../nn/module.js';
+import type { EncodedBatch, Modality } from './hasher.js';
 import { checkFeatures, standardize } from './training-loop.js';
+import { paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
 
 /** Per-column feature standardisation of both modalities, as every method stores it. */
 export interface FeatureStats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
@@ -20,4 +23,41 @@ export function encoderInput(method: string, modality: Modality, features: Float
   return modality === 'image'
     ? standardize(mapImage ? mapImage(features) : features, dim, stats.imageMean, stats.imageInvStd)
     : standardize(features, dim, stats.textMean, stats.textInvStd);
+}
+
+/**
+ * The base of DCMH, DLCMH and CCMH-GAM (and their baselines): an image net and a text net over
+ * standardised features. It owns the feature statistics, the two nets, encode(), and the
+ * checkpoint tensors of both towers (image.*, text.*, stats.*); a method adds its own parts.
+ */
+export abstract class TwoTowerHasher<Net extends Module> {
+  abstract readonly method: string;
+  abstract readonly bits: number;
+  imageDim = 0;
+  textDim = 0;
+  modelVersion = 0;
+  protected stats: FeatureStats | null = null;
+  protected imageNet: Net | null = null;
+  protected textNet: Net | null = null;
+
+  /** The net's real-valued code-layer outputs for `rows` standardised input rows. */
+  protected abstract outputs(net: Net, input: Float32Array, rows: number): Float32Array;
+
+  encode(modality: Modality, features: Float32Array, rows: number): EncodedBatch {
+    const z = encoderInput(this.method, modality, features, rows, this, this.stats);
+    return { rows, bits: this.bits, values: this.outputs(modality === 'image' ? this.imageNet! : this.textNet!, z, rows) };
+  }
+
+  /** Both towers' parameters and the feature statistics as checkpoint tensors (shared, not copied). */
+  protected towerTensors(): Record<string, Tensor> {
+    if (!this.imageNet || !this.textNet || !this.stats) throw new InputError(`${this.method}.save: the model has not been trained yet`);
+    return { ...paramsToTensors('image', this.imageNet), ...paramsToTensors('text', this.textNet), ...statsToTensors(this.stats, this.imageDim, this.textDim) };
+  }
+
+  /** Fills the (already built) towers and the statistics from a checkpoint, checking every shape. */
+  protected loadTowers(ck: LoadedCheckpoint, path: string): void {
+    tensorsToParams(ck, path, 'image', this.imageNet!);
+    tensorsToParams(ck, path, 'text', this.textNet!);
+    this.stats = statsFromCheckpoint(ck, path, this.imageDim, this.textDim);
+  }
 }

@@ -20,9 +20,11 @@ import { loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-fe
 import type { Hasher, Modality } from '../methods/hasher.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { COLLECTION_FORMAT, readConfig, writeConfig, type CollectionConfig } from './collection-config.js';
-import { codesOf, ModalityCodes, type CollectionSnapshot } from './snapshot.js';
+import { codesOf, type CollectionSnapshot } from './snapshot.js';
+import { SnapshotIndex } from '../index/snapshot-index.js';
 import { loadHasher } from '../methods/registry.js';
 import { checkCollectionName } from './names.js';
+import { checkItemId } from '../index/item-id.js';
 
 /** One item to add: features per modality it has (at least one), label names, free metadata. */
 export interface ItemInput {
@@ -65,7 +67,7 @@ export interface CodeQuery {
 }
 
 export interface SearchHit { id: string; distance: number; labels: string[]; metadata: unknown; thumbnail_url?: string }
-export interface SearchPlan { space: ModalityCodes; k: number; maxDistance: number | undefined; target: Modality }
+export interface SearchPlan { space: SnapshotIndex; k: number; maxDistance: number | undefined; target: Modality }
 export interface SearchAnswer { results: SearchHit[]; model_version: number | null; modality: Modality; target: Modality }
 
 export interface CollectionInfo {
@@ -75,7 +77,6 @@ export interface CollectionInfo {
 }
 
 export const VOCABULARY_FILE = 'vocabulary.json';
-const ID_RE = /^[^\n\r]{1,512}$/;
 
 interface VersionMeta { modality: 'image' | 'text'; partner: number; labelNames: string[]; [k: string]: unknown }
 
@@ -138,8 +139,8 @@ export class Collection {
     };
     const snap: CollectionSnapshot = {
       modelVersion: null, versions: { image: null, text: null }, hasher: null, labelNames: [], bits, committed: null,
-      image: codes.image ? ModalityCodes.build(codes.imageIds ?? codes.ids, codes.image, index) : ModalityCodes.empty(bits),
-      text: codes.text ? ModalityCodes.build(codes.textIds ?? codes.ids, codes.text, index) : ModalityCodes.empty(bits),
+      image: codes.image ? SnapshotIndex.build(codes.imageIds ?? codes.ids, codes.image, index) : SnapshotIndex.empty(bits),
+      text: codes.text ? SnapshotIndex.build(codes.textIds ?? codes.ids, codes.text, index) : SnapshotIndex.empty(bits),
     };
     return new Collection(null, config, null, snap, null);
   }
@@ -176,7 +177,7 @@ export class Collection {
     checkModelFits(hasher, this.config);
     return {
       modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created,
-      image: ModalityCodes.build(img.ids, img.codes, this.config.index), text: ModalityCodes.build(txt.ids, txt.codes, this.config.index),
+      image: SnapshotIndex.build(img.ids, img.codes, this.config.index), text: SnapshotIndex.build(txt.ids, txt.codes, this.config.index),
     };
   }
 
@@ -222,7 +223,7 @@ export class Collection {
 
   /**
    * What a search needs from the kernel: the codes to scan, k and the radius cut. Split from
-   * `search` so the service can batch the kernel work of concurrent requests (ModalityCodes.knn
+   * `search` so the service can batch the kernel work of concurrent requests (SnapshotIndex.knn
    * over many queries) and then describe each request's hits with `answer`.
    */
   planSearch(snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery, maxResults: number): SearchPlan {
@@ -307,7 +308,7 @@ export class Collection {
     const seen = new Set<string>();
     items.forEach((it, i) => {
       const where = `items[${i}]`;
-      if (typeof it.id !== 'string' || !ID_RE.test(it.id)) throw new InputError(`${where}.id: expected 1–512 characters without line breaks, got ${JSON.stringify(it.id)}`);
+      checkItemId(it.id, `${where}.id`);
       if (seen.has(it.id)) throw new InputError(`${where}.id: ${JSON.stringify(it.id)} appears twice`);
       seen.add(it.id);
       if (!it.image && !it.text) throw new InputError(`${where}: give image or text features (or both)`);
@@ -420,7 +421,7 @@ export class Collection {
 }
 
 function emptySnapshot(bits: number): CollectionSnapshot {
-  return { modelVersion: null, versions: { image: null, text: null }, hasher: null, labelNames: [], bits, committed: null, image: ModalityCodes.empty(bits), text: ModalityCodes.empty(bits) };
+  return { modelVersion: null, versions: { image: null, text: null }, hasher: null, labelNames: [], bits, committed: null, image: SnapshotIndex.empty(bits), text: SnapshotIndex.empty(bits) };
 }
 
 function versionMeta(v: ModelVersion): VersionMeta {

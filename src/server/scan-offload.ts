@@ -4,7 +4,7 @@
 // with the kernel's raw output (positions and distances), while the event loop goes on parsing the
 // next requests and writing earlier answers.
 import { Worker } from 'node:worker_threads';
-import type { ModalityCodes } from '../product/snapshot.js';
+import type { SnapshotIndex } from '../index/snapshot-index.js';
 import { getBackend } from '../tensor/backends.js';
 
 export interface RawHits { pos: Int32Array; dist: Int32Array }
@@ -13,7 +13,7 @@ export interface RawHits { pos: Int32Array; dist: Int32Array }
 const MAX_LOADED = 8;
 
 export class ScanOffload {
-  private keys = new WeakMap<ModalityCodes, number>();
+  private keys = new WeakMap<SnapshotIndex, number>();
   private loaded: number[] = [];
   private nextKey = 1;
   private nextId = 1;
@@ -58,7 +58,7 @@ export class ScanOffload {
   get usable(): boolean { return this.failed === null; }
 
   /** k-NN of nq packed queries in `space` (its flat scan order): positions and distances, nq · k each. */
-  knn(space: ModalityCodes, queries: Uint32Array, nq: number, k: number): Promise<RawHits> {
+  knn(space: SnapshotIndex, queries: Uint32Array, nq: number, k: number): Promise<RawHits> {
     if (this.failed) return Promise.reject(this.failed);
     const key = this.ensureLoaded(space);
     const id = this.nextId++;
@@ -75,16 +75,16 @@ export class ScanOffload {
     await this.worker.terminate();
   }
 
-  private ensureLoaded(space: ModalityCodes): number {
+  private ensureLoaded(space: SnapshotIndex): number {
     let key = this.keys.get(space);
     if (key !== undefined && this.loaded.includes(key)) return key;
     key = this.nextKey++;
     this.keys.set(space, key);
     // a copy moved to the worker (the native addon does not take SharedArrayBuffer-backed arrays)
-    const copy = space.codes.data.slice();
+    const copy = space.packed.data.slice();
     const drop = this.loaded.length >= MAX_LOADED ? this.loaded.shift() : undefined;
     this.loaded.push(key);
-    this.worker.postMessage({ op: 'load', key, data: copy, n: space.size, words64: space.codes.words64, drop }, [copy.buffer]);
+    this.worker.postMessage({ op: 'load', key, data: copy, n: space.size, words64: space.packed.words64, drop }, [copy.buffer]);
     return key;
   }
 

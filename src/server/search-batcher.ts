@@ -8,7 +8,8 @@
 import type { Collection, CodeQuery, SearchAnswer, SearchPlan } from '../product/collection.js';
 import type { PackedCodes } from '../codes/packed-codes.js';
 import type { SearchHits } from '../index/code-index.js';
-import type { CollectionSnapshot, ModalityCodes } from '../product/snapshot.js';
+import type { CollectionSnapshot } from '../product/snapshot.js';
+import type { SnapshotIndex } from '../index/snapshot-index.js';
 import type { ScanOffload } from './scan-offload.js';
 
 interface Job {
@@ -50,7 +51,7 @@ export class SearchBatcher {
   }
 
   /** Whether `space` is scanned on the worker: yes, no, or wait until the worker has started. */
-  private offloadFor(space: ModalityCodes): 'yes' | 'no' | 'wait' {
+  private offloadFor(space: SnapshotIndex): 'yes' | 'no' | 'wait' {
     if (!space.scans || space.size < this.offloadMinCodes || this.closed || !this.startOffload) return 'no';
     if (this.offload) return this.offload.usable ? 'yes' : 'no';
     if (!this.offloadStart) {
@@ -80,7 +81,7 @@ export class SearchBatcher {
     const jobs = this.queue;
     this.queue = [];
     // group by (codes, k): one kernel call per group; the radius cut is applied per query
-    const groups = new Map<ModalityCodes, Map<number, Job[]>>();
+    const groups = new Map<SnapshotIndex, Map<number, Job[]>>();
     for (const j of jobs) {
       let byK = groups.get(j.plan.space);
       if (!byK) groups.set(j.plan.space, (byK = new Map()));
@@ -92,7 +93,7 @@ export class SearchBatcher {
     }
   }
 
-  private runGroup(space: ModalityCodes, k: number, group: Job[]): void {
+  private runGroup(space: SnapshotIndex, k: number, group: Job[]): void {
     const stride = group[0]!.code.stride, nq = group.length, kk = Math.min(k, space.size);
     const queries = new Uint32Array(nq * stride);
     for (let i = 0; i < nq; i++) queries.set(group[i]!.code.data.subarray(0, stride), i * stride);

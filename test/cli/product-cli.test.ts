@@ -58,8 +58,8 @@ test('search, encode and errors', () => {
   let itemId: string, hex: string, imageFeat: number[];
   try {
     const snap = c.snapshot();
-    itemId = snap.image.ids[3]!;
-    hex = codeToHex(snap.image.codes, 3);
+    itemId = snap.image.ids()[3]!;
+    hex = codeToHex(snap.image.packed, 3);
     const rng = new Rng(5);
     imageFeat = Array.from({ length: c.config.imageDim }, () => rng.uniform());
     const f = join(root, 'q.json');

@@ -39,7 +39,7 @@ test('cmhash train → JSON per bit length, models saved; cmhash eval reproduces
     assert.equal(ev.seed, 3);
 
     const bad = run(['train', '--method', 'dbrc', '--data', data, '--bits', '12']);
-    assert.equal(bad.status, 2); assert.match(bad.stderr, /--bits: code length must be a multiple of 8.*got 12/);
+    assert.equal(bad.status, 2); assert.match(bad.stderr, /--bits: code length: expected a multiple of 8 from 8 to 1024, got 12/);
     const wrongBits = run(['eval', '--model', lines[0].model, '--data', data, '--bits', '16']);
     assert.equal(wrongBits.status, 2); assert.match(wrongBits.stderr, /makes 8-bit codes, expected 16 bits/);
     const wrongMethod = run(['eval', '--model', lines[0].model, '--data', data, '--method', 'dbrc']);

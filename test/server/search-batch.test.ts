@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { buildService } from '../../src/server/app.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { Collection } from '../../src/product/collection.js';
-import { ModalityCodes } from '../../src/product/snapshot.js';
+import { SnapshotIndex } from '../../src/index/snapshot-index.js';
 import { PackedCodes } from '../../src/codes/packed-codes.js';
 import { codeToHex } from '../../src/product/code-hex.js';
 import { ScanOffload } from '../../src/server/scan-offload.js';
@@ -38,13 +38,13 @@ function build(n: number, bits: number, seed: number, index?: string) {
   return { rng, image, text, ids, collection: Collection.fromCodes('b', { ids, image, text }, index) };
 }
 
-test('ModalityCodes.knn over a batch equals the index search and the plain ranking (odd sizes, 8–192 bits)', () => {
+test('SnapshotIndex.knn over a batch equals the index search and the plain ranking (odd sizes, 8–192 bits)', () => {
   for (const [n, bits] of [[1, 8], [37, 24], [513, 64], [1001, 136], [250, 192]] as const) {
     const rng = new Rng(n + bits);
     const codes = randomCodes(rng, n, bits), ids = Array.from({ length: n }, (_, i) => String(i));
     const queries = randomCodes(rng, 5, bits);
     for (const spec of ['flat', 'multi']) {
-      const m = ModalityCodes.build(ids, codes, spec);
+      const m = SnapshotIndex.build(ids, codes, spec);
       for (const k of [1, 3, n + 2]) {
         const hits = m.knn(queries.data, 5, k, k === 3 ? bits / 2 : undefined);
         for (let q = 0; q < 5; q++) {
@@ -54,7 +54,7 @@ test('ModalityCodes.knn over a batch equals the index search and the plain ranki
       }
     }
   }
-  assert.throws(() => ModalityCodes.build(['a'], PackedCodes.alloc(64, 1)).knn(new Uint32Array(3), 1, 1), /need 2 words, got 3/);
+  assert.throws(() => SnapshotIndex.build(['a'], PackedCodes.alloc(64, 1)).knn(new Uint32Array(3), 1, 1), /need 2 words, got 3/);
 });
 
 test('ScanOffload: the worker answers like the event-loop scan, across code sets', async (t) => {
@@ -64,7 +64,7 @@ test('ScanOffload: the worker answers like the event-loop scan, across code sets
     for (const [n, bits, seed] of [[2049, 64, 1], [700, 128, 2], [15, 8, 3]] as const) {
       const rng = new Rng(seed);
       const codes = randomCodes(rng, n, bits), ids = Array.from({ length: n }, (_, i) => `x${i}`);
-      const m = ModalityCodes.build(ids, codes, 'flat');
+      const m = SnapshotIndex.build(ids, codes, 'flat');
       const queries = randomCodes(rng, 9, bits), k = Math.min(12, n);
       const want = m.knn(queries.data, 9, k);
       const { pos, dist } = await offload.knn(m, queries.data.slice(), 9, k);

@@ -38,7 +38,7 @@ async function storedState(): Promise<string> {
   const c = coll();
   const s = c.snapshot();
   const probe = await post('/api/collections/syn/search', { modality: 'text', query: { itemId: fx.ds.ids[fx.ds.split('retrieval')[0]!]! }, k: 10 });
-  return JSON.stringify({ info: c.info(), versions: c.history().versions, img: Array.from(s.image.codes.data), txt: Array.from(s.text.codes.data), probe: json(probe).results });
+  return JSON.stringify({ info: c.info(), versions: c.history().versions, img: Array.from(s.image.packed.data), txt: Array.from(s.text.packed.data), probe: json(probe).results });
 }
 
 test('lists collections and describes one', async () => {
@@ -74,7 +74,7 @@ test('search by features, raw text, item id and code: exact Hamming ranking of t
   }
   for (let i = 1; i < body.results.length; i++) assert.ok(body.results[i - 1].distance <= body.results[i].distance);
   // and nothing closer was left out
-  const all = snap.text.ids.map((id) => q.distance(0, snap.text.codeOf(id)!, 0)).sort((a, b) => a - b);
+  const all = snap.text.ids().map((id) => q.distance(0, snap.text.codeOf(id)!, 0)).sort((a, b) => a - b);
   assert.deepEqual(body.results.map((h: { distance: number }) => h.distance), all.slice(0, 15));
 
   const words = f.text.map((v, j) => (v > 0 ? `w${j}` : '')).filter(Boolean).join(' ');
@@ -82,14 +82,14 @@ test('search by features, raw text, item id and code: exact Hamming ranking of t
   const byFeat = json(await post('/api/collections/syn/search', { modality: 'text', query: { features: f.text }, k: 5 }));
   assert.deepEqual(byText.results, byFeat.results, 'raw text goes through the vocabulary to the same features');
 
-  const id = snap.image.ids[7]!;
+  const id = snap.image.ids()[7]!;
   const byItem = json(await post('/api/collections/syn/search', { modality: 'image', query: { itemId: id }, k: 5 }));
-  const byCode = json(await post('/api/collections/syn/search', { modality: 'image', query: { code: codeToHex(snap.image.codes, 7) }, k: 5 }));
+  const byCode = json(await post('/api/collections/syn/search', { modality: 'image', query: { code: codeToHex(snap.image.packed, 7) }, k: 5 }));
   assert.deepEqual(byItem.results, byCode.results);
 
   const within = json(await post('/api/collections/syn/search', { modality: 'image', query: { itemId: id }, radius: 3 }));
   assert.ok(within.results.every((h: { distance: number }) => h.distance <= 3));
-  assert.equal(within.results.length, all.length === 0 ? 0 : snap.text.ids.filter((t) => snap.image.codeOf(id)!.distance(0, snap.text.codeOf(t)!, 0) <= 3).length);
+  assert.equal(within.results.length, all.length === 0 ? 0 : snap.text.ids().filter((t) => snap.image.codeOf(id)!.distance(0, snap.text.codeOf(t)!, 0) <= 3).length);
 });
 
 test('bad requests get 4xx with a clear message and change nothing', async () => {
@@ -184,7 +184,7 @@ test('a session update runs as a job; concurrent searches see the old or the new
   assert.equal(r.statusCode, 202, r.body);
   const job = json(r);
   assert.match(job.id, /^[0-9a-f-]{36}$/);
-  const probe = before.text.codes.slice(0, 1);
+  const probe = before.text.packed.slice(0, 1);
   const hex = codeToHex(probe, 0);
   const seen = new Map<number, Set<number>>();
   let status = job.status;
@@ -213,7 +213,7 @@ test('a session update runs as a job; concurrent searches see the old or the new
   assert.equal(final.results.length, oldCount + items.length);
   for (const [v, counts] of seen) if (v !== before.modelVersion) assert.deepEqual([...counts], [oldCount + items.length], `version ${v}`);
   // old codes were kept (continual: stored codes stay valid), the new label is known
-  assert.deepEqual(Array.from(after.image.codes.data.subarray(0, before.image.codes.data.length)), Array.from(before.image.codes.data));
+  assert.deepEqual(Array.from(after.image.packed.data.subarray(0, before.image.packed.data.length)), Array.from(before.image.packed.data));
   const info = json(await app.inject({ url: '/api/collections/syn' }));
   assert.ok(info.labels.includes('zebra'));
   const z = json(await post('/api/collections/syn/search', { modality: 'text', query: { itemId: 'sess-1' }, k: 3 }));

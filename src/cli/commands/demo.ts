@@ -154,7 +154,7 @@ Examples:
       summary.wall_seconds = (performance.now() - t0) / 1000;
       out.record(summary);
       out.text(`ready in ${summary.wall_seconds.toFixed(1)} s — search page: ${summary.url}`);
-      const example = vocabulary ? `{"modality":"text","query":{"text":"${vocabulary.terms.slice(0, 3).join(' ')}"},"k":5}` : `{"modality":"image","query":{"itemId":"${collection.snapshot().image.ids[0] ?? ''}"},"k":5}`;
+      const example = vocabulary ? `{"modality":"text","query":{"text":"${vocabulary.terms.slice(0, 3).join(' ')}"},"k":5}` : `{"modality":"image","query":{"itemId":"${collection.snapshot().image.ids()[0] ?? ''}"},"k":5}`;
       out.text(`API: curl -s ${started.url}/api/collections/${name}/search -H 'content-type: application/json' -d '${example}'`);
       out.text('Ctrl-C stops the service.');
       await untilSignal(started, { jobsIdle: () => jobs.idle(), onStop: () => registry.close() });

@@ -10,6 +10,7 @@ import { Dataset } from '../dataset.js';
 import { readMat } from '../mat.js';
 import { readNpy } from '../npy.js';
 import { featuresFrom, findDataDir, labelsFrom, range, type PresetOptions } from './common.js';
+import { concatArrays } from '../../util/arrays.js';
 
 export const WIKIPEDIA_CATEGORIES = ['art', 'biology', 'geography', 'history', 'literature', 'media', 'music', 'royalty', 'sport', 'warfare'];
 
@@ -91,8 +92,7 @@ export async function loadWikipediaMat(path: string, opts: PresetOptions = {}): 
   const I1 = featuresFrom(Itr, `${path}: 'I_tr'`, nTr); const I2 = featuresFrom(Ite, `${path}: 'I_te'`, nTe);
   const T1 = featuresFrom(Ttr, `${path}: 'T_tr'`, nTr); const T2 = featuresFrom(Tte, `${path}: 'T_te'`, nTe);
   if (I1.dim !== I2.dim || T1.dim !== T2.dim) throw new InputError(`${path}: train/test feature dims differ (image ${I1.dim}/${I2.dim}, text ${T1.dim}/${T2.dim})`);
-  const cat = (a: Float32Array, b: Float32Array) => { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; };
-  return build('wikipedia', path, cat(I1.data, I2.data), I1.dim, cat(T1.data, T2.data), T1.dim, labels, nTr, ids, names, opts);
+  return build('wikipedia', path, concatArrays([I1.data, I2.data]), I1.dim, concatArrays([T1.data, T2.data]), T1.dim, labels, nTr, ids, names, opts);
 }
 
 /** `wikipedia` preset: a folder (npy or original/), or a file; `opts.source` = 'npy' | 'mat' | 'v73'. */
