@@ -34,6 +34,8 @@ export interface ChanceLevel {
   queriesWithoutRelevant: number;
   /** Mean over queries of R_q / N: the expected precision at any rank. */
   meanRelevantShare: number;
+  /** Expected AP@all per query (0 where R_q = 0): the chance level of any subset of the queries is their mean. */
+  perQuery: Float64Array;
 }
 
 /** H_n = Σ_{k=1..n} 1/k (summed from the small terms up). */
@@ -145,12 +147,13 @@ export function chanceLevel(queryLabels: Uint8Array, databaseLabels: Uint8Array,
   // E[AP] depends on R only: one evaluation per distinct R
   const memo = new Map<number, number[]>();
   let sumAll = 0, share = 0, none = 0;
-  const sumK = new Float64Array(topK.length);
+  const sumK = new Float64Array(topK.length), perQuery = new Float64Array(nq);
   for (let i = 0; i < nq; i++) {
     const r = rel[i]!;
     if (r === 0) { none++; continue; }
     let v = memo.get(r);
     if (!v) { v = [expectedAP(n, r, hN), ...topK.map((k, t) => expectedAPAtK(n, r, k, hK[t]))]; memo.set(r, v); }
+    perQuery[i] = v[0]!;
     sumAll += v[0]!;
     topK.forEach((_, t) => { sumK[t]! += v![t + 1]!; });
     share += r / n;
@@ -161,6 +164,7 @@ export function chanceLevel(queryLabels: Uint8Array, databaseLabels: Uint8Array,
     mapAtK: topK.map((k, t) => ({ k, map: nq ? sumK[t]! / nq : 0 })),
     queriesWithoutRelevant: none,
     meanRelevantShare: nq ? share / nq : 0,
+    perQuery,
   };
 }
 

@@ -1,7 +1,9 @@
 // Self-contained HTML reports for `cmhash eval` and `cmhash continual`: one file, inline CSS and
 // inline SVG charts, no scripts and no external URLs, so it opens from disk with no server.
 // Charts: PR by Hamming radius, precision@N, mAP vs bits, per-session mAP, and the R matrix as a
-// heat-map table. All text taken from results is escaped.
+// heat-map table. Where a result carries its split's chance level (eval/chance.ts: the expected mAP
+// of a random ranking) the tables show it and the mAP charts draw it as a grey line. All text taken
+// from results is escaped.
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { InputError } from '../util/errors.js';
 import { escapeXml, formatNumber, heatColor, lineChart, PALETTE, type ChartSeries } from './svg-charts.js';
@@ -17,11 +19,16 @@ export interface EvalResult {
   pr?: { i2t: PrCurve; t2i: PrCurve };
   /** precision at each N of `n`. */
   pAtN?: { n: number[]; i2t: number[]; t2i: number[] };
+  /** Chance level of the split: expected mAP@all / mAP@50 of a random ranking (eval/chance.ts). */
+  chance_map?: DirectionPair;
+  chance_map_50?: DirectionPair;
 }
 
 export interface ContinualSession {
   map: DirectionPair; train_seconds: number; memory_items: number;
   stored_code_stability: number; reencode_stability: number;
+  /** Expected mAP of a random ranking of the database so far for the session's queries. */
+  chance_map?: DirectionPair;
 }
 
 /** One `cmhash continual` result. R[t][j]: mAP of session-j queries after session t (row t has t+1 entries). */
@@ -33,6 +40,10 @@ export interface ContinualResult {
   avg_incremental_map?: DirectionPair;
   bwt: number | DirectionPair;
   forgetting: number | DirectionPair;
+  /** Final average mAP of a random ranking (the chance level of final_avg_map). */
+  chance_final_avg_map?: number;
+  /** How database codes were made (cmhash continual --db-codes), shown with the session table. */
+  db_codes?: string;
 }
 
 export interface ReportInput {
@@ -76,6 +87,8 @@ export function validateReportInput(input: ReportInput): void {
     checkCommon(r, w);
     checkPair(r.map_all, `${w}.map_all`);
     checkPair(r.map_50, `${w}.map_50`);
+    if (r.chance_map !== undefined) checkPair(r.chance_map, `${w}.chance_map`);
+    if (r.chance_map_50 !== undefined) checkPair(r.chance_map_50, `${w}.chance_map_50`);
     if (r.pr !== undefined) for (const d of DIRECTIONS) {
       const c = r.pr[d];
       need(isObj(c) && Array.isArray(c.precision) && Array.isArray(c.recall) && c.precision.length === c.recall.length, `${w}.pr.${d}`, 'an object {precision: number[], recall: number[]} of equal lengths', c);
@@ -88,7 +101,10 @@ export function validateReportInput(input: ReportInput): void {
     const w = `continual[${i}]`;
     checkCommon(r, w);
     need(Array.isArray(r.sessions), `${w}.sessions`, 'an array', r.sessions);
-    r.sessions.forEach((s, t) => checkPair(s?.map, `${w}.sessions[${t}].map`));
+    r.sessions.forEach((s, t) => {
+      checkPair(s?.map, `${w}.sessions[${t}].map`);
+      if (s?.chance_map !== undefined) checkPair(s.chance_map, `${w}.sessions[${t}].chance_map`);
+    });
     need(isObj(r.R), `${w}.R`, 'an object {i2t: number[][], t2i: number[][]}', r.R);
     for (const d of DIRECTIONS) {
       need(Array.isArray(r.R[d]) && r.R[d].every((row) => Array.isArray(row)), `${w}.R.${d}`, 'an array of rows', r.R[d]);
@@ -117,6 +133,8 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   for (const it of items) { const k = key(it); (m.get(k) ?? m.set(k, []).get(k)!).push(it); }
   return m;
 }
+
+const CHANCE_COLOR = '#9a9a9a';
 
 function seedNote(n: number): string { return n > 1 ? ` (mean of ${n} seeds)` : ''; }
 
@@ -151,10 +169,14 @@ function evalSections(results: EvalResult[]): string[] {
   const out: string[] = [];
   const style = styler(results.map((r) => r.method));
   const sorted = [...results].sort((a, b) => a.data.localeCompare(b.data) || a.method.localeCompare(b.method) || a.bits - b.bits || a.seed - b.seed);
+  const chanceOf = new Map<string, EvalResult>();
+  for (const r of sorted) if (r.chance_map && !chanceOf.has(r.data)) chanceOf.set(r.data, r);
+  const chanceRows = [...chanceOf.values()].map((r) => ['<em>chance</em>', escapeXml(r.data), '—', '—', formatNumber(r.chance_map!.i2t), formatNumber(r.chance_map!.t2i),
+    r.chance_map_50 ? formatNumber(r.chance_map_50.i2t) : '—', r.chance_map_50 ? formatNumber(r.chance_map_50.t2i) : '—', '—']);
   out.push(section('eval-summary', 'Retrieval results', table(
     ['method', 'data', 'bits', 'seed', 'mAP@all I→T', 'mAP@all T→I', 'mAP@50 I→T', 'mAP@50 T→I', 'train s'],
-    sorted.map((r) => [escapeXml(r.method), escapeXml(r.data), String(r.bits), escapeXml(r.seed), formatNumber(r.map_all.i2t), formatNumber(r.map_all.t2i), formatNumber(r.map_50.i2t), formatNumber(r.map_50.t2i), formatNumber(r.train_seconds, 1)]),
-  )));
+    [...sorted.map((r) => [escapeXml(r.method), escapeXml(r.data), String(r.bits), escapeXml(r.seed), formatNumber(r.map_all.i2t), formatNumber(r.map_all.t2i), formatNumber(r.map_50.i2t), formatNumber(r.map_50.t2i), formatNumber(r.train_seconds, 1)]), ...chanceRows],
+  ) + (chanceRows.length ? '\n<p class="note">chance: the expected mAP of a uniformly random ranking of the retrieval items for the same queries (the same in both directions).</p>' : '')));
 
   // mAP vs bits: one chart per data set and metric, one line per method and direction.
   const byData = groupBy(results, (r) => r.data);
@@ -170,6 +192,11 @@ function evalSections(results: EvalResult[]): string[] {
         }
       }
       const bits = rs.map((r) => r.bits);
+      const ch = rs.find((r) => (metric === 'map_all' ? r.chance_map : r.chance_map_50));
+      if (ch) {
+        const y = (metric === 'map_all' ? ch.chance_map : ch.chance_map_50)!.i2t;
+        series.push({ name: 'chance (random ranking)', points: [...new Set(bits)].sort((a, b) => a - b).map((x) => ({ x, y })), color: CHANCE_COLOR, dashed: true });
+      }
       mapCharts.push(lineChart({
         id: `map-vs-bits:${data}:${metric}`, title: `${metric === 'map_all' ? 'mAP@all' : 'mAP@50'} vs bits — ${data}`,
         xLabel: 'bits', yLabel: metric === 'map_all' ? 'mAP@all' : 'mAP@50', xScale: 'log2',
@@ -233,9 +260,9 @@ function continualSections(results: ContinualResult[]): string[] {
   const style = styler(results.map((r) => r.method));
   const sorted = [...results].sort((a, b) => a.data.localeCompare(b.data) || a.method.localeCompare(b.method) || a.bits - b.bits || a.seed - b.seed);
   out.push(section('continual-summary', 'Continual learning results', table(
-    ['method', 'data', 'bits', 'seed', 'sessions', 'final avg mAP I→T', 'final avg mAP T→I', 'BWT I→T', 'BWT T→I', 'forgetting I→T', 'forgetting T→I', 'total train s'],
+    ['method', 'data', 'bits', 'seed', 'sessions', 'final avg mAP I→T', 'final avg mAP T→I', 'chance', 'BWT I→T', 'BWT T→I', 'forgetting I→T', 'forgetting T→I', 'total train s'],
     sorted.map((r) => [escapeXml(r.method), escapeXml(r.data), String(r.bits), escapeXml(r.seed), String(r.sessions.length),
-      formatNumber(r.final_avg_map.i2t), formatNumber(r.final_avg_map.t2i), pairCell(r.bwt, 'i2t'), pairCell(r.bwt, 't2i'),
+      formatNumber(r.final_avg_map.i2t), formatNumber(r.final_avg_map.t2i), r.chance_final_avg_map !== undefined ? formatNumber(r.chance_final_avg_map) : '—', pairCell(r.bwt, 'i2t'), pairCell(r.bwt, 't2i'),
       pairCell(r.forgetting, 'i2t'), pairCell(r.forgetting, 't2i'), formatNumber(r.sessions.reduce((a, s) => a + (s.train_seconds ?? 0), 0), 1)]),
   )));
 
@@ -250,6 +277,11 @@ function continualSections(results: ContinualResult[]): string[] {
         series.push({ name: `${method} ${DIRECTION_LABEL[d]}${seedNote(ms.length)}`, points: curve.map((y, t) => ({ x: t, y, label: `session ${t}` })), ...style(method, d) });
       }
     }
+    const withChance = rs.filter((r) => r.sessions.some((s) => s.chance_map));
+    if (withChance.length) {
+      const curve = meanCurve(withChance.map((r) => r.sessions.map((s) => s.chance_map?.i2t ?? NaN)));
+      series.push({ name: 'chance (random ranking)', points: curve.map((y, t) => ({ x: t, y, label: `session ${t}` })).filter((p) => Number.isFinite(p.y)), color: CHANCE_COLOR, dashed: true });
+    }
     const maxT = Math.max(...rs.map((r) => r.sessions.length)) - 1;
     sessionCharts.push(lineChart({ id: `session-map:${data}:${bits}`, title: `mAP@all after each session — ${data}, ${bits} bits`, xLabel: 'session', yLabel: 'mAP@all', xDomain: [0, Math.max(1, maxT)], integerXTicks: true, series }));
   }
@@ -258,11 +290,14 @@ function continualSections(results: ContinualResult[]): string[] {
   // Per result: session table and R matrices.
   const details = sorted.map((r) => {
     const head = `${r.method} — ${r.data}, ${r.bits} bits, seed ${r.seed}`;
-    const sessions = table(['session', 'mAP I→T', 'mAP T→I', 'train s', 'memory items', 'stored-code stability', 're-encode stability'],
-      r.sessions.map((s, t) => [String(t), formatNumber(s.map.i2t), formatNumber(s.map.t2i), formatNumber(s.train_seconds, 2), escapeXml(s.memory_items ?? '—'), formatNumber(s.stored_code_stability), formatNumber(s.reencode_stability)]));
+    const hasChance = r.sessions.some((s) => s.chance_map);
+    const sessions = (r.db_codes ? `<p class="note">database codes: ${escapeXml(r.db_codes)}; queries: net outputs.${hasChance ? ' chance: the expected mAP of a random ranking of the database so far for the session\'s queries.' : ''}</p>\n` : '')
+      + table(['session', 'mAP I→T', 'mAP T→I', ...(hasChance ? ['chance'] : []), 'train s', 'memory items', 'stored-code stability', 're-encode stability'],
+        r.sessions.map((s, t) => [String(t), formatNumber(s.map.i2t), formatNumber(s.map.t2i), ...(hasChance ? [s.chance_map ? formatNumber(s.chance_map.i2t) : '—'] : []), formatNumber(s.train_seconds, 2), escapeXml(s.memory_items ?? '—'), formatNumber(s.stored_code_stability), formatNumber(s.reencode_stability)]));
     const heat = DIRECTIONS.map((d) => heatmapTable(r.R[d], `R ${DIRECTION_LABEL[d]}: mAP of session-j queries (columns) after session t (rows)`)).join('\n');
     const avgInc = r.avg_incremental_map ? `; average incremental mAP I→T ${formatNumber(r.avg_incremental_map.i2t)}, T→I ${formatNumber(r.avg_incremental_map.t2i)}` : '';
-    return `<article class="result">\n<h3>${escapeXml(head)}</h3>\n<p>final average mAP I→T ${formatNumber(r.final_avg_map.i2t)}, T→I ${formatNumber(r.final_avg_map.t2i)}${avgInc}</p>\n${sessions}\n<div class="heatmaps">\n${heat}\n</div>\n</article>`;
+    const chanceNote = r.chance_final_avg_map !== undefined ? ` (chance ${formatNumber(r.chance_final_avg_map)})` : '';
+    return `<article class="result">\n<h3>${escapeXml(head)}</h3>\n<p>final average mAP I→T ${formatNumber(r.final_avg_map.i2t)}, T→I ${formatNumber(r.final_avg_map.t2i)}${chanceNote}${avgInc}</p>\n${sessions}\n<div class="heatmaps">\n${heat}\n</div>\n</article>`;
   });
   out.push(section('continual-details', 'Sessions and R matrices', details.join('\n')));
   return out;

@@ -67,12 +67,14 @@ test('chanceLevel on a random multi-label split matches a Monte-Carlo estimate t
   assert.ok(chance.queriesWithoutRelevant > 0, 'the case must exercise R = 0 queries');
   assert.equal(chance.queries, nq); assert.equal(chance.database, n);
   close(chanceMap(ql, dl, C), chance.mapAll);
+  close(chance.perQuery.reduce((a, b) => a + b, 0) / nq, chance.mapAll);
   // brute-force R per query
   const rel = relevantCounts(ql, dl, C);
   for (let q = 0; q < nq; q++) {
     let r = 0;
     for (let i = 0; i < n; i++) { let s = 0; for (let c = 0; c < C; c++) s |= ql[q * C + c]! & dl[i * C + c]!; r += s; }
     assert.equal(rel[q], r);
+    close(chance.perQuery[q]!, expectedAP(n, r));
   }
   // Monte Carlo: shuffled database order, equal codes → the ranking is the shuffled order
   const trials = 400, codesQ = PackedCodes.alloc(8, nq), codesD = PackedCodes.alloc(8, n);
@@ -103,4 +105,40 @@ test('edge cases and errors', () => {
   q[35] = 1; d[35] = 1; d[C + 2] = 1; d[2 * C + 35] = 1;
   assert.deepEqual([...relevantCounts(q, d, C)], [2]);
   close(chanceMap(q, d, C), expectedAP(3, 2));
+});
+
+test('results tables show the chance level: cmhash train rows and JSON fields, the HTML report (eval and continual)', async () => {
+  const { resultTable, splitChance, jsonRecord } = await import('../../src/cli/commands/train.js');
+  const { renderReport } = await import('../../src/eval/report.js');
+  const { checkWellFormed } = await import('../report/html-check.js');
+  const { Dataset } = await import('../../src/data/dataset.js');
+  // 4 retrieval items (2 of class 0), 2 queries of class 0 and class 1 (class 1: R = 1)
+  const labels = Uint8Array.from([1, 0, 1, 0, 0, 1, 0, 1, 1, 0, 0, 1]);
+  const ds = new Dataset({ name: 'toy', image: new Float32Array(6), imageDim: 1, text: new Float32Array(6), textDim: 1, labels, labelNames: ['a', 'b'],
+    splits: { retrieval: Int32Array.from([0, 1, 2, 3]), query: Int32Array.from([4, 5]), train: Int32Array.from([0, 1, 2, 3]) } });
+  const c = splitChance(ds);
+  close(c.map_all.i2t, (expectedAP(4, 2) + expectedAP(4, 2)) / 2); // classes a and b: 2 items each
+  close(c.map_50.t2i, c.map_all.t2i, 1e-12, 'K ≥ N is mAP@all: ');
+  const run = { method: 'dcmh', data: 'toy', bits: 16, seed: 1, map_all: { i2t: 0.9, t2i: 0.8 }, map_50: { i2t: 0.9, t2i: 0.8 }, train_seconds: 1,
+    chance_map: c.map_all, chance_map_50: c.map_50 };
+  const rows = resultTable([run, { ...run, seed: 2 }]);
+  assert.deepEqual(rows.map((r) => r.method), ['dcmh', 'dcmh', 'dcmh', 'chance']);
+  assert.equal(rows[3]!['mAP@all I→T'], c.map_all.i2t.toFixed(4));
+  assert.deepEqual(jsonRecord(run).chance_map, c.map_all); assert.deepEqual(jsonRecord(run).chance_map_50, c.map_50);
+  assert.deepEqual(resultTable([{ ...run, chance_map: undefined, chance_map_50: undefined }]).map((r) => r.method), ['dcmh'], 'no chance row without the figure (eval records)');
+
+  const html = renderReport({
+    eval: [run],
+    continual: [{ method: 'ccmh-gam', data: 'toy', bits: 16, seed: 1, db_codes: 'learned — codes', chance_final_avg_map: 0.25,
+      sessions: [{ map: { i2t: 0.5, t2i: 0.6 }, chance_map: { i2t: 0.3, t2i: 0.3 }, train_seconds: 1, memory_items: 3, stored_code_stability: 1, reencode_stability: 1 }],
+      R: { i2t: [[0.5]], t2i: [[0.6]] }, final_avg_map: { i2t: 0.5, t2i: 0.6 }, bwt: 0, forgetting: 0 }],
+    generatedAt: new Date(0),
+  });
+  checkWellFormed(html);
+  assert.match(html, /<td><em>chance<\/em><\/td><td>toy<\/td>/);
+  assert.match(html, /data-series="chance \(random ranking\)"/);
+  assert.match(html, /database codes: learned — codes; queries: net outputs/);
+  assert.match(html, /<th>chance<\/th>/);
+  assert.match(html, /final average mAP I→T 0\.5\d*, T→I 0\.6\d* \(chance 0\.25/);
+  assert.throws(() => renderReport({ eval: [{ ...run, chance_map: { i2t: 1 } as never }] }), /eval\[0\]\.chance_map must be an object/);
 });

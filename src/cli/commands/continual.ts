@@ -1,15 +1,18 @@
 // `cmhash continual`: runs a continual method through class-incremental sessions and reports
 // per-session mAP, the R matrix, final/average incremental mAP, BWT, forgetting, training time,
-// memory size and code stability. Results (report.json + report.html) are rewritten after every
-// session, so a failure later never loses the sessions already done.
+// memory size and code stability, each session next to its chance level (the expected mAP of a random
+// ranking of the database so far for that session's queries, eval/chance.ts). Results (report.json +
+// report.html) are rewritten after every session, so a failure later never loses the sessions already done.
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
-import { buildClassIncrementalStream } from '../../data/stream.js';
-import { planFromStream, runContinual, type ContinualDetail, type ContinualJson } from '../../continual/runner.js';
+import { buildClassIncrementalStream, parseClassOrder } from '../../data/stream.js';
+import { gatherRows } from '../../data/dataset.js';
+import { planFromStream, runContinual, summarize, type ContinualDetail, type ContinualJson, type ContinualPlan } from '../../continual/runner.js';
+import { chanceLevel } from '../../eval/chance.js';
 import { continualMethodNames, createContinualHasher, methodEntry } from '../../methods/registry.js';
 import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
 import { writeReport } from '../../eval/report.js';
@@ -33,6 +36,59 @@ function writeJsonAtomic(path: string, obj: unknown): void {
   writeFileAtomic(path, JSON.stringify(obj, null, 1));
 }
 
+/** Fewest training items the base session may get: what the continual methods need (methods/parts/session-checks.ts). */
+const MIN_BASE_ITEMS = 2;
+/** Below this many items a session holds out no validation split (training-loop.ts sessionValidationSplit). */
+const VALIDATION_MIN_ITEMS = 20;
+
+/** Chance level per session, as the runner evaluates it: the queries whose classes have all arrived vs the database so far. */
+export interface SessionChance {
+  /** Expected mAP@all of a random ranking (the same for I→T and T→I). */
+  map: number;
+  /** R[t][j] of a random ranking: mean over the queries of session j (null where j has none). */
+  R: (number | null)[];
+}
+
+export function chanceBySession(plan: ContinualPlan): SessionChance[] {
+  const C = plan.numLabels, out: SessionChance[] = [];
+  const db: number[] = [];
+  for (let t = 0; t < plan.sessions.length; t++) {
+    for (const r of plan.sessions[t]!.databaseRows) db.push(r);
+    const qIdx: number[] = [];
+    for (let q = 0; q < plan.queryRows.length; q++) { const qs = plan.querySession[q]!; if (qs >= 0 && qs <= t) qIdx.push(q); }
+    const c = chanceLevel(gatherRows(plan.labels, C, qIdx.map((q) => plan.queryRows[q]!)), gatherRows(plan.labels, C, db), C);
+    const R: (number | null)[] = [];
+    for (let j = 0; j <= t; j++) {
+      let sum = 0, k = 0;
+      qIdx.forEach((q, i) => { if (plan.querySession[q] === j) { sum += c.perQuery[i]!; k++; } });
+      R.push(k ? sum / k : null);
+    }
+    out.push({ map: c.mapAll, R });
+  }
+  return out;
+}
+
+/** The `--json` object with each session's chance level next to its mAP (the top-level keys stay the runner's). */
+export function withChance(json: ContinualJson, chance: SessionChance[]): ContinualJson {
+  return {
+    ...json,
+    sessions: json.sessions.map((s, t) => {
+      const { map, ...rest } = s;
+      return { map, chance_map: { i2t: chance[t]!.map, t2i: chance[t]!.map }, ...rest };
+    }),
+  };
+}
+
+/** Final average mAP of a random ranking over the sessions run so far (the runner's summary rule). */
+export function chanceFinalAverage(chance: SessionChance[], sessionsRun: number): number {
+  return sessionsRun ? summarize(chance.slice(0, sessionsRun).map((c) => c.R)).finalAverage : 0;
+}
+
+const DB_CODES: Record<string, string> = {
+  learned: 'learned — the method\'s learned codes for items it trained on where it has them, net outputs elsewhere',
+  encoded: 'encoded — net outputs for every item',
+};
+
 export function register(program: Command): void {
   const cmd = program.command('continual')
     .description('run a continual hashing method through class-incremental sessions and report mAP, R matrix, BWT, forgetting, time and code stability')
@@ -44,7 +100,7 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs of the base session (and of joint retraining)')
     .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
     .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
-    .option('--class-order <list>', 'comma-separated class order (default 0..C-1)')
+    .option('--class-order <list>', 'comma-separated class order: label names and/or indices, mixed is fine (default 0..C-1)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')
     .option('--out <dir>', 'write report.json and report.html here after every session')
@@ -58,9 +114,10 @@ export function register(program: Command): void {
       const seed = optionalInt(o.seed, 'seed', 0)!;
       // the run's seed drives generated data; presets keep their standard split
       const ds = await loadDataset(o.data, /^synthetic(:|$)/.test(o.data) ? { seed } : {});
-      const classOrder = o.classOrder ? o.classOrder.split(',').map((x) => Number(x.trim())) : undefined;
-      const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed });
+      const classOrder = o.classOrder ? parseClassOrder(o.classOrder, ds.labelNames) : undefined;
+      const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed, minBaseItems: MIN_BASE_ITEMS });
       const plan = planFromStream(ds, stream, o.data);
+      const chance = chanceBySession(plan);
       const methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
       const hasher: ContinualHasher = createContinualHasher(o.method, { bits, ...methodOptions });
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
@@ -73,17 +130,23 @@ export function register(program: Command): void {
       setNum('learningRate', lr);
       if (o.out) mkdirSync(o.out, { recursive: true });
       out.text(`${o.method} on ${o.data}: ${ds.n} items, ${ds.numLabels} classes, sessions ${stream.sessionSizes.join('+')}, ${bits} bits, seed ${seed}`);
+      if (o.classOrder) out.text(`class order: ${stream.classOrder.map((c) => ds.labelNames[c] ?? String(c)).join(', ')}`);
+      const baseItems = stream.sessions[0]!.train.length;
+      if (baseItems < VALIDATION_MIN_ITEMS) out.text(`note: the base session has ${baseItems} training items under this class order (fewer than ${VALIDATION_MIN_ITEMS}: no validation split is held out, the nets fit ${baseItems} items)`);
       const sessionsBar = out.progress(plan.sessions.length, 'sessions');
       let epochBar = out.progress(1, 'epochs  ');
       let lastSession = -1;
       const save = async (json: ContinualJson, detail: ContinualDetail) => {
         sessionsBar.update(json.sessions.length, detail.error ? `failed at session ${detail.error.session}` : `session ${json.sessions.length - 1} done`);
         if (!o.out) return;
-        writeJsonAtomic(join(o.out, 'report.json'), { ...json, detail, command: process.argv.slice(2).join(' ') });
-        if (json.sessions.length) {
+        const run = json.sessions.length;
+        const chanceReport = { final_avg_map: chanceFinalAverage(chance, run), R: chance.slice(0, run).map((c) => c.R) };
+        writeJsonAtomic(join(o.out, 'report.json'), { ...withChance(json, chance), detail, command: process.argv.slice(2).join(' '), db_codes: o.dbCodes, chance: chanceReport });
+        if (run) {
           await writeReport(join(o.out, 'report.html'), {
             title: `cmhash continual — ${json.method} on ${json.data}`,
-            continual: [{ ...json, avg_incremental_map: detail.avg_incremental_map, R: { i2t: json.R.i2t.map((r) => r.map((v) => v ?? 0)), t2i: json.R.t2i.map((r) => r.map((v) => v ?? 0)) } }],
+            continual: [{ ...withChance(json, chance), avg_incremental_map: detail.avg_incremental_map, R: { i2t: json.R.i2t.map((r) => r.map((v) => v ?? 0)), t2i: json.R.t2i.map((r) => r.map((v) => v ?? 0)) },
+              chance_final_avg_map: chanceReport.final_avg_map, db_codes: DB_CODES[o.dbCodes!] }],
             notes: [`cmhash ${process.argv.slice(2).join(' ')}`, ...(detail.error ? [`stopped: session ${detail.error.session} failed: ${detail.error.message}`] : [])],
           });
         }
@@ -96,12 +159,14 @@ export function register(program: Command): void {
         },
         afterSession: save,
       }).finally(() => { epochBar.stop(); sessionsBar.stop(); });
-      out.record(json);
+      out.record(withChance(json, chance));
+      out.text(`database codes (--db-codes ${DB_CODES[o.dbCodes]}); queries: net outputs`);
+      out.text('chance: expected mAP of a random ranking of the database so far for the session\'s queries (the same both directions)');
       out.table(json.sessions.map((s, t) => ({
         session: t, new_classes: detail.per_session[t]!.new_classes.length, train_items: detail.per_session[t]!.train_items, db_items: detail.per_session[t]!.database_items,
-        'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, train_s: s.train_seconds, memory: s.memory_items, stored_stab: s.stored_code_stability, reencode_stab: s.reencode_stability,
+        'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, chance: chance[t]!.map, train_s: s.train_seconds, memory: s.memory_items, stored_stab: s.stored_code_stability, reencode_stab: s.reencode_stability,
       })));
-      out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}`);
+      out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}   (chance ${chanceFinalAverage(chance, json.sessions.length).toFixed(4)})`);
       out.text(`avg incremental    I→T ${detail.avg_incremental_map.i2t.toFixed(4)}  T→I ${detail.avg_incremental_map.t2i.toFixed(4)}`);
       out.text(`BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
       const val = detail.per_session.at(-1)?.validation_map;
@@ -110,6 +175,8 @@ export function register(program: Command): void {
         out.text(`R[t][j] ${dir}:`);
         for (const row of json.R[dir]) out.text('  ' + row.map((v) => (v === null ? '  -   ' : v.toFixed(4))).join(' '));
       }
+      out.text('R[t][j] chance (random ranking, both directions):');
+      for (const c of chance.slice(0, json.sessions.length)) out.text('  ' + c.R.map((v) => (v === null ? '  -   ' : v.toFixed(4))).join(' '));
       if (Array.isArray(detail.memory) && detail.memory.length) {
         out.text('memory (per session: items, last-layer matching bound, measured full-gradient error, random memory error):');
         for (const m of detail.memory as { session: number; items: number; bound: number; measured: number; randomMeasured: number }[]) {
