@@ -28,7 +28,7 @@ import { continualSummary } from '../eval/continual-metrics.js';
 import { gatherRows } from '../data/dataset.js';
 import { InputError } from '../util/errors.js';
 import { sessionValidationSplit } from '../methods/training-loop.js';
-import type { ContinualHasher, Modality, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
+import type { ContinualHasher, MemorySessionReport, Modality, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { methodNames, reencodesDatabase } from '../methods/registry.js';
 
 export interface PlanSession {
@@ -85,7 +85,7 @@ export interface ContinualDetail {
      *  the mAP of that session's held-out training items, as queries against the database without them. */
     validation_map?: { i2t: number; t2i: number };
   }[];
-  memory?: unknown;
+  memory?: readonly MemorySessionReport[];
   error?: { session: number; message: string };
 }
 
@@ -101,14 +101,6 @@ export interface RunOptions {
   afterSession?: (json: ContinualJson, detail: ContinualDetail) => void | Promise<void>;
 }
 
-/** Optional hooks: learned codes of the training items so far, and untimed diagnostics after training. */
-interface OptionalHooks {
-  databaseCodes?(): Float32Array | null;
-  /** Work that measures rather than trains (e.g. memory approximation errors): run outside the timed section. */
-  runDiagnostics?(): void;
-  /** Seconds per training phase of the last fit()/update(), kept in report.json detail. */
-  lastPhaseSeconds?: Record<string, number>;
-}
 
 /** Builds the SessionData of plan session t: labels remapped to arrival order, width = classes seen. */
 export function sessionData(plan: ContinualPlan, t: number): SessionData {
@@ -204,7 +196,7 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
   const trainedRows: number[] = [];
   const valRows: Int32Array[] = [];
   const reencodes = methodNames().includes(hasher.method) && reencodesDatabase(hasher.method);
-  const memoryOf = () => (hasher as { memoryReports?: unknown }).memoryReports;
+  const memoryOf = () => hasher.memoryReports;
 
   for (let t = 0; t < plan.sessions.length; t++) {
     const s = plan.sessions[t]!;
@@ -224,13 +216,13 @@ export async function runContinual(hasher: ContinualHasher, plan: ContinualPlan,
     const trainSeconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const phases = (hasher as OptionalHooks).lastPhaseSeconds;
+    const phases = hasher.lastPhaseSeconds;
 
     // Untimed diagnostics (e.g. CCMH-GAM's measured memory errors), then the learned-code lookup.
-    (hasher as OptionalHooks).runDiagnostics?.();
+    hasher.runDiagnostics?.();
     for (const r of s.trainRows) trainedRows.push(r);
     let learned: { at: Map<number, number>; codes: Float32Array } | null = null;
-    const learnedCodes = (opts.databaseCodes ?? 'learned') === 'learned' ? (hasher as OptionalHooks).databaseCodes?.() ?? null : null;
+    const learnedCodes = (opts.databaseCodes ?? 'learned') === 'learned' ? hasher.databaseCodes?.() ?? null : null;
     if (learnedCodes) {
       // Joint retrains on every item so far, in session order: its codes cover trainedRows exactly.
       if (learnedCodes.length !== trainedRows.length * bits) {

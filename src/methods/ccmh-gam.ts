@@ -32,7 +32,7 @@ import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
 import { flatGrad, numel, setFlatGrad } from '../nn/flat.js';
 import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
-import type { ContinualHasher, FitSummary, SessionData, TrainingData, TrainOptions } from './hasher.js';
+import type { ContinualHasher, FitSummary, MemorySessionReport, SessionData, TrainingData, TrainOptions } from './hasher.js';
 import { checkBits, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
 import { HashNet } from './parts/hash-net.js';
@@ -174,19 +174,6 @@ export function heldOutMask(s: TrainingData, index: number, options: Pick<CcmhGa
   const split = f > 0 ? sessionValidationSplit(s, index, options.seed ?? 1, f) : null;
   if (split) for (const i of split.validationIdx) mask[i] = 1;
   return mask;
-}
-
-export interface MemorySessionReport {
-  session: number;
-  items: number;
-  /** ‖g_full − g_mem‖/‖g_full‖ of the last-layer gradient: the residual the greedy matching controls. */
-  bound: number;
-  /** The same ratio for the whole network's flattened gradient, measured with autograd. */
-  measured: number;
-  /** Measured error of a random memory of the same size (uniform weights), for comparison. */
-  randomMeasured: number;
-  /** Σ wⱼ of the kept memory (1 = its weighted loss is on the scale of the session's mean loss). */
-  weightSum?: number;
 }
 
 interface MemorySet {

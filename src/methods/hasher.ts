@@ -87,6 +87,27 @@ export interface ContinualHasher extends Hasher {
   update(session: SessionData, options: TrainOptions): Promise<void>;
   /** Items kept in memory for later sessions (0 for methods with none). */
   memoryItems(): number;
+  // Optional hooks the session runner reads when a method has them:
+  /** Work that measures rather than trains (e.g. memory approximation errors): run outside the timed section. */
+  runDiagnostics?(): void;
+  /** Seconds per training phase of the last fit()/update(), kept in report.json detail. */
+  readonly lastPhaseSeconds?: Record<string, number>;
+  /** One report per session's memory selection (CCMH-GAM's gradient-matching errors). */
+  readonly memoryReports?: readonly MemorySessionReport[];
+}
+
+/** How well a session's memory stands for the session (gradient-matching errors). */
+export interface MemorySessionReport {
+  session: number;
+  items: number;
+  /** ‖g_full − g_mem‖/‖g_full‖ of the last-layer gradient: the residual the greedy matching controls. */
+  bound: number;
+  /** The same ratio for the whole network's flattened gradient, measured with autograd. */
+  measured: number;
+  /** Measured error of a random memory of the same size (uniform weights), for comparison. */
+  randomMeasured: number;
+  /** Σ wⱼ of the kept memory (1 = its weighted loss is on the scale of the session's mean loss). */
+  weightSum?: number;
 }
 
 export interface SessionData extends TrainingData {
