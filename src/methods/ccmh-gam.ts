@@ -55,13 +55,13 @@ export type MemoryMode = 'gradient' | 'random' | 'none';
 
 /** CCMH-GAM's options (methods/options.ts): the registry, the CLI and fit()/update() check against this. */
 export const CCMH_GAM_OPTIONS: OptionSchema = {
-  hidden: { type: 'integer', min: 1, default: 512, at: 'model', doc: 'hidden width of the image and text nets' },
+  hidden: { type: 'integer', min: 1, default: 512, at: 'model', doc: 'hidden width of the image and text nets', tune: [256, 1024] },
   labelHidden: { type: 'integer', min: 1, default: 256, at: 'model', doc: 'hidden width of the label net' },
   memory: { type: 'enum', values: ['gradient', 'random', 'none'], default: 'gradient', at: 'model', doc: 'exemplar selection of each session\'s memory' },
   memoryPerSession: { type: 'integer', min: 0, default: 300, at: 'model', flag: 'memory-size', doc: 'exemplars kept per session' },
   projection: { type: 'enum', values: ['gem', 'agem', 'none'], default: 'gem', at: 'model', doc: 'gradient projection on later sessions' },
   labelRegulariser: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of the stored-pair regulariser of the label net (0 = off)' },
-  replay: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of each old session\'s memory loss in a step' },
+  replay: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of each old session\'s memory loss in a step', tune: [0.5, 2] },
   refineCodes: { type: 'boolean', default: true, at: 'model', doc: 'refine new label vectors\' codes by bit-wise descent against all codes' },
   normalizeMemoryWeights: { type: 'boolean', default: false, at: 'model', doc: 'rescale the gradient memory\'s NNLS weights to sum to 1' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs·2/15))', doc: 'epochs of the modality nets in each increment' },
@@ -74,7 +74,7 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   referenceRefresh: { type: 'integer', min: 1, default: 5, flag: 'ref-refresh', doc: 'steps between refreshes of the projection\'s reference gradients' },
   imageLearningRateScale: { type: 'number', min: 0, default: 1, flag: 'image-lr-scale', doc: 'image-net learning rate in increments, × the text net\'s' },
   distillation: { type: 'number', min: 0, default: 1, flag: 'distill', doc: 'weight of distillation of the image net\'s pre-session outputs on replayed memory items (0 = off)' },
-  imageShrink: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)' },
+  imageShrink: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.7, 1] },
   validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out from the modality nets' },
   heldOut: { type: 'hook', doc: 'rows to hold out instead of carving (joint:ccmh-gam passes every session\'s split)' },
 };

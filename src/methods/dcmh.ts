@@ -71,9 +71,9 @@ export interface DcmhTrainOptions extends TrainOptions {
 
 /** DCMH's options (methods/options.ts): the registry, the CLI and fit() check against this. */
 export const DCMH_OPTIONS: OptionSchema = {
-  hidden: { type: 'integer', min: 1, default: 8192, at: 'model', doc: 'hidden width of the image and text MLPs' },
-  gamma: { type: 'number', min: 0, default: 1, doc: 'weight γ of the quantization term ‖B − F‖² + ‖B − G‖² (paper: 1)' },
-  eta: { type: 'number', min: 0, default: DCMH_DEFAULT_ETA, doc: 'weight η of the bit-balance term ‖F·1‖² + ‖G·1‖² (paper: 1)' },
+  hidden: { type: 'integer', min: 1, default: 8192, at: 'model', doc: 'hidden width of the image and text MLPs', tune: [512, 2048, 8192] },
+  gamma: { type: 'number', min: 0, default: 1, doc: 'weight γ of the quantization term ‖B − F‖² + ‖B − G‖² (paper: 1)', tune: [0.3, 3] },
+  eta: { type: 'number', min: 0, default: DCMH_DEFAULT_ETA, doc: 'weight η of the bit-balance term ‖F·1‖² + ‖G·1‖² (paper: 1)', tune: [0.001, 0.1] },
   weightDecay: { type: 'number', min: 0, default: 0, doc: 'L2 weight decay of the optimiser' },
   optimizer: { type: 'enum', values: ['adam', 'sgd'], default: 'adam', doc: 'optimiser (sgd: momentum 0.9, the authors\' family)' },
 };

@@ -53,7 +53,7 @@ const FORMAT = 1;
 
 /** DLCMH's options (methods/options.ts): the registry, the CLI and fit()/update() check against this. */
 export const DLCMH_OPTIONS: OptionSchema = {
-  hidden: { type: 'integer', min: 1, default: 512, at: 'model', doc: 'hidden width of the image and text nets' },
+  hidden: { type: 'integer', min: 1, default: 512, at: 'model', doc: 'hidden width of the image and text nets', tune: [256, 1024] },
   labelHidden: { type: 'integer', min: 1, default: 256, at: 'model', doc: 'hidden width of the label net' },
   budget: { type: 'integer', min: 1, default: 2000, at: 'model', doc: 'old codes sampled per increment epoch, and the size of the old-item replay memory' },
   gamma: { type: 'number', min: 0, default: 1, doc: 'quantization weight (per-entry mean)' },
@@ -61,13 +61,13 @@ export const DLCMH_OPTIONS: OptionSchema = {
   alpha: { type: 'number', min: 0, default: 10, doc: 'DCC quantization weight of the code update' },
   alphaNet: { type: 'number', min: 0, default: 0.5, doc: 'net quantization weight in the lifelong loss' },
   beta: { type: 'number', min: 0, default: 1, doc: 'net balance weight in the lifelong loss' },
-  oldWeight: { type: 'number', min: 0, default: 1, doc: 'weight of the old-code term ‖u·B_oldᵀ/c − S_old‖²' },
+  oldWeight: { type: 'number', min: 0, default: 1, doc: 'weight of the old-code term ‖u·B_oldᵀ/c − S_old‖²', tune: [0.5, 2] },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs/6))', doc: 'epochs of each increment' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
   labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
   validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out for model selection' },
   replayItems: { type: 'integer', min: 0, defaultText: 'the session\'s new items', doc: 'old memory items replayed per increment epoch' },
-  imageShrink: { type: 'number', min: 0, max: 1, default: 0.7, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)' },
+  imageShrink: { type: 'number', min: 0, max: 1, default: 0.7, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.5, 1] },
 };
 
 /** finetune:dlcmh trains DLCMH's nets on each session only: no old codes, no replay memory. */

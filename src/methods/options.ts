@@ -25,6 +25,8 @@ export interface OptionSpec {
   flag?: string;
   /** 'model': fixed when the model is built (architecture); 'train' (default): read by fit()/update(). */
   at?: 'model' | 'train';
+  /** Values `--tune` tries for this option (methods/tune.ts); absent = not searched. */
+  tune?: readonly (number | string | boolean)[];
 }
 
 export type OptionSchema = Readonly<Record<string, OptionSpec>>;

@@ -142,3 +142,10 @@ function hex(x: number): string { return '0x' + x.toString(16).padStart(8, '0');
 
 let le: boolean | null = null;
 function littleEndian(): boolean { return (le ??= new Uint8Array(new Uint16Array([1]).buffer)[0] === 1); }
+
+/** Adds fields to a saved checkpoint's meta record (e.g. the settings `--tune` chose), rewriting it atomically. */
+export function addCheckpointMeta(path: string, fields: Record<string, unknown>): void {
+  const ck = loadCheckpoint(path);
+  const meta = ck.meta && typeof ck.meta === 'object' ? ck.meta as Record<string, unknown> : {};
+  saveCheckpoint(path, { kind: ck.kind, architecture: ck.architecture, tensors: ck.tensors, meta: { ...meta, ...fields } });
+}

@@ -1,5 +1,6 @@
 // The train / eval commands end to end on a tiny synthetic .mat file (DCMH-style IAll/YAll/LAll keys).
 import { test } from 'node:test';
+import { loadCheckpoint } from '../../src/nn/checkpoint.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -24,8 +25,10 @@ test('cmhash train → JSON per bit length, models saved; cmhash eval reproduces
     const models = join(dir, 'models');
     const r = run(['train', '--method', 'dcmh', '--data', data, '--bits', '8,16', '--epochs', '2', '--hidden', '16', '--seed', '3', '--out', models, '--json']);
     assert.equal(r.status, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(lines.length, 2);
+    const all = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(all.map((l) => `${l.method}/${l.bits}`), ['dcmh/8', 'linear/8', 'dcmh/16', 'linear/16'], 'the linear baseline runs beside the method on the same splits');
+    for (const l of all) assert.deepEqual(l.chance_map, all[0].chance_map, 'one chance level for the split');
+    const lines = all.filter((l) => l.method === 'dcmh');
     for (const [i, l] of lines.entries()) {
       assert.equal(l.method, 'dcmh'); assert.equal(l.bits, [8, 16][i]); assert.equal(l.seed, 3);
       for (const k of ['map_all', 'map_50']) { assert.ok(l[k].i2t >= 0 && l[k].i2t <= 1); assert.ok(l[k].t2i >= 0 && l[k].t2i <= 1); }
@@ -38,6 +41,15 @@ test('cmhash train → JSON per bit length, models saved; cmhash eval reproduces
     assert.deepEqual(ev.map_all, lines[1].map_all); assert.deepEqual(ev.map_50, lines[1].map_50);
     assert.equal(ev.seed, 3);
 
+    // --tune: the settings it chose are in the record and in the checkpoint
+    const t = run(['train', '--method', 'dcmh', '--data', data, '--bits', '8', '--epochs', '2', '--hidden', '16', '--tune', '3', '--baseline', 'none', '--out', models, '--json']);
+    assert.equal(t.status, 0, t.stderr);
+    const tr = JSON.parse(t.stdout.trim());
+    assert.equal(tr.tuned.trials, 3);
+    assert.equal(tr.tuned.options.hidden, 16, 'the search starts from the user\'s options');
+    assert.ok(tr.tuned.validation_score > 0);
+    assert.deepEqual((loadCheckpoint(tr.model).meta as { tuned: unknown }).tuned, tr.tuned);
+    assert.equal(run(['train', '--method', 'dcmh', '--data', data, '--bits', '8', '--tune', '--validation', '0']).status, 2);
     const bad = run(['train', '--method', 'dbrc', '--data', data, '--bits', '12']);
     assert.equal(bad.status, 2); assert.match(bad.stderr, /--bits: code length: expected a multiple of 8 from 8 to 1024, got 12/);
     const wrongBits = run(['eval', '--model', lines[0].model, '--data', data, '--bits', '16']);

@@ -11,6 +11,8 @@ import { InputError } from '../../util/errors.js';
 import { getBackend } from '../../tensor/backends.js';
 import type { Dataset } from '../../data/dataset.js';
 import { createHasher, isSupervised, methodEntry, methodNames } from '../../methods/registry.js';
+import { tuneFit } from '../../methods/tune.js';
+import { addCheckpointMeta } from '../../nn/checkpoint.js';
 import type { Hasher, TrainingData, TrainOptions } from '../../methods/hasher.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { evaluateCrossModal } from '../../methods/evaluate.js';
@@ -33,6 +35,8 @@ export interface RunResult {
   best_epoch?: number; epochs_run?: number; model?: string;
   /** Validation-split score of the kept epoch (mAP@all, validation items query the training items). */
   validation?: { epoch: number; i2t: number; t2i: number; score: number };
+  /** The settings `--tune` chose, their validation score and how many were tried. */
+  tuned?: { options: Record<string, unknown>; train: Record<string, unknown>; validation_score: number; trials: number };
   /** Chance level of the query/retrieval split: expected mAP@all / mAP@50 of a uniformly random ranking (eval/chance.ts). */
   chance_map?: { i2t: number; t2i: number };
   chance_map_50?: { i2t: number; t2i: number };
@@ -125,7 +129,7 @@ export async function maybeWriteReport(path: string | undefined, results: RunRes
 
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
-  validation: string; patience?: string; threads: string; ablation?: boolean; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  validation: string; patience?: string; threads: string; ablation?: boolean; tune?: string | true; baseline?: string; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
   /** Method options, one flag each (cli/method-options.ts). */
   [methodFlag: string]: unknown;
 }
@@ -146,6 +150,8 @@ export function register(program: Command): void {
     .option('--threads <n>', 'kernel threads', '1')
     .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
     .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
+    .option('--tune [budget]', 'search the method\'s settings (learning rate and the options its schema marks) on the validation split, at most budget fits (default 8); the chosen settings go into the JSON record and the checkpoint')
+    .option('--baseline <name>', 'baseline trained in the same run and shown beside the method: linear | cca | none (default: linear for supervised methods, cca for unsupervised)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
     .option('--report <file.html>', 'also write an HTML report')
     .option('--json', 'one JSON object per line: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"chance_map":{"i2t","t2i"},"chance_map_50":{"i2t","t2i"},"train_seconds",...}')
@@ -164,6 +170,9 @@ Examples:
       if (!(valFraction >= 0 && valFraction < 1)) throw new InputError(`--validation must be a fraction in [0, 1), got ${o.validation}`);
       if (o.ablation && o.method !== 'dbrc') throw new InputError('--ablation compares DBRC code layers; use it with --method dbrc');
       const methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
+      const tuneBudget = o.tune === undefined ? undefined : o.tune === true ? DEFAULT_TUNE_BUDGET : optionalInt(o.tune as string, 'tune', 1);
+      if (tuneBudget !== undefined && !(valFraction > 0)) throw new InputError('--tune chooses settings on the validation split: give --validation a fraction above 0');
+      const baseline = baselineFor(o.method, o.baseline);
       createHasher(o.method, { bits: bitsList[0]!, ...methodOptions }); // refuses a bad option before any data is loaded
       const threads = optionalInt(o.threads, 'threads', 1)!;
       getBackend().setThreads(threads);
@@ -210,34 +219,72 @@ Examples:
       for (const bits of bitsList) {
         for (const seed of seeds) {
           const { train, validation } = trainAndValidation(ds, valFraction, seed);
-          const model: Hasher = createHasher(o.method, { bits, ...methodOptions });
-          const epochs = trainOpts.epochs ?? methodEntry(o.method).defaults.epochs;
-          const bar = out.progress(epochs, `${o.method} ${bits}b seed ${seed}`);
-          await model.fit(train, {
-            ...trainOpts, bits, seed, validation,
-            onProgress: (p) => bar.update(p.epoch, p.validation ? `val mAP ${fmt(p.validation.i2t)}/${fmt(p.validation.t2i)}` : ''),
-          });
-          bar.stop();
-          const ev = evaluateCrossModal(model, splitItems(ds, 'query'), splitItems(ds, 'retrieval'), [50]);
-          let modelPath: string | undefined;
-          if (outDir) { modelPath = join(outDir, `${o.method}-${loaded.name}-${bits}b-s${seed}.ckpt`); model.save(modelPath); }
-          const kept = model.lastFit?.history.find((h) => h.epoch === model.lastFit?.bestEpoch)?.validation;
-          const r: RunResult = {
-            method: o.method, data: loaded.name, bits, seed, map_all: ev.map_all, map_50: ev.map_at[50]!, ...chanceFields,
-            train_seconds: model.lastFit?.trainSeconds ?? 0, best_epoch: model.lastFit?.bestEpoch, epochs_run: model.lastFit?.epochsRun,
-            ...(modelPath ? { model: modelPath } : {}),
-            ...(kept ? { validation: { epoch: model.lastFit!.bestEpoch, i2t: kept.i2t, t2i: kept.t2i, score: (kept.i2t + kept.t2i) / 2 } } : {}),
-            pr: ev.pr, pAtN: ev.pAtN,
-          };
-          results.push(r);
-          out.record(jsonRecord(r));
-          if (!o.json) out.text(`  ${o.method} ${bits} bits seed ${seed}: mAP@50 I→T ${fmt(r.map_50.i2t)} T→I ${fmt(r.map_50.t2i)} (epoch ${r.best_epoch} of ${r.epochs_run}, ${r.train_seconds.toFixed(1)} s)`);
+          for (const method of baseline ? [o.method, baseline] : [o.method]) {
+            const own = method === o.method ? methodOptions : {};
+            let model: Hasher;
+            let tuned: RunResult['tuned'];
+            if (tuneBudget !== undefined) {
+              const bar = out.progress(tuneBudget, `${method} ${bits}b seed ${seed} tune`);
+              const t = await tuneFit(method, train, validation!, {
+                bits, seed, budget: tuneBudget, options: own, trainOptions: trainOpts,
+                onTrial: (tr, i) => bar.update(i + 1, `val ${fmt(tr.score)} ${JSON.stringify({ ...tr.setting.options, ...tr.setting.train })}`),
+              });
+              bar.stop();
+              model = t.model;
+              tuned = { options: t.result.best.options, train: t.result.best.train, validation_score: t.result.bestScore, trials: t.result.trials.length };
+            } else {
+              model = createHasher(method, { bits, ...own });
+              const epochs = trainOpts.epochs ?? methodEntry(method).defaults.epochs;
+              const bar = out.progress(epochs, `${method} ${bits}b seed ${seed}`);
+              await model.fit(train, {
+                ...trainOpts, bits, seed, validation,
+                onProgress: (p) => bar.update(p.epoch, p.validation ? `val mAP ${fmt(p.validation.i2t)}/${fmt(p.validation.t2i)}` : ''),
+              });
+              bar.stop();
+            }
+            const ev = evaluateCrossModal(model, splitItems(ds, 'query'), splitItems(ds, 'retrieval'), [50]);
+            let modelPath: string | undefined;
+            if (outDir) {
+              modelPath = join(outDir, `${method}-${loaded.name}-${bits}b-s${seed}.ckpt`);
+              model.save(modelPath);
+              if (tuned) addCheckpointMeta(modelPath, { tuned });
+            }
+            const kept = model.lastFit?.history.find((h) => h.epoch === model.lastFit?.bestEpoch)?.validation;
+            const r: RunResult = {
+              method, data: loaded.name, bits, seed, map_all: ev.map_all, map_50: ev.map_at[50]!, ...chanceFields,
+              train_seconds: model.lastFit?.trainSeconds ?? 0, best_epoch: model.lastFit?.bestEpoch, epochs_run: model.lastFit?.epochsRun,
+              ...(modelPath ? { model: modelPath } : {}),
+              ...(kept ? { validation: { epoch: model.lastFit!.bestEpoch, i2t: kept.i2t, t2i: kept.t2i, score: (kept.i2t + kept.t2i) / 2 } } : {}),
+              ...(tuned ? { tuned } : {}),
+              pr: ev.pr, pAtN: ev.pAtN,
+            };
+            results.push(r);
+            out.record(jsonRecord(r));
+            if (!o.json) out.text(`  ${method} ${bits} bits seed ${seed}: mAP@50 I→T ${fmt(r.map_50.i2t)} T→I ${fmt(r.map_50.t2i)} (epoch ${r.best_epoch} of ${r.epochs_run}, ${r.train_seconds.toFixed(1)} s)`);
+          }
         }
       }
       tableHeader();
       out.table(resultTable(results));
       await maybeWriteReport(o.report, results, [`cmhash train --method ${o.method} --data ${o.data} --bits ${o.bits} --seed ${o.seed}`], out);
     });
+}
+
+/** Fits `--tune` makes when given without a budget. */
+export const DEFAULT_TUNE_BUDGET = 8;
+
+/**
+ * The baseline shown beside `method` (`--baseline`): linear for supervised methods, cca for
+ * unsupervised ones, none for a baseline itself or with `none`.
+ */
+export function baselineFor(method: string, given: string | undefined): string | null {
+  if (given === 'none') return null;
+  if (given !== undefined) {
+    if (given !== 'linear' && given !== 'cca') throw new InputError(`--baseline: expected linear, cca or none, got ${given}`);
+    return given === method ? null : given;
+  }
+  if (method === 'linear' || method === 'cca') return null;
+  return isSupervised(method) ? 'linear' : 'cca';
 }
 
 /** The train split as TrainingData, minus a seeded validation split carved from it (never from query). */
