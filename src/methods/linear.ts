@@ -81,10 +81,10 @@ export abstract class RefitBaseline implements ContinualHasher {
   lastFit: FitSummary | null = null;
   trainInfo: TrainInfo | null = null;
   private version = 0;
-  private all: TrainingData | null = null;
+  protected all: TrainingData | null = null;
   private stats: FeatureStats | null = null;
   private encoders: { image: Encoder; text: Encoder } | null = null;
-  private solution: LinearSolution | null = null;
+  protected solution: LinearSolution | null = null;
   /** The options of the last refit (kept in the checkpoint; a loaded model refits with them). */
   private used: Record<string, unknown> = {};
   private readonly trainDefaults: Record<string, unknown>;
@@ -283,7 +283,7 @@ export function refitBaselineLayers(ck: LoadedCheckpoint, path: string, m: Modal
 
 export const LINEAR_KIND = 'cmhash/linear';
 /** Default ridge λ (relative to unit feature variance; see the header and docs/methods.md for how it was chosen). */
-export const LINEAR_DEFAULT_RIDGE = 1;
+export const LINEAR_DEFAULT_RIDGE = 0.3;
 
 export const LINEAR_OPTIONS: OptionSchema = {
   ridge: { type: 'number', min: 0, default: LINEAR_DEFAULT_RIDGE, doc: 'ridge λ of the feature → label regression: minimises ‖Z_c·W − L_c‖²/n + λ‖W‖² on standardised features (λ does not scale with n)' },
@@ -334,6 +334,27 @@ export class LinearBaseline extends RefitBaseline {
       ...(center ? {} : { offset: columnMeans(data.labels, n, C) }),
       loss: { imageResidual: im.residual, textResidual: tx.residual },
     };
+  }
+
+  /**
+   * Label-derived codes of every item kept (session order): sign((L − μ)·R), the code its labels
+   * map to — what `--db-codes learned` stores for trained items, as CCMH-GAM and DLCMH store theirs
+   * (centred by the training label mean μ, as encode() centres the predictions; L·R without centring).
+   */
+  override databaseCodes(): Float32Array | null {
+    const a = this.all, s = this.solution;
+    if (!a || !s || a.numClasses !== s.k) return null;
+    const C = s.k, c = this.bits, n = a.n;
+    const mu = s.offset ? new Float64Array(C) : columnMeans(a.labels, n, C);
+    const out = new Float32Array(n * c);
+    for (let i = 0; i < n; i++) {
+      for (let b = 0; b < c; b++) {
+        let v = 0;
+        for (let k = 0; k < C; k++) v += (a.labels[i * C + k]! - mu[k]!) * s.rotation[k * c + b]!;
+        out[i * c + b] = v >= 0 ? 1 : -1;
+      }
+    }
+    return out;
   }
 
   static fromCheckpoint(ck: LoadedCheckpoint, path: string): LinearBaseline {

@@ -15,6 +15,7 @@ import { planFromStream, runContinual, summarize, type ContinualDetail, type Con
 import { chanceLevel } from '../../eval/chance.js';
 import { continualMethodNames, createContinualHasher, methodEntry } from '../../methods/registry.js';
 import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
+import { tuneContinual } from '../../continual/tune.js';
 import { writeReport } from '../../eval/report.js';
 import { checkBits } from '../../methods/training-loop.js';
 import type { ContinualHasher } from '../../methods/hasher.js';
@@ -23,7 +24,7 @@ import { optionalInt, optionalNumber } from '../options.js';
 
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
-  epochs?: string; classOrder?: string; dbCodes?: string; patience?: string; batchSize?: string; lr?: string; quiet?: boolean;
+  epochs?: string; classOrder?: string; tune?: string | true; baseline?: string; dbCodes?: string; patience?: string; batchSize?: string; lr?: string; quiet?: boolean;
   /** Method options, one flag each (cli/method-options.ts). */
   [methodFlag: string]: unknown;
 }
@@ -84,6 +85,12 @@ export function chanceFinalAverage(chance: SessionChance[], sessionsRun: number)
   return sessionsRun ? summarize(chance.slice(0, sessionsRun).map((c) => c.R)).finalAverage : 0;
 }
 
+/** Runs `--tune` makes when given without a budget (each is a whole run of the stream). */
+export const DEFAULT_CONTINUAL_TUNE_BUDGET = 6;
+
+/** The reference run shown beside the method (`--baseline`). */
+interface BaselineSummary { method: string; final_avg_map: { i2t: number; t2i: number }; sessions: { i2t: number; t2i: number }[] }
+
 const DB_CODES: Record<string, string> = {
   learned: 'learned — the method\'s learned codes for items it trained on where it has them, net outputs elsewhere',
   encoded: 'encoded — net outputs for every item',
@@ -103,6 +110,8 @@ export function register(program: Command): void {
     .option('--class-order <list>', 'comma-separated class order: label names and/or indices, mixed is fine (default 0..C-1)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')
+    .option('--tune [budget]', 'choose the method\'s settings first: each tried setting runs the whole stream without its queries and is scored by the validation mAP of held-out training items; at most budget runs (default 6); the chosen settings go into --json and report.json')
+    .option('--baseline <name>', 'reference run on the same stream, shown beside the method: linear | cca | none (default linear; none for the baselines themselves)')
     .option('--out <dir>', 'write report.json and report.html here after every session')
     .option('--json', 'print one JSON object on stdout')
     .option('--quiet', 'no table or progress')
@@ -118,8 +127,11 @@ export function register(program: Command): void {
       const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed, minBaseItems: MIN_BASE_ITEMS });
       const plan = planFromStream(ds, stream, o.data);
       const chance = chanceBySession(plan);
-      const methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
-      const hasher: ContinualHasher = createContinualHasher(o.method, { bits, ...methodOptions });
+      let methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
+      createContinualHasher(o.method, { bits, ...methodOptions }); // refuses a bad option before any training
+      const tuneBudget = o.tune === undefined ? undefined : o.tune === true ? DEFAULT_CONTINUAL_TUNE_BUDGET : optionalInt(o.tune as string, 'tune', 1);
+      const baseline = o.baseline === 'none' || o.method === 'linear' || o.method === 'cca' ? null : (o.baseline ?? 'linear');
+      if (baseline !== null && baseline !== 'linear' && baseline !== 'cca') throw new InputError(`--baseline: expected linear, cca or none, got ${baseline}`);
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
@@ -128,6 +140,19 @@ export function register(program: Command): void {
       const lr = optionalNumber(o.lr, 'lr', 0);
       if (lr === 0) throw new InputError('--lr: expected a positive number, got 0');
       setNum('learningRate', lr);
+      let tuned: { options: Record<string, unknown>; train: Record<string, unknown>; validation_score: number; trials: number } | undefined;
+      if (tuneBudget !== undefined) {
+        const bar = out.progress(tuneBudget, `${o.method} tune`);
+        const t = await tuneContinual(o.method, plan, {
+          bits, seed, budget: tuneBudget, options: methodOptions, train, databaseCodes: o.dbCodes as 'learned' | 'encoded',
+          onTrial: (tr, i) => bar.update(i + 1, `val ${tr.score.toFixed(4)} ${JSON.stringify({ ...tr.setting.options, ...tr.setting.train })}`),
+        }).finally(() => bar.stop());
+        tuned = { options: t.best.options, train: t.best.train, validation_score: t.bestScore, trials: t.trials.length };
+        methodOptions = t.best.options;
+        Object.assign(train, t.best.train);
+        out.text(`--tune: ${t.trials.length} settings tried on held-out training items (no queries); chose ${JSON.stringify({ ...t.best.options, ...t.best.train })} (validation mAP ${t.bestScore.toFixed(4)})`);
+      }
+      const hasher: ContinualHasher = createContinualHasher(o.method, { bits, ...methodOptions });
       if (o.out) mkdirSync(o.out, { recursive: true });
       out.text(`${o.method} on ${o.data}: ${ds.n} items, ${ds.numLabels} classes, sessions ${stream.sessionSizes.join('+')}, ${bits} bits, seed ${seed}`);
       if (o.classOrder) out.text(`class order: ${stream.classOrder.map((c) => ds.labelNames[c] ?? String(c)).join(', ')}`);
@@ -141,7 +166,7 @@ export function register(program: Command): void {
         if (!o.out) return;
         const run = json.sessions.length;
         const chanceReport = { final_avg_map: chanceFinalAverage(chance, run), R: chance.slice(0, run).map((c) => c.R) };
-        writeJsonAtomic(join(o.out, 'report.json'), { ...withChance(json, chance), detail, command: process.argv.slice(2).join(' '), db_codes: o.dbCodes, chance: chanceReport });
+        writeJsonAtomic(join(o.out, 'report.json'), { ...withChance(json, chance), detail, command: process.argv.slice(2).join(' '), db_codes: o.dbCodes, chance: chanceReport, ...(tuned ? { tuned } : {}), ...(ref ? { baseline: ref } : {}) });
         if (run) {
           await writeReport(join(o.out, 'report.html'), {
             title: `cmhash continual — ${json.method} on ${json.data}`,
@@ -151,6 +176,12 @@ export function register(program: Command): void {
           });
         }
       };
+      // the baseline first, so every report.json written during the method's run can show it
+      let ref: BaselineSummary | undefined;
+      if (baseline) {
+        const b = await runContinual(createContinualHasher(baseline, { bits }), plan, { bits, seed, train: {}, databaseCodes: o.dbCodes as 'learned' | 'encoded' });
+        ref = { method: baseline, final_avg_map: b.json.final_avg_map, sessions: b.json.sessions.map((x) => x.map) };
+      }
       const { json, detail } = await runContinual(hasher, plan, {
         bits, seed, train, databaseCodes: o.dbCodes,
         onProgress: (t, p) => {
@@ -159,14 +190,15 @@ export function register(program: Command): void {
         },
         afterSession: save,
       }).finally(() => { epochBar.stop(); sessionsBar.stop(); });
-      out.record(withChance(json, chance));
+      out.record({ ...withChance(json, chance), ...(tuned ? { tuned } : {}), ...(ref ? { baseline: ref } : {}) });
       out.text(`database codes (--db-codes ${DB_CODES[o.dbCodes]}); queries: net outputs`);
       out.text('chance: expected mAP of a random ranking of the database so far for the session\'s queries (the same both directions)');
       out.table(json.sessions.map((s, t) => ({
         session: t, new_classes: detail.per_session[t]!.new_classes.length, train_items: detail.per_session[t]!.train_items, db_items: detail.per_session[t]!.database_items,
-        'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, chance: chance[t]!.map, train_s: s.train_seconds, memory: s.memory_items, stored_stab: s.stored_code_stability, reencode_stab: s.reencode_stability,
+        'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, ...(ref ? { [`${ref.method} I→T`]: ref.sessions[t]?.i2t, [`${ref.method} T→I`]: ref.sessions[t]?.t2i } : {}), chance: chance[t]!.map, train_s: s.train_seconds, memory: s.memory_items, stored_stab: s.stored_code_stability, reencode_stab: s.reencode_stability,
       })));
       out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}   (chance ${chanceFinalAverage(chance, json.sessions.length).toFixed(4)})`);
+      if (ref) out.text(`  ${ref.method} baseline, same stream (refit on all data each session): I→T ${ref.final_avg_map.i2t.toFixed(4)}  T→I ${ref.final_avg_map.t2i.toFixed(4)}`);
       out.text(`avg incremental    I→T ${detail.avg_incremental_map.i2t.toFixed(4)}  T→I ${detail.avg_incremental_map.t2i.toFixed(4)}`);
       out.text(`BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
       const val = detail.per_session.at(-1)?.validation_map;
