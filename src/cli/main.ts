@@ -20,6 +20,7 @@ import { register as exportCmd } from './commands/export.js';
 import { register as benchServe } from './commands/bench-serve.js';
 import { register as benchSearch } from './commands/bench-search.js';
 import { register as benchEval } from './commands/bench-eval.js';
+import { register as benchQuality } from './commands/bench-quality.js';
 
 /** cmhash's version, read from its package.json at run time (this file is dist/src/cli/main.js). */
 export function packageVersion(): string {
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   update(program);
   exportCmd(program);
   benchServe(bench);
+  benchQuality(bench);
   return program;
 }
 
