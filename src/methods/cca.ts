@@ -32,12 +32,12 @@ import type { OptionSchema } from './options.js';
 import type { LoadedCheckpoint } from './checkpoint-io.js';
 import { RefitBaseline, type LinearSolution, type RefitBaselineConfig, type SolveInput } from './linear.js';
 import {
-  cholesky, columnMeans, crossProduct, matmul, nearestOrthogonal, projectRows, randomOrthonormal, solveLower, solveLowerT, symmetricEigen, transpose,
+  choleskyWithJitter, columnMeans, crossProduct, matmul, nearestOrthogonal, projectRows, randomOrthonormal, solveLower, solveLowerT, symmetricEigen, transpose,
 } from './parts/dense.js';
 
 export const CCA_KIND = 'cmhash/cca';
 /** Default covariance ridge, relative to the mean variance (see docs/methods.md for how it was chosen). */
-export const CCA_DEFAULT_REGULARISER = 1e-3;
+export const CCA_DEFAULT_REGULARISER = 3;
 /** Default ITQ iterations. */
 export const CCA_DEFAULT_ITQ = 50;
 
@@ -58,10 +58,10 @@ function covariance(a: Float32Array, da: number, am: Float64Array, b: Float32Arr
   return c;
 }
 
-function addRidge(c: Float64Array, d: number, r: number): void {
+function addRidge(c: Float64Array, d: number, r: number, n: number): void {
   let tr = 0;
   for (let i = 0; i < d; i++) tr += c[i * d + i]!;
-  const ridge = r * (tr > 0 ? tr / d : 1);
+  const ridge = r * (d / n) * (tr > 0 ? tr / d : 1);
   for (let i = 0; i < d; i++) c[i * d + i]! += ridge;
 }
 
@@ -69,9 +69,10 @@ function addRidge(c: Float64Array, d: number, r: number): void {
 export function canonicalPairs(X: Float32Array, dx: number, Y: Float32Array, dy: number, n: number, reg: number, want: number): CanonicalPairs {
   const mx = columnMeans(X, n, dx), my = columnMeans(Y, n, dy);
   const cxx = covariance(X, dx, mx, X, dx, mx, n), cyy = covariance(Y, dy, my, Y, dy, my, n), cxy = covariance(X, dx, mx, Y, dy, my, n);
-  addRidge(cxx, dx, reg); addRidge(cyy, dy, reg);
-  const lx = cholesky(cxx, dx), ly = cholesky(cyy, dy);
-  if (!lx || !ly) throw new InputError(`cca: the ${lx ? 'text' : 'image'} covariance is not positive definite with regulariser ${reg} (use a larger regulariser)`);
+  addRidge(cxx, dx, reg, n); addRidge(cyy, dy, reg, n);
+  const fx = choleskyWithJitter(cxx, dx), fy = choleskyWithJitter(cyy, dy);
+  if (!fx || !fy) throw new InputError(`cca: the ${fx ? 'text' : 'image'} covariance is not positive definite with regulariser ${reg} (use a larger regulariser)`);
+  const lx = fx.L, ly = fy.L;
   const t = solveLower(lx, dx, cxy, dy);                  // L_x⁻¹ C_xy (dx × dy)
   const mt = solveLower(ly, dy, transpose(t, dx, dy), dx); // Mᵀ = L_y⁻¹ (L_x⁻¹ C_xy)ᵀ (dy × dx)
   const m = transpose(mt, dy, dx);                          // M (dx × dy)

@@ -10,10 +10,11 @@
 //   1. standardise each feature column with the training statistics (columnStats/standardize);
 //   2. per modality, ridge regression from the standardised features z to the label matrix L with
 //      an intercept: W = argmin (1/n)·‖(Z − 1·z̄ᵀ)W − (L − 1·μᵀ)‖² + λ‖W‖², i.e.
-//      (Z_cᵀZ_c/n + λI)·W = Z_cᵀL_c/n (Cholesky, float64). λ (`ridge`, default 1) is relative to the
+//      (Z_cᵀZ_c/n + λI)·W = Z_cᵀL_c/n (Cholesky, float64). λ (`ridge`, default 0.3) is relative to the
 //      unit variance of a standardised column: it does not grow with n (the same λ means the same
-//      shrinkage at 600 and at 20,000 items). λ = 0 is plain least squares (a 1e-8 floor keeps a
-//      Gram matrix with constant columns solvable);
+//      shrinkage at 600 and at 20,000 items). λ = 0 is plain least squares; when the Gram matrix is
+//      singular (constant or linearly dependent columns, e.g. BoVW histograms summing to 1) a
+//      jitter of 1e-10…1e-4 × its mean diagonal is added until Cholesky succeeds;
 //   3. the predicted labels, centred by their training mean (`center`, default true; false keeps
 //      the intercept, i.e. the predicted labels themselves), times a fixed seeded matrix R
 //      (numClasses × bits): when bits ≤ numClasses R has orthonormal columns (QR of a Gaussian
@@ -34,7 +35,7 @@ import { expectArchitecture, statsFromCheckpoint, statsToTensors, type LoadedChe
 import { foldStandardisation } from './export-layers.js';
 import { encoderInput, type FeatureStats } from './two-tower.js';
 import { makeValidator } from './validation.js';
-import { cholesky, columnMeans, crossProduct, matmul, projectRows, randomOrthonormal, solveLower, solveLowerT } from './parts/dense.js';
+import { choleskyWithJitter, columnMeans, crossProduct, matmul, projectRows, randomOrthonormal, solveLower, solveLowerT } from './parts/dense.js';
 
 const FORMAT = 1;
 
@@ -186,8 +187,9 @@ export abstract class RefitBaseline implements ContinualHasher {
 
   /**
    * stats.* (standardisation), image/text.weight + .bias (the encoders, as export reads them),
-   * image/text.projection and rotation (the pre-rotation maps and the k × bits matrix, when the model
-   * was fitted in this process), and kept.image/text/labels (every item kept, for later refits).
+   * image/text.projection, rotation and offset (the pre-rotation maps, the k × bits matrix, and
+   * linear's intercept when center is off), and kept.image/text/labels (every item kept, for later
+   * refits).
    */
   checkpoint(): CheckpointData {
     const a = this.all, s = this.stats, e = this.encoders;
@@ -204,6 +206,7 @@ export abstract class RefitBaseline implements ContinualHasher {
       tensors['image.projection'] = Tensor.wrap(this.imageDim, sol.k, sol.imageProjection);
       tensors['text.projection'] = Tensor.wrap(this.textDim, sol.k, sol.textProjection);
       tensors['rotation'] = Tensor.wrap(sol.k, this.bits, sol.rotation);
+      if (sol.offset) tensors['offset'] = Tensor.wrap(1, sol.k, sol.offset);
     }
     const arch: Arch = { name: this.method, bits: this.bits, imageDim: this.imageDim, textDim: this.textDim, numClasses: a.numClasses, k: sol?.k ?? 0, options: this.used };
     return {
@@ -239,8 +242,9 @@ export abstract class RefitBaseline implements ContinualHasher {
     this.all = { n, imageDim: a.imageDim, textDim: a.textDim, numClasses: a.numClasses, image: Float32Array.from(im.data), text: Float32Array.from(tx.data), labels: Uint8Array.from(lb.data) };
     const proj = (key: string, rows: number) => { const t = ck.tensors[key]; return t && t.rows === rows && t.cols === a.k ? Float64Array.from(t.data) : null; };
     const pi = proj('image.projection', a.imageDim), pt = proj('text.projection', a.textDim), rot = ck.tensors['rotation'];
+    const off = ck.tensors['offset'] && ck.tensors['offset'].cols === a.k ? Float64Array.from(ck.tensors['offset'].data) : null;
     this.solution = pi && pt && rot && rot.rows === a.k && rot.cols === a.bits
-      ? { imageProjection: pi, textProjection: pt, k: a.k, rotation: Float64Array.from(rot.data), loss: {} } : null;
+      ? { imageProjection: pi, textProjection: pt, k: a.k, rotation: Float64Array.from(rot.data), loss: {}, ...(off ? { offset: off } : {}) } : null;
     this.used = { ...a.options };
     this.version = Number(meta.modelVersion ?? 1);
     this.trainInfo = meta.trainInfo ?? null;
@@ -298,16 +302,15 @@ export function ridgeToLabels(Z: Float32Array, n: number, d: number, labels: Uin
   const G = crossProduct(Z, d, Z, d, n), B = crossProduct(Z, d, labels, C, n);
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) G[i * d + j] = (G[i * d + j]! - n * zm[i]! * zm[j]!) / n;
   for (let i = 0; i < d; i++) for (let c = 0; c < C; c++) B[i * C + c] = (B[i * C + c]! - n * zm[i]! * mu[c]!) / n;
-  const lam = Math.max(lambda, 1e-8);
-  for (let i = 0; i < d; i++) G[i * d + i]! += lam;
-  const L = cholesky(G, d);
-  if (!L) throw new InputError(`linear: the ${what} Gram matrix is not positive definite with ridge ${lambda} (use a larger ridge)`);
-  const W = solveLowerT(L, d, solveLower(L, d, B, C), C);
+  for (let i = 0; i < d; i++) G[i * d + i]! += lambda;
+  const f = choleskyWithJitter(G, d);
+  if (!f) throw new InputError(`linear: the ${what} Gram matrix is not positive definite with ridge ${lambda} (use a larger ridge)`);
+  const W = solveLowerT(f.L, d, solveLower(f.L, d, B, C), C);
   // mean squared residual = Σ_c μ_c(1 − μ_c) − tr(WᵀB) − λ‖W‖², per label (from (G + λI)W = B)
   let total = 0, wb = 0, ww = 0;
   for (let c = 0; c < C; c++) total += mu[c]! * (1 - mu[c]!);
   for (let i = 0; i < d * C; i++) { wb += W[i]! * B[i]!; ww += W[i]! * W[i]!; }
-  return { W, residual: Math.max(0, total - wb - lam * ww) / C };
+  return { W, residual: Math.max(0, total - wb - (lambda + f.jitter) * ww) / C };
 }
 
 /** The linear baseline's C × bits matrix: orthonormal columns (bits ≤ C) or a Gaussian projection (bits > C). */

@@ -106,6 +106,28 @@ export function cholesky(a: ArrayLike<number>, d: number): Float64Array | null {
   return L;
 }
 
+/**
+ * cholesky(a) of a symmetric positive semi-definite matrix that rounding may have left slightly
+ * indefinite (a Gram matrix summed in float32 blocks with linearly dependent columns, e.g. bag-of-
+ * words histograms that sum to 1): when the plain factorisation fails, retries with a jitter of
+ * 1e-10, 1e-9, …, 1e-4 times the mean diagonal added to the diagonal. Returns null only when all fail.
+ */
+export function choleskyWithJitter(a: Float64Array, d: number): { L: Float64Array; jitter: number } | null {
+  const L = cholesky(a, d);
+  if (L) return { L, jitter: 0 };
+  let tr = 0;
+  for (let i = 0; i < d; i++) tr += a[i * d + i]!;
+  const scale = tr > 0 ? tr / d : 1;
+  for (let e = -10; e <= -4; e++) {
+    const jitter = scale * 10 ** e;
+    const b = a.slice();
+    for (let i = 0; i < d; i++) b[i * d + i]! += jitter;
+    const Lj = cholesky(b, d);
+    if (Lj) return { L: Lj, jitter };
+  }
+  return null;
+}
+
 /** X with L·X = B (L lower triangular d × d, B d × k). */
 export function solveLower(L: Float64Array, d: number, b: ArrayLike<number>, k: number): Float64Array {
   const x = Float64Array.from({ length: d * k }, (_, i) => b[i]!);
