@@ -76,6 +76,7 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   distillation: { type: 'number', min: 0, default: 1, flag: 'distill', doc: 'weight of distillation of the image net\'s pre-session outputs on replayed memory items (0 = off)' },
   imageShrink: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.7, 1] },
   validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out from the modality nets' },
+  weightDecay: { type: 'number', min: 0, default: 0, doc: 'decoupled weight decay (AdamW) of the image and text nets', tune: [0.01, 0.1] },
   heldOut: { type: 'hook', doc: 'rows to hold out instead of carving (joint:ccmh-gam passes every session\'s split)' },
 };
 
@@ -146,6 +147,8 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   /** Weight of distillation on replayed memory items: the image net keeps its pre-session outputs there (default 1; 0 = off). */
   distillation?: number;
   labelLearningRate?: number;
+  /** Decoupled weight decay (AdamW) of the image and text nets (default 0 = plain Adam). */
+  weightDecay?: number;
   /**
    * Shrink and perturb of the image net at the start of an increment, θ ← λθ + (1−λ)θ_fresh
    * (HashNet.shrinkPerturb; default 0.5, 1 = off): warm-started from the old session, the image net
@@ -400,7 +403,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const lr = options.learningRate ?? 1e-3;
     // In increments the image net (weak SIFT features, the side that forgets) learns more slowly.
     const imageScale = this.sessionsSeen > 0 && this.keepCodebook ? options.imageLearningRateScale ?? 1 : 1;
-    const opt = new Adam([{ params: this.imageNet!.parameters(), lr: lr * imageScale }, { params: this.textNet!.parameters(), lr }], { lr });
+    const wd = options.weightDecay ?? 0;
+    const opt = new Adam([{ params: this.imageNet!.parameters(), lr: lr * imageScale }, { params: this.textNet!.parameters(), lr }], wd > 0 ? { lr, weightDecay: wd, decoupled: true } : { lr });
     const batchSize = options.batchSize ?? 128;
     const c = this.bits;
     const replay = increment && this.replay > 0;

@@ -82,7 +82,9 @@ test('cmhash continual: --class-order with names, chance per session (table, --j
     const r = run([...common, '--class-order', 'class3,1,class0,2', '--json', '--out', dir]);
     assert.equal(r.status, 0, r.stderr);
     const json = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(json), ['method', 'data', 'bits', 'seed', 'sessions', 'R', 'final_avg_map', 'bwt', 'forgetting']);
+    assert.deepEqual(Object.keys(json), ['method', 'data', 'bits', 'seed', 'sessions', 'R', 'final_avg_map', 'bwt', 'forgetting', 'baseline']);
+    assert.equal(json.baseline.method, 'linear', 'the linear baseline ran on the same stream');
+    assert.equal(json.baseline.sessions.length, json.sessions.length);
     for (const s of json.sessions) {
       assert.deepEqual(Object.keys(s), ['map', 'chance_map', 'train_seconds', 'memory_items', 'stored_code_stability', 'reencode_stability']);
       assert.equal(s.chance_map.i2t, s.chance_map.t2i);
@@ -103,7 +105,7 @@ test('cmhash continual: --class-order with names, chance per session (table, --j
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, /class order: class3, class1, class0, class2/);
     assert.match(table.stdout, /database codes \(--db-codes learned/);
-    assert.match(table.stdout, /mAP I→T {2}mAP T→I {2}chance/);
+    assert.match(table.stdout, /mAP I→T {2}mAP T→I {2}linear I→T {2}linear T→I {2}chance/);
     assert.match(table.stdout, /final average mAP .*\(chance 0\.\d{4}\)/);
 
     // synthetic:200:12 (seed 3): one training item has class11 as its only class
