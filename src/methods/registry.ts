@@ -9,7 +9,7 @@ import { checkBits } from './training-loop.js';
 import { checkOptions, type OptionSchema } from './options.js';
 import type { ExportLayer, LinearLayer } from '../export/onnx.js';
 import { dbrcLayers, hashNetLayers, mlpLayers, type EncoderLayers } from './export-layers.js';
-import { Dcmh, DCMH_KIND, DCMH_OPTIONS, type DcmhConfig } from './dcmh.js';
+import { Dcmh, DCMH_DEFAULTS, DCMH_KIND, DCMH_OPTIONS, type DcmhConfig } from './dcmh.js';
 import { Dbrc, DBRC_KIND, DBRC_OPTIONS, type DbrcConfig } from './dbrc.js';
 import { CcmhGam, CCMH_GAM_KIND, CCMH_GAM_OPTIONS, FINETUNE_CCMH_GAM_OPTIONS, type CcmhGamConfig } from './ccmh-gam.js';
 import { Dlcmh, DLCMH_KIND, DLCMH_OPTIONS, FINETUNE_DLCMH_OPTIONS, type DlcmhConfig } from './dlcmh.js';
@@ -64,7 +64,7 @@ const hashNet = hashNetLayers;
 const continualDefaults = { epochs: 30, learningRate: 1e-3 };
 
 registerMethod(entryOf('dcmh', 'supervised', 'DCMH (Jiang & Li 2017): supervised pairwise likelihood + quantization + balance',
-  DCMH_OPTIONS, { epochs: 60, learningRate: 1e-4 }, DCMH_KIND, (o) => new Dcmh(o as DcmhConfig), (ck, p) => Dcmh.fromCheckpoint(ck, p), (ck, p, m) => mlpLayers(ck, p, m)));
+  DCMH_OPTIONS, { epochs: DCMH_DEFAULTS.epochs, learningRate: DCMH_DEFAULTS.learningRate }, DCMH_KIND, (o) => new Dcmh(o as DcmhConfig), (ck, p) => Dcmh.fromCheckpoint(ck, p), (ck, p, m) => mlpLayers(ck, p, m)));
 registerMethod(entryOf('dbrc', 'unsupervised', 'DBRC (Hu, Nie, Li 2019): unsupervised binary reconstruction with an ATanh code layer',
   DBRC_OPTIONS, { epochs: 300, learningRate: 1e-3 }, DBRC_KIND, (o) => new Dbrc(o as DbrcConfig), (ck, p) => Dbrc.fromCheckpoint(ck, p), dbrcLayers, false));
 registerMethod(entryOf('ccmh-gam', 'continual', 'CCMH-GAM (Song et al. 2023): label-net codes, gradient-aware memory, GEM/A-GEM projection',

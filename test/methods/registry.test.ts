@@ -96,6 +96,6 @@ test('the CLI refuses a flag the chosen method does not have (exit 2) and lists 
   assert.match(bad.stderr, /dcmh: option eta must be ≥ 0, got -1/);
   const help = run(['train', '--help']);
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /dcmh \(supervised; epochs 60, lr 0\.0001\):\n {4}--hidden {2}hidden \(integer, ≥ 1, default 8192\)/);
+  assert.match(help.stdout, /dcmh \(supervised; epochs 40, lr 0\.001\):\n {4}--hidden {2}hidden \(integer, ≥ 1, default 512\)/);
   assert.match(help.stdout, /--image-map {2}imageMap \(none \| sqrt, default none\)/);
 });

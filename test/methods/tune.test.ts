@@ -33,7 +33,7 @@ test('searchSettings: coordinate descent from the defaults, within budget, repea
 test('tuneSpace comes from the option schema (and the learning rate where the method has one)', () => {
   const dcmh = tuneSpace('dcmh');
   assert.deepEqual(dcmh.map((d) => d.name), ['learningRate', 'hidden', 'gamma', 'eta']);
-  assert.equal(dcmh[0]!.default, 1e-4);
+  assert.equal(dcmh[0]!.default, 1e-3);
   assert.ok(!tuneSpace('linear').some((d) => d.name === 'learningRate'), 'closed-form baselines have no learning rate');
 });
 
