@@ -127,7 +127,7 @@ export function register(bench: Command): void {
         md.push(`### continual, ${bits} bits: final average mAP, re-encode stability of old items after the last session, stored-code stability (minimum over sessions), training seconds of the last increment and its ratio to joint retraining's`, '');
         for (const c of cases) {
           if (!present(c.needs)) { skipped.push(`${c.label} (data not found)`); continue; }
-          const res = new Map<string, { map: Dir; stab: number; last: number; stored: number }[]>();
+          const res = new Map<string, { map: Dir; stab: number; last: number; stored: number; tuned?: string }[]>();
           let baseline: Dir[] = []; let chance = 0;
           for (const m of methods) for (const seed of seeds) {
             out.text(`continual ${m} ${c.label} seed ${seed}`);
@@ -139,18 +139,21 @@ export function register(bench: Command): void {
             out.record({ protocol: 'continual', case: c.label, ...r });
             const sessions = r.sessions as { train_seconds: number; reencode_stability: number; stored_code_stability: number; chance_map?: Dir }[];
             const last = sessions.at(-1)!;
-            res.set(m, [...(res.get(m) ?? []), { map: r.final_avg_map as Dir, stab: last.reencode_stability, last: last.train_seconds, stored: Math.min(...sessions.map((s) => s.stored_code_stability)) }]);
+            const t = r.tuned as { options: Record<string, unknown>; train: Record<string, unknown> } | undefined;
+            res.set(m, [...(res.get(m) ?? []), { map: r.final_avg_map as Dir, stab: last.reencode_stability, last: last.train_seconds, stored: Math.min(...sessions.map((s) => s.stored_code_stability)), ...(t ? { tuned: JSON.stringify({ ...t.options, ...t.train }) } : {}) }]);
             const b = r.baseline as { final_avg_map: Dir } | undefined;
             if (b) baseline = [...baseline, b.final_avg_map];
             chance = sessions.reduce((a, s) => a + (s.chance_map?.i2t ?? 0), 0) / sessions.length;
           }
-          md.push(`**${c.label}** (\`--data ${c.data} --sessions ${c.sessions}${c.classOrder ? ` --class-order ${c.classOrder}` : ''}\`)`, '', '| method | final avg mAP I→T / T→I | re-encode stability | stored-code stability | last increment train s (÷ joint) |', '|---|---|---|---|---|');
+          const tunedCol = tune.length > 0;
+          md.push(`**${c.label}** (\`--data ${c.data} --sessions ${c.sessions}${c.classOrder ? ` --class-order ${c.classOrder}` : ''}\`)`, '',
+            `| method | final avg mAP I→T / T→I | re-encode stability | stored-code stability | last increment train s (÷ joint) |${tunedCol ? ' settings --tune chose, per seed |' : ''}`, `|---|---|---|---|---|${tunedCol ? '---|' : ''}`);
           const jointOf = (m: string) => res.get(m.endsWith('dlcmh') ? 'joint:dlcmh' : 'joint:ccmh-gam');
           for (const [m, runs] of res) {
             const j = jointOf(m);
             const lastS = runs.reduce((a, x) => a + x.last, 0) / runs.length;
             const ratio = j && j.length ? ` (${(lastS / (j.reduce((a, x) => a + x.last, 0) / j.length)).toFixed(2)})` : '';
-            md.push(`| ${m} | ${cell(runs.map((x) => x.map))} | ${meanSd(runs.map((x) => x.stab))} | ${meanSd(runs.map((x) => x.stored))} | ${lastS.toFixed(2)}${ratio} |`);
+            md.push(`| ${m} | ${cell(runs.map((x) => x.map))} | ${meanSd(runs.map((x) => x.stab))} | ${meanSd(runs.map((x) => x.stored))} | ${lastS.toFixed(2)}${ratio} |${tunedCol ? ` ${runs.map((x) => x.tuned ?? '—').join('; ')} |` : ''}`);
           }
           md.push(`| linear baseline (refit on all data, label codes in the database) | ${cell(baseline)} | — | — | — |`, `| chance (mean over sessions) | ${chance.toFixed(3)} / ${chance.toFixed(3)} | | | |`, '');
         }
