@@ -8,12 +8,12 @@
 //      (r = `regulariser`). bench/baselines/cca_wikipedia.py puts an absolute ridge of 1e-4 on the
 //      raw covariances; here the features are standardised first, so the ridge is relative;
 //   3. canonical directions from C_xx = L_xL_xᵀ, C_yy = L_yL_yᵀ (Cholesky) and the SVD of
-//      M = L_x⁻¹C_xyL_y⁻ᵀ = UΣVᵀ, done as the eigen-decomposition of MMᵀ or MᵀM (whichever is
-//      smaller): W_x = L_x⁻ᵀU, W_y = L_y⁻ᵀV, so W_xᵀC_xxW_x = W_yᵀC_yyW_y = I and W_xᵀC_xyW_y = Σ
-//      (the regularised canonical correlations, descending). Only pairs with a correlation above
-//      1e-6·ρ₁ count (r ≤ min(d_x, d_y)). Each pair's sign is fixed so that the largest-magnitude
-//      entry of its image direction is positive (the same convention as the numpy reference,
-//      bench/baselines/linear_cca_reference.py);
+//      M = L_x⁻¹C_xyL_y⁻ᵀ = UΣVᵀ, done as the top-`bits` eigenpairs of MMᵀ or MᵀM (whichever is
+//      smaller; parts/dense.ts symmetricEigenTop): W_x = L_x⁻ᵀU, W_y = L_y⁻ᵀV, so
+//      W_xᵀC_xxW_x = W_yᵀC_yyW_y = I and W_xᵀC_xyW_y = Σ (the regularised canonical correlations,
+//      descending). Only pairs with a correlation above 1e-6·ρ₁ count (r ≤ min(d_x, d_y, bits)).
+//      Each pair's sign is fixed so that the largest-magnitude entry of its image direction is
+//      positive (the same convention as the numpy reference, bench/baselines/linear_cca_reference.py);
 //   4. the top k = min(bits, r) pairs project the centred features; when bits > r the k canonical
 //      coordinates are padded with bits − k seeded Gaussian combinations of them (the matrix
 //      [I_k | G], G ~ N(0, 1) k × (bits − k)) — cca_wikipedia.py instead maps its 10 directions
@@ -32,7 +32,7 @@ import type { OptionSchema } from './options.js';
 import type { LoadedCheckpoint } from './checkpoint-io.js';
 import { RefitBaseline, type LinearSolution, type RefitBaselineConfig, type SolveInput } from './linear.js';
 import {
-  choleskyWithJitter, columnMeans, crossProduct, matmul, nearestOrthogonal, projectRows, randomOrthonormal, solveLower, solveLowerT, symmetricEigen, transpose,
+  choleskyWithJitter, columnMeans, crossProduct, matmul, nearestOrthogonal, projectRows, randomOrthonormal, rowGram, solveLower, solveLowerT, symmetricEigenTop, transpose,
 } from './parts/dense.js';
 
 export const CCA_KIND = 'cmhash/cca';
@@ -77,10 +77,11 @@ export function canonicalPairs(X: Float32Array, dx: number, Y: Float32Array, dy:
   const mt = solveLower(ly, dy, transpose(t, dx, dy), dx); // Mᵀ = L_y⁻¹ (L_x⁻¹ C_xy)ᵀ (dy × dx)
   const m = transpose(mt, dy, dx);                          // M (dx × dy)
   const small = Math.min(dx, dy);
-  const { values, vectors } = dx <= dy ? symmetricEigen(matmul(m, dx, dy, mt, dx), dx) : symmetricEigen(matmul(mt, dy, dx, m, dy), dy);
-  const sigma = Array.from(values.subarray(0, small), (v) => Math.sqrt(Math.max(v, 0)));
+  const top = Math.min(want, small);
+  const { values, vectors } = dx <= dy ? symmetricEigenTop(rowGram(m, dx, dy), dx, top) : symmetricEigenTop(rowGram(mt, dy, dx), dy, top);
+  const sigma = Array.from(values, (v) => Math.sqrt(Math.max(v, 0)));
   let rank = 0;
-  while (rank < small && sigma[rank]! > 1e-6 * sigma[0]! && sigma[0]! > 0) rank++;
+  while (rank < top && sigma[rank]! > 1e-6 * sigma[0]! && sigma[0]! > 0) rank++;
   if (rank === 0) throw new InputError('cca: the image and text features of the training items are uncorrelated (no canonical pair)');
   const k = Math.min(want, rank);
   // Singular vector pairs: the eigenvectors on the smaller side, the other side by M or Mᵀ over σ.
