@@ -18,6 +18,8 @@ import { gatherRows } from '../../src/data/dataset.js';
 import type { LinearLayer } from '../../src/export/onnx.js';
 import type { Hasher, SessionData, TrainingData } from '../../src/methods/hasher.js';
 import { chanceMap } from './chance.js';
+import { cholesky, matmul, nearestOrthogonal, rowGram, solveLower, solveLowerT, symmetricEigen, symmetricEigenTop, transpose } from '../../src/methods/parts/dense.js';
+import { Rng } from '../../src/util/rng.js';
 
 /** The fixture of linear_cca_reference.py: exact rationals summed in the same order, so both sides see the same float32 features. */
 function fixture(n: number, dx: number, dy: number, C: number): TrainingData {
@@ -250,6 +252,45 @@ test('save/load round trip, continual refit on everything kept (labels widen), e
       if (name === 'linear') assert.equal((cont as LinearBaseline).rotation!.rows, 4, 'the label space widened to 4 classes');
     }
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('dense helpers: blocked Cholesky and solves, row Gram, full and top-k eigen-solvers, polar factor', () => {
+  const rng = new Rng(11);
+  const spd = (n: number) => { const g = Float64Array.from({ length: n * n }, () => rng.normal()); const a = rowGram(g, n, n); for (let i = 0; i < n; i++) a[i * n + i] += 1; return a; };
+  const maxAbs = (x: ArrayLike<number>, y: ArrayLike<number>) => { let m = 0; for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!)); return m; };
+  for (const n of [1, 5, 33, 70, 131]) { // across the 64-column Cholesky blocks and the 32-row solve blocks
+    const a = spd(n), L = cholesky(a, n)!;
+    assert.ok(maxAbs(rowGram(L, n, n), a) < 1e-9 * n, `n=${n}: L·Lᵀ = A`);
+    const b = Float64Array.from({ length: n * 3 }, () => rng.normal());
+    assert.ok(maxAbs(matmul(L, n, n, solveLower(L, n, b, 3), 3), b) < 1e-9, `n=${n}: L·x = b`);
+    assert.ok(maxAbs(matmul(transpose(L, n, n), n, n, solveLowerT(L, n, b, 3), 3), b) < 1e-9, `n=${n}: Lᵀ·x = b`);
+  }
+  assert.equal(cholesky([1, 2, 2, 1], 2), null, 'an indefinite matrix has no Cholesky factor');
+  for (const [n, k] of [[1, 1], [9, 9], [60, 7], [150, 20]] as const) {
+    const a = spd(n), full = symmetricEigen(a, n), top = symmetricEigenTop(a, n, k);
+    for (let j = 0; j < k; j++) {
+      assert.ok(Math.abs(full.values[j]! - top.values[j]!) < 1e-9 * full.values[0]!, `n=${n}: λ${j}`);
+      if (j > 0) assert.ok(full.values[j]! <= full.values[j - 1]!, 'descending');
+      const v = top.vectors.subarray(j * n, (j + 1) * n), av = matmul(a, n, n, v, 1);
+      assert.ok(maxAbs(av, Array.from(v, (x) => x * top.values[j]!)) < 1e-8 * full.values[0]!, `n=${n}: A·v = λ·v for pair ${j}`);
+      let cos = 0; for (let i = 0; i < n; i++) cos += v[i]! * full.vectors[j * n + i]!;
+      assert.ok(Math.abs(Math.abs(cos) - 1) < 1e-8, `n=${n}: top-k vector ${j} = full vector up to sign`);
+    }
+  }
+  // repeated eigenvalues (3, 3, 3, 1, 1, 0, …): top-k vectors stay orthonormal eigenvectors
+  const n = 24, q = symmetricEigen(spd(n), n).vectors, lam = Array.from({ length: n }, (_, i) => (i < 3 ? 3 : i < 5 ? 1 : 0));
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { let s = 0; for (let p = 0; p < n; p++) s += q[p * n + i]! * lam[p]! * q[p * n + j]!; a[i * n + j] = s; }
+  const top = symmetricEigenTop(a, n, 7);
+  assert.ok(maxAbs(rowGram(top.vectors, 7, n), Array.from({ length: 49 }, (_, i) => (i % 8 === 0 ? 1 : 0))) < 1e-10, 'orthonormal');
+  for (let j = 0; j < 7; j++) {
+    const v = top.vectors.subarray(j * n, (j + 1) * n);
+    assert.ok(maxAbs(matmul(a, n, n, v, 1), Array.from(v, (x) => x * lam[j]!)) < 1e-10, `pair ${j} of a repeated eigenvalue`);
+  }
+  // nearest orthogonal matrix of a rank-deficient C is orthogonal
+  const c = Float64Array.from({ length: 36 }, (_, i) => (i % 6 < 4 ? rng.normal() : 0));
+  const r = nearestOrthogonal(c, 6);
+  assert.ok(maxAbs(rowGram(r, 6, 6), Array.from({ length: 36 }, (_, i) => (i % 7 === 0 ? 1 : 0))) < 1e-12);
 });
 
 test('options: each baseline takes its own and refuses the other\'s', () => {
