@@ -3,10 +3,13 @@
 // RefitBaseline in linear.ts; labels are kept with the items but never read.
 //
 //   1. standardise each feature column with the training statistics;
-//   2. covariances of the centred standardised features, each with a ridge relative to its mean
-//      variance: C_xx = X_cᵀX_c/n + r·(tr(X_cᵀX_c/n)/d_x)·I, likewise C_yy, and C_xy = X_cᵀY_c/n
-//      (r = `regulariser`). bench/baselines/cca_wikipedia.py puts an absolute ridge of 1e-4 on the
-//      raw covariances; here the features are standardised first, so the ridge is relative;
+//   2. covariances of the centred standardised features, each with a ridge that is relative to its
+//      mean variance and grows with dimension over items: C_xx = X_cᵀX_c/n + r·(d_x/n)·(tr(X_cᵀX_c/n)/d_x)·I,
+//      likewise C_yy, and C_xy = X_cᵀY_c/n (r = `regulariser`, default 3). The sampling error of a
+//      covariance grows with d/n, and the best fixed ridge on the validation splits ran from ~0.1
+//      (Wikipedia, d/n ≤ 0.07) to ~100 (MIRFlickr photo rows, d/n ≈ 1.3–2.3); r·d/n with r = 3 is
+//      within ~.01 validation mAP of the best on both (docs/methods.md). bench/baselines/cca_wikipedia.py
+//      puts an absolute ridge of 1e-4 on the raw covariances;
 //   3. canonical directions from C_xx = L_xL_xᵀ, C_yy = L_yL_yᵀ (Cholesky) and the SVD of
 //      M = L_x⁻¹C_xyL_y⁻ᵀ = UΣVᵀ, done as the top-`bits` eigenpairs of MMᵀ or MᵀM (whichever is
 //      smaller; parts/dense.ts symmetricEigenTop): W_x = L_x⁻ᵀU, W_y = L_y⁻ᵀV, so
@@ -36,13 +39,13 @@ import {
 } from './parts/dense.js';
 
 export const CCA_KIND = 'cmhash/cca';
-/** Default covariance ridge, relative to the mean variance (see docs/methods.md for how it was chosen). */
+/** Default covariance ridge r, in units of (d/n)·mean variance (see the header and docs/methods.md for how it was chosen). */
 export const CCA_DEFAULT_REGULARISER = 3;
-/** Default ITQ iterations. */
+/** Default ITQ iterations (better than none at 32 and 64 bits on both validation splits; see docs/methods.md). */
 export const CCA_DEFAULT_ITQ = 50;
 
 export const CCA_OPTIONS: OptionSchema = {
-  regulariser: { type: 'number', min: 0, default: CCA_DEFAULT_REGULARISER, doc: 'ridge on each covariance, relative to its mean variance: C_xx + r·tr(C_xx)/d_x·I (0: none; needs n > d)' },
+  regulariser: { type: 'number', min: 0, default: CCA_DEFAULT_REGULARISER, doc: 'ridge r on each covariance, scaled by d/n and the mean variance: C_xx + r·(d_x/n)·(tr C_xx/d_x)·I (0: none; then n > d is needed)' },
   itq: { type: 'integer', min: 0, max: 10000, default: CCA_DEFAULT_ITQ, doc: 'ITQ iterations: an orthogonal rotation of the projections minimising the quantisation error (0: no rotation)' },
 };
 
