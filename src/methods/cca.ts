@@ -1,4 +1,4 @@
-// cca — regularised CCA + (optional) ITQ + sign (unsupervised baseline; issue 14). The shared
+// cca — regularised CCA + (optional) ITQ + sign (the unsupervised baseline). The shared
 // machinery (kept data, standardisation, encoders, refit at each session, checkpoint, export) is
 // RefitBaseline in linear.ts; labels are kept with the items but never read.
 //

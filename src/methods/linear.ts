@@ -1,4 +1,4 @@
-// Closed-form baselines (issue 14): `linear` here and `cca` (cca.ts). Both learn, per modality, one
+// Closed-form baselines: `linear` here and `cca` (cca.ts). Both learn, per modality, one
 // linear map of the standardised features followed by sign(), in closed form (no epochs, no
 // learning rate), and both refit on every item seen so far at each continual session, like joint
 // retraining: they keep all training items (memoryItems() = items kept, stored in the checkpoint)

@@ -15,6 +15,8 @@ import { CcmhGam, CCMH_GAM_KIND, CCMH_GAM_OPTIONS, FINETUNE_CCMH_GAM_OPTIONS, ty
 import { Dlcmh, DLCMH_KIND, DLCMH_OPTIONS, FINETUNE_DLCMH_OPTIONS, type DlcmhConfig } from './dlcmh.js';
 import { createFinetune, type FinetuneConfig } from './finetune.js';
 import { Joint, JOINT_KIND, JOINT_CCMH_GAM_OPTIONS, JOINT_DLCMH_OPTIONS, type JointConfig } from './joint.js';
+import { LinearBaseline, LINEAR_KIND, LINEAR_OPTIONS, refitBaselineLayers, type LinearConfig } from './linear.js';
+import { CcaBaseline, CCA_KIND, CCA_OPTIONS, type CcaConfig } from './cca.js';
 
 export type MethodKind = 'supervised' | 'unsupervised' | 'continual' | 'baseline';
 
@@ -60,7 +62,6 @@ function entryOf(name: string, kind: MethodKind, description: string, options: O
   return { name, kind, supervised, description, options, defaults, checkpointKind, reencodesDatabase, create: (o, as = name) => create(o, as), load, exportLayers };
 }
 
-const hashNet = hashNetLayers;
 const continualDefaults = { epochs: 30, learningRate: 1e-3 };
 
 registerMethod(entryOf('dcmh', 'supervised', 'DCMH (Jiang & Li 2017): supervised pairwise likelihood + quantization + balance',
@@ -68,20 +69,18 @@ registerMethod(entryOf('dcmh', 'supervised', 'DCMH (Jiang & Li 2017): supervised
 registerMethod(entryOf('dbrc', 'unsupervised', 'DBRC (Hu, Nie, Li 2019): unsupervised binary reconstruction with an ATanh code layer',
   DBRC_OPTIONS, { epochs: 300, learningRate: 1e-3 }, DBRC_KIND, (o) => new Dbrc(o as DbrcConfig), (ck, p) => Dbrc.fromCheckpoint(ck, p), dbrcLayers, false));
 registerMethod(entryOf('ccmh-gam', 'continual', 'CCMH-GAM (Song et al. 2023): label-net codes, gradient-aware memory, GEM/A-GEM projection',
-  CCMH_GAM_OPTIONS, continualDefaults, CCMH_GAM_KIND, (o) => new CcmhGam(o as CcmhGamConfig), (ck, p) => CcmhGam.fromCheckpoint(ck, p), hashNet));
+  CCMH_GAM_OPTIONS, continualDefaults, CCMH_GAM_KIND, (o) => new CcmhGam(o as CcmhGamConfig), (ck, p) => CcmhGam.fromCheckpoint(ck, p), hashNetLayers));
 registerMethod(entryOf('dlcmh', 'continual', 'DLCMH (Xu et al. 2024): lifelong hashing with frozen old codes and DCC code learning',
-  DLCMH_OPTIONS, continualDefaults, DLCMH_KIND, (o) => new Dlcmh(o as DlcmhConfig), (ck, p) => Dlcmh.fromCheckpoint(ck, p), hashNet));
+  DLCMH_OPTIONS, continualDefaults, DLCMH_KIND, (o) => new Dlcmh(o as DlcmhConfig), (ck, p) => Dlcmh.fromCheckpoint(ck, p), hashNetLayers));
 registerMethod(entryOf('finetune:ccmh-gam', 'baseline', 'continual lower bound: the CCMH-GAM nets fine-tuned on each session only',
-  FINETUNE_CCMH_GAM_OPTIONS, continualDefaults, CCMH_GAM_KIND, (o, name) => createFinetune({ ...o, base: 'ccmh-gam', name } as FinetuneConfig), (ck, p) => CcmhGam.fromCheckpoint(ck, p), hashNet));
+  FINETUNE_CCMH_GAM_OPTIONS, continualDefaults, CCMH_GAM_KIND, (o, name) => createFinetune({ ...o, base: 'ccmh-gam', name } as FinetuneConfig), (ck, p) => CcmhGam.fromCheckpoint(ck, p), hashNetLayers));
 registerMethod(entryOf('finetune:dlcmh', 'baseline', 'continual lower bound: DLCMH\'s nets and code learning on each session\'s items only',
-  FINETUNE_DLCMH_OPTIONS, continualDefaults, DLCMH_KIND, (o, name) => createFinetune({ ...o, base: 'dlcmh', name } as FinetuneConfig), (ck, p) => Dlcmh.fromCheckpoint(ck, p), hashNet));
+  FINETUNE_DLCMH_OPTIONS, continualDefaults, DLCMH_KIND, (o, name) => createFinetune({ ...o, base: 'dlcmh', name } as FinetuneConfig), (ck, p) => Dlcmh.fromCheckpoint(ck, p), hashNetLayers));
 registerMethod(entryOf('joint:ccmh-gam', 'baseline', 'continual upper bound: retrain the CCMH-GAM nets from scratch on all data so far, re-encode the database',
-  JOINT_CCMH_GAM_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'ccmh-gam', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNet, true, true));
+  JOINT_CCMH_GAM_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'ccmh-gam', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNetLayers, true, true));
 registerMethod(entryOf('joint:dlcmh', 'baseline', 'continual upper bound: DLCMH\'s original phase on all data so far, re-encode the database',
-  JOINT_DLCMH_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'dlcmh', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNet, true, true));
-// Closed-form baselines (issue 14): refit on all data so far at each session, so the runner re-stores every code.
-import { LinearBaseline, LINEAR_KIND, LINEAR_OPTIONS, refitBaselineLayers, type LinearConfig } from './linear.js';
-import { CcaBaseline, CCA_KIND, CCA_OPTIONS, type CcaConfig } from './cca.js';
+  JOINT_DLCMH_OPTIONS, continualDefaults, JOINT_KIND, (o, name) => new Joint({ ...o, base: 'dlcmh', name } as JointConfig), (ck, p) => Joint.fromCheckpoint(ck, p), hashNetLayers, true, true));
+// Closed-form baselines: refit on all data so far at each session, so the runner re-stores every code.
 const closedForm = { epochs: 1, learningRate: 0 };
 registerMethod(entryOf('linear', 'baseline', 'label regression: ridge from standardised features to labels, seeded rotation, sign; refits on all data so far',
   LINEAR_OPTIONS, closedForm, LINEAR_KIND, (o, name) => new LinearBaseline({ ...o, name } as LinearConfig), (ck, p) => LinearBaseline.fromCheckpoint(ck, p), refitBaselineLayers, true, true));
