@@ -33,7 +33,9 @@ export function addMethodOptions(cmd: Command, methods: readonly string[]): Comm
   }
   for (const [f, { spec, owners }] of flags) {
     const who = owners.length === methods.length ? '' : `${owners.join(', ')}: `;
-    cmd.option(`--${f} ${valueHint(spec)}`, `${who}${spec.doc}`);
+    // one flag, several methods: when their docs differ, each method's own line is below
+    const same = owners.every((m) => Object.entries(methodEntry(m).options).some(([n, s]) => flagOf(n, s) === f && s.doc === spec.doc));
+    cmd.option(`--${f} ${valueHint(spec)}`, `${who}${same ? spec.doc : 'see each method\'s options below'}`);
   }
   const sections = methods.map((m) => {
     const e = methodEntry(m);

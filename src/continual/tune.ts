@@ -26,7 +26,8 @@ export function withoutQueries(plan: ContinualPlan): ContinualPlan {
 
 export async function tuneContinual(method: string, plan: ContinualPlan, o: TuneContinualOptions): Promise<TuneResult> {
   const blind = withoutQueries(plan);
-  return searchSettings(tuneSpace(method), { options: { ...o.options }, train: {} }, o.budget, async (s) => {
+  const space = tuneSpace(method, { learningRate: o.train?.learningRate as number | undefined });
+  return searchSettings(space, { options: { ...o.options }, train: {} }, o.budget, async (s) => {
     const hasher = createContinualHasher(method, { bits: o.bits, ...s.options });
     const { detail } = await runContinual(hasher, blind, { bits: o.bits, seed: o.seed, train: { ...o.train, ...s.train }, databaseCodes: o.databaseCodes });
     const v = detail.per_session.at(-1)?.validation_map;

@@ -61,7 +61,7 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   memoryPerSession: { type: 'integer', min: 0, default: 300, at: 'model', flag: 'memory-size', doc: 'exemplars kept per session' },
   projection: { type: 'enum', values: ['gem', 'agem', 'none'], default: 'gem', at: 'model', doc: 'gradient projection on later sessions' },
   labelRegulariser: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of the stored-pair regulariser of the label net (0 = off)' },
-  replay: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of each old session\'s memory loss in a step', tune: [0.5, 2] },
+  replay: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of each old session\'s memory loss in a step', tune: [0.5, 2], tuneIn: 'continual' },
   refineCodes: { type: 'boolean', default: true, at: 'model', doc: 'refine new label vectors\' codes by bit-wise descent against all codes' },
   normalizeMemoryWeights: { type: 'boolean', default: false, at: 'model', doc: 'rescale the gradient memory\'s NNLS weights to sum to 1' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs·2/15))', doc: 'epochs of the modality nets in each increment' },
@@ -74,7 +74,7 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   referenceRefresh: { type: 'integer', min: 1, default: 5, flag: 'ref-refresh', doc: 'steps between refreshes of the projection\'s reference gradients' },
   imageLearningRateScale: { type: 'number', min: 0, default: 1, flag: 'image-lr-scale', doc: 'image-net learning rate in increments, × the text net\'s' },
   distillation: { type: 'number', min: 0, default: 1, flag: 'distill', doc: 'weight of distillation of the image net\'s pre-session outputs on replayed memory items (0 = off)' },
-  imageShrink: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.7, 1] },
+  imageShrink: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.7, 1], tuneIn: 'continual' },
   validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out from the modality nets' },
   weightDecay: { type: 'number', min: 0, default: 0, doc: 'decoupled weight decay (AdamW) of the image and text nets', tune: [0.01, 0.1] },
   heldOut: { type: 'hook', doc: 'rows to hold out instead of carving (joint:ccmh-gam passes every session\'s split)' },
@@ -82,7 +82,9 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
 
 /** finetune:ccmh-gam: the same nets trained on each session only (no memory, replay, projection or codebook). */
 export const FINETUNE_CCMH_GAM_OPTIONS: OptionSchema = Object.fromEntries(Object.entries(CCMH_GAM_OPTIONS).filter(([k]) =>
-  !['memory', 'memoryPerSession', 'projection', 'labelRegulariser', 'replay', 'normalizeMemoryWeights', 'memoryBatch', 'replayRows', 'replayWeighting', 'referenceRefresh', 'distillation', 'refineCodes'].includes(k)));
+  !['memory', 'memoryPerSession', 'projection', 'labelRegulariser', 'replay', 'normalizeMemoryWeights', 'memoryBatch', 'replayRows', 'replayWeighting', 'referenceRefresh', 'distillation', 'refineCodes',
+    // shrink-and-perturb and the increment learning-rate scale act only with a codebook (not fine-tune)
+    'imageShrink', 'imageLearningRateScale'].includes(k)));
 
 export interface CcmhGamConfig extends Partial<Omit<CcmhGamTrainOptions, keyof TrainOptions>> {
   bits: number;
@@ -110,8 +112,6 @@ export interface CcmhGamConfig extends Partial<Omit<CcmhGamTrainOptions, keyof T
   normalizeMemoryWeights?: boolean;
   /** Method name reported (default 'ccmh-gam'). */
   name?: string;
-  /** The options this model answers to (default CCMH_GAM_OPTIONS; the finetune and joint variants pass theirs). */
-  schema?: OptionSchema;
 }
 
 /** Options of fit()/update() on top of TrainOptions. */
@@ -231,7 +231,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     super();
     this.bits = checkBits(config.bits);
     // finetune and joint build the nets without memory or codebook: they answer to fewer options
-    this.schema = config.schema ?? (config.keepCodebook === false && config.memory === 'none' ? FINETUNE_CCMH_GAM_OPTIONS : CCMH_GAM_OPTIONS);
+    this.schema = (config.keepCodebook === false && config.memory === 'none' ? FINETUNE_CCMH_GAM_OPTIONS : CCMH_GAM_OPTIONS);
     this.trainDefaults = pickOptions(CCMH_GAM_OPTIONS, config, 'train');
     this.method = config.name ?? 'ccmh-gam';
     this.hidden = config.hidden ?? 512;
@@ -266,7 +266,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   }
 
   async fit(data: TrainingData, given: CcmhGamTrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options: CcmhGamTrainOptions = { ...this.trainDefaults, ...given };
     this.checkOptions(options);
     const session: SessionData = { ...data, index: 0, newClasses: [] };
@@ -291,7 +291,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   }
 
   async update(session: SessionData, given: CcmhGamTrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options: CcmhGamTrainOptions = { ...this.trainDefaults, ...given };
     if (!this.imageNet) throw new InputError(`${this.method}.update: fit the base session first`);
     this.checkOptions(options);
@@ -576,6 +576,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         numClasses: this.numClasses, memory: this.memoryMode, memoryPerSession: this.memoryPerSession, projection: this.projection,
         labelRegulariser: this.labelRegulariser, replay: this.replay, growLabels: this.growLabels, keepCodebook: this.keepCodebook,
         refineCodes: this.refineCodes, normalizeMemoryWeights: this.normalizeMemoryWeights,
+        // training options given at creation (a loaded model's update() uses them again)
+        trainOptions: this.trainDefaults,
       },
       tensors,
       meta: { modelVersion: this.modelVersion, sessionsSeen: this.sessionsSeen, baseEpochs: this.baseEpochs, codebookKeys: this.book.keys, memorySessions: this.memory.map((m) => m.session), memoryTrained: this.memory.map((m) => m.trained), memoryReports: this.memoryReports },
@@ -594,6 +596,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
       // absent in checkpoints written before these were saved: those models used the defaults
       refineCodes: typeof a.refineCodes === 'boolean' ? a.refineCodes : undefined,
       normalizeMemoryWeights: typeof a.normalizeMemoryWeights === 'boolean' ? a.normalizeMemoryWeights : undefined,
+      ...(a.trainOptions && typeof a.trainOptions === 'object' ? a.trainOptions as Partial<CcmhGamConfig> : {}),
     });
     const rng = new Rng(0);
     m.imageDim = num('imageDim'); m.textDim = num('textDim'); m.numClasses = num('numClasses');

@@ -201,7 +201,7 @@ export class Dbrc implements Hasher {
   }
 
   async fit(data: TrainingData, given: DbrcTrainOptions): Promise<void> {
-    checkOptions(this.method, DBRC_OPTIONS, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, DBRC_OPTIONS, given, COMMON_TRAIN_KEYS, 'train');
     const options: DbrcTrainOptions = { ...this.trainDefaults, ...given } as DbrcTrainOptions;
     checkTrainingData(data);
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dbrc: options.bits ${options.bits} differs from the model's ${this.bits}`);

@@ -139,7 +139,7 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
   }
 
   async fit(data: TrainingData, given: DcmhTrainOptions): Promise<void> {
-    checkOptions(this.method, DCMH_OPTIONS, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, DCMH_OPTIONS, given, COMMON_TRAIN_KEYS, 'train');
     const options: DcmhTrainOptions = { ...this.trainDefaults, ...given };
     checkTrainingData(data);
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);

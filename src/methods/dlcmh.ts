@@ -61,13 +61,13 @@ export const DLCMH_OPTIONS: OptionSchema = {
   alpha: { type: 'number', min: 0, default: 10, doc: 'DCC quantization weight of the code update' },
   alphaNet: { type: 'number', min: 0, default: 0.5, doc: 'net quantization weight in the lifelong loss' },
   beta: { type: 'number', min: 0, default: 1, doc: 'net balance weight in the lifelong loss' },
-  oldWeight: { type: 'number', min: 0, default: 1, doc: 'weight of the old-code term ‖u·B_oldᵀ/c − S_old‖²', tune: [0.5, 2] },
+  oldWeight: { type: 'number', min: 0, default: 1, doc: 'weight of the old-code term ‖u·B_oldᵀ/c − S_old‖²', tune: [0.5, 2], tuneIn: 'continual' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs/6))', doc: 'epochs of each increment' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
   labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
   validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out for model selection' },
   replayItems: { type: 'integer', min: 0, defaultText: 'the session\'s new items', doc: 'old memory items replayed per increment epoch' },
-  imageShrink: { type: 'number', min: 0, max: 1, default: 0.7, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.5, 1] },
+  imageShrink: { type: 'number', min: 0, max: 1, default: 0.7, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.5, 1], tuneIn: 'continual' },
 };
 
 /** finetune:dlcmh trains DLCMH's nets on each session only: no old codes, no replay memory. */
@@ -85,8 +85,6 @@ export interface DlcmhConfig extends Partial<Omit<DlcmhTrainOptions, keyof Train
   lifelong?: boolean;
   /** Method name reported (default 'dlcmh'). */
   name?: string;
-  /** The options this model answers to (default DLCMH_OPTIONS; the finetune and joint variants pass theirs). */
-  schema?: OptionSchema;
 }
 
 export interface DlcmhTrainOptions extends TrainOptions {
@@ -239,8 +237,8 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
   constructor(config: DlcmhConfig) {
     super();
     this.bits = checkBits(config.bits);
-    this.schema = config.schema ?? (config.lifelong === false ? FINETUNE_DLCMH_OPTIONS : DLCMH_OPTIONS);
-    const { name: _n, schema: _s, lifelong: _l, ...given } = config;
+    this.schema = (config.lifelong === false ? FINETUNE_DLCMH_OPTIONS : DLCMH_OPTIONS);
+    const { name: _n, lifelong: _l, ...given } = config;
     checkOptions(config.name ?? 'dlcmh', DLCMH_OPTIONS, given, ['bits']);
     this.trainDefaults = pickOptions(this.schema, given, 'train');
     this.hidden = config.hidden ?? 512;
@@ -286,7 +284,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
   }
 
   async fit(data: TrainingData, given: DlcmhTrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options: DlcmhTrainOptions = { ...this.trainDefaults, ...given };
     checkSession('dlcmh', { ...data, index: 0, newClasses: [] }, { base: true });
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dlcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);
@@ -378,7 +376,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
   }
 
   async update(session: SessionData, given: DlcmhTrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options: DlcmhTrainOptions = { ...this.trainDefaults, ...given };
     if (!this.imageNet) throw new InputError('dlcmh.update: fit the base session first');
     if (session.n === 0) { this.lastFit = emptyFit(); return; }
@@ -533,7 +531,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const labelIn = this.labelNet!.inDim;
     return {
       kind: DLCMH_KIND,
-      architecture: { format: FORMAT, name: this.method, lifelong: this.lifelong, bits: this.bits, hidden: this.hidden, labelHidden: this.labelHidden, budget: this.budget, imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, labelIn },
+      architecture: { format: FORMAT, name: this.method, lifelong: this.lifelong, bits: this.bits, hidden: this.hidden, labelHidden: this.labelHidden, budget: this.budget, imageDim: this.imageDim, textDim: this.textDim, numClasses: this.numClasses, labelIn, trainOptions: this.trainDefaults },
       tensors,
       meta: { modelVersion: this.modelVersion, storedN: this.storedN, baseEpochs: this.baseEpochs, memoryN: memN, seenN: this.seenN },
     };
@@ -543,7 +541,8 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const a = ck.architecture as Record<string, number>;
     if (!a || a.format !== FORMAT) throw new InputError(`${path}: dlcmh checkpoint format ${String(a?.format)} is not ${FORMAT}`);
     const named = ck.architecture as { name?: string; lifelong?: boolean };
-    const m = new Dlcmh({ bits: a.bits!, hidden: a.hidden, labelHidden: a.labelHidden, budget: a.budget, name: named.name, lifelong: named.lifelong });
+    const trainOptions = (ck.architecture as { trainOptions?: Partial<DlcmhConfig> }).trainOptions ?? {};
+    const m = new Dlcmh({ ...trainOptions, bits: a.bits!, hidden: a.hidden, labelHidden: a.labelHidden, budget: a.budget, name: named.name, lifelong: named.lifelong });
     const rng = new Rng(0);
     m.imageDim = a.imageDim!; m.textDim = a.textDim!; m.numClasses = a.numClasses!;
     m.imageNet = new HashNet(m.imageDim, m.hidden, m.bits, rng); m.textNet = new HashNet(m.textDim, m.hidden, m.bits, rng);

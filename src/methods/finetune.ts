@@ -9,8 +9,8 @@
 import { CcmhGam, type CcmhGamConfig } from './ccmh-gam.js';
 import { Dlcmh, type DlcmhConfig } from './dlcmh.js';
 
-export type FinetuneConfig = Omit<CcmhGamConfig, 'memory' | 'projection' | 'labelRegulariser' | 'replay' | 'keepCodebook' | 'schema'>
-  & Omit<DlcmhConfig, 'lifelong' | 'schema'> & { base?: 'ccmh-gam' | 'dlcmh'; name?: string };
+export type FinetuneConfig = Omit<CcmhGamConfig, 'memory' | 'projection' | 'labelRegulariser' | 'replay' | 'keepCodebook'>
+  & Omit<DlcmhConfig, 'lifelong'> & { base?: 'ccmh-gam' | 'dlcmh'; name?: string };
 
 export function createFinetune(config: FinetuneConfig): CcmhGam | Dlcmh {
   const { base = 'ccmh-gam', name = 'finetune', ...rest } = config;

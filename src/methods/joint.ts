@@ -22,10 +22,10 @@ const only = (schema: OptionSchema, keys: string[]): OptionSchema => Object.from
 /** joint:ccmh-gam retrains the CCMH-GAM nets on everything: only what the base session reads. */
 export const JOINT_CCMH_GAM_OPTIONS: OptionSchema = only(CCMH_GAM_OPTIONS, ['hidden', 'labelHidden', 'labelSteps', 'labelLearningRate', 'validationFraction', 'weightDecay']);
 /** joint:dlcmh runs DLCMH's original phase on everything. */
-export const JOINT_DLCMH_OPTIONS: OptionSchema = only(DLCMH_OPTIONS, ['hidden', 'labelHidden', 'budget', 'gamma', 'eta', 'alpha', 'labelSteps', 'labelLearningRate', 'validationFraction']);
+export const JOINT_DLCMH_OPTIONS: OptionSchema = only(DLCMH_OPTIONS, ['hidden', 'labelHidden', 'budget', 'gamma', 'eta', 'labelSteps', 'labelLearningRate', 'validationFraction']);
 
 export type JointConfig = Pick<CcmhGamConfig, 'bits' | 'hidden' | 'labelHidden' | 'labelSteps' | 'labelLearningRate' | 'validationFraction' | 'weightDecay'>
-  & Pick<DlcmhConfig, 'budget' | 'gamma' | 'eta' | 'alpha'> & { base?: 'ccmh-gam' | 'dlcmh'; name?: string };
+  & Pick<DlcmhConfig, 'budget' | 'gamma' | 'eta'> & { base?: 'ccmh-gam' | 'dlcmh'; name?: string };
 
 type Inner = CcmhGam | Dlcmh;
 
@@ -70,7 +70,7 @@ export class Joint implements ContinualHasher {
   databaseCodes(): Float32Array | null { return this.inner.databaseCodes(); }
 
   async fit(data: TrainingData, given: TrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options = { ...this.trainDefaults, ...given } as TrainOptions;
     this.all = { ...data, image: data.image.slice(), text: data.text.slice(), labels: data.labels.slice() };
     if (this.base === 'ccmh-gam') this.heldOut = heldOutMask(data, 0, options as CcmhGamTrainOptions).slice();
@@ -78,7 +78,7 @@ export class Joint implements ContinualHasher {
   }
 
   async update(session: SessionData, given: TrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options = { ...this.trainDefaults, ...given } as TrainOptions;
     if (!this.all) throw new InputError(`${this.method}.update: fit the base session first`);
     if (session.n === 0) { this.lastFit = emptyFit(); return; }

@@ -116,7 +116,7 @@ export abstract class RefitBaseline implements ContinualHasher {
   get lastSolution(): LinearSolution | null { return this.solution; }
 
   async fit(data: TrainingData, given: TrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options = { ...this.trainDefaults, ...given } as TrainOptions & Record<string, unknown>;
     if (checkBits(options.bits) !== this.bits) throw new InputError(`${this.method}: options.bits ${options.bits} differs from the model's ${this.bits}`);
     checkTrainingData(data);
@@ -125,7 +125,7 @@ export abstract class RefitBaseline implements ContinualHasher {
   }
 
   async update(session: SessionData, given: TrainOptions): Promise<void> {
-    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS);
+    checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options = { ...this.trainDefaults, ...this.used, ...given } as TrainOptions & Record<string, unknown>;
     const a = this.all;
     if (!a) throw new InputError(`${this.method}.update: fit the base session first`);

@@ -27,6 +27,8 @@ export interface OptionSpec {
   at?: 'model' | 'train';
   /** Values `--tune` tries for this option (methods/tune.ts); absent = not searched. */
   tune?: readonly (number | string | boolean)[];
+  /** 'continual': the option acts only in increments, so a single fit (`train --tune`) does not search it. */
+  tuneIn?: 'continual';
 }
 
 export type OptionSchema = Readonly<Record<string, OptionSpec>>;
@@ -78,12 +80,16 @@ function checkValue(method: string, name: string, spec: OptionSpec, v: unknown):
 /**
  * Checks `options` against `schema` (plus `allowed` names such as COMMON_TRAIN_KEYS): an unknown
  * name is an InputError that names it and lists the method's options; a value of the wrong type or
- * out of range names the option and the expected range. Undefined values count as absent.
+ * out of range names the option and the expected range; with `phase` 'train' (fit/update), an option
+ * fixed at model creation is refused. Undefined values count as absent.
  */
-export function checkOptions(method: string, schema: OptionSchema, options: object, allowed: readonly string[] = []): void {
+export function checkOptions(method: string, schema: OptionSchema, options: object, allowed: readonly string[] = [], phase?: 'train'): void {
   for (const [name, v] of Object.entries(options)) {
     if (v === undefined) continue;
     const spec = schema[name];
+    if (spec && phase === 'train' && spec.at === 'model') {
+      throw new InputError(`${method}: option ${name} is fixed when the model is built: give it when creating the model, not to fit() or update()`);
+    }
     if (!spec) {
       if (allowed.includes(name)) continue;
       const own = Object.keys(schema).filter((k) => schema[k]!.type !== 'hook');

@@ -136,6 +136,8 @@ function entryOfCheckpoint(ck: LoadedCheckpoint, path: string): MethodEntry {
   if (typeof recorded === 'string') {
     const e = methods.get(aliases.get(recorded) ?? recorded);
     if (e && e.checkpointKind === ck.kind) return e;
+    // a joint checkpoint written before joint saved its own state holds only the inner model
+    if (e) throw new InputError(`${path}: a ${recorded} checkpoint should be of kind ${e.checkpointKind}, this one is ${ck.kind} (written by an older cmhash: train it again)`);
   }
   const byKind = [...methods.values()].filter((e) => e.checkpointKind === ck.kind);
   if (byKind.length === 0) {

@@ -25,14 +25,19 @@ export interface TuneResult {
   budget: number;
 }
 
-/** The dimensions `--tune` searches for `method`: the learning rate, then each option with `tune` values. */
-export function tuneSpace(method: string): TuneDimension[] {
+/**
+ * The dimensions `--tune` searches for `method`, in order: the learning rate (the given one, or the
+ * method's default, ÷3 and ×3), then each option with `tune` values in schema order. `singleFit`
+ * (train) leaves out options that act only in increments (`tuneIn: 'continual'`).
+ */
+export function tuneSpace(method: string, o: { learningRate?: number; singleFit?: boolean } = {}): TuneDimension[] {
   const e = methodEntry(method);
-  const lr = e.defaults.learningRate;
+  const lr = o.learningRate ?? e.defaults.learningRate;
   // closed-form methods (the baselines) have no learning rate
-  const dims: TuneDimension[] = lr > 0 ? [{ name: 'learningRate', at: 'train', values: [lr, lr / 3, lr * 3], default: lr }] : [];
+  const dims: TuneDimension[] = e.defaults.learningRate > 0 ? [{ name: 'learningRate', at: 'train', values: [lr, lr / 3, lr * 3], default: lr }] : [];
   for (const [name, spec] of Object.entries(e.options)) {
-    if (spec.tune?.length) dims.push({ name, at: 'option', values: spec.tune, default: spec.default });
+    if (!spec.tune?.length || (o.singleFit && spec.tuneIn === 'continual')) continue;
+    dims.push({ name, at: 'option', values: spec.tune, default: spec.default });
   }
   return dims;
 }
@@ -102,7 +107,8 @@ export interface TuneFitOptions {
 export async function tuneFit(method: string, train: TrainingData, validation: TrainingData, o: TuneFitOptions): Promise<{ model: Hasher; result: TuneResult }> {
   let bestModel: Hasher | null = null, bestScore = -Infinity;
   const db = validationDatabase(train);
-  const result = await searchSettings(tuneSpace(method), { options: { ...o.options }, train: {} }, o.budget, async (s) => {
+  const space = tuneSpace(method, { learningRate: o.trainOptions?.learningRate, singleFit: true });
+  const result = await searchSettings(space, { options: { ...o.options }, train: {} }, o.budget, async (s) => {
     const model = createHasher(method, { bits: o.bits, ...s.options });
     await model.fit(train, { ...o.trainOptions, ...s.train, bits: o.bits, seed: o.seed, validation } as TrainOptions);
     const v = crossModalMap(model, validation, db);

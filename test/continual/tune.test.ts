@@ -25,5 +25,6 @@ test('continual --tune scores settings on held-out training items only (query ro
   const r = await tuneContinual('dlcmh', guarded, { bits: 16, seed: 1, budget: 3, options: { hidden: 16, labelSteps: 10, updateEpochs: 1 }, train: { epochs: 2 } });
   assert.equal(r.trials.length, 3);
   assert.ok(r.bestScore > 0 && r.bestScore <= 1);
-  assert.equal(r.best.options.hidden ?? 16, r.trials.reduce((a, t) => (t.score > a.score ? t : a)).setting.options.hidden ?? 16);
+  assert.deepEqual(r.best, r.trials.reduce((a, t) => (t.score > a.score ? t : a)).setting, 'the best setting is the best-scoring trial');
+  assert.equal(new Set(r.trials.map((t) => JSON.stringify(t.setting))).size, 3, 'three different settings tried');
 });

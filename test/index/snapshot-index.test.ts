@@ -59,6 +59,18 @@ test('appended() makes the next version and leaves the one it came from unchange
   const q = db.slice(45, 46);
   assert.equal(v2.search(q, 1)[0]!.ids[0], 'd45');
   assert.notEqual(v1.search(q, 1)[0]!.ids[0], 'd45');
+  // branching: v1 appended again after v2 extended the shared storage, and add()/remove() on the
+  // newest version — every older version keeps its answers
+  const before1 = JSON.stringify(v1.search(db, 5).map((h) => h.ids)), before2 = JSON.stringify(v2.search(db, 5).map((h) => h.ids));
+  const branch = v1.appended(['b0', 'b1'], db.slice(0, 2));
+  assert.equal(branch.size, 32);
+  assert.deepEqual(branch.ids().slice(30), ['b0', 'b1']);
+  const v3 = v2.appended(['c0'], db.slice(3, 4));
+  v3.add(['c1'], db.slice(4, 5));
+  v3.remove(['d0']);
+  assert.equal(JSON.stringify(v1.search(db, 5).map((h) => h.ids)), before1, 'v1 unchanged');
+  assert.equal(JSON.stringify(v2.search(db, 5).map((h) => h.ids)), before2, 'v2 unchanged');
+  assert.equal(v2.size, 50); assert.equal(v3.size, 51); assert.equal(v3.has('d0'), false); assert.equal(v2.has('d0'), true);
   const dir = mkdtempSync(join(tmpdir(), 'cmhash-snapidx-'));
   try {
     v2.save(join(dir, 'i.cmhi'));

@@ -43,6 +43,8 @@ test('every registered method (aliases included) round-trips through save/load a
         const before = back.memoryItems();
         await back.update(s1, { bits, epochs: 1, batchSize: 64, seed: 1 });
         assert.ok(back.modelVersion > 0);
+        // options given at creation survive the checkpoint (updateEpochs 1; the default would be 2)
+        if (e.options.updateEpochs) assert.equal(back.lastFit?.epochsRun, 1, `${name}: the loaded model keeps its updateEpochs`);
         if (reencodesDatabase(name)) {
           if (name.startsWith('joint')) assert.ok(back instanceof Joint, `${name} loads as a joint model, not its inner model`);
           assert.equal(back.memoryItems(), before + s1.n, `${name}: the loaded joint model retrains on everything it kept plus the session`);
