@@ -130,8 +130,9 @@ export function register(program: Command): void {
       let methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
       createContinualHasher(o.method, { bits, ...methodOptions }); // refuses a bad option before any training
       const tuneBudget = o.tune === undefined ? undefined : o.tune === true ? DEFAULT_CONTINUAL_TUNE_BUDGET : optionalInt(o.tune as string, 'tune', 1);
+      if (o.baseline !== undefined && !['linear', 'cca', 'none'].includes(o.baseline)) throw new InputError(`--baseline: expected linear, cca or none, got ${o.baseline}`);
+      // a baseline is not run beside itself
       const baseline = o.baseline === 'none' || o.method === 'linear' || o.method === 'cca' ? null : (o.baseline ?? 'linear');
-      if (baseline !== null && baseline !== 'linear' && baseline !== 'cca') throw new InputError(`--baseline: expected linear, cca or none, got ${baseline}`);
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
