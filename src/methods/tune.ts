@@ -25,6 +25,13 @@ export interface TuneResult {
   budget: number;
 }
 
+/** What a run records of its `--tune` (JSON record, report.json, checkpoint meta). */
+export interface TunedRecord { options: Record<string, unknown>; train: Record<string, unknown>; validation_score: number; trials: number }
+
+export function tunedRecord(r: TuneResult): TunedRecord {
+  return { options: r.best.options, train: r.best.train, validation_score: r.bestScore, trials: r.trials.length };
+}
+
 /**
  * The dimensions `--tune` searches for `method`, in order: the learning rate (the given one, or the
  * method's default, ÷3 and ×3), then each option with `tune` values in schema order. `singleFit`

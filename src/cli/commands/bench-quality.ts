@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { Output } from '../output.js';
 import { InputError } from '../../util/errors.js';
 import { findDataDir } from '../../data/presets/common.js';
+import { formatMeanSd } from '../mean-sd.js';
 
 /** A `train` data set (query/retrieval/train splits). */
 interface TrainCase { data: string; label: string; needs?: string }
@@ -49,11 +50,7 @@ function runCli(args: string[]): Promise<Record<string, unknown>[]> {
   });
 }
 
-const meanSd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return xs.length > 1 ? `${m.toFixed(3)} ± ${sd.toFixed(3)}` : m.toFixed(3);
-};
+const meanSd = (xs: number[]) => formatMeanSd(xs, 3);
 const cell = (ds: Dir[]) => (ds.length ? `${meanSd(ds.map((d) => d.i2t))} / ${meanSd(ds.map((d) => d.t2i))}` : '—');
 
 function present(needs: string | undefined): boolean {

@@ -16,6 +16,8 @@ import { chanceLevel } from '../../eval/chance.js';
 import { continualMethodNames, createContinualHasher, methodEntry } from '../../methods/registry.js';
 import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
 import { tuneContinual } from '../../continual/tune.js';
+import { tunedRecord, type TunedRecord } from '../../methods/tune.js';
+import { baselineFor } from '../baseline-choice.js';
 import { writeReport } from '../../eval/report.js';
 import { checkBits } from '../../methods/training-loop.js';
 import type { ContinualHasher } from '../../methods/hasher.js';
@@ -130,9 +132,7 @@ export function register(program: Command): void {
       let methodOptions = methodOptionsFromFlags(o.method, METHODS, o);
       createContinualHasher(o.method, { bits, ...methodOptions }); // refuses a bad option before any training
       const tuneBudget = o.tune === undefined ? undefined : o.tune === true ? DEFAULT_CONTINUAL_TUNE_BUDGET : optionalInt(o.tune as string, 'tune', 1);
-      if (o.baseline !== undefined && !['linear', 'cca', 'none'].includes(o.baseline)) throw new InputError(`--baseline: expected linear, cca or none, got ${o.baseline}`);
-      // a baseline is not run beside itself
-      const baseline = o.baseline === 'none' || o.method === 'linear' || o.method === 'cca' ? null : (o.baseline ?? 'linear');
+      const baseline = baselineFor(o.method, o.baseline);
       if (o.dbCodes !== 'learned' && o.dbCodes !== 'encoded') throw new InputError(`--db-codes: expected learned or encoded, got ${o.dbCodes}`);
       const train: Record<string, unknown> = {};
       const setNum = (k: string, v: number | undefined) => { if (v !== undefined) train[k] = v; };
@@ -141,14 +141,14 @@ export function register(program: Command): void {
       const lr = optionalNumber(o.lr, 'lr', 0);
       if (lr === 0) throw new InputError('--lr: expected a positive number, got 0');
       setNum('learningRate', lr);
-      let tuned: { options: Record<string, unknown>; train: Record<string, unknown>; validation_score: number; trials: number } | undefined;
+      let tuned: TunedRecord | undefined;
       if (tuneBudget !== undefined) {
         const bar = out.progress(tuneBudget, `${o.method} tune`);
         const t = await tuneContinual(o.method, plan, {
           bits, seed, budget: tuneBudget, options: methodOptions, train, databaseCodes: o.dbCodes as 'learned' | 'encoded',
           onTrial: (tr, i) => bar.update(i + 1, `val ${tr.score.toFixed(4)} ${JSON.stringify({ ...tr.setting.options, ...tr.setting.train })}`),
         }).finally(() => bar.stop());
-        tuned = { options: t.best.options, train: t.best.train, validation_score: t.bestScore, trials: t.trials.length };
+        tuned = tunedRecord(t);
         methodOptions = t.best.options;
         Object.assign(train, t.best.train);
         out.text(`--tune: ${t.trials.length} settings tried on held-out training items (no queries); chose ${JSON.stringify({ ...t.best.options, ...t.best.train })} (validation mAP ${t.bestScore.toFixed(4)})`);

@@ -10,8 +10,10 @@ import { mkdirSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { getBackend } from '../../tensor/backends.js';
 import type { Dataset } from '../../data/dataset.js';
-import { createHasher, isSupervised, methodEntry, methodNames } from '../../methods/registry.js';
-import { tuneFit } from '../../methods/tune.js';
+import { createHasher, methodEntry, methodNames } from '../../methods/registry.js';
+import { tuneFit, tunedRecord, type TunedRecord } from '../../methods/tune.js';
+import { formatMeanSd } from '../mean-sd.js';
+import { baselineFor } from '../baseline-choice.js';
 import { addCheckpointMeta } from '../../nn/checkpoint.js';
 import type { Hasher, TrainingData, TrainOptions } from '../../methods/hasher.js';
 import { checkBits } from '../../methods/training-loop.js';
@@ -36,7 +38,7 @@ export interface RunResult {
   /** Validation-split score of the kept epoch (mAP@all, validation items query the training items). */
   validation?: { epoch: number; i2t: number; t2i: number; score: number };
   /** The settings `--tune` chose, their validation score and how many were tried. */
-  tuned?: { options: Record<string, unknown>; train: Record<string, unknown>; validation_score: number; trials: number };
+  tuned?: TunedRecord;
   /** Chance level of the query/retrieval split: expected mAP@all / mAP@50 of a uniformly random ranking (eval/chance.ts). */
   chance_map?: { i2t: number; t2i: number };
   chance_map_50?: { i2t: number; t2i: number };
@@ -71,11 +73,7 @@ export function parseList(v: string, name: string, check: (x: number) => number)
 }
 
 const fmt = (x: number) => x.toFixed(4);
-const meanSd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return xs.length > 1 ? `${fmt(m)} ± ${sd.toFixed(4)}` : fmt(m);
-};
+const meanSd = (xs: number[]) => formatMeanSd(xs, 4);
 
 /** Table rows: one per run, then mean ± sd per (method, bits) when there are several seeds. */
 export function resultTable(results: RunResult[]): Record<string, unknown>[] {
@@ -231,7 +229,7 @@ Examples:
               });
               bar.stop();
               model = t.model;
-              tuned = { options: t.result.best.options, train: t.result.best.train, validation_score: t.result.bestScore, trials: t.result.trials.length };
+              tuned = tunedRecord(t.result);
             } else {
               model = createHasher(method, { bits, ...own });
               const epochs = trainOpts.epochs ?? methodEntry(method).defaults.epochs;
@@ -273,19 +271,6 @@ Examples:
 /** Fits `--tune` makes when given without a budget. */
 export const DEFAULT_TUNE_BUDGET = 8;
 
-/**
- * The baseline shown beside `method` (`--baseline`): linear for supervised methods, cca for
- * unsupervised ones, none for a baseline itself or with `none`.
- */
-export function baselineFor(method: string, given: string | undefined): string | null {
-  if (given === 'none') return null;
-  if (given !== undefined) {
-    if (given !== 'linear' && given !== 'cca') throw new InputError(`--baseline: expected linear, cca or none, got ${given}`);
-    return given === method ? null : given;
-  }
-  if (method === 'linear' || method === 'cca') return null;
-  return isSupervised(method) ? 'linear' : 'cca';
-}
 
 /** The train split as TrainingData, minus a seeded validation split carved from it (never from query). */
 export function trainAndValidation(ds: Dataset, fraction: number, seed: number): { train: TrainingData; validation?: TrainingData } {
@@ -294,4 +279,3 @@ export function trainAndValidation(ds: Dataset, fraction: number, seed: number):
   return { train: splitItems(carved, 'train'), validation: splitItems(carved, 'validation') };
 }
 
-export { isSupervised };
