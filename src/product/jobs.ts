@@ -21,13 +21,32 @@ export interface JobView {
 
 export type JobBody = (progress: (p: JobView['progress']) => void) => Promise<unknown>;
 
+export interface JobManagerOptions {
+  /** Keeps at most this many finished jobs (oldest dropped first; default 200). */
+  keepFinished?: number;
+  /**
+   * Session updates train on a worker thread, so the event loop keeps serving searches while a job
+   * trains (default true). false trains on the event loop itself (the behaviour before workers;
+   * kept for comparison in `cmhash bench serve-train --in-thread`).
+   */
+  trainInWorker?: boolean;
+}
+
 export class JobManager {
   private jobs = new Map<string, JobView>();
   private tails = new Map<string, Promise<unknown>>();
   private listeners: ((j: JobView) => void)[] = [];
 
-  /** Keeps at most this many finished jobs (oldest dropped first). */
-  constructor(private readonly keepFinished = 200) {}
+  private readonly keepFinished: number;
+  /** Whether session jobs train on a worker thread (see JobManagerOptions). */
+  readonly trainInWorker: boolean;
+
+  /** `o`: options, or (as before) the number of finished jobs kept. */
+  constructor(o: JobManagerOptions | number = {}) {
+    const opts = typeof o === 'number' ? { keepFinished: o } : o;
+    this.keepFinished = opts.keepFinished ?? 200;
+    this.trainInWorker = opts.trainInWorker ?? true;
+  }
 
   onChange(fn: (j: JobView) => void): void { this.listeners.push(fn); }
 

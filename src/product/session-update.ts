@@ -3,11 +3,22 @@
 // model and the session's items become a new model version, committed atomically. The model is a
 // fresh copy loaded from the current checkpoint, so searches keep using the serving model untouched
 // until the commit swaps the snapshot.
+//
+// Where the training runs: with `inWorker` (what the service does) on a worker thread
+// (train-in-worker.ts), which loads its own copy from the checkpoint, trains, and saves the result
+// to a temporary checkpoint that this thread loads, commits and deletes — this thread only builds
+// the session's arrays and commits, so it keeps answering searches meanwhile. Without it (the
+// default, what `cmhash update` uses: a CLI run has no searches to protect, and in-process training
+// skips the thread start and the checkpoint round trip) update() runs on the calling thread. Both
+// give the same model for the same seed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { ContinualHasher, Hasher, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { InputError } from '../util/errors.js';
 import type { Collection, ItemInput } from './collection.js';
 import { isContinual, loadHasher, methodEntry, reencodesDatabase } from '../methods/registry.js';
 import { join } from 'node:path';
+import { trainInWorker } from './train-in-worker.js';
 
 export interface UpdateOptions {
   /** Session name stored with the version (default "session-<n>"). */
@@ -17,6 +28,11 @@ export interface UpdateOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Extra training options passed to update(). */
   train?: Record<string, unknown>;
+  /**
+   * Train on a worker thread instead of the calling thread (default false; the service sets it).
+   * The worker uses the process's backend and kernel-thread setting (see train-in-worker.ts).
+   */
+  inWorker?: boolean;
 }
 
 export interface UpdateResult {
@@ -51,13 +67,18 @@ function checkUpdatable(collection: Collection, model: Hasher): asserts model is
   if (reencodesDatabase(method)) throw new InputError(`${method} re-encodes the whole database on every session, which a collection cannot do without the old features; use ccmh-gam, dlcmh or finetune`);
 }
 
-/** Loads an independent copy of the collection's current model that can learn from a session. */
-export function loadUpdatableModel(collection: Collection): ContinualHasher {
-  assertUpdatable(collection);
+/** The checkpoint (path) of the collection's current model version. */
+function currentCheckpoint(collection: Collection): string {
   const snap = collection.snapshot();
   const version = collection.history().versions.find((v) => v.id === snap.modelVersion);
   if (!version?.checkpoint) throw new InputError(`collection "${collection.name}": model version ${snap.modelVersion} has no checkpoint`);
-  const model = loadHasher(join(collection.dir!, version.checkpoint));
+  return join(collection.dir!, version.checkpoint);
+}
+
+/** Loads an independent copy of the collection's current model that can learn from a session. */
+export function loadUpdatableModel(collection: Collection): ContinualHasher {
+  assertUpdatable(collection);
+  const model = loadHasher(currentCheckpoint(collection));
   checkUpdatable(collection, model);
   return model;
 }
@@ -65,7 +86,10 @@ export function loadUpdatableModel(collection: Collection): ContinualHasher {
 export async function applySessionUpdate(collection: Collection, items: readonly ItemInput[], o: UpdateOptions = {}): Promise<UpdateResult> {
   checkSessionItems(items);
   const before = collection.snapshot();
-  const model = loadUpdatableModel(collection);
+  let model: ContinualHasher | null = null;
+  if (o.inWorker) assertUpdatable(collection); // the worker loads the model; the serving copy says what it is
+  else model = loadUpdatableModel(collection);
+  const method = collection.config.method ?? (model ?? before.hasher!).method;
   // label columns in arrival order: the version's names, then this session's new names
   const names = before.labelNames.slice();
   const col = new Map(names.map((n, i) => [n, i]));
@@ -80,15 +104,28 @@ export async function applySessionUpdate(collection: Collection, items: readonly
     session.image.set(it.image!, i * dI); session.text.set(it.text!, i * dT);
     for (const l of it.labels!) session.labels[i * C + col.get(l)!] = 1;
   });
-  const options: TrainOptions & { updateEpochs?: number } = { ...o.train, bits: collection.config.bits, seed: o.seed ?? 1, onProgress: o.onProgress };
+  const options: TrainOptions & { updateEpochs?: number } = { ...o.train, bits: collection.config.bits, seed: o.seed ?? 1 };
   // an increment's length is updateEpochs for the methods that have that option, epochs for the others
   if (o.epochs !== undefined) {
     options.epochs = o.epochs;
-    if (methodEntry(collection.config.method ?? model.method).options.updateEpochs) options.updateEpochs = o.epochs;
+    if (methodEntry(method).options.updateEpochs) options.updateEpochs = o.epochs;
   }
-  const t0 = performance.now();
-  await model.update(session, options);
-  const trainSeconds = (performance.now() - t0) / 1000;
+  let trainSeconds: number;
+  if (model) {
+    const t0 = performance.now();
+    await model.update(session, { ...options, onProgress: o.onProgress });
+    trainSeconds = (performance.now() - t0) / 1000;
+  } else {
+    const tmp = mkdtempSync(join(tmpdir(), 'cmhash-session-'));
+    try {
+      const out = join(tmp, 'trained.ckpt');
+      const r = await trainInWorker({ checkpoint: currentCheckpoint(collection), out, session, options }, o.onProgress);
+      trainSeconds = r.trainSeconds;
+      const trained = loadHasher(out);
+      checkUpdatable(collection, trained);
+      model = trained;
+    } finally { rmSync(tmp, { recursive: true, force: true }); }
+  }
   const version = await collection.commitModel(model, items, {
     labelNames: names, inherit: true,
     session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, train_seconds: trainSeconds } },

@@ -1,6 +1,8 @@
 // Session updates as background jobs: the request is checked at once (400 on bad items), then a
 // job trains the model on the session and commits a new version; searches keep using the previous
-// version until that commit. GET the job for its status.
+// version until that commit. GET the job for its status. The training runs on a worker thread
+// (jobs.trainInWorker, default on: product/train-in-worker.ts), so the event loop only validates,
+// builds the session's arrays and commits; the worker's per-epoch progress shows in the job.
 import type { FastifyInstance } from 'fastify';
 import { itemFromJson, type ItemJson } from '../../product/item-input.js';
 import { applySessionUpdate, assertUpdatable, checkSessionItems } from '../../product/session-update.js';
@@ -24,7 +26,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
     assertUpdatable(c); // refuses methods that cannot learn from a session, before queueing (the job loads the model)
     const { name, epochs, seed } = req.body;
     const job = jobs.submit(c.name, 'session-update', (progress) => applySessionUpdate(c, items, {
-      name, epochs, seed, onProgress: (p) => progress({ epoch: p.epoch, epochs: p.epochs }),
+      name, epochs, seed, inWorker: jobs.trainInWorker, onProgress: (p) => progress({ epoch: p.epoch, epochs: p.epochs }),
     }));
     return reply.status(202).send(job);
   });
