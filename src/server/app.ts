@@ -2,10 +2,12 @@
 // background jobs, thumbnails, the search page, health, Prometheus metrics and the OpenAPI
 // document. Every route has JSON schemas; every body is size-limited; every error is a 4xx/5xx
 // JSON body {statusCode, error, message} — a request can fail, the process does not.
+// Access control (tokens by scope), CORS, a per-client rate limit and socket timeouts are set up
+// here from ServiceOptions / ServiceLimits; docs/access-control.md describes them.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { STATUS_CODES } from 'node:http';
-import { CmhashError } from '../util/errors.js';
+import { CmhashError, InputError } from '../util/errors.js';
 import { JobManager } from '../product/jobs.js';
 import type { CollectionRegistry } from '../product/registry.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
@@ -18,6 +20,10 @@ import { registerSystemRoutes } from './routes/system.js';
 import { registerCollectionRoutes } from './routes/collections.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerSessionRoutes } from './routes/sessions.js';
+import { AccessTokens, attachAccessControl, type AccessToken } from './access.js';
+import { registerCors } from './cors.js';
+import { registerRateLimit } from './rate-limit.js';
+import { registerJsonParser } from './json-body.js';
 
 export interface ServiceOptions {
   collections: CollectionRegistry;
@@ -36,6 +42,10 @@ export interface ServiceOptions {
    */
   scanWorker?: boolean;
   scanWorkerMinCodes?: number;
+  /** Access tokens (token-file.ts); none = every route open (loopback use). */
+  tokens?: readonly AccessToken[];
+  /** Origins allowed to call the API from a browser page on another site (CORS); none = CORS off. */
+  corsOrigins?: readonly string[];
 }
 
 /** What route files receive. */
@@ -54,6 +64,7 @@ export interface ServiceContext {
 
 export async function buildService(o: ServiceOptions): Promise<FastifyInstance> {
   const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new InputError(`headers timeout (${limits.headersTimeoutMs} ms) must not exceed the request timeout (${limits.requestTimeoutMs} ms)`);
   const jobs = o.jobs ?? new JobManager();
   const ctx: ServiceContext = {
     collections: o.collections, jobs, limits, metrics: new ServiceMetrics(o.collections, jobs, o.processMetrics ?? true),
@@ -66,7 +77,17 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
     // ids in URLs may be long (up to 512 characters)
     routerOptions: { maxParamLength: 600 },
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
+    // slow clients cannot hold sockets: headers, whole request, idle keep-alive and inactivity are
+    // bounded; Node checks the header/request deadlines every connectionsCheckingInterval ms
+    connectionTimeout: limits.requestTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(limits.headersTimeoutMs / 4))) },
   });
+  registerJsonParser(app);
+  // CORS first: it answers preflights before any other hook, and its catch-all OPTIONS route stays
+  // out of the OpenAPI document (registered before the collector)
+  await registerCors(app, o.corsOrigins ?? []);
   app.addHook('onRoute', (r) => ctx.openapi.collect(r));
   app.addHook('onClose', async () => { await ctx.searches.close(); });
   app.addHook('onResponse', async (req, reply) => {
@@ -88,6 +109,10 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
+  // the rate limit counts every request (also unauthenticated ones), then the access check runs:
+  // both attach to each route registered below, in this order
+  await registerRateLimit(app, limits.rateLimitPerMinute);
+  attachAccessControl(app, new AccessTokens(o.tokens ?? []));
   await app.register(multipart, { limits: { fileSize: limits.uploadBytes, files: 1, fields: 20, fieldSize: 1 << 20, parts: 25 } });
   registerSystemRoutes(app, ctx);
   registerCollectionRoutes(app, ctx);

@@ -15,6 +15,14 @@ export interface ServiceLimits {
   maxFeatureWidth: number;
   /** Longest raw text query. */
   maxTextLength: number;
+  /** A client must send all request headers within this time (slow-header clients are cut off). */
+  headersTimeoutMs: number;
+  /** Whole request, headers and body, within this time; also the socket inactivity bound. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutMs: number;
+  /** Requests per minute per client address; 0 = no limit (the library default, see rate-limit.ts). */
+  rateLimitPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
@@ -25,4 +33,8 @@ export const DEFAULT_LIMITS: ServiceLimits = {
   maxItemsPerRequest: 10_000,
   maxFeatureWidth: 65_536,
   maxTextLength: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  rateLimitPerMinute: 0,
 };

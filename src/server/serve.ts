@@ -3,7 +3,19 @@
 import type { FastifyInstance } from 'fastify';
 import { buildService, type ServiceOptions } from './app.js';
 
-export interface Started { app: FastifyInstance; url: string; port: number; host: string }
+import { isWildcardHost, urlOf } from './exposure.js';
+
+export interface Started {
+  app: FastifyInstance;
+  /** The real bound address (http://0.0.0.0:8080 when listening on every interface). */
+  url: string;
+  /** A URL that reaches the service from this machine (loopback for a wildcard bind, else `url`). */
+  localUrl: string;
+  /** Bound to every interface (0.0.0.0 or ::). */
+  allInterfaces: boolean;
+  port: number;
+  host: string;
+}
 
 export async function startService(o: ServiceOptions & { host: string; port: number; fallbackPort?: boolean }): Promise<Started> {
   const app = await buildService(o);
@@ -16,8 +28,10 @@ export async function startService(o: ServiceOptions & { host: string; port: num
   }
   const addr = app.server.address();
   port = typeof addr === 'object' && addr ? addr.port : port;
-  const shown = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
-  return { app, url: `http://${shown}:${port}`, port, host: o.host };
+  const bound = typeof addr === 'object' && addr ? addr.address : o.host;
+  const allInterfaces = isWildcardHost(o.host);
+  const url = urlOf(bound, port);
+  return { app, url, localUrl: allInterfaces ? urlOf(bound.includes(':') ? '::1' : '127.0.0.1', port) : url, allInterfaces, port, host: o.host };
 }
 
 /** Resolves on SIGINT/SIGTERM after closing the service and waiting (up to `graceMs`) for jobs. */

@@ -10,6 +10,10 @@ const BODY = `
   <h1>cmhash search</h1>
   <label class="row">Collection <select id="collection" data-testid="collection" aria-label="collection"><option value="">loading…</option></select></label>
   <span id="collection-info" data-testid="collection-info"></span>
+  <form id="token-form" class="row token" data-testid="token-form">
+    <label class="row">Access token <input type="password" id="token" data-testid="token" autocomplete="off" placeholder="only if the service asks" aria-label="access token"/></label>
+    <button type="submit" class="secondary" id="token-button" data-testid="token-button">Use token</button>
+  </form>
 </header>
 <main>
   <section class="panel" aria-label="query">

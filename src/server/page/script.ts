@@ -1,11 +1,44 @@
 // Browser script of the search page (plain ES2017, inlined into the HTML; no build step). It only
 // talks to the service's own /api routes and builds every result element with textContent, so
-// labels and metadata from the index can never inject markup.
+// labels and metadata from the index can never inject markup. When the service has access tokens
+// (docs/access-control.md) the page sends the token typed into "Access token" (kept in
+// sessionStorage, so only for this tab) as "Authorization: Bearer"; thumbnails are then fetched
+// with the header too and shown from blob: URLs.
 export const SEARCH_PAGE_SCRIPT = String.raw`
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
-  var state = { collections: [], busy: false };
+  var state = { collections: [], busy: false, thumbs: [] };
+  var TOKEN_KEY = 'cmhash.token';
+
+  function getToken() {
+    try { return window.sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+  function setToken(t) {
+    try { if (t) window.sessionStorage.setItem(TOKEN_KEY, t); else window.sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off: token lives until reload */ }
+    state.token = t;
+  }
+  function currentToken() { return state.token !== undefined ? state.token : getToken(); }
+
+  /** fetch options with the access token's header added (when there is one). */
+  function withToken(options) {
+    var out = {};
+    for (var key in options || {}) out[key] = options[key];
+    var token = currentToken();
+    if (token) {
+      var headers = {};
+      var given = (options && options.headers) || {};
+      for (var h in given) headers[h] = given[h];
+      headers.authorization = 'Bearer ' + token;
+      out.headers = headers;
+    }
+    return out;
+  }
+
+  function markTokenNeeded(needed) {
+    $('token').className = needed ? 'needed' : '';
+    if (needed) $('token').focus();
+  }
 
   function setError(message) {
     var box = $('error');
@@ -31,10 +64,16 @@ export const SEARCH_PAGE_SCRIPT = String.raw`
   }
 
   function request(url, options) {
-    return fetch(url, options).then(function (res) {
+    return fetch(url, withToken(options)).then(function (res) {
       var type = res.headers.get('content-type') || '';
       var parse = type.indexOf('application/json') >= 0 ? res.json() : res.text();
       return parse.then(function (body) {
+        if (res.status === 401) {
+          markTokenNeeded(true);
+          throw new Error(currentToken()
+            ? 'The access token was not accepted (401). Enter a valid token under "Access token" and press "Use token".'
+            : 'This service needs an access token (401). Enter a read token under "Access token" and press "Use token".');
+        }
         if (!res.ok) throw new Error(errorMessage(res, body));
         return body;
       }, function () { throw new Error(errorMessage(res, null)); });
@@ -94,9 +133,25 @@ export const SEARCH_PAGE_SCRIPT = String.raw`
     return e;
   }
 
+  /** An <img> cannot send headers: with a token the thumbnail is fetched and shown from a blob: URL. */
+  function showThumb(img, url) {
+    var token = currentToken();
+    if (!token || /^data:/i.test(url)) { img.src = url; return; }
+    fetch(url, withToken({})).then(function (res) {
+      if (!res.ok) throw new Error(String(res.status));
+      return res.blob();
+    }).then(function (blob) {
+      var objectUrl = URL.createObjectURL(blob);
+      state.thumbs.push(objectUrl);
+      img.src = objectUrl;
+    }, function () { img.alt += ' (thumbnail not available)'; });
+  }
+
   function renderResults(body, resultModality) {
     var list = $('results');
     list.textContent = '';
+    state.thumbs.forEach(function (u) { URL.revokeObjectURL(u); });
+    state.thumbs = [];
     var results = (body && body.results) || [];
     list.setAttribute('data-modality', resultModality || '');
     if (results.length === 0) list.appendChild(el('p', 'empty', 'No results within the given k / radius.'));
@@ -110,7 +165,7 @@ export const SEARCH_PAGE_SCRIPT = String.raw`
         var img = el('img', 'result-thumb');
         img.alt = 'item ' + r.id;
         img.loading = 'lazy';
-        img.src = thumb;
+        showThumb(img, thumb);
         card.appendChild(img);
       }
       var head = el('div', 'result-head');
@@ -210,6 +265,8 @@ export const SEARCH_PAGE_SCRIPT = String.raw`
   function loadCollections() {
     var select = $('collection');
     request('/api/collections').then(function (list) {
+      markTokenNeeded(false);
+      setError('');
       state.collections = Array.isArray(list) ? list : [];
       select.textContent = '';
       if (state.collections.length === 0) {
@@ -237,6 +294,14 @@ export const SEARCH_PAGE_SCRIPT = String.raw`
   $('item-form').addEventListener('submit', function (e) { e.preventDefault(); runItemSearch(); });
   $('image-form').addEventListener('submit', function (e) { e.preventDefault(); runImageSearch(); });
   $('collection').addEventListener('change', showCollectionInfo);
+  $('token-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    setToken($('token').value.trim());
+    $('token').value = '';
+    $('token').placeholder = currentToken() ? 'token set for this tab' : 'only if the service asks';
+    loadCollections();
+  });
+  if (getToken()) $('token').placeholder = 'token set for this tab';
   loadCollections();
 })();
 `;

@@ -6,6 +6,9 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-ser
 header { padding: 14px 24px; background: #fff; border-bottom: 1px solid var(--line); display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; }
 header h1 { font-size: 18px; margin: 0; }
 #collection-info { color: var(--muted); }
+.token { margin-left: auto; }
+.token input { width: 200px; }
+.token input.needed { border-color: var(--bad); outline: 2px solid #f3c1c8; }
 main { padding: 16px 24px; max-width: 1280px; margin: 0 auto; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin-bottom: 12px; display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 12px 24px; }
 .panel > .row { grid-column: 1 / -1; }

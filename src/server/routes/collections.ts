@@ -51,7 +51,7 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: ServiceConte
 
   app.post<{ Params: { name: string }; Body: SearchBody }>('/api/collections/:name/search', {
     schema: { params: nameParams, body: s.searchBody, response: { 200: s.searchResponse, ...s.err } },
-    config: { summary: 'cross-modal search: the query (features, raw text, an item id or a hex code) of `modality` against the other modality; k nearest, optionally within `radius`' },
+    config: { summary: 'cross-modal search: the query (features, raw text, an item id or a hex code) of `modality` against the other modality; k nearest, optionally within `radius`', access: 'read' },
   }, async (req) => {
     const c = collections.get(req.params.name);
     const { modality, query, k, radius } = req.body;
@@ -62,7 +62,7 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: ServiceConte
   app.post<{ Params: { name: string } }>('/api/collections/:name/search-image', {
     bodyLimit: limits.uploadBytes + (64 << 10),
     schema: { params: nameParams, response: { 200: s.searchResponse, ...s.err } },
-    config: { summary: 'upload an image (multipart field "image"; optional fields k, radius) to find texts', consumes: 'multipart/form-data' },
+    config: { summary: 'upload an image (multipart field "image"; optional fields k, radius) to find texts', consumes: 'multipart/form-data', access: 'read' },
   }, async (req) => {
     const c = collections.get(req.params.name);
     const form = await readForm(req, 'image');
