@@ -57,7 +57,7 @@ export class JobManager {
     const run = prev.then(async () => {
       job.status = 'running'; job.started = new Date().toISOString(); this.emit(job);
       try {
-        job.result = await body((p) => { job.progress = p; });
+        job.result = await body((p) => { job.progress = p; this.emit(job); });
         job.status = 'succeeded';
       } catch (e) {
         job.status = 'failed'; job.error = (e as Error).message;
