@@ -81,13 +81,19 @@ export class SnapshotIndex implements CodeIndex {
       drop.add(id);
     }
     if (drop.size === 0) return 0;
-    const keep: number[] = [];
-    const all = this.ids();
+    this.adopt(this.without([...drop]));
+    return drop.size;
+  }
+
+  /** A new snapshot without the given ids (ids not held are ignored); this one is unchanged. */
+  without(ids: readonly string[]): SnapshotIndex {
+    const drop = new Set(ids.filter((id) => this.has(id)));
+    if (drop.size === 0) return this;
+    const all = this.ids(), keep: number[] = [];
     all.forEach((id, i) => { if (!drop.has(id)) keep.push(i); });
     const stride = this.live.stride, data = new Uint32Array(keep.length * stride);
     keep.forEach((p, i) => data.set(this.live.data.subarray(p * stride, (p + 1) * stride), i * stride));
-    this.adopt(SnapshotIndex.build(keep.map((p) => all[p]!), new PackedCodes(this.bits, keep.length, data), this.spec));
-    return drop.size;
+    return SnapshotIndex.build(keep.map((p) => all[p]!), new PackedCodes(this.bits, keep.length, data), this.spec);
   }
 
   private adopt(o: SnapshotIndex): void {

@@ -1,6 +1,6 @@
 // The SQLite schema of a collection store and its format version. Bump STORE_FORMAT when the
 // layout changes; a store with a newer format is refused with a clear message, never guessed at.
-export const STORE_FORMAT = 1;
+export const STORE_FORMAT = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS segments (
   file    TEXT NOT NULL UNIQUE,
   bits    INTEGER NOT NULL,
   count   INTEGER NOT NULL,
-  created TEXT NOT NULL
+  created TEXT NOT NULL,
+  seq     INTEGER                              -- position among a version's segments (format 2)
 );
 CREATE TABLE IF NOT EXISTS version_segments (
   version INTEGER NOT NULL REFERENCES model_versions(id),

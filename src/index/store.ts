@@ -2,13 +2,16 @@
 //
 //   <dir>/collection.db    SQLite (WAL, synchronous=FULL): items, model versions, sessions, and
 //                          which code segments belong to which model version
-//   <dir>/segments/*.seg   immutable, append-only code segments (see segment.ts)
+//   <dir>/segments/*.seg   immutable code segments (see segment.ts)
+//   <dir>/models/*.ckpt    model checkpoints, referenced by their model version
 //
-// Atomicity: a write is one SQLite transaction. Codes are written to a segment file first (temp
-// file, fsync, rename, fsync folder); the transaction that references the segment commits after
-// that, so a crash (kill -9) at any moment leaves either the old state or the new one — at worst
-// an unreferenced segment file, which is ignored (gc() deletes it). A write that fails validation
-// changes nothing.
+// One write = one unit of work: `write(fn)` runs fn inside one SQLite transaction. Every file the
+// write needs (segments, a checkpoint) is written inside it — temp file, fsync, rename, fsync the
+// folder — before the transaction that refers to it commits. A crash (kill -9) at any point leaves
+// either the state before the write or the state after it; at worst a file nobody refers to, which
+// the next writable open deletes (leftovers.ts). The single-step methods (addItems, putCodes, …)
+// are units of work of their own when called alone, and steps of the enclosing one inside write().
+// A write that fails validation changes nothing.
 //
 // Model versions: codes are stored per model version; an index is always loaded for exactly one
 // version, so codes of different models never meet in one ranking. A new version can inherit the
@@ -16,19 +19,25 @@
 // then shares the parent's segments — a declaration that those codes are valid for it, not a copy.
 // "current" is one row in `meta`, switched in the same transaction that commits a version.
 //
-// One writer process at a time (readers may run alongside: SQLite WAL gives them a consistent
-// snapshot, and segments are never modified after they are referenced).
+// Compaction merges a version's own runs of segments into one (same codes, same order: `seq`
+// keeps each merged segment where its first part was), drops removed items' codes and segments no
+// live version refers to. Answers before and after are identical.
+//
+// One writer process at a time is the supported use (readers may run alongside: SQLite WAL gives
+// them a consistent snapshot; a load that meets a segment compacted away meanwhile retries).
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PackedCodes } from '../codes/packed-codes.js';
 import type { CodeIndex } from './code-index.js';
 import { createIndex } from './factory.js';
-import { readSegment, readSegmentKeys, writeSegment } from './segment.js';
+import { readSegment, readSegmentKeys, writeSegment, type SegmentRows } from './segment.js';
 import { SCHEMA, STORE_FORMAT } from './store-schema.js';
 import { validateLabels } from '../data/labels.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { checkItemId } from './item-id.js';
+import { inFlight, ownedName, sweepFolder } from './leftovers.js';
+import { crashPoint } from '../util/crash-points.js';
 
 export interface StoreOpenOptions {
   /** Create the directory and database when missing (default false). */
@@ -90,9 +99,27 @@ export interface StoreStats {
   sessions: number;
 }
 
+export interface CompactionResult {
+  /** Segments merged away and new segments written. */
+  merged: number;
+  written: number;
+  /** Segment files deleted (merged, removed-only, of retired versions, leftovers). */
+  filesDeleted: number;
+  /** Codes of removed items dropped. */
+  codesDropped: number;
+  segmentsBefore: number;
+  segmentsAfter: number;
+}
+
+/** Merge a live version's segments when it has more than this many (Collection calls maybeCompact). */
+export const AUTO_COMPACT_SEGMENTS = 32;
+
 
 export class Store {
-  private constructor(readonly dir: string, private db: Database.Database) {}
+  private constructor(readonly dir: string, private db: Database.Database, private readonly segmentOrder: string) {}
+
+  /** Files written by the unit of work in progress (deleted if it rolls back). */
+  private written: string[] | null = null;
 
   /**
    * Statements are compiled once per SQL text and reused (every search looks items up here). The
@@ -132,6 +159,7 @@ export class Store {
         if (format > STORE_FORMAT) {
           throw new CorruptDataError(`store: ${dir} was written by a newer cmhash (store format ${format}; this version reads format ${STORE_FORMAT} and older) — upgrade cmhash to open it`);
         }
+        if (format < 2 && !opts.readonly) migrateToFormat2(db);
       } else {
         if (opts.readonly) throw new CorruptDataError(`store: ${dbPath} is not a cmhash collection`);
         db.transaction(() => {
@@ -144,7 +172,54 @@ export class Store {
       db.close();
       throw e;
     }
-    return new Store(dir, db);
+    const hasSeq = (db.prepare('PRAGMA table_info(segments)').all() as { name: string }[]).some((c) => c.name === 'seq');
+    const store = new Store(dir, db, hasSeq ? 'COALESCE(s.seq, s.id)' : 's.id');
+    if (!opts.readonly) store.sweep();
+    return store;
+  }
+
+  /**
+   * Runs `fn` as one unit of work: one SQLite transaction, committed when fn returns, rolled back
+   * (with the files it wrote deleted) when it throws or the process dies. Nested calls join the
+   * enclosing unit. `fn` must be synchronous: nothing else can interleave with it.
+   */
+  write<T>(fn: () => T): T {
+    if (this.written) return this.db.transaction(fn)(); // a savepoint: a failed step undoes only itself
+    this.written = [];
+    try {
+      const out = this.db.transaction(() => {
+        const r = fn();
+        crashPoint('store: all rows and files written, transaction not committed');
+        return r;
+      }).immediate();
+      crashPoint('store: transaction committed');
+      return out;
+    } catch (e) {
+      for (const f of this.written) { try { unlinkSync(f); } catch { /* never written, or a leftover the next open sweeps */ } }
+      throw e;
+    } finally {
+      for (const f of this.written) inFlight.delete(f);
+      this.written = null;
+    }
+  }
+
+  /** A new file name for this unit of work under <dir>/<folder> (relative and absolute path). */
+  private newFile(folder: string, stem: string, ext: string): { rel: string; abs: string } {
+    if (!this.written) throw new Error(`store: ${folder} files are written inside write()`);
+    const rel = ownedName(stem, ext), abs = join(this.dir, folder, rel);
+    this.written.push(abs);
+    inFlight.add(abs);
+    return { rel, abs };
+  }
+
+  /**
+   * Where to save the checkpoint of version `versionId` inside the current unit of work: the file
+   * is the caller's to write (atomically) before the unit commits; commitModelVersion refers to it.
+   */
+  newCheckpointFile(versionId: number): { rel: string; abs: string } {
+    mkdirSync(join(this.dir, 'models'), { recursive: true });
+    const f = this.newFile('models', `v${versionId}`, 'ckpt');
+    return { rel: join('models', f.rel), abs: f.abs };
   }
 
   close(): void { this.db.close(); }
@@ -176,7 +251,7 @@ export class Store {
     });
     const insert = this.stmt('INSERT INTO items (id, labels, metadata, session, added) VALUES (?, ?, ?, ?, ?)');
     const now = new Date().toISOString();
-    this.db.transaction(() => {
+    this.write(() => {
       for (let i = 0; i < n; i++) {
         const labels = items.labels ? Buffer.from(items.labels.subarray(i * classes, (i + 1) * classes)) : null;
         try { insert.run(ids[i], labels, meta?.[i] ?? null, items.session ?? null, now); } catch (e) {
@@ -185,7 +260,7 @@ export class Store {
         }
       }
       if (classes > this.classes()) this.setMeta('classes', String(classes));
-    }).immediate();
+    });
   }
 
   /** Removes items (unknown id → NotFoundError, nothing removed); their codes drop out of every index. */
@@ -193,7 +268,7 @@ export class Store {
     const get = this.stmt('SELECT key FROM items WHERE id = ?', true);
     const del = this.stmt('DELETE FROM items WHERE key = ?');
     const mark = this.stmt('INSERT OR IGNORE INTO removed_items (key) VALUES (?)');
-    return this.db.transaction(() => {
+    return this.write(() => {
       let n = 0;
       for (const id of new Set(ids)) {
         const key = get.get(id) as number | undefined;
@@ -201,7 +276,7 @@ export class Store {
         del.run(key); mark.run(key); n++;
       }
       return n;
-    }).immediate();
+    });
   }
 
   getItems(ids: readonly string[]): Item[] {
@@ -237,7 +312,7 @@ export class Store {
   createModelVersion(v: NewModelVersion): number {
     if (typeof v.method !== 'string' || v.method.length === 0) throw new InputError('createModelVersion: method must be a non-empty string');
     PackedCodes.alloc(v.bits, 0); // validates bits
-    return this.db.transaction(() => {
+    return this.write(() => {
       if (v.inheritCodesFrom !== undefined) {
         const parent = this.version(v.inheritCodesFrom);
         if (parent.status !== 'committed') throw new InputError(`createModelVersion: parent version ${parent.id} is ${parent.status}, only committed versions can pass on codes`);
@@ -251,35 +326,35 @@ export class Store {
         this.stmt('INSERT INTO version_segments (version, segment) SELECT ?, segment FROM version_segments WHERE version = ?').run(id, v.inheritCodesFrom);
       }
       return id;
-    }).immediate();
+    });
   }
 
   /** Marks a version committed and (by default) makes it current, atomically. */
   commitModelVersion(id: number, opts: { makeCurrent?: boolean; checkpoint?: string } = {}): void {
-    this.db.transaction(() => {
+    this.write(() => {
       const v = this.version(id);
       if (v.status === 'retired') throw new InputError(`commitModelVersion: version ${id} is retired`);
       this.stmt("UPDATE model_versions SET status = 'committed', checkpoint = COALESCE(?, checkpoint) WHERE id = ?").run(opts.checkpoint ?? null, id);
       if (opts.makeCurrent ?? true) this.setMeta('current_version', String(id));
-    }).immediate();
+    });
   }
 
   /** Switches the current version (must be committed). */
   setCurrentVersion(id: number): void {
-    this.db.transaction(() => {
+    this.write(() => {
       const v = this.version(id);
       if (v.status !== 'committed') throw new InputError(`setCurrentVersion: version ${id} is ${v.status}, not committed`);
       this.setMeta('current_version', String(id));
-    }).immediate();
+    });
   }
 
   /** Retires a version (it can no longer be searched or receive codes; not the current one). */
   retireModelVersion(id: number): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.version(id);
       if (this.currentVersion() === id) throw new InputError(`retireModelVersion: version ${id} is current; switch first`);
       this.stmt("UPDATE model_versions SET status = 'retired' WHERE id = ?").run(id);
-    }).immediate();
+    });
   }
 
   currentVersion(): number | null {
@@ -311,32 +386,31 @@ export class Store {
     if (!(codes instanceof PackedCodes)) throw new InputError('putCodes: codes must be PackedCodes');
     if (ids.length !== codes.count) throw new InputError(`putCodes: ${ids.length} ids but ${codes.count} codes`);
     if (ids.length === 0) return;
-    const file = `v${versionId}-${Date.now().toString(36)}-${process.pid}-${(segmentCounter++).toString(36)}.seg`;
-    const path = join(this.dir, 'segments', file);
-    let written = false;
-    try {
-      this.db.transaction(() => {
-        const v = this.version(versionId);
-        if (v.status === 'retired') throw new InputError(`putCodes: version ${versionId} is retired`);
-        if (codes.bits !== v.bits) throw new InputError(`putCodes: version ${versionId} holds ${v.bits}-bit codes, got ${codes.bits}-bit codes`);
-        const get = this.stmt('SELECT key FROM items WHERE id = ?', true);
-        const keys = new Uint32Array(ids.length);
-        for (let i = 0; i < ids.length; i++) {
-          const key = get.get(ids[i]) as number | undefined;
-          if (key === undefined) throw new NotFoundError(`putCodes: no item ${JSON.stringify(ids[i])} in the collection (add items first)`);
-          keys[i] = key;
-        }
-        this.checkNotCoded(versionId, ids, keys);
-        writeSegment(path, { keys, ids: [...ids], codes });
-        written = true;
-        const seg = Number(this.stmt('INSERT INTO segments (file, bits, count, created) VALUES (?, ?, ?, ?)')
-          .run(file, codes.bits, codes.count, new Date().toISOString()).lastInsertRowid);
-        this.stmt('INSERT INTO version_segments (version, segment) VALUES (?, ?)').run(versionId, seg);
-      }).immediate();
-    } catch (e) {
-      if (written) { try { unlinkSync(path); } catch { /* leave it: unreferenced, gc() removes it */ } }
-      throw e;
-    }
+    this.write(() => {
+      const v = this.version(versionId);
+      if (v.status === 'retired') throw new InputError(`putCodes: version ${versionId} is retired`);
+      if (codes.bits !== v.bits) throw new InputError(`putCodes: version ${versionId} holds ${v.bits}-bit codes, got ${codes.bits}-bit codes`);
+      const get = this.stmt('SELECT key FROM items WHERE id = ?', true);
+      const keys = new Uint32Array(ids.length);
+      for (let i = 0; i < ids.length; i++) {
+        const key = get.get(ids[i]) as number | undefined;
+        if (key === undefined) throw new NotFoundError(`putCodes: no item ${JSON.stringify(ids[i])} in the collection (add items first)`);
+        keys[i] = key;
+      }
+      this.checkNotCoded(versionId, ids, keys);
+      const seg = this.insertSegment({ keys, ids: [...ids], codes }, `v${versionId}`);
+      this.stmt('INSERT INTO version_segments (version, segment) VALUES (?, ?)').run(versionId, seg);
+    });
+  }
+
+  /** Writes a segment file inside the unit of work and records it; returns its id. */
+  private insertSegment(rows: SegmentRows, stem: string, seq?: number): number {
+    const f = this.newFile('segments', stem, 'seg');
+    writeSegment(f.abs, rows);
+    const id = Number(this.stmt('INSERT INTO segments (file, bits, count, created, seq) VALUES (?, ?, ?, ?, ?)')
+      .run(f.rel, rows.codes.bits, rows.codes.count, new Date().toISOString(), seq ?? null).lastInsertRowid);
+    if (seq === undefined) this.stmt('UPDATE segments SET seq = id WHERE id = ?').run(id);
+    return id;
   }
 
   private checkNotCoded(versionId: number, ids: readonly string[], keys: Uint32Array): void {
@@ -359,33 +433,44 @@ export class Store {
 
   private segmentsOf(versionId: number): { id: number; file: string; count: number; bits: number }[] {
     return this.stmt(`SELECT s.id, s.file, s.count, s.bits FROM version_segments vs JOIN segments s ON s.id = vs.segment
-      WHERE vs.version = ? ORDER BY s.id`).all(versionId) as { id: number; file: string; count: number; bits: number }[];
+      WHERE vs.version = ? ORDER BY ${this.segmentOrder}`).all(versionId) as { id: number; file: string; count: number; bits: number }[];
   }
 
   /** All live codes of one version, in the order they were stored (segments by age, rows in order). */
   loadCodes(versionId?: number): { version: number; ids: string[]; codes: PackedCodes } {
-    // one read transaction: the segment list, the removed set and the version row are one snapshot
-    return this.db.transaction(() => {
-      const id = versionId ?? this.currentVersion();
-      if (id === null) throw new NotFoundError('store: no current model version (commit one first)');
-      const v = this.version(id);
-      if (v.status === 'retired') throw new InputError(`store: version ${id} is retired`);
-      const removed = new Set(this.stmt('SELECT key FROM removed_items', true).all() as number[]);
-      const parts: PackedCodes[] = [];
-      const ids: string[] = [];
-      for (const seg of this.segmentsOf(id)) {
-        const rows = readSegment(join(this.dir, 'segments', seg.file));
-        if (rows.codes.bits !== v.bits || rows.codes.count !== seg.count) {
-          throw new CorruptDataError(`store: segment ${seg.file} holds ${rows.codes.count} ${rows.codes.bits}-bit codes, expected ${seg.count} ${v.bits}-bit`);
-        }
-        if (removed.size === 0) { parts.push(rows.codes); for (const s of rows.ids) ids.push(s); continue; }
-        const keep: number[] = [];
-        for (let i = 0; i < rows.keys.length; i++) if (!removed.has(rows.keys[i]!)) { keep.push(i); ids.push(rows.ids[i]!); }
-        parts.push(keep.length === rows.codes.count ? rows.codes : rows.codes.select(keep));
+    // Another process's compaction may delete a segment between this read transaction's listing and
+    // the file read: the next attempt sees the merged segment instead.
+    for (let attempt = 1; ; attempt++) {
+      try { return this.db.transaction(() => this.readCodes(versionId))(); } catch (e) {
+        if ((e as { missingSegment?: boolean }).missingSegment && attempt < 3) continue;
+        throw e;
       }
-      const codes = parts.length ? PackedCodes.concat(parts) : PackedCodes.alloc(v.bits, 0);
-      return { version: id, ids, codes };
-    })();
+    }
+  }
+
+  /** loadCodes inside one read transaction: segment list, removed set and version row are one snapshot. */
+  private readCodes(versionId?: number): { version: number; ids: string[]; codes: PackedCodes } {
+    const id = versionId ?? this.currentVersion();
+    if (id === null) throw new NotFoundError('store: no current model version (commit one first)');
+    const v = this.version(id);
+    if (v.status === 'retired') throw new InputError(`store: version ${id} is retired`);
+    const removed = new Set(this.stmt('SELECT key FROM removed_items', true).all() as number[]);
+    const parts: PackedCodes[] = [];
+    const ids: string[] = [];
+    for (const seg of this.segmentsOf(id)) {
+      const path = join(this.dir, 'segments', seg.file);
+      if (!existsSync(path)) throw Object.assign(new CorruptDataError(`store: segment ${seg.file} of version ${id} is missing`), { missingSegment: true });
+      const rows = readSegment(path);
+      if (rows.codes.bits !== v.bits || rows.codes.count !== seg.count) {
+        throw new CorruptDataError(`store: segment ${seg.file} holds ${rows.codes.count} ${rows.codes.bits}-bit codes, expected ${seg.count} ${v.bits}-bit`);
+      }
+      if (removed.size === 0) { parts.push(rows.codes); for (const s of rows.ids) ids.push(s); continue; }
+      const keep: number[] = [];
+      for (let i = 0; i < rows.keys.length; i++) if (!removed.has(rows.keys[i]!)) { keep.push(i); ids.push(rows.ids[i]!); }
+      parts.push(keep.length === rows.codes.count ? rows.codes : rows.codes.select(keep));
+    }
+    const codes = parts.length ? PackedCodes.concat(parts) : PackedCodes.alloc(v.bits, 0);
+    return { version: id, ids, codes };
   }
 
   /** An index over one version's codes (default: the current version; spec as in factory.ts). */
@@ -426,20 +511,98 @@ export class Store {
     };
   }
 
+  /** The segment files the store refers to. */
+  segmentFiles(): string[] { return this.stmt('SELECT file FROM segments ORDER BY id', true).all() as string[]; }
+
+  /** Segments of one version (default: the current one). */
+  segmentCount(versionId?: number): number {
+    const id = versionId ?? this.currentVersion();
+    return id === null ? 0 : this.stmt('SELECT COUNT(*) FROM version_segments WHERE version = ?', true).get(id) as number;
+  }
+
   /**
-   * Deletes segment files no committed transaction refers to (left by a crash between the file
-   * rename and the commit) and older than `minAgeMs`, so a concurrent writer's fresh file survives.
+   * Deletes the files of writes that never committed (a crash between writing a file and the
+   * commit): segments and checkpoints nothing refers to, temp files — only those whose writer
+   * process is gone. Runs at every writable open; returns the names deleted.
    */
-  gc(minAgeMs = 60_000): number {
-    const known = new Set(this.stmt('SELECT file FROM segments', true).all() as string[]);
-    const dir = join(this.dir, 'segments');
-    let n = 0;
-    for (const f of readdirSync(dir)) {
-      const p = join(dir, f);
-      if (known.has(f) || Date.now() - statSync(p).mtimeMs < minAgeMs) continue;
-      unlinkSync(p); n++;
-    }
-    return n;
+  sweep(): string[] {
+    const segs = new Set(this.stmt('SELECT file FROM segments', true).all() as string[]);
+    const ckpts = new Set((this.stmt('SELECT checkpoint FROM model_versions WHERE checkpoint IS NOT NULL', true).all() as string[])
+      .map((c) => c.replace(/^models[\\/]/, '')));
+    return [...sweepFolder(join(this.dir, 'segments'), 'seg', segs), ...sweepFolder(join(this.dir, 'models'), 'ckpt', ckpts)];
+  }
+
+  /** Compacts when a live version has more than `threshold` segments; null when none has. */
+  maybeCompact(threshold = AUTO_COMPACT_SEGMENTS): CompactionResult | null {
+    const most = this.stmt(`SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM version_segments vs JOIN model_versions v ON v.id = vs.version
+      WHERE v.status != 'retired' GROUP BY vs.version)`, true).get() as number;
+    return most > threshold ? this.compact() : null;
+  }
+
+  /**
+   * Merges each live version's runs of segments no other live version shares into one segment
+   * (order kept), drops removed items' codes and retired versions' segments, deletes files nothing
+   * refers to any more. One unit of work; searches see the same codes in the same order after it.
+   */
+  compact(): CompactionResult {
+    const before = this.stmt('SELECT COUNT(*) FROM segments', true).get() as number;
+    let merged = 0, written = 0, codesDropped = 0;
+    const dropFiles: string[] = [];
+    this.write(() => {
+      this.stmt(`DELETE FROM version_segments WHERE version IN (SELECT id FROM model_versions WHERE status = 'retired')`).run();
+      const removed = new Set(this.stmt('SELECT key FROM removed_items', true).all() as number[]);
+      const owners = new Map<number, number>();
+      for (const r of this.stmt(`SELECT segment, COUNT(*) AS n FROM version_segments GROUP BY segment`).all() as { segment: number; n: number }[]) owners.set(r.segment, r.n);
+      const live = this.stmt(`SELECT id FROM model_versions WHERE status != 'retired' ORDER BY id`, true).all() as number[];
+      for (const version of live) {
+        const segs = this.stmt(`SELECT s.id, s.file, s.count, s.bits, ${this.segmentOrder} AS seq FROM version_segments vs JOIN segments s ON s.id = vs.segment
+          WHERE vs.version = ? ORDER BY ${this.segmentOrder}`).all(version) as { id: number; file: string; count: number; bits: number; seq: number }[];
+        // runs of consecutive segments only this version refers to
+        const runs: (typeof segs)[] = [];
+        let run: typeof segs = [];
+        for (const sg of segs) {
+          if (owners.get(sg.id) === 1) { run.push(sg); continue; }
+          if (run.length) runs.push(run);
+          run = [];
+        }
+        if (run.length) runs.push(run);
+        for (const r of runs) {
+          const parts = r.map((sg) => readSegment(join(this.dir, 'segments', sg.file)));
+          const hasRemoved = parts.some((p) => p.keys.some((k) => removed.has(k)));
+          if (r.length < 2 && !hasRemoved) continue;
+          const keep = { keys: [] as number[], ids: [] as string[], codes: [] as PackedCodes[] };
+          for (const p of parts) {
+            const rows: number[] = [];
+            p.keys.forEach((k, i) => { if (removed.has(k)) codesDropped++; else { rows.push(i); keep.keys.push(k); keep.ids.push(p.ids[i]!); } });
+            keep.codes.push(rows.length === p.codes.count ? p.codes : p.codes.select(rows));
+          }
+          const del = this.stmt('DELETE FROM version_segments WHERE version = ? AND segment = ?');
+          for (const sg of r) del.run(version, sg.id);
+          merged += r.length;
+          if (keep.keys.length) {
+            const seg = this.insertSegment({ keys: Uint32Array.from(keep.keys), ids: keep.ids, codes: PackedCodes.concat(keep.codes) }, `v${version}`, r[0]!.seq);
+            this.stmt('INSERT INTO version_segments (version, segment) VALUES (?, ?)').run(version, seg);
+            written++;
+          }
+        }
+      }
+      // segments nobody refers to any more, and removed keys no segment holds
+      for (const r of this.stmt('SELECT id, file FROM segments WHERE id NOT IN (SELECT segment FROM version_segments)').all() as { id: number; file: string }[]) {
+        this.stmt('DELETE FROM segments WHERE id = ?').run(r.id);
+        dropFiles.push(r.file);
+      }
+      if (removed.size) {
+        const held = new Set<number>();
+        for (const f of this.stmt('SELECT file FROM segments', true).all() as string[]) for (const k of readSegmentKeys(join(this.dir, 'segments', f))) if (removed.has(k)) held.add(k);
+        const clear = this.stmt('DELETE FROM removed_items WHERE key = ?');
+        for (const k of removed) if (!held.has(k)) clear.run(k);
+      }
+    });
+    // after the commit: the dropped files are no longer referenced (a crash here leaves them to sweep)
+    let filesDeleted = 0;
+    for (const f of dropFiles) { try { unlinkSync(join(this.dir, 'segments', f)); filesDeleted++; } catch { /* already gone */ } }
+    filesDeleted += this.sweep().length;
+    return { merged, written, filesDeleted, codesDropped, segmentsBefore: before, segmentsAfter: this.stmt('SELECT COUNT(*) FROM segments', true).get() as number };
   }
 
   private getMeta(key: string): string | undefined {
@@ -451,7 +614,15 @@ export class Store {
   }
 }
 
-let segmentCounter = 0;
+/** Format 2 adds segments.seq (a merged segment keeps its first part's place in the order). */
+function migrateToFormat2(db: Database.Database): void {
+  db.transaction(() => {
+    const cols = (db.prepare('PRAGMA table_info(segments)').all() as { name: string }[]).map((c) => c.name);
+    if (!cols.includes('seq')) db.exec('ALTER TABLE segments ADD COLUMN seq INTEGER');
+    db.exec('UPDATE segments SET seq = id WHERE seq IS NULL');
+    db.prepare("UPDATE meta SET value = '2' WHERE key = 'format'").run();
+  }).immediate();
+}
 
 function toVersion(r: Record<string, unknown>): ModelVersion {
   return {

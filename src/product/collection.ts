@@ -8,12 +8,13 @@
 // switch is one SQLite transaction. In memory, a complete new snapshot is built and swapped in with
 // one assignment (see snapshot.ts), so searches see the old version or the new one, never a mix.
 //
-// Writes are serialised per collection (an async lock) and validated before anything is written:
-// a request that fails validation leaves stored data untouched; a failure after the first write
-// (disk, crash) is undone (added items removed, pending versions retired).
+// Writes are serialised per collection (an async lock) and validated before anything is written.
+// Each write — adding items, committing a model version with its items, codes, session record and
+// checkpoint, removing items — is one unit of work of the store (Store.write): all of it is stored
+// or none of it, at any crash point (test/product/crash-points.test.ts).
 import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Store, type ModelVersion } from '../index/store.js';
+import { Store, type CompactionResult, type ModelVersion } from '../index/store.js';
 import { PackedCodes } from '../codes/packed-codes.js';
 import type { SearchHits } from '../index/code-index.js';
 import { loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
@@ -366,31 +367,22 @@ export class Collection {
     const { labels, names } = items.length ? this.validateItems(items, opts.labelNames, false) : { labels: new Uint8Array(0), names: opts.labelNames.slice() };
     const image = this.encodeItems(hasher, items, 'image'), text = this.encodeItems(hasher, items, 'text');
     const inherit = opts.inherit && old.versions.image !== null;
-    let added = false;
-    const created: number[] = [];
-    try {
+    store.write(() => {
       if (items.length) {
         store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null), session: store.sessions().length });
-        added = true;
       }
       const common = { method: hasher.method, bits: this.config.bits };
       const tv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'text' }, ...(inherit ? { inheritCodesFrom: old.versions.text! } : {}) });
-      created.push(tv);
       const iv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'image', partner: tv, labelNames: names }, ...(inherit ? { inheritCodesFrom: old.versions.image! } : {}) });
-      created.push(iv);
       if (image.ids.length) store.putCodes(iv, image.ids, image.codes);
       if (text.ids.length) store.putCodes(tv, text.ids, text.codes);
-      const checkpoint = join('models', `v${iv}.ckpt`);
-      hasher.save(join(this.dir!, checkpoint));
-      store.commitModelVersion(tv, { makeCurrent: false, checkpoint });
+      const checkpoint = store.newCheckpointFile(iv);
+      hasher.save(checkpoint.abs);
+      store.commitModelVersion(tv, { makeCurrent: false, checkpoint: checkpoint.rel });
       if (opts.session) store.addSession({ name: opts.session.name, classes: [...opts.session.newClasses], modelVersion: iv, meta: opts.session.meta });
-      store.commitModelVersion(iv, { makeCurrent: true, checkpoint });
-    } catch (e) {
-      // undo: the previous version stays current and searchable
-      for (const v of created) { try { if (store.currentVersion() !== v) store.retireModelVersion(v); } catch { /* best effort */ } }
-      if (added) { try { store.removeItems(items.map((it) => it.id)); } catch { /* best effort */ } }
-      throw e;
-    }
+      store.commitModelVersion(iv, { makeCurrent: true, checkpoint: checkpoint.rel });
+    });
+    store.maybeCompact();
     // the new snapshot is complete before it becomes visible
     const next = this.loadSnapshot();
     this.snap = next;
@@ -405,19 +397,39 @@ export class Collection {
       if (!snap.hasher || snap.versions.image === null || snap.versions.text === null) throw new InputError(`collection "${this.name}" has no model yet; train one first (cmhash demo / update)`);
       const { labels, names } = this.validateItems(items, snap.labelNames, false);
       const image = this.encodeItems(snap.hasher, items, 'image'), text = this.encodeItems(snap.hasher, items, 'text');
-      store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null) });
-      try {
-        if (image.ids.length) store.putCodes(snap.versions.image, image.ids, image.codes);
-        if (text.ids.length) store.putCodes(snap.versions.text, text.ids, text.codes);
-      } catch (e) {
-        try { store.removeItems(items.map((it) => it.id)); } catch { /* best effort */ }
-        throw e;
-      }
+      store.write(() => {
+        store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null) });
+        if (image.ids.length) store.putCodes(snap.versions.image!, image.ids, image.codes);
+        if (text.ids.length) store.putCodes(snap.versions.text!, text.ids, text.codes);
+      });
+      store.maybeCompact();
       // a new snapshot with the old codes plus the new ones; the old one keeps answering unchanged
       this.snap = { ...snap, image: snap.image.appended(image.ids, image.codes), text: snap.text.appended(text.ids, text.codes) };
       return { added: items.length, model_version: snap.versions.image };
     });
   }
+
+  /** Removes items (all or none: an unknown id removes nothing); their codes leave every version. */
+  removeItems(ids: readonly string[]): Promise<{ removed: number; model_version: number | null }> {
+    return this.exclusive(() => {
+      const store = this.requireStore('removing items');
+      if (ids.length === 0) throw new InputError('no item ids given');
+      ids.forEach((id, i) => checkItemId(id, `ids[${i}]`));
+      const removed = store.removeItems(ids);
+      store.maybeCompact();
+      const snap = this.snap;
+      this.snap = { ...snap, image: snap.image.without(ids), text: snap.text.without(ids) };
+      return { removed, model_version: snap.modelVersion };
+    });
+  }
+
+  /** Merges segments, drops removed items' codes and leftover files (answers do not change). */
+  compact(): Promise<CompactionResult> {
+    return this.exclusive(() => this.requireStore('compacting').compact());
+  }
+
+  /** Segment files of the current version (what compaction reduces). */
+  segmentCount(): number { return this.store ? this.store.segmentCount() : 0; }
 }
 
 function emptySnapshot(bits: number): CollectionSnapshot {

@@ -1,4 +1,4 @@
-// Adding items (encoded by the current model, no training) and reading one item.
+// Adding items (encoded by the current model, no training), removing them, and reading one item.
 import type { FastifyInstance } from 'fastify';
 import type { ItemInput } from '../../product/collection.js';
 import { imageToFeatures, textToFeatures } from '../../product/featurize.js';
@@ -45,6 +45,22 @@ export function registerItemRoutes(app: FastifyInstance, ctx: ServiceContext): v
     if (!item.image && !item.text) throw new InputError('give an image file (field "image") or raw text (field "text")');
     return c.addItems([item]);
   });
+
+  const removedResponse = { type: 'object', properties: { removed: { type: 'integer' }, model_version: { type: ['integer', 'null'] } }, required: ['removed'] } as const;
+
+  app.delete<{ Params: { name: string; id: string } }>('/api/collections/:name/items/:id', {
+    schema: { params: itemParams, response: { 200: removedResponse, ...s.err } },
+    config: { summary: 'remove one item: its row and its codes in every model version, in one transaction (404 if unknown)' },
+  }, async (req) => collections.get(req.params.name).removeItems([req.params.id]));
+
+  app.post<{ Params: { name: string }; Body: { ids: string[] } }>('/api/collections/:name/items/remove', {
+    schema: {
+      params: nameParams,
+      body: { type: 'object', properties: { ids: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 512 }, minItems: 1, maxItems: limits.maxItemsPerRequest } }, required: ['ids'], additionalProperties: false },
+      response: { 200: removedResponse, ...s.err },
+    },
+    config: { summary: 'remove several items at once: all of them or none (an unknown id removes nothing, 404)' },
+  }, async (req) => collections.get(req.params.name).removeItems(req.body.ids));
 
   app.get<{ Params: { name: string; id: string } }>('/api/collections/:name/items/:id', {
     schema: { params: itemParams, response: { 200: s.item, ...s.err } },

@@ -1,0 +1,40 @@
+// `cmhash remove <collection-dir> <id...>`: remove items (rows and codes, one transaction).
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../util/errors.js';
+import { Output } from '../output.js';
+import { Collection } from '../../product/collection.js';
+
+interface RemoveOptions { idsFile?: string; json?: boolean }
+
+export function register(program: Command): void {
+  program.command('remove')
+    .description('remove items from a collection: their rows and codes in every model version, all or none')
+    .argument('<collection>', 'collection directory')
+    .argument('[ids...]', 'item ids')
+    .option('--ids-file <file>', 'more ids, one per line')
+    .option('--json', 'print {"removed","model_version"}')
+    .addHelpText('after', `
+An unknown id removes nothing (exit 3). Removed codes leave the files at the next compaction
+(automatic past a threshold, or \`cmhash compact\`).
+
+Examples:
+  cmhash remove cmhash-demo/synthetic item-17 item-18
+  cmhash remove cmhash-demo/synthetic --ids-file stale.txt`)
+    .action(async (dir: string, ids: string[], o: RemoveOptions) => {
+      const out = new Output(!!o.json);
+      const all = [...ids];
+      if (o.idsFile !== undefined) {
+        let text: string;
+        try { text = readFileSync(o.idsFile, 'utf8'); } catch (e) { throw new InputError(`--ids-file ${o.idsFile}: ${(e as Error).message}`); }
+        all.push(...text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
+      }
+      if (all.length === 0) throw new InputError('give item ids (arguments or --ids-file)');
+      const c = Collection.open(dir);
+      try {
+        const r = await c.removeItems(all);
+        out.record(r);
+        out.text(`removed ${r.removed} items from "${c.name}"; it now holds ${c.info().items} items`);
+      } finally { c.close(); }
+    });
+}
