@@ -15,6 +15,8 @@ import { register as serve } from './commands/serve.js';
 import { register as search } from './commands/search.js';
 import { register as encode } from './commands/encode.js';
 import { register as add } from './commands/add.js';
+import { register as remove } from './commands/remove.js';
+import { register as compact } from './commands/compact.js';
 import { register as update } from './commands/update.js';
 import { register as exportCmd } from './commands/export.js';
 import { register as benchServe } from './commands/bench-serve.js';
@@ -52,6 +54,8 @@ export function buildProgram(): Command {
   search(program);
   encode(program);
   add(program);
+  remove(program);
+  compact(program);
   update(program);
   exportCmd(program);
   benchServe(bench);
