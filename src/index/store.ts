@@ -541,8 +541,8 @@ export class Store {
 
   /**
    * Merges each live version's runs of segments no other live version shares into one segment
-   * (order kept), drops removed items' codes and retired versions' segments, deletes files nothing
-   * refers to any more. One unit of work; searches see the same codes in the same order after it.
+   * (order kept), rewrites shared segments without removed items' codes (still shared), drops
+   * retired versions' segments, deletes files nothing refers to any more. One unit of work; searches see the same codes in the same order after it.
    */
   compact(): CompactionResult {
     const before = this.stmt('SELECT COUNT(*) FROM segments', true).get() as number;
@@ -584,6 +584,22 @@ export class Store {
             this.stmt('INSERT INTO version_segments (version, segment) VALUES (?, ?)').run(version, seg);
             written++;
           }
+        }
+      }
+      // shared segments (several live versions) holding removed codes: rewritten once, still shared
+      if (removed.size) {
+        const shared = this.stmt(`SELECT s.id, s.file, ${this.segmentOrder} AS seq FROM segments s WHERE (SELECT COUNT(*) FROM version_segments vs WHERE vs.segment = s.id) > 1`)
+          .all() as { id: number; file: string; seq: number }[];
+        for (const sg of shared) {
+          const p = readSegment(join(this.dir, 'segments', sg.file));
+          const rows: number[] = [];
+          p.keys.forEach((k, i) => { if (!removed.has(k)) rows.push(i); });
+          if (rows.length === p.keys.length) continue;
+          codesDropped += p.keys.length - rows.length;
+          if (rows.length === 0) { this.stmt('DELETE FROM version_segments WHERE segment = ?').run(sg.id); continue; }
+          const seg = this.insertSegment({ keys: Uint32Array.from(rows, (i) => p.keys[i]!), ids: rows.map((i) => p.ids[i]!), codes: p.codes.select(rows) }, 'shared', sg.seq);
+          this.stmt('UPDATE version_segments SET segment = ? WHERE segment = ?').run(seg, sg.id);
+          merged++; written++;
         }
       }
       // segments nobody refers to any more, and removed keys no segment holds
