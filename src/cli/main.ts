@@ -2,27 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CmhashError } from '../util/errors.js';
-import { register as doctor } from './commands/doctor.js';
-import { register as benchGemm } from './commands/bench-gemm.js';
-import { register as benchVector } from './commands/bench-vector.js';
-import { register as dataCmd } from './commands/data.js';
-import { register as train } from './commands/train.js';
-import { register as evalCmd } from './commands/eval.js';
-import { register as continual } from './commands/continual.js';
-import { register as benchTrain } from './commands/bench-train.js';
-import { register as demo } from './commands/demo.js';
-import { register as serve } from './commands/serve.js';
-import { register as search } from './commands/search.js';
-import { register as encode } from './commands/encode.js';
-import { register as add } from './commands/add.js';
-import { register as remove } from './commands/remove.js';
-import { register as compact } from './commands/compact.js';
-import { register as update } from './commands/update.js';
-import { register as exportCmd } from './commands/export.js';
-import { register as benchServe } from './commands/bench-serve.js';
-import { register as benchSearch } from './commands/bench-search.js';
-import { register as benchEval } from './commands/bench-eval.js';
-import { register as benchQuality } from './commands/bench-quality.js';
 
 /** cmhash's version, read from its package.json at run time (this file is dist/src/cli/main.js). */
 export function packageVersion(): string {
@@ -31,7 +10,38 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+/** Every command: where it hangs and its module, loaded only when needed (see buildProgram). */
+const COMMANDS: { parent: 'program' | 'bench'; name: string; load: () => Promise<{ register(c: Command): void }> }[] = [
+  { parent: 'program', name: 'doctor', load: () => import('./commands/doctor.js') },
+  { parent: 'bench', name: 'gemm', load: () => import('./commands/bench-gemm.js') },
+  { parent: 'bench', name: 'vector', load: () => import('./commands/bench-vector.js') },
+  { parent: 'bench', name: 'search', load: () => import('./commands/bench-search.js') },
+  { parent: 'bench', name: 'eval', load: () => import('./commands/bench-eval.js') },
+  { parent: 'program', name: 'data', load: () => import('./commands/data.js') },
+  { parent: 'program', name: 'train', load: () => import('./commands/train.js') },
+  { parent: 'program', name: 'eval', load: () => import('./commands/eval.js') },
+  { parent: 'program', name: 'continual', load: () => import('./commands/continual.js') },
+  { parent: 'bench', name: 'train', load: () => import('./commands/bench-train.js') },
+  { parent: 'program', name: 'demo', load: () => import('./commands/demo.js') },
+  { parent: 'program', name: 'serve', load: () => import('./commands/serve.js') },
+  { parent: 'program', name: 'search', load: () => import('./commands/search.js') },
+  { parent: 'program', name: 'encode', load: () => import('./commands/encode.js') },
+  { parent: 'program', name: 'add', load: () => import('./commands/add.js') },
+  { parent: 'program', name: 'remove', load: () => import('./commands/remove.js') },
+  { parent: 'program', name: 'compact', load: () => import('./commands/compact.js') },
+  { parent: 'program', name: 'update', load: () => import('./commands/update.js') },
+  { parent: 'program', name: 'export', load: () => import('./commands/export.js') },
+  { parent: 'bench', name: 'serve', load: () => import('./commands/bench-serve.js') },
+  { parent: 'bench', name: 'quality', load: () => import('./commands/bench-quality.js') },
+  { parent: 'bench', name: 'store', load: () => import('./commands/bench-store.js') },
+];
+
+/**
+ * The program with the commands `argv` can reach: only the named command's module is imported
+ * (the service's, image and HDF5 libraries take ~0.7 s to load, a search needs none of them);
+ * help, --version or an unknown name load them all, so help lists every command.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('cmhash')
     .description('Cross-modal retrieval with learned binary codes that keeps learning')
     .version(packageVersion(), '-V, --version', 'print the version of cmhash')
@@ -39,27 +49,17 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   const bench = program.command('bench').description('benchmarks (each prints a table, or JSON lines with --json)');
-  doctor(program);
-  benchGemm(bench);
-  benchVector(bench);
-  benchSearch(bench);
-  benchEval(bench);
-  dataCmd(program);
-  train(program);
-  evalCmd(program);
-  continual(program);
-  benchTrain(bench);
-  demo(program);
-  serve(program);
-  search(program);
-  encode(program);
-  add(program);
-  remove(program);
-  compact(program);
-  update(program);
-  exportCmd(program);
-  benchServe(bench);
-  benchQuality(bench);
+  const words = argv.slice(2).filter((a) => !a.startsWith('-'));
+  const wants = (parent: 'program' | 'bench', name: string) => {
+    const top = COMMANDS.some((c) => c.parent === 'program' && c.name === words[0]);
+    if (top) return parent === 'program' && name === words[0];
+    if (words[0] === 'bench' && COMMANDS.some((c) => c.parent === 'bench' && c.name === words[1])) return parent === 'bench' && name === words[1];
+    if (words[0] === 'bench') return parent === 'bench';
+    return true;
+  };
+  const chosen = COMMANDS.filter((c) => wants(c.parent, c.name));
+  const modules = await Promise.all(chosen.map((c) => c.load()));
+  chosen.forEach((c, i) => modules[i]!.register(c.parent === 'bench' ? bench : program));
   return program;
 }
 
@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<void> {
   // and the command finishes its work (a long run still writes its --out files; the exit status is
   // the command's own), instead of crashing on an unhandled EPIPE.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (e) {

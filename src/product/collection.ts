@@ -14,7 +14,7 @@
 // or none of it, at any crash point (test/product/crash-points.test.ts).
 import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Store, type CompactionResult, type ModelVersion } from '../index/store.js';
+import { AUTO_COMPACT_SEGMENTS, Store, type CompactionResult, type ModelVersion } from '../index/store.js';
 import { PackedCodes } from '../codes/packed-codes.js';
 import type { SearchHits } from '../index/code-index.js';
 import { loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
@@ -87,6 +87,8 @@ export class Collection {
   private vocab: Vocabulary | null;
   private imageRootReal: string | null = null;
   private closed = false;
+  /** Segments a version may have before a write compacts it (0: never automatically). */
+  autoCompactSegments = AUTO_COMPACT_SEGMENTS;
 
   private constructor(readonly dir: string | null, readonly config: CollectionConfig, private store: Store | null, snap: CollectionSnapshot, vocab: Vocabulary | null) {
     this.snap = snap;
@@ -118,13 +120,14 @@ export class Collection {
   }
 
   /** Opens a collection directory and loads its current model version. */
-  static open(dir: string, opts: { name?: string } = {}): Collection {
+  static open(dir: string, opts: { name?: string; autoCompactSegments?: number } = {}): Collection {
     const config = readConfig(dir);
     if (opts.name) config.name = checkCollectionName(opts.name);
     const store = Store.open(dir);
     try {
       const vocab = config.vocabulary ? loadVocabulary(join(dir, config.vocabulary)) : null;
       const c = new Collection(resolve(dir), config, store, emptySnapshot(config.bits), vocab);
+      if (opts.autoCompactSegments !== undefined) c.autoCompactSegments = opts.autoCompactSegments;
       c.snap = c.loadSnapshot();
       return c;
     } catch (e) { store.close(); throw e; }
@@ -382,7 +385,7 @@ export class Collection {
       if (opts.session) store.addSession({ name: opts.session.name, classes: [...opts.session.newClasses], modelVersion: iv, meta: opts.session.meta });
       store.commitModelVersion(iv, { makeCurrent: true, checkpoint: checkpoint.rel });
     });
-    store.maybeCompact();
+    this.maybeCompact(store);
     // the new snapshot is complete before it becomes visible
     const next = this.loadSnapshot();
     this.snap = next;
@@ -402,7 +405,7 @@ export class Collection {
         if (image.ids.length) store.putCodes(snap.versions.image!, image.ids, image.codes);
         if (text.ids.length) store.putCodes(snap.versions.text!, text.ids, text.codes);
       });
-      store.maybeCompact();
+      this.maybeCompact(store);
       // a new snapshot with the old codes plus the new ones; the old one keeps answering unchanged
       this.snap = { ...snap, image: snap.image.appended(image.ids, image.codes), text: snap.text.appended(text.ids, text.codes) };
       return { added: items.length, model_version: snap.versions.image };
@@ -416,7 +419,7 @@ export class Collection {
       if (ids.length === 0) throw new InputError('no item ids given');
       ids.forEach((id, i) => checkItemId(id, `ids[${i}]`));
       const removed = store.removeItems(ids);
-      store.maybeCompact();
+      this.maybeCompact(store);
       const snap = this.snap;
       this.snap = { ...snap, image: snap.image.without(ids), text: snap.text.without(ids) };
       return { removed, model_version: snap.modelVersion };
@@ -426,6 +429,10 @@ export class Collection {
   /** Merges segments, drops removed items' codes and leftover files (answers do not change). */
   compact(): Promise<CompactionResult> {
     return this.exclusive(() => this.requireStore('compacting').compact());
+  }
+
+  private maybeCompact(store: Store): void {
+    if (this.autoCompactSegments > 0) store.maybeCompact(this.autoCompactSegments);
   }
 
   /** Segment files of the current version (what compaction reduces). */
