@@ -53,6 +53,28 @@ export function checkSessionItems(items: readonly ItemInput[]): void {
   });
 }
 
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Collection.checkItems (new labels allowed) in slices of `slice` items with a turn of the event
+ * loop between them, so a service checking a session of thousands of items keeps answering
+ * searches meanwhile; the same checks and messages (item positions in the whole list).
+ */
+export async function checkItemsInSlices(collection: Collection, items: readonly ItemInput[], slice = 250): Promise<void> {
+  if (items.length <= slice) { collection.checkItems(items, true); return; }
+  const seen = new Set<string>();
+  for (let s = 0; s < items.length; s += slice) {
+    const part = items.slice(s, s + slice);
+    try { collection.checkItems(part, true); } catch (e) {
+      if (e instanceof InputError) throw new InputError(e.message.replace(/^items\[(\d+)\]/, (_m, j: string) => `items[${s + Number(j)}]`));
+      throw e;
+    }
+    // ids repeated across slices (checkItems sees one slice)
+    part.forEach((it, j) => { if (seen.has(it.id)) throw new InputError(`items[${s + j}].id: ${JSON.stringify(it.id)} appears twice`); seen.add(it.id); });
+    await nextTurn();
+  }
+}
+
 /** Refuses, from the model already in memory (no disk reads), a collection whose model cannot learn from a session. */
 export function assertUpdatable(collection: Collection): void {
   const snap = collection.snapshot();

@@ -13,7 +13,7 @@ import { buildService } from '../../src/server/app.js';
 import { JobManager, type JobView } from '../../src/product/jobs.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { Collection, type ItemInput } from '../../src/product/collection.js';
-import { applySessionUpdate } from '../../src/product/session-update.js';
+import { applySessionUpdate, checkItemsInSlices } from '../../src/product/session-update.js';
 import { codeToHex } from '../../src/product/code-hex.js';
 import { buildFixture, BITS, type Fixture } from './fixture.js';
 
@@ -160,4 +160,24 @@ test('a worker that cannot load the checkpoint becomes a failed job with the mes
   // the serving model is untouched: searches still answer
   const s = await app.inject({ method: 'POST', url: '/api/collections/syn/search', payload: { modality: 'text', query: { itemId: 'w-1' }, k: 3 } });
   assert.equal(s.statusCode, 200, s.body);
+});
+
+test('a large session is checked in slices with the same messages: positions in the whole list, repeats across slices, existing ids', async () => {
+  const many = payloadItems().slice(0, 600).map((it, i) => ({ ...it, id: `chk-${i}` }));
+  const refused = async (mutate: (list: typeof many) => void, message: RegExp) => {
+    const list = many.map((it) => ({ ...it }));
+    mutate(list);
+    const r = await app.inject({ method: 'POST', url: '/api/collections/syn/sessions', payload: { items: list, epochs: 1 } });
+    assert.equal(r.statusCode, 400, r.body);
+    assert.match(json(r).message, message);
+  };
+  const jobsBefore = jobs.list().length;
+  await refused((l) => { l[410]!.id = 'chk-3'; }, /^items\[410\]\.id: "chk-3" appears twice/);
+  await refused((l) => { l[7]!.id = 'chk-8'; }, /^items\[8\]\.id: "chk-8" appears twice/);
+  await refused((l) => { l[333]!.id = 'w-5'; }, /^item "w-5" already exists/);
+  assert.equal(jobs.list().length, jobsBefore, 'no job queued');
+  // what the schema already refuses over HTTP, called directly: the position in the whole list
+  const direct = many.map((it) => ({ ...it, image: Float32Array.from(it.image), text: Float32Array.from(it.text), metadata: null }));
+  direct[520]!.id = 'line\nbreak';
+  await assert.rejects(checkItemsInSlices(registry.get('syn'), direct), /^InputError: items\[520\]\.id must be 1–512 characters without line breaks/);
 });

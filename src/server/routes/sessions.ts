@@ -5,7 +5,8 @@
 // builds the session's arrays and commits; the worker's per-epoch progress shows in the job.
 import type { FastifyInstance } from 'fastify';
 import { itemFromJson, type ItemJson } from '../../product/item-input.js';
-import { applySessionUpdate, assertUpdatable, checkSessionItems } from '../../product/session-update.js';
+import { applySessionUpdate, assertUpdatable, checkItemsInSlices, checkSessionItems } from '../../product/session-update.js';
+import type { ItemInput } from '../../product/collection.js';
 import type { ServiceContext } from '../app.js';
 import { jobParams, nameParams } from '../schemas.js';
 
@@ -20,9 +21,15 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
     config: { summary: 'apply a new session (labelled image+text items, new labels allowed): trains in the background, returns a job; the new model version is committed atomically' },
   }, async (req, reply) => {
     const c = collections.get(req.params.name);
-    const items = req.body.items.map((it, i) => itemFromJson(c, it, i));
+    // a session may hold thousands of items: converted and checked in slices, with turns of the
+    // event loop between them, so searches keep being answered meanwhile
+    const items: ItemInput[] = [];
+    for (let i = 0; i < req.body.items.length; i++) {
+      items.push(itemFromJson(c, req.body.items[i]!, i));
+      if (i % 500 === 499) await new Promise<void>((r) => setImmediate(r));
+    }
     checkSessionItems(items);
-    c.checkItems(items, true);
+    await checkItemsInSlices(c, items);
     assertUpdatable(c); // refuses methods that cannot learn from a session, before queueing (the job loads the model)
     const { name, epochs, seed } = req.body;
     const job = jobs.submit(c.name, 'session-update', (progress) => applySessionUpdate(c, items, {
