@@ -32,6 +32,7 @@ const COMMANDS: { parent: 'program' | 'bench'; name: string; load: () => Promise
   { parent: 'program', name: 'update', load: () => import('./commands/update.js') },
   { parent: 'program', name: 'export', load: () => import('./commands/export.js') },
   { parent: 'bench', name: 'serve', load: () => import('./commands/bench-serve.js') },
+  { parent: 'bench', name: 'serve-train', load: () => import('./commands/bench-serve-train.js') },
   { parent: 'bench', name: 'quality', load: () => import('./commands/bench-quality.js') },
   { parent: 'bench', name: 'store', load: () => import('./commands/bench-store.js') },
 ];
