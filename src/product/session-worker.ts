@@ -4,6 +4,7 @@
 // saves it to the requested path and reports {type: 'done'}; progress is posted once per epoch;
 // a failure is posted as {type: 'error', message}.
 import { parentPort, workerData } from 'node:worker_threads';
+import { constants, setPriority } from 'node:os';
 import { getBackend, getJsBackend, setBackend } from '../tensor/backends.js';
 import { createNativeBackend, type IsaVariant } from '../tensor/backend-native.js';
 import { isContinual, loadHasher } from '../methods/registry.js';
@@ -13,6 +14,10 @@ const port = parentPort!;
 const post = (m: SessionWorkerMessage) => port.postMessage(m);
 
 async function main(d: SessionWorkerData): Promise<void> {
+  // on Linux setpriority(0) concerns the calling thread only: this worker, not the serving thread
+  if (d.lowPriority !== false && process.platform === 'linux') {
+    try { setPriority(constants.priority.PRIORITY_BELOW_NORMAL); } catch { /* not permitted: train at normal priority */ }
+  }
   if (d.backend.name === 'js') setBackend(getJsBackend());
   else {
     const native = createNativeBackend(d.backend.variant as IsaVariant);

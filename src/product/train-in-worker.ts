@@ -12,6 +12,8 @@
 // told to use — on a 2-core machine that serves searches, run it with 1 kernel thread: the event
 // loop takes one core, the training worker the other. One training worker runs at a time per
 // process (others wait their turn), so two collections' updates do not take every core at once.
+// On Linux the training thread also runs at a lower CPU priority (nice +10, lowPriority), so the
+// serving thread wins a core whenever both want it (a machine shared with other work included).
 import { Worker } from 'node:worker_threads';
 import { getBackend } from '../tensor/backends.js';
 import type { SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
@@ -26,6 +28,12 @@ export interface WorkerTrainRequest {
   out: string;
   session: SessionData;
   options: WorkerTrainOptions;
+  /**
+   * Run the training thread at a lower CPU priority (nice +10; default true), so when the serving
+   * thread and training both want a core the serving thread gets it. Linux only, where a thread's
+   * priority is its own; elsewhere setting it would lower the whole process, so it is left alone.
+   */
+  lowPriority?: boolean;
 }
 
 export interface WorkerTrainResult { trainSeconds: number; method: string }

@@ -41,7 +41,7 @@ import { getBackend } from '../../tensor/backends.js';
 
 interface Opts {
   base: string; items: string; epochs: string; baseEpochs: string; hidden: string; bits: string; baseline: string; after: string;
-  rate: string; connections: string; k: string; threads: string; seed: string; inThread?: boolean; compare?: boolean; json?: boolean;
+  rate: string; connections: string; k: string; threads: string; seed: string; inThread?: boolean; compare?: boolean; samples?: string; json?: boolean;
 }
 
 const CLIENT_FLAG = '--cmhash-bench-serve-train-client';
@@ -163,6 +163,7 @@ export function register(bench: Command): void {
     .option('--seed <s>', 'random seed', '1')
     .option('--in-thread', 'train the update on the event loop (the behaviour before training workers) instead of a worker thread')
     .option('--compare', 'run twice from the same collection: in-thread, then worker')
+    .option('--samples <file>', 'write every search as a CSV row: mode, start (s from the update request), latency ms, class')
     .option('--json', 'print one record per run {"mode","outside","during","p99_ratio","train_seconds",…}')
     .addHelpText('after', `
 Examples:
@@ -217,6 +218,7 @@ Examples:
         const bodies = Array.from({ length: 256 }, (_, q) => JSON.stringify({ modality: 'image', query: { features: Array.from(ds.imageRow(base + nItems + q), r6) }, k }));
 
         const records: Record<string, unknown>[] = [];
+        const samples: string[] = ['mode,start_s,latency_ms,class'];
         for (const mode of modes) {
           const dir = join(root, mode);
           cpSync(template, dir, { recursive: true });
@@ -254,8 +256,11 @@ Examples:
             for (let i = 0; i < res.start.length; i++) {
               const s = res.start[i]!, e = res.end[i]!;
               if (s < tBase) continue;
-              if (e >= tPost && s <= tEnd) { during.push(e - s); if (s >= tJob) inJob.push(e - s); } else outside.push(e - s);
+              const cls = e >= tPost && s <= tEnd ? (s >= tJob ? 'job' : 'upload') : 'outside';
+              if (cls === 'outside') outside.push(e - s); else { during.push(e - s); if (cls === 'job') inJob.push(e - s); }
+              samples.push(`${mode},${((s - tPost) / 1000).toFixed(4)},${(e - s).toFixed(3)},${cls}`);
             }
+            samples.push(`${mode},${((tJob - tPost) / 1000).toFixed(4)},,job-start`, `${mode},${((tEnd - tPost) / 1000).toFixed(4)},,job-end`);
             const out1 = stats(outside, (tPost - tBase + tStop - tEnd) / 1000), dur = stats(during, (tEnd - tPost) / 1000), job = stats(inJob, (tEnd - tJob) / 1000);
             const result = done.job.result as { train_seconds: number; model_version: number; items: number };
             const ratio = out1.p99_ms && dur.p99_ms !== null ? Math.round((dur.p99_ms / out1.p99_ms) * 100) / 100 : null;
@@ -274,6 +279,7 @@ Examples:
             registry.close();
           }
         }
+        if (o.samples) writeFileSync(o.samples, samples.join('\n') + '\n');
         out.table(records.map((r) => {
           const a = r.outside as Stats, d = r.during as Stats, j = r.during_job as Stats;
           return {
