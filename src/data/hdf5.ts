@@ -1,9 +1,11 @@
 // Generic HDF5 access through h5wasm (HDF5 compiled to WebAssembly; its Node build reads files
 // from the real filesystem). Loaders for .h5 files and MATLAB v7.3 files sit on top of this.
 // Every read checks the claimed size against a bound derived from the file size before h5wasm
-// allocates, so a corrupt header cannot trigger an unbounded allocation.
+// allocates, so a corrupt header cannot trigger an unbounded allocation. A damaged file gives one
+// CorruptDataError (exit 4) naming it; HDF5's own diagnostics are kept off stderr (hdf5-diagnostics.ts).
 import { statSync, openSync, readSync, closeSync, renameSync, existsSync, unlinkSync } from 'node:fs';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
+import { assertH5Quiet, captureH5Diagnostics, h5Error, takeH5Diagnostics } from './hdf5-diagnostics.js';
 import { DTYPE_BYTES, elementCount, type DType, type NdArray, type TypedData } from './ndarray.js';
 
 type H5Module = typeof import('h5wasm');
@@ -15,6 +17,7 @@ export async function h5wasm(): Promise<H5Module> {
     const mod = (await import('h5wasm/node')) as unknown as { default: H5Module } & H5Module;
     const h5 = (mod.default ?? mod) as H5Module;
     await h5.ready;
+    captureH5Diagnostics(mod); // the module namespace holds the live FS binding (default export does not)
     return h5;
   })();
   return h5Promise;
@@ -47,9 +50,18 @@ export async function openH5(path: string): Promise<H5File> {
   if (!existsSync(path)) throw new NotFoundError(`${path}: no such file`);
   if (hdf5SignatureOffset(path) < 0) throw new CorruptDataError(`${path}: not an HDF5 file (no HDF5 signature at byte 0/512/1024/…)`);
   const h5 = await h5wasm();
-  try { return new h5.File(path, 'r'); } catch (e) {
-    throw new CorruptDataError(`${path}: cannot open as HDF5 (${(e as Error).message ?? e})`);
-  }
+  takeH5Diagnostics(); // start from a clean slate: what follows belongs to this file
+  let f: H5File;
+  try { f = new h5.File(path, 'r'); } catch (e) { throw h5Error(path, e, 'cannot open'); }
+  // h5wasm does not throw when HDF5 refuses the file: it hands back a negative id
+  if (f.file_id < 0n) throw h5Error(path, new Error('HDF5 refused to open the file'), 'cannot open');
+  return f;
+}
+
+/** Closes a file, ignoring what HDF5 says about handles a damaged file left invalid. */
+export function closeH5(f: H5File): void {
+  try { f.close(); } catch { /* already invalid */ }
+  takeH5Diagnostics();
 }
 
 export function dtypeOf(meta: { type: number; size: number; signed: boolean }): DType | null {
@@ -83,8 +95,11 @@ export async function listH5(path: string): Promise<H5DatasetInfo[]> {
       }
     };
     walk(f, '');
+    assertH5Quiet(path, 'listing datasets');
     return out;
-  } finally { f.close(); }
+  } catch (e) {
+    throw h5Error(path, e, 'listing datasets');
+  } finally { closeH5(f); }
 }
 
 /** Biggest byte size we let h5wasm materialise for one dataset of a file of `fileBytes` bytes. */
@@ -95,7 +110,9 @@ export function h5ReadLimit(fileBytes: number): number {
 
 /** Reads one dataset of an open file as stored (C order over the HDF5 shape). */
 export function readH5DatasetFrom(f: H5File, h5: H5Module, path: string, name: string, fileBytes: number): NdArray & { attrs: Record<string, unknown> } {
-  const e = f.get(name);
+  let e: ReturnType<H5File['get']>;
+  try { e = f.get(name); } catch (err) { throw h5Error(path, err, `dataset '${name}'`); }
+  assertH5Quiet(path, `dataset '${name}'`);
   if (!e) throw new NotFoundError(`${path}: no dataset '${name}' (found: ${f.keys().join(', ')})`);
   if (!(e instanceof h5.Dataset)) throw new InputError(`${path}: '${name}' is a ${(e as { type?: string }).type ?? 'non-dataset'}, expected a numeric dataset`);
   const meta = e.metadata;
@@ -106,9 +123,7 @@ export function readH5DatasetFrom(f: H5File, h5: H5Module, path: string, name: s
   const limit = h5ReadLimit(fileBytes);
   if (n * DTYPE_BYTES[dtype] > limit) throw new CorruptDataError(`${path}: dataset '${name}' claims shape [${shape.join(', ')}] (${n * DTYPE_BYTES[dtype]} bytes), more than a ${fileBytes}-byte file can hold (limit ${limit})`);
   let data: TypedData;
-  try { data = e.value as TypedData; } catch (err) {
-    throw new CorruptDataError(`${path}: dataset '${name}': cannot read data (${(err as Error).message ?? err})`);
-  }
+  try { data = e.value as TypedData; } catch (err) { throw h5Error(path, err, `dataset '${name}': cannot read data`); }
   if (!data || typeof (data as { length?: number }).length !== 'number' || data.length !== n) {
     throw new CorruptDataError(`${path}: dataset '${name}': read ${data ? (data as { length?: number }).length : 0} values, shape implies ${n}`);
   }
@@ -124,7 +139,9 @@ export async function readH5(path: string, names: string[]): Promise<Map<string,
     const out = new Map<string, NdArray>();
     for (const name of names) out.set(name, readH5DatasetFrom(f, h5, path, name, size));
     return out;
-  } finally { f.close(); }
+  } catch (e) {
+    throw h5Error(path, e, 'reading datasets');
+  } finally { closeH5(f); }
 }
 
 export interface H5WriteItem { name: string; array: NdArray; attrs?: Record<string, string | number> }

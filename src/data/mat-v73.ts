@@ -7,7 +7,8 @@
 import { statSync } from 'node:fs';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { elementCount, fortranToC, valueAt, type NdArray } from './ndarray.js';
-import { h5wasm, openH5, readH5DatasetFrom } from './hdf5.js';
+import { closeH5, h5wasm, openH5, readH5DatasetFrom } from './hdf5.js';
+import { assertH5Quiet, h5Error } from './hdf5-diagnostics.js';
 import type { MatVariable, MatVariableInfo } from './mat-v5.js';
 
 /** Lists top-level variables with MATLAB dims and class. */
@@ -28,8 +29,11 @@ export async function listMatV73(path: string): Promise<MatVariableInfo[]> {
         out.push({ name: k, dims: sparseRows !== undefined ? [Number(sparseRows), cols] : [], class: sparseRows !== undefined ? 'sparse' : String(attr(e, 'MATLAB_class') ?? 'struct'), compressed: false });
       }
     }
+    assertH5Quiet(path, 'listing v7.3 variables');
     return out;
-  } finally { f.close(); }
+  } catch (e) {
+    throw h5Error(path, e, 'listing v7.3 variables');
+  } finally { closeH5(f); }
 }
 
 function attr(e: { attrs: Record<string, unknown>; get_attribute(n: string, j: true): unknown }, name: string): unknown {
@@ -47,6 +51,7 @@ export async function readMatV73(path: string, names?: string[]): Promise<Map<st
     const out = new Map<string, MatVariable>();
     for (const k of names ?? keys) {
       const e = f.get(k);
+      assertH5Quiet(path, `variable '${k}'`);
       const where = `${path}: variable '${k}'`;
       if (e instanceof h5.Group) {
         const rows = attr(e, 'MATLAB_sparse');
@@ -76,9 +81,8 @@ export async function readMatV73(path: string, names?: string[]): Promise<Map<st
     }
     return out;
   } catch (e) {
-    if (e instanceof Error && !(e as { exitCode?: number }).exitCode) throw new CorruptDataError(`${path}: cannot read v7.3 data (${e.message})`);
-    throw e;
-  } finally { f.close(); }
+    throw h5Error(path, e, 'reading v7.3 variables');
+  } finally { closeH5(f); }
 }
 
 function readSparse(f: Parameters<typeof readH5DatasetFrom>[0], h5: Parameters<typeof readH5DatasetFrom>[1], path: string, name: string, rows: number, size: number): MatVariable {
