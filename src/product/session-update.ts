@@ -26,6 +26,8 @@ export interface UpdateOptions {
   epochs?: number;
   seed?: number;
   onProgress?: (p: TrainProgress) => void;
+  /** Called as the update enters a stage: "training" (the model learns), "committing" (the new version is written). */
+  onStage?: (stage: 'training' | 'committing') => void;
   /** Extra training options passed to update(). */
   train?: Record<string, unknown>;
   /**
@@ -133,6 +135,7 @@ export async function applySessionUpdate(collection: Collection, items: readonly
     if (methodEntry(method).options.updateEpochs) options.updateEpochs = o.epochs;
   }
   let trainSeconds: number;
+  o.onStage?.('training');
   if (model) {
     const t0 = performance.now();
     await model.update(session, { ...options, onProgress: o.onProgress });
@@ -148,6 +151,7 @@ export async function applySessionUpdate(collection: Collection, items: readonly
       model = trained;
     } finally { rmSync(tmp, { recursive: true, force: true }); }
   }
+  o.onStage?.('committing');
   const version = await collection.commitModel(model, items, {
     labelNames: names, inherit: true,
     session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, train_seconds: trainSeconds } },

@@ -58,11 +58,11 @@ test('a session job trains on the worker: progress in the jobs API, a new versio
   const c = registry.get('syn');
   const before = c.snapshot();
   const hex = codeToHex(before.text.packed.slice(0, 1), 0);
-  const progress: { epoch?: number; epochs?: number }[] = [];
+  const progress: { epoch?: number; epochs?: number; message?: string }[] = [];
   let trainingEnd = 0;
   jobs.onChange((j: JobView) => {
     if (j.status === 'running' && j.progress) progress.push({ ...j.progress });
-    if (j.progress?.epoch !== undefined && j.progress.epoch === j.progress.epochs && !trainingEnd) trainingEnd = performance.now();
+    if (j.progress?.message === 'committing' && !trainingEnd) trainingEnd = performance.now();
   });
 
   const temps = () => readdirSync(tmpdir()).filter((f) => f.startsWith('cmhash-session-'));
@@ -103,9 +103,10 @@ test('a session job trains on the worker: progress in the jobs API, a new versio
   assert.equal(after.image.size, before.image.size + N);
   assert.equal((c.history().sessions.at(-1) as { name?: string } | undefined)?.name, 'zebras');
   // progress came from the worker epoch by epoch, and the jobs API showed it
-  assert.deepEqual(progress.filter((p) => p.epoch !== undefined).map((p) => p.epoch), Array.from({ length: EPOCHS }, (_, i) => i + 1));
+  assert.deepEqual(progress.filter((p) => p.message === 'training' && p.epoch !== undefined).map((p) => p.epoch), Array.from({ length: EPOCHS }, (_, i) => i + 1));
+  assert.deepEqual([...new Set(progress.map((p) => p.message))], ['training', 'committing']);
   assert.ok(apiProgress.length > 0, 'the jobs API showed progress while the job ran');
-  assert.deepEqual(view.progress, { epoch: EPOCHS, epochs: EPOCHS });
+  assert.deepEqual(view.progress, { epoch: EPOCHS, epochs: EPOCHS, message: 'committing' });
   // the event loop was not blocked by training: in-thread, the longest stall is a whole training
   // phase (an epoch, the memory selection); here ticks keep coming and searches answer at once
   assert.ok(trainingEnd > 0 && trainMs > 100, `training took ${trainMs.toFixed(0)} ms`);

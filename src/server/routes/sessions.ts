@@ -32,9 +32,14 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
     await checkItemsInSlices(c, items);
     assertUpdatable(c); // refuses methods that cannot learn from a session, before queueing (the job loads the model)
     const { name, epochs, seed } = req.body;
-    const job = jobs.submit(c.name, 'session-update', (progress) => applySessionUpdate(c, items, {
-      name, epochs, seed, inWorker: jobs.trainInWorker, onProgress: (p) => progress({ epoch: p.epoch, epochs: p.epochs }),
-    }));
+    const job = jobs.submit(c.name, 'session-update', (progress) => {
+      let at: { epoch?: number; epochs?: number } = {};
+      return applySessionUpdate(c, items, {
+        name, epochs, seed, inWorker: jobs.trainInWorker,
+        onProgress: (p) => { at = { epoch: p.epoch, epochs: p.epochs }; progress({ ...at, message: 'training' }); },
+        onStage: (stage) => progress({ ...at, message: stage }),
+      });
+    });
     return reply.status(202).send(job);
   });
 
