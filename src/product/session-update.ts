@@ -140,18 +140,19 @@ export async function applySessionUpdate(collection: Collection, items: readonly
     const t0 = performance.now();
     await model.update(session, { ...options, onProgress: o.onProgress });
     trainSeconds = (performance.now() - t0) / 1000;
+    o.onStage?.('committing');
   } else {
     const tmp = mkdtempSync(join(tmpdir(), 'cmhash-session-'));
     try {
       const out = join(tmp, 'trained.ckpt');
       const r = await trainInWorker({ checkpoint: currentCheckpoint(collection), out, session, options }, o.onProgress);
       trainSeconds = r.trainSeconds;
+      o.onStage?.('committing');
       const trained = loadHasher(out);
       checkUpdatable(collection, trained);
       model = trained;
     } finally { rmSync(tmp, { recursive: true, force: true }); }
   }
-  o.onStage?.('committing');
   const version = await collection.commitModel(model, items, {
     labelNames: names, inherit: true,
     session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, train_seconds: trainSeconds } },
