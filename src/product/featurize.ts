@@ -9,16 +9,37 @@ import { BUILTIN_IMAGE_DESCRIPTOR, type CollectionConfig } from './collection-co
 
 /** Largest decoded image accepted (pixels), so a small file cannot expand into gigabytes. */
 export const MAX_IMAGE_PIXELS = 40_000_000;
+/**
+ * Longest side and most extreme aspect ratio accepted, read from the header before decoding: a
+ * 40,000,000×1 PNG is within the pixel limit yet takes seconds to decode and resize, and nothing
+ * that thin is a photo.
+ */
+export const MAX_IMAGE_SIDE = 16_384;
+export const MAX_IMAGE_ASPECT = 50;
 
-/** Checks a feature vector (numbers, finite, the collection's width) and returns it as float32. */
+/** Refuses image dimensions (from the header) that no photo has. */
+export function checkImageGeometry(width: number | undefined, height: number | undefined, what = 'image'): void {
+  if (!width || !height) throw new InputError(`${what}: the image header gives no size`);
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) throw new InputError(`${what}: ${width}×${height} pixels; the longest side accepted is ${MAX_IMAGE_SIDE}`);
+  const aspect = Math.max(width / height, height / width);
+  if (aspect > MAX_IMAGE_ASPECT) throw new InputError(`${what}: ${width}×${height} pixels is ${Math.round(aspect)}:1; aspect ratios beyond ${MAX_IMAGE_ASPECT}:1 are not accepted`);
+  if (width * height > MAX_IMAGE_PIXELS) throw new InputError(`${what}: ${width}×${height} pixels; at most ${MAX_IMAGE_PIXELS} pixels are accepted`);
+}
+
+/** Largest finite float32 magnitude: JSON numbers beyond it would silently become ±Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Checks a feature vector (numbers, finite in float32, the collection's width) and returns it as float32. */
 export function checkFeatures(values: ArrayLike<number>, config: CollectionConfig, modality: Modality, what = 'features'): Float32Array {
   const dim = modality === 'image' ? config.imageDim : config.textDim;
   if (values.length !== dim) throw new InputError(`${what}: collection "${config.name}" expects ${dim} ${modality} features, got ${values.length}`);
   const out = new Float32Array(dim);
   for (let i = 0; i < dim; i++) {
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${what}: value at ${i} is ${JSON.stringify(v)}, expected a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${what}[${i}]: ${JSON.stringify(v)} is not a finite number`);
     out[i] = v;
+    // values just above FLOAT32_MAX round down to it; only those that overflow are refused
+    if (!Number.isFinite(out[i]!)) throw new InputError(`${what}[${i}]: ${v} is outside the float32 range (±${FLOAT32_MAX.toPrecision(8)})`);
   }
   return out;
 }
@@ -34,6 +55,11 @@ export function textToFeatures(text: string | string[], vocab: Vocabulary | null
 export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<RgbImage> {
   if (bytes.length === 0) throw new InputError(`${what}: empty upload`);
   const sharp = (await import('sharp')).default;
+  let meta: { width?: number; height?: number };
+  try { meta = await sharp(bytes, { failOn: 'error' }).metadata(); } catch (e) {
+    throw new InputError(`${what}: not a readable image (JPEG, PNG, WebP, GIF, TIFF or AVIF expected): ${(e as Error).message}`);
+  }
+  checkImageGeometry(meta.width, meta.height, what); // header only: refused before any decoding
   try {
     const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
       .rotate().resize(DESCRIBE_SIZE, DESCRIBE_SIZE, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw()
