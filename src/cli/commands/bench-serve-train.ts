@@ -266,10 +266,12 @@ Examples:
             const result = done.job.result as { train_seconds: number; model_version: number; items: number };
             const ratioOf = (x: Stats) => (out1.p99_ms && x.p99_ms !== null ? Math.round((x.p99_ms / out1.p99_ms) * 100) / 100 : null);
             const ratio = ratioOf(dur);
+            const meets = (x: Stats) => { const q = ratioOf(x); return q !== null && q <= 2 && x.p99_ms !== null && x.p99_ms <= 250; };
             const record = {
               mode, outside: out1, during: dur, during_training: trn, p99_ratio: ratio, p99_ratio_training: ratioOf(trn),
               upload_seconds: r2((tJob - tPost) / 1000), commit_seconds: r2((tEnd - tCommit) / 1000),
-              target_met: ratio !== null && ratio <= 2 && dur.p99_ms !== null && dur.p99_ms <= 250,
+              // the target: p99 during ≤ 2 × p99 outside and ≤ 250 ms (the whole update; its training part)
+              target_met: meets(dur), target_met_training: meets(trn),
               train_seconds: r2(result.train_seconds), job_seconds: r2((tEnd - tPost) / 1000), model_version: result.model_version,
               errors: res.errors, items: nItems, epochs, base, bits, hidden, rate, connections, k, threads: be.getThreads(), backend: `${be.name}/${be.variant}`,
               load_avg_before: load0, load_avg_after: load1, build_seconds: r2(buildSeconds),
@@ -288,7 +290,7 @@ Examples:
           return {
             mode: r.mode, 'p50 out ms': a.p50_ms, 'p99 out ms': a.p99_ms, 'max out ms': a.max_ms, 'p50 during ms': d.p50_ms, 'p99 during ms': d.p99_ms, 'max during ms': d.max_ms,
             'p99 ratio': r.p99_ratio, 'p99 training ms': j.p99_ms, 'ratio training': r.p99_ratio_training, 'searches out/during': `${a.searches}/${d.searches}`,
-            'train s': r.train_seconds, 'job s': r.job_seconds, 'target (≤2×, ≤250 ms)': r.target_met ? 'met' : 'missed',
+            'train s': r.train_seconds, 'job s': r.job_seconds, 'target (≤2×, ≤250 ms) during/training': `${r.target_met ? 'met' : 'missed'}/${r.target_met_training ? 'met' : 'missed'}`,
           };
         }));
       } finally { rmSync(root, { recursive: true, force: true }); }
