@@ -1,5 +1,5 @@
-// Writes MATLAB v5 .mat files: numeric, logical, char and sparse 2-D arrays, optionally
-// compressed. Used to export features and by the tests to build files in the layouts other
+// Writes MATLAB v5 .mat files: numeric, logical, char and sparse 2-D arrays and 1×1 structs of
+// them, optionally compressed. Used to export features and by the tests to build files in the layouts other
 // repositories ship (the reader in mat-v5.ts is checked against files written here and against
 // real MATLAB-written files).
 import { deflateSync } from 'node:zlib';
@@ -19,6 +19,8 @@ export interface MatWriteVariable {
   sparse?: boolean;
   /** A char row vector instead of a numeric array. */
   text?: string;
+  /** A 1×1 struct with these fields (each named by its field name), as `s.X1 = …; save f s`. */
+  fields?: MatWriteVariable[];
 }
 
 export interface MatWriteOptions { compress?: boolean; bigEndian?: boolean; /** store a double array in this smaller type, as MATLAB does for integer-valued doubles */ storeAs?: Record<string, 'uint8' | 'int16' | 'single'> }
@@ -56,7 +58,27 @@ class Writer {
   bytes(): Uint8Array { return concatArrays(this.parts, new Uint8Array(0)); }
 }
 
+/** Struct payload: flags, dims 1×1, name, field-name length (small element), names, one miMATRIX per field. */
+function structPayload(v: MatWriteVariable, le: boolean): Uint8Array {
+  const w = new Writer(le);
+  const fields = v.fields!;
+  const flen = Math.max(32, ...fields.map((f) => f.name.length + 1));
+  if (flen > 64) throw new InputError(`writeMatV5: struct '${v.name}' has a field name longer than 63 characters`);
+  w.numbers(MI.UINT32, 4, [MX.STRUCT, 0]);
+  w.numbers(MI.INT32, 4, [1, 1]);
+  w.element(MI.INT8, new TextEncoder().encode(v.name));
+  const small = new DataView(new ArrayBuffer(8)); // small data element: 4-byte payload inside the tag
+  small.setUint32(0, (4 << 16) | MI.INT32, le); small.setInt32(4, flen, le);
+  w.parts.push(new Uint8Array(small.buffer));
+  const names = new Uint8Array(flen * fields.length);
+  fields.forEach((f, i) => names.set(new TextEncoder().encode(f.name), i * flen));
+  w.element(MI.INT8, names);
+  for (const f of fields) w.element(MI.MATRIX, matrixPayload({ ...f, name: '' }, le));
+  return w.bytes();
+}
+
 function matrixPayload(v: MatWriteVariable, le: boolean, storeAs?: 'uint8' | 'int16' | 'single'): Uint8Array {
+  if (v.fields) return structPayload(v, le);
   const w = new Writer(le);
   let cls: number; let dims: number[];
   if (v.text !== undefined) { cls = MX.CHAR; dims = [1, v.text.length]; }

@@ -29,9 +29,13 @@ export interface MatVariableInfo {
   /** 'double', 'single', 'uint8', ..., 'logical', 'char', 'sparse', 'cell', 'struct'. */
   class: string;
   compressed: boolean;
+  /** Structs: the field names (a 1×1 struct is listed as its fields, `name.field`, instead). */
+  fieldNames?: string[];
 }
 
 export interface MatVariable extends MatVariableInfo {
+  /** A decoded 1×1 struct's fields, each named by its path (`data.X1`). */
+  fields?: MatVariable[];
   /** Numeric/logical/sparse values, C order with shape = dims (row-major). Absent for char/cell/struct. */
   array?: NdArray;
   /** Char arrays: one string per row. */
@@ -39,7 +43,10 @@ export interface MatVariable extends MatVariableInfo {
 }
 
 export interface MatReadOptions {
-  /** Only decode these variables (others are skipped without decompressing the whole payload). */
+  /**
+   * Only decode these variables (others are skipped without decompressing the whole payload).
+   * A field of a 1×1 struct is named by its path: `data.X1` (nested: `data.sub.X`).
+   */
   names?: string[];
   /** Largest decompressed size of one variable, bytes (default 2^31). */
   maxBytes?: number;
@@ -103,6 +110,10 @@ export function parseMatV5(bytes: Uint8Array, where: string, opts: MatReadOption
   const maxBytes = opts.maxBytes ?? 2 ** 31;
   const vars = new Map<string, MatVariable>();
   const infos: MatVariableInfo[] = [];
+  const names = opts.names;
+  // A top-level variable is wanted when it, or one of its struct fields, was asked for.
+  const wanted = (n: string) => !names || names.some((x) => x === n || x.startsWith(`${n}.`));
+  const keep = (v: MatVariable) => { for (const leaf of flattenStruct(v)) if (!names || names.includes(leaf.name)) vars.set(leaf.name, leaf); };
   let off = 128; let k = 0;
   while (off + 8 <= bytes.length) {
     const t = r.tag(off, bytes.length, `variable #${k + 1}`);
@@ -110,9 +121,10 @@ export function parseMatV5(bytes: Uint8Array, where: string, opts: MatReadOption
       const raw = bytes.subarray(t.dataOff, t.dataOff + t.nbytes);
       const head = inflatePrefix(raw);
       const info = head ? tryMatrixHeader(head, le, where) : null;
-      const want = !opts.names || (info !== null && opts.names.includes(info.name));
-      if (info) infos.push({ ...info, compressed: true });
-      if (want || !info) {
+      const isStruct = info?.class === 'struct'; // listing its fields needs the whole payload
+      const want = info !== null && wanted(info.name);
+      if (info && !isStruct) infos.push({ ...info, compressed: true });
+      if (want || !info || isStruct) {
         let inner: Buffer;
         try { inner = inflateSync(raw, { maxOutputLength: maxBytes }); } catch (e) {
           const what = info ? `variable '${info.name}'` : `variable #${k + 1}`;
@@ -123,15 +135,16 @@ export function parseMatV5(bytes: Uint8Array, where: string, opts: MatReadOption
         const ir = new Reader(new DataView(inner.buffer, inner.byteOffset, inner.byteLength), le, where);
         const mt = ir.tag(0, inner.length, `compressed variable #${k + 1}`);
         if (mt.type !== MI.MATRIX) throw new CorruptDataError(`${where}: compressed element #${k + 1} holds ${MI_NAMES[mt.type] ?? mt.type}, expected miMATRIX`);
-        const v = parseMatrix(ir, mt.dataOff, mt.dataOff + mt.nbytes, true, opts.names && !want ? 'header' : 'full');
-        if (!info) infos.push(infoOf(v));
-        if (!opts.names || opts.names.includes(v.name)) vars.set(v.name, v);
+        const full = info ? want : wanted(parseMatrix(ir, mt.dataOff, mt.dataOff + mt.nbytes, true, 'name').name);
+        const v = parseMatrix(ir, mt.dataOff, mt.dataOff + mt.nbytes, true, full ? 'full' : 'header', 0, undefined, names ? wanted : undefined);
+        if (!info || isStruct) infos.push(...flattenStruct(v).map(infoOf));
+        if (full) keep(v);
       }
       off = t.dataOff + t.nbytes; // compressed elements are not padded
     } else if (t.type === MI.MATRIX) {
       const v = parseMatrix(r, t.dataOff, t.dataOff + t.nbytes, false, 'header');
-      infos.push(infoOf(v));
-      if (!opts.names || opts.names.includes(v.name)) vars.set(v.name, parseMatrix(r, t.dataOff, t.dataOff + t.nbytes, false, 'full'));
+      infos.push(...flattenStruct(v).map(infoOf));
+      if (wanted(v.name)) keep(parseMatrix(r, t.dataOff, t.dataOff + t.nbytes, false, 'full', 0, undefined, names ? wanted : undefined));
       off = t.next;
     } else {
       throw new CorruptDataError(`${where}: unexpected top-level element type ${MI_NAMES[t.type] ?? t.type} at byte ${off} (expected miMATRIX or miCOMPRESSED)`);
@@ -141,7 +154,16 @@ export function parseMatV5(bytes: Uint8Array, where: string, opts: MatReadOption
   return { vars, infos };
 }
 
-function infoOf(v: MatVariable): MatVariableInfo { return { name: v.name, dims: v.dims, class: v.class, compressed: v.compressed }; }
+/** A 1×1 struct as its fields (recursively, named by path); any other variable as itself. */
+export function flattenStruct(v: MatVariable): MatVariable[] {
+  return v.fields && v.fields.length > 0 ? v.fields.flatMap(flattenStruct) : [v];
+}
+
+function infoOf(v: MatVariable): MatVariableInfo {
+  const i: MatVariableInfo = { name: v.name, dims: v.dims, class: v.class, compressed: v.compressed };
+  if (v.fieldNames) i.fieldNames = v.fieldNames;
+  return i;
+}
 
 /** Inflates just the start of a compressed element (enough for flags, dims and name). */
 function inflatePrefix(raw: Uint8Array): Buffer | null {
@@ -154,14 +176,22 @@ function tryMatrixHeader(head: Buffer, le: boolean, where: string): Omit<MatVari
     const u = r.u32(0);
     if (u !== MI.MATRIX) return null;
     // The outer byte count refers to the full stream; parse the header with the prefix as the bound.
-    const v = parseMatrix(r, 8, head.length, true, 'header');
+    const v = parseMatrix(r, 8, head.length, true, 'name');
     return { name: v.name, dims: v.dims, class: v.class };
   } catch { return null; }
 }
 
-function parseMatrix(r: Reader, start: number, end: number, compressed: boolean, mode: 'header' | 'full'): MatVariable {
+/** Struct nesting we follow (deeper structs are listed, not decoded). */
+const MAX_STRUCT_DEPTH = 8;
+
+/**
+ * One miMATRIX payload. mode 'name': flags, dims and name only; 'header': also the fields of a
+ * 1×1 struct (their headers); 'full': the data. `path` names a struct field (its own name element
+ * is empty); `wanted` limits which struct fields are decoded in full.
+ */
+function parseMatrix(r: Reader, start: number, end: number, compressed: boolean, mode: 'name' | 'header' | 'full', depth = 0, path?: string, wanted?: (name: string) => boolean): MatVariable {
   const where = r.where;
-  if (start === end) return { name: '', dims: [0, 0], class: 'double', compressed, array: { shape: [0, 0], dtype: 'float64', data: new Float64Array(0) } };
+  if (start === end) return { name: path ?? '', dims: [0, 0], class: 'double', compressed, array: { shape: [0, 0], dtype: 'float64', data: new Float64Array(0) } };
   const flagsT = r.tag(start, end, 'array flags');
   if (flagsT.type !== MI.UINT32 || flagsT.nbytes < 8) throw new CorruptDataError(`${where}: bad array-flags element at byte ${start}`);
   const flags = r.u32(flagsT.dataOff);
@@ -178,12 +208,14 @@ function parseMatrix(r: Reader, start: number, end: number, compressed: boolean,
   }
   const nameT = r.tag(dimsT.next, end, 'array name');
   if (nameT.type !== MI.INT8 && nameT.type !== MI.UINT8) throw new CorruptDataError(`${where}: bad array-name element type ${MI_NAMES[nameT.type] ?? nameT.type}`);
-  const name = new TextDecoder('latin1').decode(new Uint8Array(r.dv.buffer, r.dv.byteOffset + nameT.dataOff, nameT.nbytes));
+  const name = path ?? new TextDecoder('latin1').decode(new Uint8Array(r.dv.buffer, r.dv.byteOffset + nameT.dataOff, nameT.nbytes));
   const className = logical ? 'logical' : (MX_NAMES[cls] ?? `class${cls}`);
   const v: MatVariable = { name, dims, class: className, compressed };
+  if (mode === 'name') return v;
+  if (cls === MX.STRUCT) { parseStruct(r, nameT.next, end, v, compressed, mode, depth, wanted); return v; }
   if (mode === 'header') return v;
   const what = `${where}: variable '${name}'`;
-  if (cls === MX.CELL || cls === MX.STRUCT || cls === MX.OBJECT) return v; // not needed by the field's data files; listed, not decoded
+  if (cls === MX.CELL || cls === MX.OBJECT) return v; // not needed by the field's data files; listed, not decoded
   if (complex) throw new InputError(`${what}: complex arrays are not supported (features must be real)`);
   let off = nameT.next;
   if (cls === MX.CHAR) {
@@ -226,6 +258,40 @@ function parseMatrix(r: Reader, start: number, end: number, compressed: boolean,
   if (logical) for (let i = 0; i < colMajor.length; i++) if ((colMajor as Uint8Array)[i]) (colMajor as Uint8Array)[i] = 1;
   v.array = { shape: dims, dtype: logical ? 'bool' : dtype, data: fortranToC(colMajor, dims) };
   return v;
+}
+
+/**
+ * Struct payload after the name: field-name length (miINT32), the names (miINT8, NUL-padded to
+ * that length), then one miMATRIX per field per element (column-major over the elements). Only a
+ * 1×1 struct's fields are decoded, each named `struct.field`; a struct array is listed as is.
+ */
+function parseStruct(r: Reader, off: number, end: number, v: MatVariable, compressed: boolean, mode: 'header' | 'full', depth: number, wanted?: (name: string) => boolean): void {
+  const what = `${r.where}: struct '${v.name}'`;
+  const lenT = r.tag(off, end, `${v.name} field-name length`);
+  if (lenT.type !== MI.INT32 || lenT.nbytes !== 4) throw new CorruptDataError(`${what}: bad field-name length element (type ${MI_NAMES[lenT.type] ?? lenT.type}, ${lenT.nbytes} bytes)`);
+  const flen = r.dv.getInt32(lenT.dataOff, r.le);
+  const namesT = r.tag(lenT.next, end, `${v.name} field names`);
+  if (namesT.type !== MI.INT8 && namesT.type !== MI.UINT8) throw new CorruptDataError(`${what}: bad field-names element type ${MI_NAMES[namesT.type] ?? namesT.type}`);
+  if (flen <= 0 ? namesT.nbytes !== 0 : namesT.nbytes % flen !== 0) throw new CorruptDataError(`${what}: field names take ${namesT.nbytes} bytes, not a multiple of the field-name length ${flen}`);
+  const nf = flen > 0 ? namesT.nbytes / flen : 0;
+  const fieldNames: string[] = [];
+  for (let i = 0; i < nf; i++) {
+    const b = new Uint8Array(r.dv.buffer, r.dv.byteOffset + namesT.dataOff + i * flen, flen);
+    const z = b.indexOf(0);
+    fieldNames.push(new TextDecoder('latin1').decode(z < 0 ? b : b.subarray(0, z)));
+  }
+  v.fieldNames = fieldNames;
+  if (v.dims.length < 2 || v.dims.some((d) => d !== 1) || depth >= MAX_STRUCT_DEPTH) return;
+  v.fields = [];
+  let p = namesT.next;
+  for (const fn of fieldNames) {
+    const fpath = `${v.name}.${fn}`;
+    const t = r.tag(p, end, `field '${fpath}'`);
+    if (t.type !== MI.MATRIX) throw new CorruptDataError(`${what}: field '${fn}' holds ${MI_NAMES[t.type] ?? t.type}, expected miMATRIX`);
+    const fmode = mode === 'full' && (!wanted || wanted(fpath)) ? 'full' : 'header';
+    v.fields.push(parseMatrix(r, t.dataOff, t.dataOff + t.nbytes, compressed, fmode, depth + 1, fpath, wanted));
+    p = t.next;
+  }
 }
 
 /**
