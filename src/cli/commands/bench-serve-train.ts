@@ -257,7 +257,8 @@ Examples:
             for (let i = 0; i < res.start.length; i++) {
               const s = res.start[i]!, e = res.end[i]!;
               if (s < tBase) continue;
-              const cls = e < tPost || s > tEnd ? 'outside' : e >= tCommit ? 'commit' : s < tJob ? 'upload' : 'training';
+              // a search is classed by the part in which it ended (a stalled search ends when the stall does)
+              const cls = e < tPost || s > tEnd ? 'outside' : e < tJob ? 'upload' : e < tCommit ? 'training' : 'commit';
               if (cls === 'outside') outside.push(e - s); else { during.push(e - s); if (cls === 'training') training.push(e - s); }
               samples.push(`${mode},${((s - tPost) / 1000).toFixed(4)},${(e - s).toFixed(3)},${cls}`);
             }
