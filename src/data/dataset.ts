@@ -26,6 +26,8 @@ export interface DatasetInit {
   splits?: Record<string, Int32Array>;
   /** Rows whose image features are real (1) or absent (0, features zero). Omitted: all present. */
   hasImage?: Uint8Array;
+  /** Rows whose text features are real (1) or absent (0, features zero). Omitted: all present. */
+  hasText?: Uint8Array;
   /** Where the data came from (file paths, preset), for `data info`. */
   source?: string;
   /** 'reject' (default): throw on NaN/Inf features; 'report': keep, list them in `nonFinite`. */
@@ -48,6 +50,7 @@ export class Dataset {
   readonly raw: (RawRef | null)[] | null;
   readonly splits: Map<string, Int32Array>;
   readonly hasImage: Uint8Array | null;
+  readonly hasText: Uint8Array | null;
   readonly source: string;
   /** Non-finite feature values found when constructed with nonFinite: 'report'. */
   readonly nonFinite: NonFiniteReport[];
@@ -68,6 +71,7 @@ export class Dataset {
     if (ids.length !== n) throw new InputError(`${nm}: ${ids.length} ids for ${n} items`);
     if (init.raw && init.raw.length !== n) throw new InputError(`${nm}: ${init.raw.length} raw references for ${n} items`);
     if (init.hasImage && init.hasImage.length !== n) throw new InputError(`${nm}: hasImage has ${init.hasImage.length} entries for ${n} items`);
+    if (init.hasText && init.hasText.length !== n) throw new InputError(`${nm}: hasText has ${init.hasText.length} entries for ${n} items`);
     const splits = new Map<string, Int32Array>();
     for (const [s, rows] of Object.entries(init.splits ?? {})) {
       if (!(rows instanceof Int32Array)) throw new InputError(`${nm}: split '${s}' must be an Int32Array of row indices`);
@@ -88,7 +92,7 @@ export class Dataset {
     }
     this.name = nm; this.n = n; this.image = init.image; this.imageDim = init.imageDim; this.text = init.text; this.textDim = init.textDim;
     this.labels = init.labels; this.numLabels = numLabels; this.labelNames = init.labelNames.slice(); this.ids = ids;
-    this.raw = init.raw ?? null; this.splits = splits; this.hasImage = init.hasImage ?? null; this.source = init.source ?? '';
+    this.raw = init.raw ?? null; this.splits = splits; this.hasImage = init.hasImage ?? null; this.hasText = init.hasText ?? null; this.source = init.source ?? '';
     this.nonFinite = nonFinite;
   }
 
@@ -120,6 +124,21 @@ export class Dataset {
     return Int32Array.from(out);
   }
 
+  /** Rows that have real text (all rows when the dataset has no hasText mask). */
+  rowsWithText(): Int32Array {
+    if (!this.hasText) return Int32Array.from({ length: this.n }, (_, i) => i);
+    const out: number[] = [];
+    for (let i = 0; i < this.n; i++) if (this.hasText[i]) out.push(i);
+    return Int32Array.from(out);
+  }
+
+  /** Rows that have both an image and text. */
+  rowsPaired(): Int32Array {
+    const out: number[] = [];
+    for (let i = 0; i < this.n; i++) if ((!this.hasImage || this.hasImage[i]) && (!this.hasText || this.hasText[i])) out.push(i);
+    return Int32Array.from(out);
+  }
+
   /**
    * A new dataset holding `rows` (in that order). Splits are carried over, re-indexed, keeping only
    * their rows that are in the subset.
@@ -144,7 +163,7 @@ export class Dataset {
     return new Dataset({
       name, image, imageDim: this.imageDim, text, textDim: this.textDim, labels, labelNames: this.labelNames,
       ids: Array.from(rows as ArrayLike<number>, (r) => this.ids[r]!), raw: this.raw ? Array.from(rows as ArrayLike<number>, (r) => this.raw![r] ?? null) : undefined,
-      hasImage: this.hasImage ? gatherRows(this.hasImage, 1, rows) : undefined, splits, source: this.source, nonFinite: 'report',
+      hasImage: this.hasImage ? gatherRows(this.hasImage, 1, rows) : undefined, hasText: this.hasText ? gatherRows(this.hasText, 1, rows) : undefined, splits, source: this.source, nonFinite: 'report',
     });
   }
 
@@ -153,7 +172,7 @@ export class Dataset {
     const all: Record<string, Int32Array> = Object.fromEntries(this.splits);
     Object.assign(all, splits);
     return new Dataset({ name, image: this.image, imageDim: this.imageDim, text: this.text, textDim: this.textDim, labels: this.labels,
-      labelNames: this.labelNames, ids: this.ids, raw: this.raw ?? undefined, hasImage: this.hasImage ?? undefined, splits: all, source: this.source, nonFinite: 'report' });
+      labelNames: this.labelNames, ids: this.ids, raw: this.raw ?? undefined, hasImage: this.hasImage ?? undefined, hasText: this.hasText ?? undefined, splits: all, source: this.source, nonFinite: 'report' });
   }
 
   /**

@@ -1,7 +1,7 @@
 // NumPy .npy / .npz reader and .npy writer. Every header field is checked against the bytes that
 // are actually there before anything is allocated, so a corrupt or hostile header cannot make us
 // allocate more than the file holds.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { DTYPE_BYTES, elementCount, fortranToC, type DType, type NdArray, type TypedData } from './ndarray.js';
@@ -24,8 +24,10 @@ function ctorFor(dtype: DType): new (buf: ArrayBuffer) => TypedData {
   }
 }
 
-/** Parses .npy bytes. `where` names the file (and the npz member) in error messages. */
-export function parseNpy(bytes: Uint8Array, where: string): NdArray {
+interface NpyHeader { dtype: DType; shape: number[]; fortran: boolean; bigEndian: boolean; dataStart: number }
+
+/** The header of .npy bytes (magic, version, dict); `bytes` may be just the file's start. */
+function parseNpyHeader(bytes: Uint8Array, where: string): NpyHeader {
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
     throw new CorruptDataError(`${where}: not a .npy file (wrong magic; expected \\x93NUMPY)`);
   }
@@ -49,20 +51,45 @@ export function parseNpy(bytes: Uint8Array, where: string): NdArray {
     if (!/^\d+L?$/.test(s)) throw new CorruptDataError(`${where}: malformed shape entry '${s}' in .npy header`);
     return Number.parseInt(s, 10);
   });
+  return { dtype, shape, fortran: fortranM[1] === 'True', bigEndian: descrM[1] === '>' && DTYPE_BYTES[dtype] > 1, dataStart: headerStart + headerLen };
+}
+
+/** Shape and dtype of an .npy file from its header alone (the data is not read). */
+export function npyInfo(path: string): { shape: number[]; dtype: DType } {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NotFoundError(`${path}: no such file`);
+    throw new InputError(`${path}: cannot read (${code ?? (e as Error).message})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    let buf = Buffer.alloc(Math.min(size, 4096));
+    readSync(fd, buf, 0, buf.length, 0);
+    if (buf.length >= 12 && buf[6]! >= 2) { // v2/v3: 4-byte header length, may exceed the first read
+      const need = Math.min(size, 12 + buf.readUInt32LE(8));
+      if (need > buf.length) { buf = Buffer.alloc(need); readSync(fd, buf, 0, need, 0); }
+    }
+    const h = parseNpyHeader(buf, path);
+    return { shape: h.shape, dtype: h.dtype };
+  } finally { closeSync(fd); }
+}
+
+/** Parses .npy bytes. `where` names the file (and the npz member) in error messages. */
+export function parseNpy(bytes: Uint8Array, where: string): NdArray {
+  const { dtype, shape, fortran, bigEndian, dataStart } = parseNpyHeader(bytes, where);
   const n = elementCount(shape, where);
   const itemSize = DTYPE_BYTES[dtype];
-  const dataStart = headerStart + headerLen;
   const need = n * itemSize;
   const have = bytes.length - dataStart;
   if (have < need) throw new CorruptDataError(`${where}: truncated data: shape [${shape.join(', ')}] ${dtype} needs ${need} bytes, file has ${have}`);
-  const bigEndian = descrM[1] === '>' && itemSize > 1;
   // Copy into a fresh aligned buffer (the source offset need not be a multiple of the item size).
   const buf = new ArrayBuffer(need);
   new Uint8Array(buf).set(bytes.subarray(dataStart, dataStart + need));
   if (bigEndian) swapBytes(new Uint8Array(buf), itemSize);
   let data = new (ctorFor(dtype))(buf);
   if (dtype === 'bool') for (let i = 0; i < data.length; i++) if ((data as Uint8Array)[i]! > 1) (data as Uint8Array)[i] = 1;
-  if (fortranM[1] === 'True') data = fortranToC(data, shape);
+  if (fortran) data = fortranToC(data, shape);
   return { shape, dtype, data };
 }
 

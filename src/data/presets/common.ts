@@ -48,7 +48,7 @@ export const LABEL_KEYS = ['LAll', 'L_all', 'labels', 'label', 'lab', 'L'];
  * Label matrix from what a file holds: a 0/1 (or ±1) n×C matrix in either orientation, or a vector
  * of class indices (1-based when the smallest is 1, as in MATLAB). `n` when known fixes orientation.
  */
-export function labelsFrom(a: NdArray, where: string, n?: number): { n: number; numLabels: number; labels: Uint8Array } {
+export function labelsFrom(a: NdArray, where: string, n?: number, itemsAsColumns = false): { n: number; numLabels: number; labels: Uint8Array } {
   const shape = a.shape.filter((d, i) => !(d === 1 && a.shape.length > 1 && i > 0) || a.shape.length === 1);
   const isVector = a.shape.length === 1 || a.shape.some((d) => d === 1) && a.shape.length === 2;
   if (isVector) {
@@ -68,7 +68,7 @@ export function labelsFrom(a: NdArray, where: string, n?: number): { n: number; 
   void shape;
   let [r, c] = a.shape as [number, number];
   let transposed = false;
-  if (n !== undefined) { if (r !== n && c === n) transposed = true; else if (r !== n) throw new InputError(`${where}: labels shape [${r}, ${c}] does not match ${n} items`); }
+  if (n !== undefined) { if (c === n && (r !== n || itemsAsColumns)) transposed = true; else if (r !== n) throw new InputError(`${where}: labels shape [${r}, ${c}] does not match ${n} items`); }
   else if (c > r) transposed = true; // items outnumber classes
   const src = a.data;
   const labels = new Uint8Array(r * c);
@@ -77,10 +77,18 @@ export function labelsFrom(a: NdArray, where: string, n?: number): { n: number; 
   return { n: r, numLabels: c, labels };
 }
 
-/** n×d float32 features, transposing a d×n matrix when that is what the file holds. */
-export function featuresFrom(a: NdArray, where: string, n: number): { dim: number; data: Float32Array } {
+/**
+ * n×d float32 features, transposing a d×n matrix when that is what the file holds (its columns
+ * match the item count). `itemsAsColumns` (--transpose) forces the d×n reading.
+ */
+export function featuresFrom(a: NdArray, where: string, n: number, itemsAsColumns = false): { dim: number; data: Float32Array } {
   if (a.shape.length > 2) {
     throw new InputError(`${where}: expected an items × features matrix, found shape [${a.shape.join(', ')}] — this looks like raw pixels; extract features first (cmhash data extract)`);
+  }
+  if (itemsAsColumns) {
+    if (a.shape.length !== 2 || a.shape[1] !== n) throw new InputError(`${where}: --transpose (items as columns): expected ${n} columns, one per item, found shape [${a.shape.join(', ')}]`);
+    const m = toFloat32Matrix(a, where);
+    return { dim: m.rows, data: transpose2d(m.data, m.rows, m.cols) };
   }
   const m = toFloat32Matrix(a, where);
   if (m.rows === n) return { dim: m.cols, data: m.data === a.data ? m.data.slice() : m.data };
@@ -117,8 +125,10 @@ export interface PresetOptions {
   source?: string;
   /** Non-finite features: 'reject' (default) or 'report'. */
   nonFinite?: 'reject' | 'report';
-  /** Variable names overriding the preset's guesses. */
+  /** Variable names overriding the preset's guesses (a struct field by path: `data.X1`). */
   keys?: { image?: string; text?: string; labels?: string };
+  /** Feature (and label) matrices hold one item per column (d × n): transpose them (--transpose). */
+  transpose?: boolean;
   /** MIRFlickr: 'shared' (gist512+hsv256 .npy) or 'extracted' (computed here from the photos). */
   imageFeatures?: 'shared' | 'extracted';
   /** Where extracted features are cached (resumable). */

@@ -7,7 +7,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError, NotFoundError } from '../../util/errors.js';
 import { Dataset } from '../dataset.js';
-import { readMat } from '../mat.js';
+import { listArrays, readArrays } from '../containers.js';
+import type { NdArray } from '../ndarray.js';
 import { readNpy } from '../npy.js';
 import { featuresFrom, findDataDir, labelsFrom, range, type PresetOptions } from './common.js';
 import { concatArrays } from '../../util/arrays.js';
@@ -65,12 +66,27 @@ export function loadWikipediaNpy(dir: string, opts: PresetOptions = {}): Dataset
   return build('wikipedia', dir, I.data, I.dim, T.data, T.dim, lab.labels, nTrain, ids, names, opts);
 }
 
-/** From a .mat file (v5 raw_features.mat with the .list files beside it, or a v7.3/v5 copy holding L_tr/L_te). */
+/** The variables every Wikipedia file copy holds (image and text, train and test). */
+export const WIKIPEDIA_VARIABLES = ['I_tr', 'I_te', 'T_tr', 'T_te'];
+
+/** Whether a file's variables are the Wikipedia layout (I_tr, I_te, T_tr, T_te), judged by content. */
+export async function hasWikipediaLayout(path: string): Promise<boolean> {
+  const names = new Set((await listArrays(path)).map((a) => a.name));
+  return WIKIPEDIA_VARIABLES.every((k) => names.has(k));
+}
+
+/**
+ * From a file holding I_tr, I_te, T_tr, T_te (the v5 raw_features.mat with the .list files beside
+ * it, or a v7.3/.h5/.npz copy holding L_tr/L_te too). Matrices are oriented by the item counts.
+ */
 export async function loadWikipediaMat(path: string, opts: PresetOptions = {}): Promise<Dataset> {
-  const vars = await readMat(path);
+  const listed = (await listArrays(path)).map((a) => a.name);
+  const wantNames = [...WIKIPEDIA_VARIABLES, 'L_tr', 'L_te'].filter((k) => listed.includes(k));
+  const got = await readArrays(path, wantNames);
+  const vars = new Map<string, { array?: NdArray }>(listed.map((k) => [k, { array: got.get(k) }]));
   const need = (k: string) => {
     const v = vars.get(k);
-    if (!v?.array) throw new InputError(`${path}: variable '${k}' missing (found: ${[...vars.keys()].join(', ')}); expected I_tr, I_te, T_tr, T_te`);
+    if (!v?.array) throw new InputError(`${path}: variable '${k}' missing (found: ${listed.join(', ')}); expected I_tr, I_te, T_tr, T_te`);
     return v.array;
   };
   const Itr = need('I_tr'); const Ite = need('I_te'); const Ttr = need('T_tr'); const Tte = need('T_te');
