@@ -1,10 +1,18 @@
 // Feature extraction over a folder of images, resumable: every finished image is appended as one
 // JSON line to a partial-results file, so an interrupted run picks up where it stopped (a line cut
-// short by a crash is ignored and that image is redone).
-import { appendFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// short by a crash is ignored and that image is redone). Each line names the encoder version that
+// made it: lines of another encoder (or an older version of this one) are skipped, never mixed in.
+// Caches live in a cache folder (--cache-dir, $CMHASH_CACHE, $XDG_CACHE_HOME/cmhash or
+// ~/.cache/cmhash), never inside the data folder.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { basename, dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
 import { InputError, NotFoundError } from '../util/errors.js';
 import { describeImage, IMAGE_DESCRIPTOR_DIM } from './image-features.js';
+import { defaultImageEncoderName, imageEncoderEntry } from './image-encoders/encoder.js';
+import { descriptorEncoder } from './image-encoders/descriptor.js';
+import { EncoderPool } from './image-encoders/pool.js';
 
 export const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
 
@@ -12,9 +20,14 @@ export interface ExtractOptions {
   /** Partial-results file (JSONL). Created if missing; reused when `resume` is on. */
   partialFile: string;
   resume?: boolean;
-  /** Descriptor (default: the built-in 544-d colour + texture descriptor). */
+  /** Image encoder by name (descriptor, centernet); default $CMHASH_IMAGE_ENCODER or descriptor. Ignored when `describe` is given. */
+  encoder?: string;
+  /** Threads (worker threads, each with its own encoder); default 1. */
+  threads?: number;
+  /** A custom descriptor function instead of a named encoder (with `dim` and `version`). */
   describe?: (path: string) => Promise<Float32Array>;
   dim?: number;
+  version?: string;
   onProgress?: (done: number, total: number, file: string) => void;
   /** Stop after this many new images (for tests of resumption). */
   limit?: number;
@@ -25,6 +38,9 @@ export interface ExtractResult {
   ids: string[];
   files: string[];
   dim: number;
+  /** Encoder name and version string that made the rows. */
+  encoder: string;
+  version: string;
   /** ids.length × dim, row-major; rows of failed images are zero. */
   features: Float32Array;
   ok: Uint8Array;
@@ -41,15 +57,17 @@ export function listImages(dir: string): string[] {
   return readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f)).sort(collator.compare);
 }
 
-function readPartial(path: string, dim: number): Map<string, Float32Array> {
+/** Partial records made by `version` (records without one are the descriptor's, from before versions were written). */
+function readPartial(path: string, dim: number, version: string, legacyOk: boolean): Map<string, Float32Array> {
   const done = new Map<string, Float32Array>();
   if (!existsSync(path)) return done;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    let rec: { id?: string; dim?: number; f?: string };
+    let rec: { id?: string; dim?: number; enc?: string; f?: string };
     try { rec = JSON.parse(line); } catch { continue; } // torn last line
     if (typeof rec.id !== 'string' || typeof rec.f !== 'string') continue;
-    if (rec.dim !== dim) throw new InputError(`${path}: partial results have dim ${rec.dim}, this extraction makes ${dim}; delete the file or use another --out`);
+    if (rec.enc === undefined ? !legacyOk : rec.enc !== version) continue; // another encoder's row
+    if (rec.dim !== dim) throw new InputError(`${path}: partial results of ${version} have dim ${rec.dim}, this extraction makes ${dim}; delete the file or use another cache`);
     const b = Buffer.from(rec.f, 'base64');
     if (b.length !== dim * 4) continue;
     const v = new Float32Array(dim); new Uint8Array(v.buffer).set(b);
@@ -59,34 +77,110 @@ function readPartial(path: string, dim: number): Map<string, Float32Array> {
 }
 
 /**
- * Describes every image in `dirOrFiles` (a folder, or explicit paths with a base folder for ids).
+ * Encodes every image in `dirOrFiles` (a folder, or explicit paths with a base folder for ids).
  * Failures (undecodable files) are recorded, not fatal; they are retried on the next resume.
  */
 export async function extractImages(dirOrFiles: string | { base: string; files: string[] }, o: ExtractOptions): Promise<ExtractResult> {
   const base = typeof dirOrFiles === 'string' ? resolve(dirOrFiles) : resolve(dirOrFiles.base);
   const ids = typeof dirOrFiles === 'string' ? listImages(base) : dirOrFiles.files;
-  const dim = o.dim ?? IMAGE_DESCRIPTOR_DIM;
-  const describe = o.describe ?? describeImage;
-  const done = o.resume === false ? new Map<string, Float32Array>() : readPartial(o.partialFile, dim);
-  const features = new Float32Array(ids.length * dim); const ok = new Uint8Array(ids.length);
-  const failed: { id: string; error: string }[] = [];
-  let resumed = 0; let fresh = 0; let complete = true;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    const prev = done.get(id);
-    if (prev) { features.set(prev, i * dim); ok[i] = 1; resumed++; o.onProgress?.(i + 1, ids.length, id); continue; }
-    if (o.limit !== undefined && fresh >= o.limit) { complete = false; break; }
-    const file = join(base, id);
-    try {
-      const v = await describe(file);
-      if (v.length !== dim) throw new InputError(`descriptor returned ${v.length} values, expected ${dim}`);
-      features.set(v, i * dim); ok[i] = 1;
-      appendFileSync(o.partialFile, JSON.stringify({ id, dim, f: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }) + '\n');
-    } catch (e) {
-      failed.push({ id, error: (e as Error).message });
-    }
-    fresh++;
-    o.onProgress?.(i + 1, ids.length, id);
+  let pool: EncoderPool | null = null;
+  let describe: (path: string) => Promise<Float32Array>; let dim: number; let version: string; let encoder: string;
+  if (o.describe) {
+    describe = o.describe; dim = o.dim ?? IMAGE_DESCRIPTOR_DIM; version = o.version ?? 'custom'; encoder = 'custom';
+  } else {
+    encoder = imageEncoderEntry(o.encoder ?? defaultImageEncoderName()).name;
+    if (encoder === 'descriptor' && (o.threads ?? 1) === 1) { describe = describeImage; dim = IMAGE_DESCRIPTOR_DIM; version = descriptorEncoder.version; }
+    else { pool = await EncoderPool.open(encoder, o.threads ?? 1); describe = (p) => pool!.encodeFile(p); dim = pool.dim; version = pool.version; }
   }
-  return { ids, files: ids.map((f) => join(base, f)), dim, features, ok, failed, resumed, complete };
+  try {
+    const done = o.resume === false ? new Map<string, Float32Array>() : readPartial(o.partialFile, dim, version, encoder === 'descriptor');
+    if (!existsSync(dirname(resolve(o.partialFile)))) mkdirSync(dirname(resolve(o.partialFile)), { recursive: true });
+    const features = new Float32Array(ids.length * dim); const ok = new Uint8Array(ids.length);
+    const failed: { id: string; error: string }[] = [];
+    let resumed = 0; let fresh = 0; let complete = true; let progressed = 0;
+    const window = Math.max(1, 2 * (o.threads ?? 1));
+    const todo: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const prev = done.get(ids[i]!);
+      if (prev) { features.set(prev, i * dim); ok[i] = 1; resumed++; o.onProgress?.(++progressed, ids.length, ids[i]!); continue; }
+      todo.push(i);
+    }
+    const one = async (i: number) => {
+      const id = ids[i]!;
+      try {
+        const v = await describe(join(base, id));
+        if (v.length !== dim) throw new InputError(`descriptor returned ${v.length} values, expected ${dim}`);
+        features.set(v, i * dim); ok[i] = 1;
+        appendFileSync(o.partialFile, JSON.stringify({ id, dim, enc: version, f: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }) + '\n');
+      } catch (e) {
+        failed.push({ id, error: (e as Error).message });
+      }
+      o.onProgress?.(++progressed, ids.length, id);
+    };
+    for (let s = 0; s < todo.length; s += window) {
+      let batch = todo.slice(s, s + window);
+      if (o.limit !== undefined) { batch = batch.slice(0, Math.max(0, o.limit - fresh)); if (batch.length === 0) { complete = false; break; } }
+      await Promise.all(batch.map(one));
+      fresh += batch.length;
+    }
+    return { ids, files: ids.map((f) => join(base, f)), dim, encoder, version, features, ok, failed, resumed, complete };
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** The cache folder: $CMHASH_CACHE, else $XDG_CACHE_HOME/cmhash, else ~/.cache/cmhash. */
+export function defaultCacheDir(): string {
+  if (process.env.CMHASH_CACHE) return resolve(process.env.CMHASH_CACHE);
+  if (process.env.XDG_CACHE_HOME) return join(resolve(process.env.XDG_CACHE_HOME), 'cmhash');
+  return join(homedir(), '.cache', 'cmhash');
+}
+
+function real(p: string): string {
+  // The nearest existing ancestor, resolved through symlinks, plus the rest of the path.
+  let cur = resolve(p); const rest: string[] = [];
+  while (!existsSync(cur)) { const up = dirname(cur); if (up === cur) break; rest.unshift(basename(cur)); cur = up; }
+  try { cur = realpathSync(cur); } catch { /* keep as is */ }
+  return join(cur, ...rest);
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * The data folders an image folder belongs to: itself, and the nearest ancestor (up to 3 levels)
+ * that is a dataset root (holds a manifest.json or README.md next to data), e.g. mirflickr25k/ for
+ * mirflickr25k/images.
+ */
+export function dataFoldersOf(folder: string): string[] {
+  const out = [real(folder)];
+  let cur = out[0]!;
+  for (let k = 0; k < 3; k++) {
+    const up = dirname(cur); if (up === cur) break; cur = up;
+    if (existsSync(join(cur, 'manifest.json'))) { out.push(cur); break; }
+  }
+  return out;
+}
+
+/** Refuses a cache (or partial-results) location inside the data folder being read. */
+export function checkCacheOutsideData(cachePath: string, dataFolder: string): void {
+  const c = real(cachePath);
+  for (const d of dataFoldersOf(dataFolder)) {
+    if (inside(c, d)) throw new InputError(`${cachePath}: caches never go inside the data folder ${d}; pass --cache-dir somewhere else (default ${defaultCacheDir()})`);
+  }
+}
+
+/**
+ * The partial-results file of one (folder, encoder) extraction: <cacheDir>/extract/<folder
+ * name>-<hash of its absolute path>.<encoder>.partial.jsonl; refused inside the data folder.
+ */
+export function extractionCacheFile(folder: string, encoder: string, cacheDir?: string): string {
+  const abs = real(folder);
+  const dir = cacheDir ? resolve(cacheDir) : join(defaultCacheDir(), 'extract');
+  const key = createHash('sha256').update(abs).digest('hex').slice(0, 12);
+  const file = join(dir, `${basename(abs) || 'root'}-${key}.${imageEncoderEntry(encoder).name}.partial.jsonl`);
+  checkCacheOutsideData(file, folder);
+  return file;
 }

@@ -14,12 +14,12 @@ export const IMAGE_DESCRIPTOR_DIM = COLOUR_DIM + TEXTURE_DIM; // 544
 
 export interface RgbImage { data: Uint8Array; width: number; height: number }
 
-/** Decodes a JPEG/PNG/… file into size×size RGB (EXIF orientation applied, aspect ignored). */
-export async function loadRgb(path: string, size = DESCRIBE_SIZE): Promise<RgbImage> {
+/** Decodes a JPEG/PNG/… file into size×size RGB (EXIF orientation applied, aspect ignored; sharp's resampling kernel). */
+export async function loadRgb(path: string, size = DESCRIBE_SIZE, kernel: 'lanczos3' | 'linear' = 'lanczos3'): Promise<RgbImage> {
   if (!existsSync(path)) throw new NotFoundError(`${path}: no such image`);
   const sharp = (await import('sharp')).default;
   try {
-    const { data, info } = await sharp(path, { failOn: 'error' }).rotate().resize(size, size, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(path, { failOn: 'error' }).rotate().resize(size, size, { fit: 'fill', kernel }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded ${info.channels} channels`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (e) {

@@ -3,13 +3,14 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
 import { validateDataset } from '../../data/validate.js';
-import { extractImages } from '../../data/extract.js';
+import { defaultCacheDir, extractImages, extractionCacheFile } from '../../data/extract.js';
+import { IMAGE_ENCODERS, imageEncoderEntry, imageEncoderNames } from '../../data/image-encoders/encoder.js';
 import { writeNpy } from '../../data/npy.js';
 import { PRESETS } from '../../data/presets/index.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 
-interface InfoOpts { json?: boolean; seed?: string; source?: string; imageKey?: string; textKey?: string; labelKey?: string; imageFeatures?: string; cacheDir?: string }
+interface InfoOpts { json?: boolean; seed?: string; source?: string; imageKey?: string; textKey?: string; labelKey?: string; transpose?: boolean; imageFeatures?: string; cacheDir?: string }
 
 export function register(program: Command): void {
   const data = program.command('data').description('inspect datasets and extract features from raw inputs');
@@ -19,12 +20,13 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output: {"items","image_dim","text_dim","labels":[{"name","count"}],"splits":{name:size}}')
     .option('--seed <n>', 'seed for the standard split', '0')
     .option('--source <which>', 'wikipedia: npy | mat | v73')
-    .option('--image-key <name>', 'variable holding image features')
+    .option('--image-key <name>', 'variable holding image features (a struct field by path: data.X1)')
     .option('--text-key <name>', 'variable holding text features')
     .option('--label-key <name>', 'variable holding labels')
+    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels')
     .option('--image-features <kind>', 'mirflickr25k: shared | extracted')
     .option('--cache-dir <dir>', 'where extracted features are cached')
-    .addHelpText('after', `\nPresets: ${PRESETS.map((p) => p.name).join(', ')}\nExamples:\n  cmhash data info wikipedia\n  cmhash data info mirflickr25k --json\n  cmhash data info ./FLICKR-25K.mat --image-key IAll --text-key YAll --label-key LAll`)
+    .addHelpText('after', `\nPresets: ${PRESETS.map((p) => p.name).join(', ')}\nExamples:\n  cmhash data info wikipedia\n  cmhash data info mirflickr25k --json\n  cmhash data info ./FLICKR-25K.mat --image-key IAll --text-key YAll --label-key LAll\n  cmhash data info ./wiki.mat --image-key data.X1 --text-key data.X2 --label-key data.Y\n  cmhash data info ./my-npy-folder   (image/text/labels.npy, IAll/YAll/LAll.npy, X/Y/L.npy or I_tr/I_te…; optional splits.json or split.npy)`)
     .action(async (spec: string, o: InfoOpts) => {
       const out = new Output(!!o.json);
       const seed = Number(o.seed ?? 0);
@@ -32,7 +34,7 @@ export function register(program: Command): void {
       if (o.imageFeatures && o.imageFeatures !== 'shared' && o.imageFeatures !== 'extracted') throw new InputError(`--image-features: expected shared or extracted, got '${o.imageFeatures}'`);
       const bar = out.progress(1, 'extract');
       const ds = await loadDataset(spec, {
-        seed, source: o.source, keys: { image: o.imageKey, text: o.textKey, labels: o.labelKey },
+        seed, source: o.source, keys: { image: o.imageKey, text: o.textKey, labels: o.labelKey }, transpose: o.transpose,
         imageFeatures: o.imageFeatures as 'shared' | 'extracted' | undefined, cacheDir: o.cacheDir,
         onProgress: (d, t) => { bar.setTotal(t); bar.update(d); },
       });
@@ -41,7 +43,7 @@ export function register(program: Command): void {
       const report = validateDataset(ds);
       out.record(s);
       out.text(`${ds.name}  (${ds.source})`);
-      out.text(`items ${s.items}   image_dim ${s.image_dim}   text_dim ${s.text_dim}   labels ${ds.numLabels}` + (ds.hasImage ? `   with image ${ds.n - report.rowsWithoutImage}` : ''));
+      out.text(`items ${s.items}   image_dim ${s.image_dim}   text_dim ${s.text_dim}   labels ${ds.numLabels}` + (ds.hasImage ? `   with image ${ds.n - report.rowsWithoutImage}` : '') + (ds.hasText ? `   with text ${ds.n - report.rowsWithoutText}` : ''));
       out.text(`splits ${Object.entries(s.splits).map(([k, v]) => `${k}=${v}`).join('  ')}`);
       out.table(s.labels.map((l) => ({ label: l.name, count: l.count })));
       for (const e of report.errors) out.text(`error: ${e}`);
@@ -49,27 +51,36 @@ export function register(program: Command): void {
     });
 
   data.command('extract <folder>')
-    .description('describe every image of a folder (544-d HSV colour histogram + HOG-like texture, L2-normalised); resumable')
-    .requiredOption('--out <file.npy>', 'features as .npy (ids go to <file>.ids.txt)')
+    .description('encode every image of a folder with an image encoder (descriptor: 544-d colour + texture; centernet: 560-d deep features); resumable, cached outside the data folder')
+    .option('--encoder <name>', `image encoder: ${imageEncoderNames().join(' | ')}`, 'descriptor')
+    .option('--out <file.npy>', 'features as .npy (ids go to <file>.ids.txt); default: next to the cache')
+    .option('--cache-dir <dir>', `where partial results are kept (resumable); never inside the data folder (default ${defaultCacheDir()}/extract)`)
+    .option('--threads <n>', 'encoder threads (worker threads, one model copy each)', '1')
     .option('--no-resume', 'ignore partial results from an earlier run')
     .option('--keep-partial', 'keep the partial-results file after success')
     .option('--json', 'machine-readable summary')
-    .addHelpText('after', '\nExample:\n  cmhash data extract ../shared/data/mirflickr25k/images --out flickr-img.npy')
-    .action(async (folder: string, o: { out: string; resume: boolean; keepPartial?: boolean; json?: boolean }) => {
+    .addHelpText('after', `\nEncoders:\n${IMAGE_ENCODERS.map((e) => `  ${e.name.padEnd(11)} ${e.dim}-d  ${e.summary}`).join('\n')}\nExample:\n  cmhash data extract ../shared/data/mirflickr25k/images --encoder centernet --out flickr-centernet.npy`)
+    .action(async (folder: string, o: { out?: string; encoder: string; cacheDir?: string; threads: string; resume: boolean; keepPartial?: boolean; json?: boolean }) => {
       const out = new Output(!!o.json);
-      const partial = `${o.out}.partial.jsonl`;
+      const entry = imageEncoderEntry(o.encoder);
+      const threads = Number(o.threads);
+      if (!Number.isInteger(threads) || threads < 1) throw new InputError(`--threads: expected a positive integer, got '${o.threads}'`);
+      const partial = extractionCacheFile(folder, entry.name, o.cacheDir);
+      const target = o.out ?? partial.replace(/\.partial\.jsonl$/, '.npy');
       if (!o.resume && existsSync(partial)) unlinkSync(partial);
-      const bar = out.progress(1, 'extract');
+      const bar = out.progress(1, `extract ${entry.name}`);
       const t0 = Date.now();
-      const res = await extractImages(folder, { partialFile: partial, resume: o.resume, onProgress: (d, t) => { bar.setTotal(t); bar.update(d); } });
+      const res = await extractImages(folder, { partialFile: partial, resume: o.resume, encoder: entry.name, threads, onProgress: (d, t) => { bar.setTotal(t); bar.update(d); } });
       bar.stop();
-      writeNpy(o.out, { shape: [res.ids.length, res.dim], dtype: 'float32', data: res.features });
-      const idsFile = `${o.out}.ids.txt`;
+      writeNpy(target, { shape: [res.ids.length, res.dim], dtype: 'float32', data: res.features });
+      const idsFile = `${target}.ids.txt`;
       writeFileAtomic(idsFile, res.ids.join('\n') + '\n');
       if (!o.keepPartial && res.failed.length === 0) unlinkSync(partial);
-      const summary = { images: res.ids.length, dim: res.dim, resumed: res.resumed, failed: res.failed.length, seconds: (Date.now() - t0) / 1000, out: o.out, ids: idsFile };
+      const seconds = (Date.now() - t0) / 1000;
+      const summary = { images: res.ids.length, dim: res.dim, encoder: res.encoder, version: res.version, resumed: res.resumed, failed: res.failed.length, seconds, images_per_second: (res.ids.length - res.resumed) / Math.max(seconds, 1e-9), out: target, ids: idsFile, cache: partial };
       out.record(summary);
-      out.text(`${summary.images} images → ${o.out} [${summary.images}×${summary.dim}] (${summary.resumed} resumed, ${summary.failed} failed) in ${summary.seconds.toFixed(1)} s`);
+      out.text(`${summary.images} images → ${target} [${summary.images}×${summary.dim}] ${res.encoder} (${summary.resumed} resumed, ${summary.failed} failed) in ${seconds.toFixed(1)} s`);
       for (const f of res.failed.slice(0, 10)) out.text(`failed: ${f.id}: ${f.error}`);
+      if (res.failed.length) out.text(`partial results kept in ${partial}; rerun to retry the failed images`);
     });
 }
