@@ -25,6 +25,7 @@ export interface ValidationReport {
   emptyClasses: string[];
   duplicateIds: number;
   rowsWithoutImage: number;
+  rowsWithoutText: number;
 }
 
 /** Inspects a dataset; never throws. */
@@ -45,6 +46,8 @@ export function validateDataset(ds: Dataset): ValidationReport {
   if (dup) warnings.push(`${dup} duplicate id(s)`);
   const noImage = ds.hasImage ? ds.hasImage.reduce((s, v) => s + (v ? 0 : 1), 0) : 0;
   if (noImage) warnings.push(`${noImage} of ${ds.n} item(s) have no image features (use rowsWithImage() / the photo subset for image↔text work)`);
+  const noText = ds.hasText ? ds.hasText.reduce((s, v) => s + (v ? 0 : 1), 0) : 0;
+  if (noText) warnings.push(`${noText} of ${ds.n} item(s) have no text features (use rowsWithText() / rowsPaired() for image↔text work)`);
   for (const [modality, data, dim] of [['image', ds.image, ds.imageDim], ['text', ds.text, ds.textDim]] as const) {
     if (dim === 0 || ds.n < 2) continue;
     let constant = 0;
@@ -56,5 +59,5 @@ export function validateDataset(ds: Dataset): ValidationReport {
     if (constant === dim) errors.push(`${modality} features are constant across all items`);
     else if (constant > 0) warnings.push(`${modality} features: ${constant} of ${dim} column(s) are constant`);
   }
-  return { ok: errors.length === 0, errors, warnings, rowsWithoutLabels: noLabel, emptyClasses, duplicateIds: dup, rowsWithoutImage: noImage };
+  return { ok: errors.length === 0, errors, warnings, rowsWithoutLabels: noLabel, emptyClasses, duplicateIds: dup, rowsWithoutImage: noImage, rowsWithoutText: noText };
 }

@@ -10,8 +10,8 @@ export interface LoadedForMethods { dataset: Dataset; name: string }
 
 /**
  * Loads a preset or path and checks what image–text methods need: query, retrieval and train
- * splits, and real image features on every row of them (MIRFlickr has photos for 730 rows only:
- * use the mirflickr25k-photos preset there).
+ * splits, and real image and text features on every row of them (MIRFlickr has photos for 730 rows
+ * only: use the mirflickr25k-photos preset there; rows without image or text are refused, counted).
  */
 export async function loadDataForMethods(spec: string, out: Output, opts: LoadOptions = {}): Promise<LoadedForMethods> {
   const bar = out.progress(1, 'features');
@@ -21,15 +21,31 @@ export async function loadDataForMethods(spec: string, out: Output, opts: LoadOp
     if (!ds.hasSplit(s)) throw new InputError(`${spec}: the dataset has no '${s}' split (has: ${[...ds.splits.keys()].join(', ') || 'none'})`);
   }
   if (ds.imageDim === 0 || ds.textDim === 0) throw new InputError(`${spec}: cross-modal hashing needs both modalities (image width ${ds.imageDim}, text width ${ds.textDim})`);
-  if (ds.hasImage) {
-    let missing = 0;
-    for (const s of ['query', 'retrieval', 'train']) for (const r of ds.split(s)) if (!ds.hasImage[r]) missing++;
-    if (missing > 0) {
-      throw new InputError(`${spec}: ${missing} rows of the query/retrieval/train splits have no image features (only ${ds.rowsWithImage().length} of ${ds.n} rows have a photo here); use the mirflickr25k-photos preset`);
-    }
-  }
+  const unpaired = unpairedMessage(ds);
+  if (unpaired) throw new InputError(`${spec}: ${unpaired}`);
   const name = ds.name.replace(/[^A-Za-z0-9._-]+/g, '-');
   return { dataset: ds, name };
+}
+
+/**
+ * Rows of the query/retrieval/train splits that lack a modality, as the refusal text (null when
+ * every row has both). The methods train and index image–text pairs, so such rows cannot serve.
+ */
+export function unpairedMessage(ds: Dataset): string | null {
+  if (!ds.hasImage && !ds.hasText) return null;
+  const rows = new Set<number>();
+  for (const s of ['query', 'retrieval', 'train']) for (const r of ds.split(s)) rows.add(r);
+  let noImage = 0; let noText = 0; let neither = 0;
+  for (const r of rows) {
+    const i = ds.hasImage && !ds.hasImage[r]; const t = ds.hasText && !ds.hasText[r];
+    if (i) noImage++; if (t) noText++; if (i && t) neither++;
+  }
+  const bad = noImage + noText - neither;
+  if (bad === 0) return null;
+  const what = [noImage ? `${noImage} have no image features` : '', noText ? `${noText} have no text features` : ''].filter(Boolean).join(', ');
+  const paired = ds.rowsPaired().length;
+  const hint = ds.hasImage && /^mirflickr/i.test(ds.name) && !ds.hasText ? '; use the mirflickr25k-photos preset (the rows with a photo)' : '; exclude those rows (drop them from the file or mark them in a split file that leaves them out)';
+  return `${bad} of the ${rows.size} rows in the query/retrieval/train splits lack a modality (${what}); cross-modal hashing methods train on and index image–text pairs, so every row they use needs both — ${paired} of ${ds.n} rows have both${hint}`;
 }
 
 /** One split of a Dataset as the TrainingData block methods train on and evaluate with. */
