@@ -35,6 +35,7 @@ export async function runScenario(scenario: string, dir: string, arg?: string): 
     else if (scenario === 'compact') await c.compact();
     else if (scenario === 'loop') {
       // adds batch after batch from `arg` on, printing "ack <b>" after each commit, until killed
+      process.stdout.write('ready\n');
       for (let b = Number(arg); ; b++) {
         await c.addItems(batchItems(b, names, 6));
         process.stdout.write(`ack ${b}\n`);
