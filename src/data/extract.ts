@@ -95,6 +95,8 @@ export async function extractImages(dirOrFiles: string | { base: string; files: 
   try {
     const done = o.resume === false ? new Map<string, Float32Array>() : readPartial(o.partialFile, dim, version, encoder === 'descriptor');
     if (!existsSync(dirname(resolve(o.partialFile)))) mkdirSync(dirname(resolve(o.partialFile)), { recursive: true });
+    // A run killed mid-write leaves a line without its newline: end it, so the next record starts a line of its own.
+    if (existsSync(o.partialFile)) { const b = readFileSync(o.partialFile); if (b.length > 0 && b[b.length - 1] !== 0x0a) appendFileSync(o.partialFile, '\n'); }
     const features = new Float32Array(ids.length * dim); const ok = new Uint8Array(ids.length);
     const failed: { id: string; error: string }[] = [];
     let resumed = 0; let fresh = 0; let complete = true; let progressed = 0;

@@ -7,7 +7,8 @@ import { basename, dirname, relative, isAbsolute, sep } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { buildClassIncrementalStream } from '../data/stream.js';
 import type { Vocabulary } from '../data/text-features.js';
-import { planFromStream, runContinual, type ContinualDetail, type ContinualJson } from '../continual/runner.js';
+import { planFromStream, runContinual, type ContinualDetail, type ContinualJson, type ContinualPlan } from '../continual/runner.js';
+import { writeConfig } from './collection-config.js';
 import type { ContinualHasher, TrainProgress } from '../methods/hasher.js';
 import { Collection, type ItemInput } from './collection.js';
 
@@ -21,14 +22,16 @@ export interface BuildOptions {
   seed: number;
   train?: Record<string, unknown>;
   vocabulary?: Vocabulary | null;
+  /** Image encoder id (collection.json imageDescriptor) and its full version string, recorded with the collection. */
   imageDescriptor?: string | null;
+  imageEncoderVersion?: string;
   /** Folder of the dataset's photos (thumbnails); items' raw image paths are stored relative to it. */
   imageRoot?: string | null;
   onProgress?: (session: number, p: TrainProgress) => void;
   onSession?: (json: ContinualJson, detail: ContinualDetail, modelVersion: number) => void;
 }
 
-export interface BuildResult { collection: Collection; json: ContinualJson; detail: ContinualDetail; labelOrder: string[] }
+export interface BuildResult { collection: Collection; json: ContinualJson; detail: ContinualDetail; labelOrder: string[]; plan: ContinualPlan }
 
 /** Dataset rows → items: features of both modalities, label names, metadata (photo path, raw text). */
 export function datasetItems(ds: Dataset, rows: ArrayLike<number>, imageRoot: string | null): ItemInput[] {
@@ -71,6 +74,10 @@ export async function buildContinualCollection(ds: Dataset, o: BuildOptions): Pr
     name: o.name, bits: o.bits, method: o.hasher.method, imageDim: ds.imageDim, textDim: ds.textDim,
     vocabulary: o.vocabulary ?? null, imageDescriptor: o.imageDescriptor ?? null, imageRoot: o.imageRoot ?? null,
   });
+  if (o.imageEncoderVersion && o.imageDescriptor) {
+    collection.config.imageEncoderVersion = o.imageEncoderVersion;
+    writeConfig(o.dir, collection.config);
+  }
   const labelOrder = stream.classOrder.map((c) => ds.labelNames[c]!);
   let seen = 0;
   try {
@@ -89,7 +96,7 @@ export async function buildContinualCollection(ds: Dataset, o: BuildOptions): Pr
         o.onSession?.(json, detail, v);
       },
     });
-    return { collection, json, detail, labelOrder };
+    return { collection, json, detail, labelOrder, plan };
   } catch (e) {
     collection.close();
     throw e;

@@ -12,6 +12,8 @@ export const COLLECTION_FORMAT = 1;
 export const CONFIG_FILE = 'collection.json';
 /** The built-in 544-d colour + texture descriptor of src/data/image-features.ts. */
 export const BUILTIN_IMAGE_DESCRIPTOR = 'cmhash-544';
+/** The 560-d CenterNet (MobileNetV3, COCO) encoder of src/data/image-encoders/centernet.ts. */
+export const CENTERNET_IMAGE_ENCODER = 'centernet-mnv3-coco-560';
 
 export interface CollectionConfig {
   format: number;
@@ -23,8 +25,14 @@ export interface CollectionConfig {
   textDim: number;
   /** Vocabulary file (relative to the collection) that turns raw text into text features, or null. */
   vocabulary: string | null;
-  /** Descriptor that turns an uploaded image into image features (BUILTIN_IMAGE_DESCRIPTOR), or null. */
+  /**
+   * Image encoder that turns an uploaded image into image features, by id (src/data/image-encoders:
+   * BUILTIN_IMAGE_DESCRIPTOR, CENTERNET_IMAGE_ENCODER), or null when the image features came from
+   * elsewhere (uploads are then refused).
+   */
   imageDescriptor: string | null;
+  /** The encoder's full version string when the collection was built (informational: model files, preprocessing). */
+  imageEncoderVersion?: string;
   /** Folder holding the items' photos (metadata.image is relative to it), for thumbnails; or null. */
   imageRoot: string | null;
   /** Index kind used when loading ('flat', 'multi', 'multi:m=4'); default chosen by size. */

@@ -1,11 +1,14 @@
 // Raw inputs → the feature vectors a collection's model takes: text through the collection's
-// vocabulary (bag of words as at training time), images through the built-in descriptor. Widths are
-// checked against the collection so a mismatch is a clear InputError, never a wrong answer.
-import { describePixels, DESCRIBE_SIZE, IMAGE_DESCRIPTOR_DIM, type RgbImage } from '../data/image-features.js';
+// vocabulary (bag of words as at training time), images through the image encoder the collection
+// records (collection.json imageDescriptor: the built-in descriptor or the CenterNet encoder), so an
+// upload is encoded exactly as the items were. Widths are checked against the collection so a
+// mismatch is a clear InputError, never a wrong answer.
+import { DESCRIBE_SIZE, type RgbImage } from '../data/image-features.js';
+import { getImageEncoder, IMAGE_ENCODERS } from '../data/image-encoders/encoder.js';
 import { vectorize, type Vocabulary } from '../data/text-features.js';
 import type { Modality } from '../methods/hasher.js';
 import { InputError } from '../util/errors.js';
-import { BUILTIN_IMAGE_DESCRIPTOR, type CollectionConfig } from './collection-config.js';
+import type { CollectionConfig } from './collection-config.js';
 
 /** Largest decoded image accepted (pixels), so a small file cannot expand into gigabytes. */
 export const MAX_IMAGE_PIXELS = 40_000_000;
@@ -51,8 +54,8 @@ export function textToFeatures(text: string | string[], vocab: Vocabulary | null
   return vectorize([text], vocab);
 }
 
-/** Decodes an uploaded image (any format sharp reads) into the descriptor's RGB square. */
-export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<RgbImage> {
+/** Decodes an uploaded image (any format sharp reads) into an RGB square of `size` (the encoder's input; sharp's `kernel`). */
+export async function decodeImage(bytes: Uint8Array, what = 'image', size = DESCRIBE_SIZE, kernel: 'lanczos3' | 'linear' = 'lanczos3'): Promise<RgbImage> {
   if (bytes.length === 0) throw new InputError(`${what}: empty upload`);
   const sharp = (await import('sharp')).default;
   let meta: { width?: number; height?: number };
@@ -62,7 +65,7 @@ export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<Rg
   checkImageGeometry(meta.width, meta.height, what); // header only: refused before any decoding
   try {
     const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
-      .rotate().resize(DESCRIBE_SIZE, DESCRIBE_SIZE, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw()
+      .rotate().resize(size, size, { fit: 'fill', kernel }).removeAlpha().toColourspace('srgb').raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded ${info.channels} channels`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
@@ -71,10 +74,12 @@ export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<Rg
   }
 }
 
-/** Uploaded image bytes → image features, when the collection's image features are the built-in descriptor. */
+/** Uploaded image bytes → image features, through the image encoder the collection was built with. */
 export async function imageToFeatures(bytes: Uint8Array, config: CollectionConfig): Promise<Float32Array> {
-  if (config.imageDescriptor !== BUILTIN_IMAGE_DESCRIPTOR || config.imageDim !== IMAGE_DESCRIPTOR_DIM) {
+  const entry = IMAGE_ENCODERS.find((e) => e.id === config.imageDescriptor);
+  if (!entry || entry.dim !== config.imageDim) {
     throw new InputError(`collection "${config.name}" was trained on image features cmhash cannot compute from a photo (${config.imageDim}-d, descriptor ${config.imageDescriptor ?? 'unknown'}); query by features or item id instead`);
   }
-  return describePixels(await decodeImage(bytes));
+  const encoder = await getImageEncoder(entry.name);
+  return encoder.encodePixels(await decodeImage(bytes, 'image', encoder.inputSize, encoder.kernel));
 }

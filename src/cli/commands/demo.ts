@@ -12,11 +12,14 @@ import type { Dataset } from '../../data/dataset.js';
 import { loadDataset } from '../../data/load.js';
 import { parseSessionSpec } from '../../data/stream.js';
 import { vocabularyFromTerms, type Vocabulary } from '../../data/text-features.js';
-import { IMAGE_DESCRIPTOR_DIM } from '../../data/image-features.js';
+import { availableParallelism } from 'node:os';
+import { imageEncoderEntry, imageEncoderNames } from '../../data/image-encoders/encoder.js';
+import { encodeDatasetImages } from '../../data/image-encoders/dataset.js';
+import { descriptorEncoder } from '../../data/image-encoders/descriptor.js';
+import { chanceBySession, chanceFinalAverage } from './continual.js';
 import { continualMethodNames, createContinualHasher } from '../../methods/registry.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { buildContinualCollection, collectionNameFor, commonImageRoot } from '../../product/build-collection.js';
-import { BUILTIN_IMAGE_DESCRIPTOR } from '../../product/collection-config.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
 import { startService, untilSignal } from '../../server/serve.js';
@@ -26,6 +29,7 @@ import { intOption } from '../options.js';
 interface DemoOptions {
   data?: string; serve: boolean; json?: boolean; dir?: string; host: string; port: string; method?: string; bits: string;
   sessions?: string; seed: string; epochs?: string; hidden: string; n: string; imageFeatures?: string; cacheDir?: string;
+  imageEncoder?: string; encoderThreads?: string;
 }
 
 const MARKER = '.cmhash-demo';
@@ -84,12 +88,15 @@ export function register(program: Command): void {
     .option('--hidden <n>', 'hidden width of the image/text nets', '256')
     .option('--n <items>', 'synthetic data size', '3000')
     .option('--image-features <kind>', 'MIRFlickr photos: shared | extracted (computed here; enables image upload search)')
-    .option('--cache-dir <dir>', 'where extracted image features are cached')
+    .option('--cache-dir <dir>', 'where extracted image features are cached (never inside the data folder)')
+    .option('--image-encoder <name>', `encoder of the photos (and of uploads): ${imageEncoderNames().join(' | ')} (default: centernet when the data has photos, e.g. mirflickr25k-photos; descriptor with --image-features extracted)`)
+    .option('--encoder-threads <n>', 'threads encoding the photos (first run only: features are cached)', String(Math.min(2, availableParallelism())))
     .addHelpText('after', `
 Examples:
   npx cmhash demo                                   # synthetic data, serves http://127.0.0.1:8080
   cmhash demo --data wikipedia --no-serve --json
-  cmhash demo --data mirflickr25k-photos --image-features extracted --port 9000`)
+  cmhash demo --data mirflickr25k-photos --port 9000   # photos through the CenterNet encoder (cached)
+  cmhash demo --data mirflickr25k-photos --image-encoder descriptor --no-serve`)
     .action(async (o: DemoOptions) => {
       const t0 = performance.now();
       const out = new Output(!!o.json);
@@ -98,15 +105,30 @@ Examples:
       const method = o.method ?? 'ccmh-gam';
       if (!continualMethodNames().includes(method)) throw new InputError(`--method: expected one of ${continualMethodNames().join(', ')}, got ${method}`);
 
-      const ds = await loadDemoData(o, seed, out);
+      if (o.imageEncoder !== undefined) imageEncoderEntry(o.imageEncoder); // refuses an unknown name before any work
+      const encoderThreads = intOption(o.encoderThreads ?? '1', 'encoder-threads', 1);
+      let ds = await loadDemoData(o, seed, out);
+      // Photos → image features with an encoder the collection records, so uploads are encoded the same way.
+      const hasPhotos = ds.imageDim > 0 && !!ds.raw?.some((r) => r?.image);
+      const encoderName = !hasPhotos ? null : o.imageEncoder ?? (o.imageFeatures === 'extracted' ? 'descriptor' : o.imageFeatures === 'shared' ? null : 'centernet');
+      let imageDescriptor: string | null = null; let imageEncoderVersion: string | undefined;
+      if (encoderName) {
+        const entry = imageEncoderEntry(encoderName);
+        if (entry.name === 'descriptor' && o.imageFeatures === 'extracted' && ds.imageDim === entry.dim) { imageEncoderVersion = descriptorEncoder.version; }
+        else {
+          const bar = out.progress(1, `photos → ${entry.name}`);
+          const enc = await encodeDatasetImages(ds, entry.name, { cacheDir: o.cacheDir, threads: encoderThreads, onProgress: (d, t) => { bar.setTotal(t); bar.update(d); } }).finally(() => bar.stop());
+          ds = enc.dataset; imageEncoderVersion = enc.version;
+        }
+        imageDescriptor = entry.id;
+      }
       const name = collectionNameFor(o.data ? ds.name : 'synthetic');
       const dir = resolve(o.dir ?? join('cmhash-demo', name));
       prepareDir(dir);
       const sessions = o.sessions ?? defaultSessions(ds.numLabels);
       const vocabulary = vocabularyFor(ds);
       const imageRoot = commonImageRoot(ds);
-      const imageDescriptor = o.imageFeatures === 'extracted' && ds.imageDim === IMAGE_DESCRIPTOR_DIM ? BUILTIN_IMAGE_DESCRIPTOR : null;
-      out.text(`cmhash demo: ${method} on ${ds.name} — ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} classes in sessions ${sessions}, ${bits}-bit codes`);
+      out.text(`cmhash demo: ${method} on ${ds.name} — ${ds.n} items, image ${ds.imageDim}-d${imageDescriptor ? ` (${encoderName})` : ''}, text ${ds.textDim}-d, ${ds.numLabels} classes in sessions ${sessions}, ${bits}-bit codes`);
 
       const hasher = createContinualHasher(method, { bits, hidden });
       const sessionsBar = out.progress(parseSessionSpec(sessions, ds.numLabels).length, 'sessions');
@@ -116,7 +138,7 @@ Examples:
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, MARKER), 'written by cmhash demo; the next demo run replaces this folder\n');
       const built = await buildContinualCollection(ds, {
-        dir, name, hasher, bits, sessions, seed, train: { epochs }, vocabulary, imageRoot, imageDescriptor,
+        dir, name, hasher, bits, sessions, seed, train: { epochs }, vocabulary, imageRoot, imageDescriptor, imageEncoderVersion,
         onProgress: (t, p) => {
           if (t !== lastSession) { epochBar.stop(); epochBar = out.progress(p.epochs, `epochs s${t}`); lastSession = t; }
           epochBar.update(p.epoch);
@@ -125,17 +147,19 @@ Examples:
       }).finally(() => { epochBar.stop(); sessionsBar.stop(); });
       const { json, detail, collection } = built;
       const info = collection.info();
+      const chance = chanceBySession(built.plan);
+      const chanceFinal = chanceFinalAverage(chance, json.sessions.length);
 
       out.table(json.sessions.map((s, t) => ({
         session: t, 'new classes': detail.per_session[t]!.new_classes.map((c) => ds.labelNames[c]).join(' '), 'train items': detail.per_session[t]!.train_items,
-        'db items': detail.per_session[t]!.database_items, 'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, 'train s': s.train_seconds.toFixed(1),
+        'db items': detail.per_session[t]!.database_items, 'mAP I→T': s.map.i2t, 'mAP T→I': s.map.t2i, chance: chance[t]!.map, 'train s': s.train_seconds.toFixed(1),
         memory: s.memory_items, 'stored codes kept': `${(100 * s.stored_code_stability).toFixed(0)}%`, version: versions[t] ?? '',
       })));
-      out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}   BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
+      out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}   chance ${chanceFinal.toFixed(4)}   BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
       out.text(`collection "${name}": ${info.items} items, model version ${info.model_version}, in ${dir}`);
       const summary = {
         data: ds.name, method: json.method, bits, seed, sessions: json.sessions.map((s, t) => ({ ...s, new_classes: detail.per_session[t]!.new_classes.map((c) => ds.labelNames[c]), database_items: detail.per_session[t]!.database_items, model_version: versions[t] ?? null })),
-        final_avg_map: json.final_avg_map, bwt: json.bwt, forgetting: json.forgetting,
+        final_avg_map: json.final_avg_map, chance_final_avg_map: chanceFinal, image_encoder: imageDescriptor ? { name: encoderName, id: imageDescriptor, version: imageEncoderVersion ?? null } : null, bwt: json.bwt, forgetting: json.forgetting,
         collection: { name, dir, items: info.items, model_version: info.model_version, raw_text: info.raw_text, thumbnails: info.thumbnails },
         url: null as string | null, wall_seconds: 0,
       };
