@@ -279,6 +279,17 @@ export class Store {
     });
   }
 
+  /** Which of `ids` are stored (in the order given). */
+  existingIds(ids: readonly string[]): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      const found = new Set(this.stmt(`SELECT id FROM items WHERE id IN (${part.map(() => '?').join(',')})`, true).all(...part) as string[]);
+      for (const id of part) if (found.has(id)) out.push(id);
+    }
+    return out;
+  }
+
   getItems(ids: readonly string[]): Item[] {
     const classes = this.classes();
     const get = this.stmt('SELECT id, labels, metadata, session FROM items WHERE id = ?');

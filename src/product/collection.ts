@@ -79,6 +79,19 @@ export interface CollectionInfo {
 
 export const VOCABULARY_FILE = 'vocabulary.json';
 
+/** What a commit stored (versions, checkpoint, the new items' codes): enough to adopt it without re-reading the store. */
+export interface CommitRecord {
+  imageVersion: number;
+  textVersion: number;
+  /** The image version it inherited codes from (null: none). */
+  parent: number | null;
+  checkpoint: string;
+  labelNames: string[];
+  created: string;
+  image: { ids: string[]; codes: PackedCodes };
+  text: { ids: string[]; codes: PackedCodes };
+}
+
 interface VersionMeta { modality: 'image' | 'text'; partner: number; labelNames: string[]; [k: string]: unknown }
 
 export class Collection {
@@ -329,11 +342,8 @@ export class Collection {
         try { JSON.stringify(it.metadata); } catch (e) { throw new InputError(`${where}.metadata: not JSON (${(e as Error).message})`); }
       }
     });
-    for (const id of seen) {
-      let exists = true;
-      try { store.getItems([id]); } catch (e) { if (e instanceof NotFoundError) exists = false; else throw e; }
-      if (exists) throw new InputError(`item ${JSON.stringify(id)} already exists in collection "${this.name}"`);
-    }
+    const existing = store.existingIds([...seen]);
+    if (existing.length) throw new InputError(`item ${JSON.stringify(existing[0])} already exists in collection "${this.name}"`);
     const C = names.length;
     const labels = new Uint8Array(items.length * C);
     items.forEach((it, i) => { for (const l of it.labels ?? []) labels[i * C + col.get(l)!] = 1; });
@@ -356,10 +366,41 @@ export class Collection {
    * given items are in the new version. Returns the new model version.
    */
   commitModel(hasher: Hasher, items: readonly ItemInput[], opts: CommitOptions): Promise<number> {
+    return this.exclusive(() => this.commitModelNow(hasher, items, opts).imageVersion);
+  }
+
+  /** commitModel, returning what was stored (the session worker sends it to the serving thread). */
+  commitModelRecord(hasher: Hasher, items: readonly ItemInput[], opts: CommitOptions): Promise<CommitRecord> {
     return this.exclusive(() => this.commitModelNow(hasher, items, opts));
   }
 
-  private commitModelNow(hasher: Hasher, items: readonly ItemInput[], opts: CommitOptions): number {
+  /**
+   * Runs `commitElsewhere` — another thread committing a new version of this collection to the same
+   * store (the session worker) — under this collection's write lock, then adopts its result: the
+   * new snapshot is the current one plus the new items' codes (the order the store gives them:
+   * inherited codes first), with the model loaded from the committed checkpoint. Nothing stored is
+   * re-read, so the serving thread spends only the checkpoint load on a session commit.
+   */
+  adoptCommit(commitElsewhere: () => Promise<CommitRecord>): Promise<number> {
+    return this.exclusive(async () => {
+      const old = this.snap;
+      const r = await commitElsewhere();
+      if (r.parent === null || r.parent !== old.versions.image) {
+        this.snap = this.loadSnapshot(); // not a continuation of what this thread serves: read it all
+        return this.snap.modelVersion!;
+      }
+      const hasher = loadHasher(join(this.dir!, r.checkpoint));
+      checkModelFits(hasher, this.config);
+      this.snap = {
+        modelVersion: r.imageVersion, versions: { image: r.imageVersion, text: r.textVersion }, hasher, labelNames: r.labelNames,
+        bits: old.bits, committed: r.created,
+        image: old.image.appended(r.image.ids, r.image.codes), text: old.text.appended(r.text.ids, r.text.codes),
+      };
+      return r.imageVersion;
+    });
+  }
+
+  private commitModelNow(hasher: Hasher, items: readonly ItemInput[], opts: CommitOptions): CommitRecord {
     const store = this.requireStore('committing a model');
     if (hasher.bits !== this.config.bits) throw new InputError(`model makes ${hasher.bits}-bit codes, collection "${this.name}" holds ${this.config.bits}-bit codes`);
     checkModelFits(hasher, this.config);
@@ -370,13 +411,14 @@ export class Collection {
     const { labels, names } = items.length ? this.validateItems(items, opts.labelNames, false) : { labels: new Uint8Array(0), names: opts.labelNames.slice() };
     const image = this.encodeItems(hasher, items, 'image'), text = this.encodeItems(hasher, items, 'text');
     const inherit = opts.inherit && old.versions.image !== null;
+    let rel = '', iv = 0, tv = 0;
     store.write(() => {
       if (items.length) {
         store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null), session: store.sessions().length });
       }
       const common = { method: hasher.method, bits: this.config.bits };
-      const tv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'text' }, ...(inherit ? { inheritCodesFrom: old.versions.text! } : {}) });
-      const iv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'image', partner: tv, labelNames: names }, ...(inherit ? { inheritCodesFrom: old.versions.image! } : {}) });
+      tv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'text' }, ...(inherit ? { inheritCodesFrom: old.versions.text! } : {}) });
+      iv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'image', partner: tv, labelNames: names }, ...(inherit ? { inheritCodesFrom: old.versions.image! } : {}) });
       if (image.ids.length) store.putCodes(iv, image.ids, image.codes);
       if (text.ids.length) store.putCodes(tv, text.ids, text.codes);
       const checkpoint = store.newCheckpointFile(iv);
@@ -384,12 +426,16 @@ export class Collection {
       store.commitModelVersion(tv, { makeCurrent: false, checkpoint: checkpoint.rel });
       if (opts.session) store.addSession({ name: opts.session.name, classes: [...opts.session.newClasses], modelVersion: iv, meta: opts.session.meta });
       store.commitModelVersion(iv, { makeCurrent: true, checkpoint: checkpoint.rel });
+      rel = checkpoint.rel;
     });
     this.maybeCompact(store);
     // the new snapshot is complete before it becomes visible
     const next = this.loadSnapshot();
     this.snap = next;
-    return next.modelVersion!;
+    return {
+      imageVersion: iv, textVersion: tv, parent: inherit ? old.versions.image : null, checkpoint: rel, labelNames: names,
+      created: next.committed ?? new Date().toISOString(), image, text,
+    };
   }
 
   /** Adds items encoded by the current model to the current version (no training). */

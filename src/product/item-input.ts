@@ -13,7 +13,10 @@ export interface ItemJson {
   metadata?: Record<string, unknown> | null;
 }
 
-export function itemFromJson(c: Collection, it: ItemJson, i: number): ItemInput {
+/** What converting an item needs from a collection (a worker thread gets just this). */
+export type ItemContext = Pick<Collection, 'config' | 'vocabulary'>;
+
+export function itemFromJson(c: ItemContext, it: ItemJson, i: number): ItemInput {
   const where = `items[${i}]`;
   if (it.text !== undefined && it.raw_text !== undefined) throw new InputError(`${where}: give text (features) or raw_text, not both`);
   return {

@@ -5,14 +5,13 @@
 // until the commit swaps the snapshot.
 //
 // Where the training runs: with `inWorker` (what the service does) on a worker thread
-// (train-in-worker.ts), which loads its own copy from the checkpoint, trains, and saves the result
-// to a temporary checkpoint that this thread loads, commits and deletes — this thread only builds
-// the session's arrays and commits, so it keeps answering searches meanwhile. Without it (the
+// (train-in-worker.ts), which loads its own copy from the checkpoint, trains, and commits the new
+// version itself on its own store connection while this thread holds the collection's write lock;
+// this thread only builds the session's arrays and swaps in the committed snapshot
+// (Collection.adoptCommit), so it keeps answering searches meanwhile. Without it (the
 // default, what `cmhash update` uses: a CLI run has no searches to protect, and in-process training
 // skips the thread start and the checkpoint round trip) update() runs on the calling thread. Both
 // give the same model for the same seed.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import type { ContinualHasher, Hasher, SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { InputError } from '../util/errors.js';
 import type { Collection, ItemInput } from './collection.js';
@@ -142,16 +141,15 @@ export async function applySessionUpdate(collection: Collection, items: readonly
     trainSeconds = (performance.now() - t0) / 1000;
     o.onStage?.('committing');
   } else {
-    const tmp = mkdtempSync(join(tmpdir(), 'cmhash-session-'));
-    try {
-      const out = join(tmp, 'trained.ckpt');
-      const r = await trainInWorker({ checkpoint: currentCheckpoint(collection), out, session, options }, o.onProgress);
-      trainSeconds = r.trainSeconds;
-      o.onStage?.('committing');
-      const trained = loadHasher(out);
-      checkUpdatable(collection, trained);
-      model = trained;
-    } finally { rmSync(tmp, { recursive: true, force: true }); }
+    // the worker trains and then commits, while this thread holds the write lock only for the commit
+    const r = await trainInWorker({
+      checkpoint: currentCheckpoint(collection), out: '', session, options,
+      commit: {
+        dir: collection.dir!, ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
+        labelNames: names, session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n } }, meta: {},
+      },
+    }, o.onProgress, (commit) => { o.onStage?.('committing'); return collection.adoptCommit(commit); });
+    return { model_version: r.version!, previous_version: before.modelVersion, items: n, new_labels: newLabels, train_seconds: r.trainSeconds, method: r.method };
   }
   const version = await collection.commitModel(model, items, {
     labelNames: names, inherit: true,

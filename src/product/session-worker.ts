@@ -8,7 +8,8 @@ import { constants, setPriority } from 'node:os';
 import { getBackend, getJsBackend, setBackend } from '../tensor/backends.js';
 import { createNativeBackend, type IsaVariant } from '../tensor/backend-native.js';
 import { isContinual, loadHasher } from '../methods/registry.js';
-import type { SessionWorkerData, SessionWorkerMessage } from './train-in-worker.js';
+import type { CommitRecordMessage, SessionWorkerData, SessionWorkerMessage } from './train-in-worker.js';
+import { Collection, type CommitRecord, type ItemInput } from './collection.js';
 
 const port = parentPort!;
 const post = (m: SessionWorkerMessage) => port.postMessage(m);
@@ -30,8 +31,29 @@ async function main(d: SessionWorkerData): Promise<void> {
   const t0 = performance.now();
   await model.update(d.session, { ...d.options, onProgress: (progress) => post({ type: 'progress', progress }) });
   const trainSeconds = (performance.now() - t0) / 1000;
-  model.save(d.out);
-  post({ type: 'done', trainSeconds, method: model.method });
+  if (!d.commit) {
+    model.save(d.out);
+    post({ type: 'done', trainSeconds, method: model.method });
+    return;
+  }
+  // commit here too, once the serving thread holds the collection's write lock and says so
+  post({ type: 'trained', trainSeconds, method: model.method });
+  await new Promise<void>((r) => port.once('message', (m: { type: string }) => { if (m.type === 'commit') r(); }));
+  const c = d.commit, s = d.session;
+  const collection = Collection.open(c.dir);
+  try {
+    const items: ItemInput[] = c.ids.map((id, i) => ({
+      id, image: s.image.subarray(i * s.imageDim, (i + 1) * s.imageDim), text: s.text.subarray(i * s.textDim, (i + 1) * s.textDim),
+      labels: c.labels[i]!, metadata: c.metadata[i] ?? null,
+    }));
+    const r = await collection.commitModelRecord(model, items, {
+      labelNames: c.labelNames, inherit: true,
+      session: { ...c.session, meta: { ...(c.session.meta as object | undefined), train_seconds: trainSeconds } }, meta: { ...c.meta, trainSeconds },
+    });
+    const codes = (x: CommitRecord['image']) => ({ ids: x.ids, bits: x.codes.bits, count: x.codes.count, data: x.codes.data });
+    const record: CommitRecordMessage = { ...r, image: codes(r.image), text: codes(r.text) };
+    port.postMessage({ type: 'committed', record } satisfies SessionWorkerMessage, [...new Set([record.image.data.buffer, record.text.data.buffer])] as ArrayBuffer[]);
+  } finally { collection.close(); }
 }
 
 main(workerData as SessionWorkerData).catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));

@@ -1,9 +1,13 @@
 // Training a session update on a worker thread (session-worker.ts), so the thread that serves
 // searches is not blocked for the seconds an update takes. The worker loads its own copy of the
-// model from the current checkpoint, trains it on the session (feature arrays are moved to it, not
-// copied), saves the result to a temporary checkpoint and says where; the caller loads that file
-// and commits it. Progress comes back per epoch; any failure in the worker (a bad checkpoint, an
-// exception in training, the thread dying) rejects with its message.
+// model from the current checkpoint and trains it on the session (feature arrays are moved to it,
+// not copied). Then, with a `commit` request, it also commits the new version itself — it opens the
+// collection's store on its own connection, encodes the session's items and writes everything in
+// one unit of work — while the caller holds the collection's write lock (`adopt`), and sends back
+// what it stored, which the caller swaps in (Collection.adoptCommit): the serving thread never
+// encodes, writes or re-reads codes. Without `commit` it saves the trained model to `out` for the
+// caller to commit. Progress comes back per epoch; any failure in the worker (a bad checkpoint, an
+// exception in training or in the commit, the thread dying) rejects with its message.
 //
 // Threads: the native addon keeps one kernel-thread setting and one kernel thread pool per
 // process, shared by every thread of it (CMHASH_THREADS, `--threads`, setThreads). The worker gets
@@ -17,15 +21,30 @@
 import { Worker } from 'node:worker_threads';
 import { getBackend } from '../tensor/backends.js';
 import type { SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
+import { PackedCodes } from '../codes/packed-codes.js';
+import type { CommitRecord } from './collection.js';
 
 /** Training options that cross to the worker (plain data: no callbacks). */
 export type WorkerTrainOptions = Omit<TrainOptions, 'onProgress'> & { updateEpochs?: number };
 
+/** What the worker needs to commit the session itself (features come from the session's arrays). */
+export interface WorkerCommitRequest {
+  dir: string;
+  ids: string[];
+  labels: string[][];
+  metadata: unknown[];
+  labelNames: string[];
+  session: { name: string; newClasses: string[]; meta?: unknown };
+  meta?: Record<string, unknown>;
+}
+
 export interface WorkerTrainRequest {
   /** Checkpoint of the model to start from. */
   checkpoint: string;
-  /** Where the worker saves the trained model. */
+  /** Where the worker saves the trained model (when it does not commit). */
   out: string;
+  /** Commit in the worker (see adopt in trainInWorker). */
+  commit?: WorkerCommitRequest;
   session: SessionData;
   options: WorkerTrainOptions;
   /**
@@ -36,7 +55,16 @@ export interface WorkerTrainRequest {
   lowPriority?: boolean;
 }
 
-export interface WorkerTrainResult { trainSeconds: number; method: string }
+export interface WorkerTrainResult { trainSeconds: number; method: string; version?: number }
+
+/** A CommitRecord as it crosses threads (codes as plain words). */
+export interface CommitRecordMessage extends Omit<CommitRecord, 'image' | 'text'> {
+  image: { ids: string[]; bits: number; count: number; data: Uint32Array };
+  text: { ids: string[]; bits: number; count: number; data: Uint32Array };
+}
+
+/** Runs `commit` (the worker's commit) while the caller holds its write lock; returns the model version. */
+export type AdoptCommit = (commit: () => Promise<CommitRecord>) => Promise<number>;
 
 /** What session-worker.ts receives as workerData. */
 export interface SessionWorkerData extends WorkerTrainRequest {
@@ -47,6 +75,8 @@ export interface SessionWorkerData extends WorkerTrainRequest {
 export type SessionWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'done'; trainSeconds: number; method: string }
+  | { type: 'trained'; trainSeconds: number; method: string }
+  | { type: 'committed'; record: CommitRecordMessage }
   | { type: 'error'; message: string };
 
 let running = 0;
@@ -66,14 +96,23 @@ function release(): void {
  * Trains `req.session` on a worker thread; resolves once the trained model is saved at `req.out`.
  * The session's arrays are transferred (unusable here afterwards).
  */
-export async function trainInWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => void): Promise<WorkerTrainResult> {
+export async function trainInWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => void, adopt?: AdoptCommit): Promise<WorkerTrainResult> {
+  if (req.commit && !adopt) throw new Error('trainInWorker: a commit request needs adopt');
   await acquire();
   try {
-    return await runWorker(req, onProgress);
+    return await runWorker(req, onProgress, adopt);
   } finally { release(); }
 }
 
-function runWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => void): Promise<WorkerTrainResult> {
+function recordOf(m: CommitRecordMessage): CommitRecord {
+  return {
+    ...m,
+    image: { ids: m.image.ids, codes: new PackedCodes(m.image.bits, m.image.count, m.image.data) },
+    text: { ids: m.text.ids, codes: new PackedCodes(m.text.bits, m.text.count, m.text.data) },
+  };
+}
+
+function runWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => void, adopt?: AdoptCommit): Promise<WorkerTrainResult> {
   const be = getBackend();
   const data: SessionWorkerData = { ...req, backend: { name: be.name, variant: be.variant }, threads: be.getThreads() };
   const s = req.session;
@@ -81,13 +120,21 @@ function runWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => v
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => { if (!settled) { settled = true; fn(); } };
+    // while the caller holds its lock and waits for the worker's commit
+    let pending: { resolve: (r: CommitRecord) => void; reject: (e: Error) => void } | null = null;
+    let committed = false;
+    const fail = (e: Error) => { if (pending) { pending.reject(e); pending = null; } else settle(() => reject(e)); };
     const worker = new Worker(new URL('./session-worker.js', import.meta.url), { workerData: data, transferList: transfer });
     worker.on('message', (m: SessionWorkerMessage) => {
       if (m.type === 'progress') { try { onProgress?.(m.progress); } catch { /* a progress listener does not stop training */ } }
       else if (m.type === 'done') settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method }));
-      else settle(() => reject(new Error(m.message)));
+      else if (m.type === 'trained') {
+        adopt!(() => new Promise<CommitRecord>((res, rej) => { pending = { resolve: res, reject: rej }; worker.postMessage({ type: 'commit' }); }))
+          .then((version) => settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method, version })), (e: Error) => settle(() => reject(e)));
+      } else if (m.type === 'committed') { committed = true; const p = pending; pending = null; p?.resolve(recordOf(m.record)); }
+      else fail(new Error(m.message));
     });
-    worker.on('error', (e) => settle(() => reject(new Error(`session worker: ${e.message}`))));
-    worker.on('exit', (code) => settle(() => reject(new Error(`session worker exited (code ${code}) before finishing`))));
+    worker.on('error', (e) => fail(new Error(`session worker: ${e.message}`)));
+    worker.on('exit', (code) => { if (!committed) fail(new Error(`session worker exited (code ${code}) before finishing`)); });
   });
 }

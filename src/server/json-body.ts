@@ -24,8 +24,26 @@ export function whyNotAccepted(text: string): string {
   } catch (e) {
     return `request body is not valid JSON (${(e as Error).message})`;
   }
+  return poisonedKeyMessage(value) ?? 'request body contains a "constructor" key with a "prototype" key inside, which is not accepted (prototype poisoning)';
+}
+
+/** The refusal for a parsed body carrying a prototype-poisoning key, or null when it has none. */
+export function poisonedKeyMessage(value: unknown): string | null {
   if (hasOwnKey(value, '__proto__')) return 'request body contains a "__proto__" key, which is not accepted (prototype poisoning)';
-  return 'request body contains a "constructor" key with a "prototype" key inside, which is not accepted (prototype poisoning)';
+  if (hasConstructorPrototype(value)) return 'request body contains a "constructor" key with a "prototype" key inside, which is not accepted (prototype poisoning)';
+  return null;
+}
+
+function hasConstructorPrototype(root: unknown): boolean {
+  const stack = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    const ctor = Array.isArray(v) ? undefined : (Object.prototype.hasOwnProperty.call(v, 'constructor') ? (v as { constructor: unknown }).constructor : undefined);
+    if (ctor !== null && typeof ctor === 'object' && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) return true;
+    for (const child of Object.values(v as object)) stack.push(child);
+  }
+  return false;
 }
 
 function hasOwnKey(root: unknown, key: string): boolean {

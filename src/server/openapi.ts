@@ -2,18 +2,18 @@
 // are the ones fastify validates with), so /openapi.json always matches what the service does.
 import type { RouteOptions } from 'fastify';
 
-interface RouteDoc { method: string; url: string; schema: Record<string, unknown>; summary?: string; consumes?: string; produces?: string }
+interface RouteDoc { method: string; url: string; schema: Record<string, unknown>; summary?: string; consumes?: string; produces?: string; body?: unknown }
 
 export class OpenApiCollector {
   private routes: RouteDoc[] = [];
 
   collect(r: RouteOptions): void {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
-    const cfg = (r.config ?? {}) as { summary?: string; consumes?: string; produces?: string; hidden?: boolean };
+    const cfg = (r.config ?? {}) as { summary?: string; consumes?: string; produces?: string; hidden?: boolean; body?: unknown };
     if (cfg.hidden) return;
     for (const m of methods) {
       if (m === 'HEAD') continue;
-      this.routes.push({ method: m.toLowerCase(), url: r.url, schema: (r.schema ?? {}) as Record<string, unknown>, summary: cfg.summary, consumes: cfg.consumes, produces: cfg.produces });
+      this.routes.push({ method: m.toLowerCase(), url: r.url, schema: (r.schema ?? {}) as Record<string, unknown>, summary: cfg.summary, consumes: cfg.consumes, produces: cfg.produces, body: cfg.body });
     }
   }
 
@@ -33,7 +33,8 @@ export class OpenApiCollector {
       }
       if (Object.keys(responses).length === 0) responses['200'] = { description: 'success', content: { [r.produces ?? 'application/json']: {} } };
       const op: Record<string, unknown> = { summary: r.summary, operationId: `${r.method}${path.replace(/[^A-Za-z0-9]+/g, '_')}`, parameters, responses };
-      if (r.schema.body) op.requestBody = { required: true, content: { 'application/json': { schema: r.schema.body } } };
+      const body = r.schema.body ?? r.body;
+      if (body) op.requestBody = { required: true, content: { 'application/json': { schema: body } } };
       else if (r.consumes) op.requestBody = { required: true, content: { [r.consumes]: { schema: { type: 'object', description: 'multipart form: field "image" (file); optional fields as documented in the summary' } } } };
       (paths[path] ??= {})[r.method] = op;
     }
@@ -51,5 +52,7 @@ declare module 'fastify' {
     produces?: string;
     /** Leave the route out of the OpenAPI document. */
     hidden?: boolean;
+    /** The JSON body's schema, for a route that validates its body itself (raw body parsed off the event loop). */
+    body?: unknown;
   }
 }
