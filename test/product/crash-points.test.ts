@@ -1,4 +1,5 @@
-// All or nothing at every crash point. Each collection write (add, session update, remove, compact)
+// All or nothing at every crash point. Each collection write (add, session update in the calling
+// thread and on a worker thread as the service runs it, remove, compact)
 // is first run once with CMHASH_CRASH_TRACE to list its crash points (every file created, synced or
 // renamed, the commit); then, on a fresh copy of the same collection, it is killed with SIGKILL at
 // each point in turn — every point, not a sample. After each kill the collection must be exactly
@@ -89,7 +90,7 @@ const base = join(root, 'base');
 let baseReady: Promise<void> | null = null;
 const ready = () => (baseReady ??= buildBase(base));
 
-for (const scenario of ['add', 'update', 'remove', 'compact']) {
+for (const scenario of ['add', 'update', 'update-worker', 'remove', 'compact']) {
   test(`crash points: ${scenario} is all or nothing at every point, and a retry succeeds`, { timeout: 300_000 }, async () => {
     await ready();
     const before = state(base);
