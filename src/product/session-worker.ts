@@ -2,9 +2,9 @@
 // is given, trains it on the session (update(), the same call an in-thread update makes, with the
 // parent's backend, ISA variant and kernel-thread setting, so the result is the same model),
 // saves it to the requested path and reports {type: 'done'}; progress is posted once per epoch;
-// a failure is posted as {type: 'error', message}.
+// a failure is posted as {type: 'error', message}. Started through util/worker-entry.ts (which lowers
+// the thread's priority first).
 import { parentPort, workerData } from 'node:worker_threads';
-import { constants, setPriority } from 'node:os';
 import { getBackend, getJsBackend, setBackend } from '../tensor/backends.js';
 import { createNativeBackend, type IsaVariant } from '../tensor/backend-native.js';
 import { isContinual, loadHasher } from '../methods/registry.js';
@@ -15,10 +15,6 @@ const port = parentPort!;
 const post = (m: SessionWorkerMessage) => port.postMessage(m);
 
 async function main(d: SessionWorkerData): Promise<void> {
-  // on Linux setpriority(0) concerns the calling thread only: this worker, not the serving thread
-  if (d.lowPriority !== false && process.platform === 'linux') {
-    try { setPriority(constants.priority.PRIORITY_BELOW_NORMAL); } catch { /* not permitted: train at normal priority */ }
-  }
   if (d.backend.name === 'js') setBackend(getJsBackend());
   else {
     const native = createNativeBackend(d.backend.variant as IsaVariant);

@@ -20,6 +20,7 @@
 // serving thread wins a core whenever both want it (a machine shared with other work included).
 import { Worker } from 'node:worker_threads';
 import { getBackend } from '../tensor/backends.js';
+import type { WorkerEntry } from '../util/worker-entry.js';
 import type { SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { PackedCodes } from '../codes/packed-codes.js';
 import type { CommitRecord } from './collection.js';
@@ -124,7 +125,8 @@ function runWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => v
     let pending: { resolve: (r: CommitRecord) => void; reject: (e: Error) => void } | null = null;
     let committed = false;
     const fail = (e: Error) => { if (pending) { pending.reject(e); pending = null; } else settle(() => reject(e)); };
-    const worker = new Worker(new URL('./session-worker.js', import.meta.url), { workerData: data, transferList: transfer });
+    const entry: WorkerEntry = { module: new URL('./session-worker.js', import.meta.url).href, lowPriority: req.lowPriority !== false };
+    const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { ...data, entry }, transferList: transfer });
     worker.on('message', (m: SessionWorkerMessage) => {
       if (m.type === 'progress') { try { onProgress?.(m.progress); } catch { /* a progress listener does not stop training */ } }
       else if (m.type === 'done') settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method }));

@@ -8,6 +8,7 @@ import type { CollectionConfig } from '../product/collection-config.js';
 import type { Collection, ItemInput } from '../product/collection.js';
 import type { Vocabulary } from '../data/text-features.js';
 import { InputError } from '../util/errors.js';
+import type { WorkerEntry } from '../util/worker-entry.js';
 
 export interface SessionBodyWorkerData {
   bytes: ArrayBuffer;
@@ -28,7 +29,9 @@ export function parseSessionBody(body: Buffer, schema: object, c: Collection): P
   const data: SessionBodyWorkerData = { bytes, schema, config: c.config, vocabulary: c.vocabulary };
   return new Promise((resolve, reject) => {
     let done = false;
-    const worker = new Worker(new URL('./session-body-worker.js', import.meta.url), { workerData: data, transferList: [bytes] });
+    // at a lower priority (util/worker-entry.ts): parsing may take a moment longer, searches do not wait
+    const entry: WorkerEntry = { module: new URL('./session-body-worker.js', import.meta.url).href, lowPriority: true };
+    const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { ...data, entry }, transferList: [bytes] });
     worker.once('message', (m: SessionBodyMessage) => {
       done = true;
       if (m.type === 'error') { reject(new InputError(m.message)); return; }
