@@ -289,3 +289,19 @@ test('items with one modality missing: NaN rows and has_image/has_text masks are
     await assert.rejects(loadDataset(d), (e: Error) => e.message === `${join(d, 'has_image.npy')}: 'has_image': presence mask has 39 values for 40 items`);
   } finally { t.done(); }
 });
+
+test('cmhash train takes the same keys: a struct .mat with samples as columns trains', () => {
+  const t = tempDir();
+  try {
+    const p = join(t.dir, 'wiki.mat'); writeStructMat(p, 60, false);
+    const keys = ['--image-key', 'data.X1', '--text-key', 'data.X2', '--label-key', 'data.Y'];
+    const r = cli('train', '--data', p, ...keys, '--method', 'linear', '--bits', '16', '--baseline', 'none', '--json');
+    assert.equal(r.code, 0, r.err);
+    const rec = JSON.parse(r.out.trim().split('\n')[0]!);
+    assert.equal(rec.method, 'linear');
+    assert.ok(rec.map_all.i2t > 0 && rec.map_all.t2i > 0, r.out);
+    const bad = cli('train', '--data', p, '--image-key', 'X1', '--text-key', 'data.X2', '--label-key', 'data.Y', '--method', 'linear', '--bits', '16');
+    assert.equal(bad.code, 2, bad.err);
+    assert.match(bad.err, /--image-key X1: no such variable/);
+  } finally { t.done(); }
+});

@@ -57,9 +57,13 @@ export function splitItems(ds: Dataset, split: string): TrainingData {
   };
 }
 
-/** --image-features / --cache-dir → data-layer options. */
-export function dataOptions(o: { imageFeatures?: string; cacheDir?: string }): LoadOptions {
+export interface DataFlags { imageFeatures?: string; cacheDir?: string; imageKey?: string; textKey?: string; labelKey?: string; transpose?: boolean }
+
+/** --image-features / --cache-dir / --image-key … → data-layer options. */
+export function dataOptions(o: DataFlags): LoadOptions {
   const opts: LoadOptions = {};
+  if (o.imageKey !== undefined || o.textKey !== undefined || o.labelKey !== undefined) opts.keys = { image: o.imageKey, text: o.textKey, labels: o.labelKey };
+  if (o.transpose) opts.transpose = true;
   if (o.imageFeatures !== undefined) {
     if (o.imageFeatures !== 'shared' && o.imageFeatures !== 'extracted') throw new InputError(`--image-features must be shared or extracted, got ${o.imageFeatures}`);
     opts.imageFeatures = o.imageFeatures;

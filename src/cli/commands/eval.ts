@@ -23,6 +23,10 @@ export function register(program: Command): void {
     .option('--threads <n>', 'kernel threads', '1')
     .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
     .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
+    .option('--image-key <name>', 'variable holding image features in a .mat/.h5/.npz (a struct field by path: data.X1)')
+    .option('--text-key <name>', 'variable holding text features')
+    .option('--label-key <name>', 'variable holding labels')
+    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels')
     .option('--report <file.html>', 'also write an HTML report (PR by radius, P@N, mAP vs bits)')
     .option('--json', 'one JSON object per model: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"train_seconds"}')
     .addHelpText('after', `
