@@ -102,5 +102,9 @@ export async function imageToFeatures(bytes: Uint8Array, config: CollectionConfi
     throw new InputError(`collection "${config.name}" was trained on image features cmhash cannot compute from a photo (${config.imageDim}-d, descriptor ${config.imageDescriptor ?? 'unknown'}); query by features or item id instead`);
   }
   const encoder = await getImageEncoder(entry.name);
+  if (config.imageEncoderVersion && config.imageEncoderVersion !== encoder.version) {
+    // Another model file or preprocessing would give features the model was not trained on: refuse rather than answer wrongly.
+    throw new InputError(`collection "${config.name}" was built with image encoder ${config.imageEncoderVersion}; this install has ${encoder.version}: install the versions the collection was built with, or rebuild it`);
+  }
   return encoder.encodePixels(await decodeImage(bytes, 'image', encoder.inputSize, encoder.kernel));
 }

@@ -57,6 +57,7 @@ test('a collection built with the centernet encoder encodes uploads with it', as
       // the same upload against a collection whose image features are not computable from photos
       await assert.rejects(imageToFeatures(bytes, { ...c.config, imageDescriptor: null }), /cannot compute from a photo/);
       await assert.rejects(imageToFeatures(bytes, { ...c.config, imageDescriptor: 'cmhash-544' }), /cannot compute from a photo/, 'the descriptor id with a 560-d model is refused');
+      await assert.rejects(imageToFeatures(bytes, { ...c.config, imageEncoderVersion: 'centernet-mnv3-coco/0 (older files)' }), /was built with image encoder centernet-mnv3-coco\/0/, 'another encoder version is refused');
     } finally { c.close(); }
   } finally { rmSync(root, { recursive: true, force: true }); }
 });
