@@ -1,4 +1,5 @@
-// The worker thread of session-body.ts: parses a session request's JSON, refuses prototype-poisoning
+// The worker thread of session-body.ts: gathers a session request's bytes as they are sent to it,
+// parses the JSON, refuses prototype-poisoning
 // keys, validates it against the route's JSON schema (ajv with the service's options, fastify's
 // message format), converts the items (feature widths, float32 range, raw text through the
 // vocabulary) and checks them as a session (both modalities, a label each) — then sends the
@@ -10,8 +11,8 @@ import { checkSessionItems } from '../product/session-update.js';
 import { poisonedKeyMessage } from './json-body.js';
 import type { SessionBodyWorkerData, SessionBodyMessage } from './session-body.js';
 
-function parse(d: SessionBodyWorkerData): SessionBodyMessage & { type: 'ok' } {
-  const text = Buffer.from(d.bytes).toString('utf8');
+function parse(d: SessionBodyWorkerData, bytes: Buffer): SessionBodyMessage & { type: 'ok' } {
+  const text = bytes.toString('utf8');
   let body: unknown;
   try { body = JSON.parse(text); } catch (e) { throw new Error(`request body is not valid JSON (${(e as Error).message})`); }
   const poisoned = poisonedKeyMessage(body);
@@ -36,9 +37,14 @@ function parse(d: SessionBodyWorkerData): SessionBodyMessage & { type: 'ok' } {
 }
 
 const port = parentPort!;
-try {
-  const m = parse(workerData as SessionBodyWorkerData);
-  port.postMessage(m, [m.image.buffer, m.text.buffer] as ArrayBuffer[]);
-} catch (e) {
-  port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies SessionBodyMessage);
-}
+const chunks: Uint8Array[] = [];
+port.on('message', (m: Uint8Array | 'end') => {
+  if (m !== 'end') { chunks.push(m); return; }
+  try {
+    const r = parse(workerData as SessionBodyWorkerData, Buffer.concat(chunks));
+    port.postMessage(r, [r.image.buffer, r.text.buffer] as ArrayBuffer[]);
+  } catch (e) {
+    port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies SessionBodyMessage);
+  }
+  port.close();
+});

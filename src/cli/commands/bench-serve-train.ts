@@ -20,9 +20,9 @@
 // worker shares (one setting per process, see product/train-in-worker.ts): on a 2-core machine the
 // event loop serves on one core and training runs on one worker thread on the other.
 import type { Command } from 'commander';
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,12 +71,7 @@ async function clientMain(): Promise<void> {
   for (let i = 0; i < 200; i++) await search(job.bodies[i % job.bodies.length]!); // warm-up: JIT and connections
   const out: ClientResult = { start: [], end: [], errors: 0 };
   let running = true;
-  process.on('message', (m: ClientCommand) => {
-    if (m.cmd === 'stop') running = false;
-    // the session update is sent from here, not from the service's process: its ~5 MB body would
-    // otherwise be encoded and written by the event loop being measured
-    else void send(m.path, readFileSync(m.file), false).then((r) => process.send!({ posted: r }));
-  });
+  process.on('message', (m: ClientCommand) => { if (m.cmd === 'stop') running = false; });
   const interval = job.rate > 0 ? (1000 * job.connections) / job.rate : 0;
   let q = 0;
   const loop = async (c: number) => {
@@ -102,11 +97,9 @@ if (process.argv[2] === CLIENT_FLAG && process.argv[1] && resolve(process.argv[1
   clientMain().catch((e) => { console.error(e); process.exit(1); });
 }
 
-type ClientCommand = { cmd: 'stop' } | { cmd: 'post'; path: string; file: string };
+type ClientCommand = { cmd: 'stop' };
 
 interface Client {
-  /** POSTs the file's contents to `path` from the client process; resolves with the answer. */
-  post(path: string, file: string): Promise<{ status: number; text: string }>;
   stop(): Promise<ClientResult>;
 }
 
@@ -126,9 +119,31 @@ async function startClient(job: ClientJob): Promise<Client> {
   child.send(job);
   await next(); // ready
   return {
-    post: async (path, file) => { command({ cmd: 'post', path, file }); return ((await next()) as { posted: { status: number; text: string } }).posted; },
     stop: async () => { command({ cmd: 'stop' }); return (await next()) as ClientResult; },
   };
+}
+
+/**
+ * A process of its own that POSTs a file when told to: reading and writing a 5 MB body would
+ * otherwise hold up the event loop of the search client (whose latencies are measured) or of the
+ * service. It starts (and reads the file) before the baseline window, then waits on stdin.
+ */
+function startPoster(url: string, path: string, file: string): { post(): Promise<{ status: number; text: string }> } {
+  const script = `const { request } = require('node:http'); const { readFileSync } = require('node:fs');
+const [url, path, file] = process.argv.slice(1); const body = readFileSync(file); const t = new URL(url);
+process.stdin.once('data', () => {
+  const req = request({ host: t.hostname, port: t.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } }, (r) => {
+    const chunks = []; r.on('data', (c) => chunks.push(c)); r.on('end', () => { process.stdout.write(JSON.stringify({ status: r.statusCode, text: Buffer.concat(chunks).toString() })); process.exit(0); });
+  });
+  req.on('error', (e) => { process.stdout.write(JSON.stringify({ status: 0, text: e.message })); process.exit(0); }); req.end(body);
+});`;
+  const p = spawn(process.execPath, ['-e', script, url, path, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise<{ status: number; text: string }>((resolve) => p.on('exit', () => {
+    try { resolve(JSON.parse(out) as { status: number; text: string }); } catch { resolve({ status: 0, text: out }); }
+  }));
+  return { post: () => { p.stdin.end('go\n'); return exited; } };
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -229,6 +244,7 @@ Examples:
           try {
             out.text(`${mode}: searching at ${rate > 0 ? `${rate}/s` : 'full speed'} over ${connections} connections; ${baselineS} s baseline, then a ${nItems.toLocaleString('en')}-item ${epochs}-epoch update (${(sessionBody.length / 1e6).toFixed(1)} MB of JSON)…`);
             const load0 = loadavg()[0]!;
+            const poster = startPoster(started.url, '/api/collections/bench/sessions', sessionFile);
             const client = await startClient({ url: started.url, path: '/api/collections/bench/search', bodies, connections, rate });
             const tBase = now();
             await sleep(baselineS * 1000);
@@ -239,7 +255,7 @@ Examples:
               if (j.id === jobId && (j.status === 'succeeded' || j.status === 'failed')) res({ at: now(), job: j });
             }));
             const tPost = now();
-            const resp = await client.post('/api/collections/bench/sessions', sessionFile);
+            const resp = await poster.post();
             if (resp.status !== 202) throw new CmhashError(`session update refused (${resp.status}): ${resp.text}`);
             jobId = (JSON.parse(resp.text) as JobView).id;
             const current = jobs.get(jobId);

@@ -6,7 +6,7 @@
 // worker's per-epoch progress shows in the job.
 import type { FastifyInstance } from 'fastify';
 import { applySessionUpdate, assertUpdatable, checkItemsInSlices } from '../../product/session-update.js';
-import { InputError } from '../../util/errors.js';
+import { CmhashError, InputError } from '../../util/errors.js';
 import { parseSessionBody } from '../session-body.js';
 import type { ServiceContext } from '../app.js';
 import { jobParams, nameParams } from '../schemas.js';
@@ -14,11 +14,11 @@ import { jobParams, nameParams } from '../schemas.js';
 export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const { collections, schemas: s, limits, jobs } = ctx;
 
-  // The session route reads its body as raw bytes (its own scope's parser) and parses it on a worker
-  // thread (session-body.ts); the JSON schema is still the route's, applied there and documented.
+  // The session route takes its body as the raw stream (its own scope's parser) and parses it on a
+  // worker thread (session-body.ts); the JSON schema is still the route's, applied there and documented.
   void app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.itemsBodyBytes }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('application/json', (_req, payload, done) => done(null, payload)); // the raw stream
     scope.post<{ Params: { name: string } }>('/api/collections/:name/sessions', {
       bodyLimit: limits.itemsBodyBytes,
       schema: { params: nameParams, response: { 202: s.job, ...s.err } },
@@ -26,8 +26,11 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
     }, async (req, reply) => {
       const c = collections.get(req.params.name);
       assertUpdatable(c); // refuses methods that cannot learn from a session, before any work
-      if (!Buffer.isBuffer(req.body)) throw new InputError('a session needs a JSON body (content-type application/json)');
-      const { items, name, epochs, seed } = await parseSessionBody(req.body, s.sessionBody, c);
+      const body = req.body as AsyncIterable<Uint8Array> | undefined;
+      if (!body || typeof body[Symbol.asyncIterator] !== 'function') throw new InputError('a session needs a JSON body (content-type application/json)');
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > limits.itemsBodyBytes) throw new CmhashError(`request body too large (limit ${limits.itemsBodyBytes} bytes)`, 2, 413);
+      const { items, name, epochs, seed } = await parseSessionBody(body, limits.itemsBodyBytes, s.sessionBody, c);
       // existing ids and labels against the store, in slices with turns of the event loop between them
       await checkItemsInSlices(c, items);
       const job = jobs.submit(c.name, 'session-update', (progress) => {
