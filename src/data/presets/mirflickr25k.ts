@@ -5,13 +5,13 @@
 //    one FLICKR-25K.mat with IAll/YAll/LAll (or images/tags/labels).
 // Protocol: 2,000 random queries, the other 18,015 are retrieval; 10,000 training rows from
 // retrieval (trainSize 5000 for UCCH). The 730-photo subset keeps 10% (73) as queries.
-import { accessSync, constants as fsConstants, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { InputError, NotFoundError } from '../../util/errors.js';
 import { Dataset } from '../dataset.js';
 import { readNpy } from '../npy.js';
 import { valueAt } from '../ndarray.js';
-import { extractImages } from '../extract.js';
+import { extractImages, extractionCacheFile } from '../extract.js';
 import { featuresFrom, findDataDir, labelsFrom, standardSplits, type PresetOptions } from './common.js';
 import { loadKeyed } from './keyed.js';
 
@@ -55,8 +55,8 @@ export async function loadMirflickrNpy(dir: string, opts: PresetOptions = {}): P
       sub = { dim: d, data };
     } else {
       const files = rows.map((r) => `${ids[r]}.jpg`);
-      const cache = join(opts.cacheDir ?? dir, 'mirflickr25k-extracted.partial.jsonl');
-      if (!opts.cacheDir && !isWritable(dir)) throw new InputError(`${dir} is read-only: pass cacheDir for the extracted-features cache`);
+      // the cache lives in the cache folder (cacheDir, $CMHASH_CACHE, ~/.cache/cmhash), never in the data folder
+      const cache = extractionCacheFile(photoDir, 'descriptor', opts.cacheDir);
       const res = await extractImages({ base: photoDir, files }, { partialFile: cache, onProgress: opts.onProgress });
       if (res.failed.length) throw new InputError(`${photoDir}: ${res.failed.length} photo(s) could not be described, first ${res.failed[0]!.id}: ${res.failed[0]!.error}`);
       sub = { dim: res.dim, data: res.features };
@@ -77,7 +77,6 @@ export async function loadMirflickrNpy(dir: string, opts: PresetOptions = {}): P
   return opts.validation ? ds.withValidation(opts.validation, seed + 1) : ds;
 }
 
-function isWritable(dir: string): boolean { try { accessSync(dir, fsConstants.W_OK); return true; } catch { return false; } }
 
 /** The 730 rows with real photos, each with image features and tags; its own seeded split. */
 export async function loadMirflickrPhotos(dir: string, opts: PresetOptions = {}): Promise<Dataset> {
