@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
+import { dataOptions } from './dataset-for-methods.js';
 import { buildClassIncrementalStream, parseClassOrder } from '../../data/stream.js';
 import { gatherRows } from '../../data/dataset.js';
 import { planFromStream, runContinual, summarize, type ContinualDetail, type ContinualJson, type ContinualPlan } from '../../continual/runner.js';
@@ -26,6 +27,7 @@ import { optionalInt, optionalNumber } from '../options.js';
 
 interface Opts {
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
+  imageFeatures?: string; cacheDir?: string; imageKey?: string; textKey?: string; labelKey?: string; transpose?: boolean;
   epochs?: string; classOrder?: string; tune?: string | true; baseline?: string; dbCodes?: string; patience?: string; batchSize?: string; lr?: string; quiet?: boolean;
   /** Method options, one flag each (cli/method-options.ts). */
   [methodFlag: string]: unknown;
@@ -109,6 +111,12 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs of the base session (and of joint retraining)')
     .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
     .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
+    .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
+    .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
+    .option('--image-key <name>', 'variable holding image features in a .mat/.h5/.npz (a struct field by path: data.X1)')
+    .option('--text-key <name>', 'variable holding text features')
+    .option('--label-key <name>', 'variable holding labels')
+    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels')
     .option('--class-order <list>', 'comma-separated class order: label names and/or indices, mixed is fine (default 0..C-1)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')
@@ -124,7 +132,7 @@ export function register(program: Command): void {
       const bits = checkBits(o.bits, '--bits');
       const seed = optionalInt(o.seed, 'seed', 0)!;
       // the run's seed drives generated data; presets keep their standard split
-      const ds = await loadDataset(o.data, /^synthetic(:|$)/.test(o.data) ? { seed } : {});
+      const ds = await loadDataset(o.data, { ...dataOptions(o), ...(/^synthetic(:|$)/.test(o.data) ? { seed } : {}) });
       const classOrder = o.classOrder ? parseClassOrder(o.classOrder, ds.labelNames) : undefined;
       const stream = buildClassIncrementalStream(ds, { sessions: o.sessions, classOrder, seed, minBaseItems: MIN_BASE_ITEMS });
       const plan = planFromStream(ds, stream, o.data);
