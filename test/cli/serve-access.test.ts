@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { buildFixture, type Fixture } from '../server/fixture.js';
 
 const BIN = resolve('bin/cmhash.js');
@@ -61,4 +62,11 @@ test('serve --host 0.0.0.0 --token-file: prints the real bind, the API needs the
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
+});
+
+test('demo refuses a non-loopback host before any work (it serves without tokens) unless --insecure', () => {
+  const r = cli(['demo', '--host', '0.0.0.0', '--dir', join(tmpdir(), `cmhash-demo-refused-${process.pid}`)]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /refusing to serve the demo on 0\.0\.0\.0 .*--insecure.*cmhash serve <dir> --host 0\.0\.0\.0 --token-file/);
+  assert.doesNotMatch(r.stdout, /session/); // nothing was trained
 });

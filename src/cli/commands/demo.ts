@@ -23,12 +23,13 @@ import { checkBits } from '../../methods/training-loop.js';
 import { buildContinualCollection, collectionNameFor, commonImageRoot } from '../../product/build-collection.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager } from '../../product/jobs.js';
+import { isLoopbackHost } from '../../server/exposure.js';
 import { startService, untilSignal } from '../../server/serve.js';
 import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
 import { intOption } from '../options.js';
 
 interface DemoOptions {
-  data?: string; serve: boolean; json?: boolean; dir?: string; host: string; port: string; method?: string; bits: string;
+  data?: string; serve: boolean; json?: boolean; dir?: string; host: string; insecure?: boolean; port: string; method?: string; bits: string;
   sessions?: string; seed: string; epochs?: string; hidden: string; n: string; imageFeatures?: string; cacheDir?: string;
   imageEncoder?: string; encoderThreads?: string; textFeatures?: string; embedding?: string;
 }
@@ -79,7 +80,8 @@ export function register(program: Command): void {
     .option('--no-serve', 'stop after the report (do not start the service)')
     .option('--json', 'print one JSON summary object on stdout')
     .option('--dir <dir>', 'where the collection is written (default ./cmhash-demo/<data name>; an earlier demo there is replaced)')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on (the demo serves without access tokens: loopback only unless --insecure)', '127.0.0.1')
+    .option('--insecure', 'allow a non-loopback --host (the demo has no access tokens: anyone who can reach it can change the collection)')
     .option('--port <port>', 'port (a free one is taken if it is busy)', '8080')
     .option('--method <name>', `continual method: ${continualMethodNames().join(' | ')} (default ccmh-gam)`)
     .option('--bits <n>', 'code length', '32')
@@ -101,6 +103,10 @@ Examples:
   cmhash demo --data mirflickr25k-photos --port 9000   # photos through the CenterNet encoder (cached)
   cmhash demo --data mirflickr25k-photos --image-encoder descriptor --no-serve`)
     .action(async (o: DemoOptions) => {
+      // before any training: the demo serves without access tokens
+      if (o.serve && !o.insecure && !isLoopbackHost(o.host)) {
+        throw new InputError(`refusing to serve the demo on ${o.host} (not a loopback address) without access tokens: anyone who can reach it could change the collection. Use --insecure to do it anyway, or build with --no-serve and run \`cmhash serve <dir> --host ${o.host} --token-file <file>\``);
+      }
       const t0 = performance.now();
       const out = new Output(!!o.json);
       const seed = intOption(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
