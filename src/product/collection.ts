@@ -203,7 +203,7 @@ export class Collection {
     return {
       name: this.name, items: this.store ? this.store.stats().items : Math.max(s.image.size, s.text.size), bits: s.bits,
       model_version: s.modelVersion, method: this.config.method, image_codes: s.image.size, text_codes: s.text.size, labels: s.labelNames,
-      image_dim: this.config.imageDim, text_dim: this.config.textDim, raw_text: !!this.vocab, image_upload: this.config.imageDescriptor !== null,
+      image_dim: this.config.imageDim, text_dim: this.config.textDim, raw_text: !!this.vocab || !!this.config.wordVectors, image_upload: this.config.imageDescriptor !== null,
       thumbnails: this.config.imageRoot !== null, committed: s.committed, persistent: this.persistent,
     };
   }

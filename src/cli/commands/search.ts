@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--modality <m>', "the query's modality: image | text (default: text for --text, image for --image)")
     .option('--features <file>', 'query features (.npy or .json; several rows = several queries)')
     .option('--text <words>', 'raw text or tags (through the collection vocabulary)')
-    .option('--image <file>', 'an image file (collections built on the built-in image descriptor)')
+    .option('--image <file>', 'an image file, encoded with the encoder the collection records (descriptor or centernet)')
     .option('--item <id>', "a stored item's code of --modality")
     .option('--code <hex>', 'a packed code as hex')
     .option('--k <n>', 'results per query (default 10)')
