@@ -11,10 +11,11 @@ import { readTokenFile } from '../../server/token-file.js';
 import { checkCorsOrigins } from '../../server/cors.js';
 import { checkExposure, isLoopbackHost } from '../../server/exposure.js';
 import { intOption, optionalNumber } from '../options.js';
+import { getBackend } from '../../tensor/backends.js';
 
 interface ServeOptions {
   root?: string; host: string; port: string; maxK: string; uploadMb: string; bodyMb: string; log?: boolean; json?: boolean;
-  tokenFile?: string; insecure?: boolean; corsOrigin?: string[]; rateLimit: string;
+  tokenFile?: string; insecure?: boolean; corsOrigin?: string[]; rateLimit: string; threads?: string;
   headersTimeout: string; requestTimeout: string; keepAliveTimeout: string;
 }
 
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--max-k <n>', 'largest k a search may ask for', String(DEFAULT_LIMITS.maxK))
     .option('--upload-mb <n>', 'largest uploaded image (MiB)', String(DEFAULT_LIMITS.uploadBytes >> 20))
     .option('--body-mb <n>', 'largest JSON body of item additions / session updates (MiB)', String(DEFAULT_LIMITS.itemsBodyBytes >> 20))
+    .option('--threads <n>', 'kernel threads shared by searches and session training (default: $CMHASH_THREADS or the number of cores; on 2 cores, 1 keeps a core for each)')
     .option('--log', 'log every request (JSON lines on stdout)')
     .option('--json', 'print {"url","local_url","collections"} as one JSON line once listening')
     .addHelpText('after', `
@@ -59,6 +61,7 @@ send them as "Authorization: Bearer TOKEN".`)
       const tokens = tokenFile ? readTokenFile(tokenFile) : [];
       checkExposure(o.host, tokens.length > 0, !!o.insecure);
       const corsOrigins = checkCorsOrigins(o.corsOrigin ?? []);
+      if (o.threads !== undefined) getBackend().setThreads(intOption(o.threads, 'threads', 1));
       const limits = {
         maxK: intOption(o.maxK, 'max-k', 1, 100_000), uploadBytes: intOption(o.uploadMb, 'upload-mb', 1, 1024) << 20, itemsBodyBytes: intOption(o.bodyMb, 'body-mb', 1, 2048) << 20,
         rateLimitPerMinute: intOption(o.rateLimit, 'rate-limit', 0, 10_000_000),
