@@ -36,6 +36,7 @@ const COMMANDS: { parent: 'program' | 'bench'; name: string; load: () => Promise
   { parent: 'bench', name: 'quality', load: () => import('./commands/bench-quality.js') },
   { parent: 'bench', name: 'store', load: () => import('./commands/bench-store.js') },
   { parent: 'bench', name: 'extract', load: () => import('./commands/bench-extract.js') },
+  { parent: 'bench', name: 'concepts', load: () => import('./commands/bench-concepts.js') },
 ];
 
 /**
