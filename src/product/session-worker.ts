@@ -1,10 +1,10 @@
-// The worker thread of trainInWorker (train-in-worker.ts): loads the model from the checkpoint it
-// is given, trains it on the session (update(), the same call an in-thread update makes, with the
+// The worker thread of trainInWorker (train-in-worker.ts), kept between jobs: for each job it loads
+// the model from the checkpoint it is given, trains it on the session (update(), the same call an in-thread update makes, with the
 // parent's backend, ISA variant and kernel-thread setting, so the result is the same model),
 // saves it to the requested path and reports {type: 'done'}; progress is posted once per epoch;
 // a failure is posted as {type: 'error', message}. Started through util/worker-entry.ts (which lowers
 // the thread's priority first).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { getBackend, getJsBackend, setBackend } from '../tensor/backends.js';
 import { createNativeBackend, type IsaVariant } from '../tensor/backend-native.js';
 import { isContinual, loadHasher } from '../methods/registry.js';
@@ -14,14 +14,25 @@ import { Collection, type CommitRecord, type ItemInput } from './collection.js';
 const port = parentPort!;
 const post = (m: SessionWorkerMessage) => port.postMessage(m);
 
-async function main(d: SessionWorkerData): Promise<void> {
-  if (d.backend.name === 'js') setBackend(getJsBackend());
-  else {
-    const native = createNativeBackend(d.backend.variant as IsaVariant);
-    if (!native) throw new Error('the native addon does not load in the training worker');
-    setBackend(native);
+/** The serving thread's answer to {type: 'trained'}: commit now (it holds the collection's lock). */
+let commitNow: (() => void) | null = null;
+
+/** The serving thread's backend, ISA variant and kernel-thread setting, so training gives the same model. */
+function useBackend(b: SessionWorkerData['backend'], threads: number): void {
+  const be = getBackend();
+  if (be.name !== b.name || be.variant !== b.variant) {
+    if (b.name === 'js') setBackend(getJsBackend());
+    else {
+      const native = createNativeBackend(b.variant as IsaVariant);
+      if (!native) throw new Error('the native addon does not load in the training worker');
+      setBackend(native);
+    }
   }
-  if (getBackend().getThreads() !== d.threads) getBackend().setThreads(d.threads);
+  if (getBackend().getThreads() !== threads) getBackend().setThreads(threads);
+}
+
+async function runJob(d: SessionWorkerData): Promise<void> {
+  useBackend(d.backend, d.threads);
   const model = loadHasher(d.checkpoint);
   if (!isContinual(model)) throw new Error(`${d.checkpoint}: a ${model.method} model cannot learn from a session`);
   const t0 = performance.now();
@@ -34,7 +45,7 @@ async function main(d: SessionWorkerData): Promise<void> {
   }
   // commit here too, once the serving thread holds the collection's write lock and says so
   post({ type: 'trained', trainSeconds, method: model.method });
-  await new Promise<void>((r) => port.once('message', (m: { type: string }) => { if (m.type === 'commit') r(); }));
+  await new Promise<void>((r) => { commitNow = r; });
   const c = d.commit, s = d.session;
   const collection = Collection.open(c.dir);
   try {
@@ -52,4 +63,9 @@ async function main(d: SessionWorkerData): Promise<void> {
   } finally { collection.close(); }
 }
 
-main(workerData as SessionWorkerData).catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+// jobs arrive one at a time (the serving thread runs one per process); the thread stays for the next
+port.on('message', (m: { type: 'job'; data: SessionWorkerData } | { type: 'commit' } | { type: 'warm'; backend: SessionWorkerData['backend']; threads: number }) => {
+  if (m.type === 'commit') { const go = commitNow; commitNow = null; go?.(); return; }
+  if (m.type === 'warm') { try { useBackend(m.backend, m.threads); } catch { /* the first job reports it */ } return; }
+  runJob(m.data).catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+});

@@ -113,30 +113,63 @@ function recordOf(m: CommitRecordMessage): CommitRecord {
   };
 }
 
+/**
+ * The training thread, kept between jobs (started with the service, prestartTrainingWorker), so a
+ * job does not start a thread — loading the native addon and the method code — while searches are
+ * being served; jobs run one at a time (acquire/release), each attaching its own message handler.
+ * It keeps the process alive only while a job runs; if it dies, the job fails and the next one
+ * starts a new thread.
+ */
+interface TrainingThread { worker: Worker; onMessage: ((m: SessionWorkerMessage) => void) | null; onFailure: ((e: Error) => void) | null }
+let thread: TrainingThread | null = null;
+
+function trainingThread(lowPriority = true): TrainingThread {
+  if (thread) return thread;
+  const entry: WorkerEntry = { module: new URL('./session-worker.js', import.meta.url).href, lowPriority };
+  const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { entry } });
+  const me: TrainingThread = { worker, onMessage: null, onFailure: null };
+  const fail = (e: Error) => { if (thread === me) thread = null; me.onFailure?.(e); };
+  worker.on('message', (m: SessionWorkerMessage) => me.onMessage?.(m));
+  worker.on('error', (e) => fail(new Error(`session worker: ${e.message}`)));
+  worker.on('exit', (code) => fail(new Error(`session worker exited (code ${code}) before finishing`)));
+  worker.unref();
+  thread = me;
+  return me;
+}
+
+/** Starts the training thread now (the service does, so no job waits for a thread to start). */
+export function prestartTrainingWorker(): void {
+  const be = getBackend();
+  trainingThread().worker.postMessage({ type: 'warm', backend: { name: be.name, variant: be.variant }, threads: be.getThreads() });
+}
+
 function runWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => void, adopt?: AdoptCommit): Promise<WorkerTrainResult> {
   const be = getBackend();
   const data: SessionWorkerData = { ...req, backend: { name: be.name, variant: be.variant }, threads: be.getThreads() };
   const s = req.session;
   const transfer = [...new Set([s.image.buffer, s.text.buffer, s.labels.buffer])] as ArrayBuffer[];
-  return new Promise((resolve, reject) => {
+  const t = trainingThread(req.lowPriority !== false);
+  const worker = t.worker;
+  return new Promise<WorkerTrainResult>((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => { if (!settled) { settled = true; fn(); } };
     // while the caller holds its lock and waits for the worker's commit
     let pending: { resolve: (r: CommitRecord) => void; reject: (e: Error) => void } | null = null;
-    let committed = false;
     const fail = (e: Error) => { if (pending) { pending.reject(e); pending = null; } else settle(() => reject(e)); };
-    const entry: WorkerEntry = { module: new URL('./session-worker.js', import.meta.url).href, lowPriority: req.lowPriority !== false };
-    const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { ...data, entry }, transferList: transfer });
-    worker.on('message', (m: SessionWorkerMessage) => {
+    t.onFailure = fail;
+    t.onMessage = (m) => {
       if (m.type === 'progress') { try { onProgress?.(m.progress); } catch { /* a progress listener does not stop training */ } }
       else if (m.type === 'done') settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method }));
       else if (m.type === 'trained') {
         adopt!(() => new Promise<CommitRecord>((res, rej) => { pending = { resolve: res, reject: rej }; worker.postMessage({ type: 'commit' }); }))
           .then((version) => settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method, version })), (e: Error) => settle(() => reject(e)));
-      } else if (m.type === 'committed') { committed = true; const p = pending; pending = null; p?.resolve(recordOf(m.record)); }
+      } else if (m.type === 'committed') { const p = pending; pending = null; p?.resolve(recordOf(m.record)); }
       else fail(new Error(m.message));
-    });
-    worker.on('error', (e) => fail(new Error(`session worker: ${e.message}`)));
-    worker.on('exit', (code) => { if (!committed) fail(new Error(`session worker exited (code ${code}) before finishing`)); });
+    };
+    worker.ref();
+    worker.postMessage({ type: 'job', data }, transfer);
+  }).finally(() => {
+    t.onMessage = null; t.onFailure = null;
+    worker.unref();
   });
 }

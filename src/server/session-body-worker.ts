@@ -1,17 +1,17 @@
-// The worker thread of session-body.ts: gathers a session request's bytes as they are sent to it,
-// parses the JSON, refuses prototype-poisoning
+// The worker thread of session-body.ts (one per process, requests by id): gathers a session
+// request's bytes as they are sent to it, parses the JSON, refuses prototype-poisoning
 // keys, validates it against the route's JSON schema (ajv with the service's options, fastify's
 // message format), converts the items (feature widths, float32 range, raw text through the
 // vocabulary) and checks them as a session (both modalities, a label each) — then sends the
 // features back as two transferred Float32Arrays and the rest as plain data.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { Ajv } from 'ajv';
 import { itemFromJson, type ItemContext, type ItemJson } from '../product/item-input.js';
 import { checkSessionItems } from '../product/session-update.js';
 import { poisonedKeyMessage } from './json-body.js';
-import type { SessionBodyWorkerData, SessionBodyMessage } from './session-body.js';
+import type { SessionBodyMessage, SessionBodyRequest, SessionBodyWorkerData } from './session-body.js';
 
-function parse(d: SessionBodyWorkerData, bytes: Buffer): SessionBodyMessage & { type: 'ok' } {
+function parse(id: number, d: SessionBodyWorkerData, bytes: Buffer): SessionBodyMessage & { type: 'ok' } {
   const text = bytes.toString('utf8');
   let body: unknown;
   try { body = JSON.parse(text); } catch (e) { throw new Error(`request body is not valid JSON (${(e as Error).message})`); }
@@ -31,20 +31,24 @@ function parse(d: SessionBodyWorkerData, bytes: Buffer): SessionBodyMessage & { 
   const image = new Float32Array(n * dI), text32 = new Float32Array(n * dT);
   items.forEach((it, i) => { image.set(it.image!, i * dI); text32.set(it.text!, i * dT); });
   return {
-    type: 'ok', ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
+    id, type: 'ok', ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
     image, text: text32, name: b.name, epochs: b.epochs, seed: b.seed,
   };
 }
 
 const port = parentPort!;
-const chunks: Uint8Array[] = [];
-port.on('message', (m: Uint8Array | 'end') => {
-  if (m !== 'end') { chunks.push(m); return; }
+// requests in flight: their settings and the chunks received so far
+const open = new Map<number, { data: SessionBodyWorkerData; chunks: Uint8Array[] }>();
+port.on('message', (m: SessionBodyRequest) => {
+  if (m.type === 'begin') { open.set(m.id, { data: m.data, chunks: [] }); return; }
+  const r = open.get(m.id);
+  if (!r) return;
+  if (m.type === 'chunk') { r.chunks.push(m.chunk); return; }
+  open.delete(m.id);
   try {
-    const r = parse(workerData as SessionBodyWorkerData, Buffer.concat(chunks));
-    port.postMessage(r, [r.image.buffer, r.text.buffer] as ArrayBuffer[]);
+    const ok = parse(m.id, r.data, Buffer.concat(r.chunks));
+    port.postMessage(ok, [ok.image.buffer, ok.text.buffer] as ArrayBuffer[]);
   } catch (e) {
-    port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies SessionBodyMessage);
+    port.postMessage({ id: m.id, type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies SessionBodyMessage);
   }
-  port.close();
 });

@@ -6,13 +6,17 @@
 // worker's per-epoch progress shows in the job.
 import type { FastifyInstance } from 'fastify';
 import { applySessionUpdate, assertUpdatable, checkItemsInSlices } from '../../product/session-update.js';
+import { prestartTrainingWorker } from '../../product/train-in-worker.js';
 import { CmhashError, InputError } from '../../util/errors.js';
-import { parseSessionBody } from '../session-body.js';
+import { parseSessionBody, prestartSessionBodyWorker } from '../session-body.js';
 import type { ServiceContext } from '../app.js';
 import { jobParams, nameParams } from '../schemas.js';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const { collections, schemas: s, limits, jobs } = ctx;
+  // their threads start now, not while a session arrives
+  prestartSessionBodyWorker();
+  if (jobs.trainInWorker) prestartTrainingWorker();
 
   // The session route takes its body as the raw stream (its own scope's parser) and parses it on a
   // worker thread (session-body.ts); the JSON schema is still the route's, applied there and documented.
