@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildService } from '../../src/server/app.js';
+import { browserMissing, openSearchPage } from './search-page-browser.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { buildFixture, features, type Fixture } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let fx: Fixture | null = null;
 let app: FastifyInstance | null = null;
@@ -20,7 +19,7 @@ let registry: CollectionRegistry | null = null;
 let url = '';
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) return;
+  if (browserMissing()) return;
   fx = await buildFixture('mini');
   registry = new CollectionRegistry();
   registry.add(fx.collection);
@@ -40,15 +39,10 @@ after(async () => {
 });
 
 test('search page against the real service in headless Chromium', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.skip(`${CHROMIUM} not found; end-to-end page test skipped`); return; }
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const missing = browserMissing();
+  if (missing) { t.skip(missing); return; }
+  const { browser, page, pageErrors } = await openSearchPage(url, 'mini');
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${url}/?collection=mini`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
     assert.equal(await page.locator('#collection').inputValue(), 'mini');
 
     // tags → images

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildService } from '../../src/server/app.js';
+import { browserMissing, openSearchPage } from './search-page-browser.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { buildFixture, features, type Fixture } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const READ = 'page-read-token-0123456789';
 
 let fx: Fixture | null = null;
@@ -21,7 +20,7 @@ let url = '';
 const seen: { url: string; auth: string | undefined }[] = [];
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) return;
+  if (browserMissing()) return;
   fx = await buildFixture('tok');
   registry = new CollectionRegistry();
   registry.add(fx.collection);
@@ -47,15 +46,10 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 }
 
 test('search page with access tokens: asks for the token on 401, then searches with it', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.skip(`${CHROMIUM} not found; end-to-end page test skipped`); return; }
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const missing = browserMissing();
+  if (missing) { t.skip(missing); return; }
+  const { browser, page, pageErrors } = await openSearchPage(url, 'tok');
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${url}/?collection=tok`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
     await page.waitForSelector('#error.visible', { timeout: 10_000 });
     assert.match((await page.locator('#error').textContent()) ?? '', /needs an access token \(401\)\. Enter a read token under "Access token"/);
     assert.equal(await page.locator('#token').getAttribute('class'), 'needed');

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildService } from '../../src/server/app.js';
+import { browserMissing, CHROMIUM, openSearchPage } from './search-page-browser.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { buildContinualCollection, commonImageRoot } from '../../src/product/build-collection.js';
 import { loadDataset } from '../../src/data/load.js';
@@ -20,8 +21,6 @@ import { imageEncoderEntry } from '../../src/data/image-encoders/encoder.js';
 import { createContinualHasher } from '../../src/methods/registry.js';
 import { vocabularyFor } from '../../src/cli/commands/demo.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ROWS = 160; // photo rows in the collection (descriptor encoding ~ a few ms each)
 const QUERY = 'sunset';
 const K = 8;
@@ -76,14 +75,8 @@ test('photo search page on real MIRFlickr photos: thumbnails load, results match
   assert.equal(api.results.length, K);
   assert.ok(api.results.every((r) => typeof r.thumbnail_url === 'string'), 'every photo result has a thumbnail URL');
 
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const { browser, page, pageErrors } = await openSearchPage(url, 'photos');
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${url}/?collection=photos`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
     await page.fill('#query-text', QUERY);
     await page.fill('#k', String(K));
     await page.click('#search-button');
