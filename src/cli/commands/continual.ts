@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
-import { dataOptions } from './dataset-for-methods.js';
+import { addDataFlags, dataOptions } from './dataset-for-methods.js';
 import { buildClassIncrementalStream, parseClassOrder } from '../../data/stream.js';
 import { gatherRows } from '../../data/dataset.js';
 import { planFromStream, runContinual, summarize, type ContinualDetail, type ContinualJson, type ContinualPlan } from '../../continual/runner.js';
@@ -101,7 +101,7 @@ const DB_CODES: Record<string, string> = {
 };
 
 export function register(program: Command): void {
-  const cmd = program.command('continual')
+  const cmd = addDataFlags(program.command('continual'))
     .description('run a continual hashing method through class-incremental sessions and report mAP, R matrix, BWT, forgetting, time and code stability')
     .requiredOption('--method <m>', `method: ${continualMethodNames().join(' | ')}`)
     .requiredOption('--data <preset|path>', 'dataset preset (wikipedia, mirflickr25k-photos, …), path, or synthetic[:n[:classes]]')
@@ -111,12 +111,6 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs of the base session (and of joint retraining)')
     .option('--db-codes <kind>', 'database codes of trained items: learned (the method\'s learned codes where it has them) | encoded (net outputs)', 'learned')
     .option('--patience <n>', 'stop an increment after n epochs without validation improvement (methods with a validation split)')
-    .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
-    .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
-    .option('--image-key <name>', 'variable holding image features in a .mat/.h5/.npz (a struct field by path: data.X1)')
-    .option('--text-key <name>', 'variable holding text features')
-    .option('--label-key <name>', 'variable holding labels')
-    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels')
     .option('--class-order <list>', 'comma-separated class order: label names and/or indices, mixed is fine (default 0..C-1)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr <x>', 'learning rate (default 1e-3)')

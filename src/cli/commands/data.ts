@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addDataFlags } from './dataset-for-methods.js';
 import { existsSync, unlinkSync } from 'node:fs';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
@@ -15,17 +16,11 @@ interface InfoOpts { json?: boolean; seed?: string; source?: string; imageKey?: 
 export function register(program: Command): void {
   const data = program.command('data').description('inspect datasets and extract features from raw inputs');
 
-  data.command('info <spec>')
+  addDataFlags(data.command('info <spec>'))
     .description('load a dataset (preset name or path) and print items, dims, labels with counts, splits')
     .option('--json', 'machine-readable output: {"items","image_dim","text_dim","labels":[{"name","count"}],"splits":{name:size}}')
     .option('--seed <n>', 'seed for the standard split', '0')
     .option('--source <which>', 'wikipedia: npy | mat | v73')
-    .option('--image-key <name>', 'variable holding image features (a struct field by path: data.X1)')
-    .option('--text-key <name>', 'variable holding text features')
-    .option('--label-key <name>', 'variable holding labels')
-    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels')
-    .option('--image-features <kind>', 'mirflickr25k: shared | extracted')
-    .option('--cache-dir <dir>', 'where extracted features are cached')
     .addHelpText('after', `\nPresets: ${PRESETS.map((p) => p.name).join(', ')}\nExamples:\n  cmhash data info wikipedia\n  cmhash data info mirflickr25k --json\n  cmhash data info ./FLICKR-25K.mat --image-key IAll --text-key YAll --label-key LAll\n  cmhash data info ./wiki.mat --image-key data.X1 --text-key data.X2 --label-key data.Y\n  cmhash data info ./my-npy-folder   (image/text/labels.npy, IAll/YAll/LAll.npy, X/Y/L.npy or I_tr/I_te…; optional splits.json or split.npy)`)
     .action(async (spec: string, o: InfoOpts) => {
       const out = new Output(!!o.json);

@@ -1,5 +1,6 @@
 // The bridge from the data layer (Dataset with named splits) to the methods (TrainingData blocks),
 // shared by `cmhash train` and `cmhash eval`.
+import type { Command } from 'commander';
 import { InputError } from '../../util/errors.js';
 import { loadDataset, type LoadOptions } from '../../data/load.js';
 import { gatherRows, type Dataset } from '../../data/dataset.js';
@@ -55,6 +56,17 @@ export function splitItems(ds: Dataset, split: string): TrainingData {
     n: rows.length, imageDim: ds.imageDim, textDim: ds.textDim, numClasses: ds.numLabels,
     image: gatherRows(ds.image, ds.imageDim, rows), text: gatherRows(ds.text, ds.textDim, rows), labels: gatherRows(ds.labels, ds.numLabels, rows),
   };
+}
+
+/** The flags that say how to read a data set (train, eval, continual, data info share them). */
+export function addDataFlags(cmd: Command): Command {
+  return cmd
+    .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
+    .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
+    .option('--image-key <name>', 'variable holding image features in a .mat/.h5/.npz (a struct field by path: data.X1)')
+    .option('--text-key <name>', 'variable holding text features')
+    .option('--label-key <name>', 'variable holding labels')
+    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels');
 }
 
 export interface DataFlags { imageFeatures?: string; cacheDir?: string; imageKey?: string; textKey?: string; labelKey?: string; transpose?: boolean }

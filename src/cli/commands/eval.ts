@@ -8,25 +8,19 @@ import { loadHasher } from '../../methods/registry.js';
 import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { Output } from '../output.js';
-import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
+import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { jsonRecord, maybeWriteReport, parseList, resultTable, type RunResult } from './train.js';
 
 interface EvalCliOptions { model: string[]; data: string; method?: string; bits?: string; threads: string; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string }
 
 export function register(program: Command): void {
-  program.command('eval')
+  addDataFlags(program.command('eval'))
     .description('evaluate trained models: mAP@all and mAP@50, I→T and T→I, query split vs retrieval split')
     .requiredOption('--model <paths...>', 'checkpoint file(s) written by `cmhash train --out` (space- or comma-separated)')
     .requiredOption('--data <preset|path>', 'the data the models were trained for (wikipedia | mirflickr25k-photos | path)')
     .option('--method <name>', 'refuse checkpoints of another method')
     .option('--bits <n>', 'refuse checkpoints of another code length')
     .option('--threads <n>', 'kernel threads', '1')
-    .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
-    .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
-    .option('--image-key <name>', 'variable holding image features in a .mat/.h5/.npz (a struct field by path: data.X1)')
-    .option('--text-key <name>', 'variable holding text features')
-    .option('--label-key <name>', 'variable holding labels')
-    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels')
     .option('--report <file.html>', 'also write an HTML report (PR by radius, P@N, mAP vs bits)')
     .option('--json', 'one JSON object per model: {"method","data","bits","seed","map_all":{"i2t","t2i"},"map_50":{"i2t","t2i"},"train_seconds"}')
     .addHelpText('after', `

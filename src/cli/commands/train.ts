@@ -22,7 +22,7 @@ import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.j
 import type { DbrcTrainOptions } from '../../methods/dbrc.js';
 import { chanceLevel } from '../../eval/chance.js';
 import { Output } from '../output.js';
-import { dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
+import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { optionalInt, optionalNumber } from '../options.js';
 import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
 
@@ -133,7 +133,7 @@ interface TrainCliOptions {
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('train')
+  const cmd = addDataFlags(program.command('train'))
     .description('train hashing models per bit length and seed, then evaluate (mAP@all, mAP@50, I→T and T→I)')
     .requiredOption('--method <name>', `method: ${methodNames().join(' | ')}`)
     .requiredOption('--data <preset|path>', 'wikipedia | mirflickr25k | mirflickr25k-photos (the 730 rows with photos) | a data folder or file')
@@ -146,12 +146,6 @@ export function register(program: Command): void {
     .option('--validation <fraction>', 'share of the train split held out for model selection / early stopping (0 = none)', '0.1')
     .option('--patience <n>', 'stop after n epochs without a validation improvement')
     .option('--threads <n>', 'kernel threads', '1')
-    .option('--image-features <kind>', 'MIRFlickr photos: shared (the GIST+HSV .npy shipped with the data) | extracted (computed here from the photos)')
-    .option('--cache-dir <dir>', 'where extracted image features are cached (resumable)')
-    .option('--image-key <name>', 'variable holding image features in a .mat/.h5/.npz (a struct field by path: data.X1)')
-    .option('--text-key <name>', 'variable holding text features')
-    .option('--label-key <name>', 'variable holding labels')
-    .option('--transpose', 'the arrays hold one item per column (d × n); default: detected from the count that matches the labels')
     .option('--tune [budget]', 'search the method\'s settings (learning rate and the options its schema marks) on the validation split, at most budget fits (default 8); the chosen settings go into the JSON record and the checkpoint')
     .option('--baseline <name>', 'baseline trained in the same run and shown beside the method: linear | cca | none (default: linear for supervised methods, cca for unsupervised)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
