@@ -143,13 +143,13 @@ export async function applySessionUpdate(collection: Collection, items: readonly
   } else {
     // the worker trains and then commits, while this thread holds the write lock only for the commit
     const r = await trainInWorker({
-      checkpoint: currentCheckpoint(collection), out: '', session, options,
+      checkpoint: currentCheckpoint(collection), session, options,
       commit: {
         dir: collection.dir!, ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
         labelNames: names, session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n } }, meta: {},
       },
     }, o.onProgress, (commit) => { o.onStage?.('committing'); return collection.adoptCommit(commit); });
-    return { model_version: r.version!, previous_version: before.modelVersion, items: n, new_labels: newLabels, train_seconds: r.trainSeconds, method: r.method };
+    return { model_version: r.version, previous_version: before.modelVersion, items: n, new_labels: newLabels, train_seconds: r.trainSeconds, method: r.method };
   }
   const version = await collection.commitModel(model, items, {
     labelNames: names, inherit: true,

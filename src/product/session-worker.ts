@@ -1,8 +1,9 @@
 // The worker thread of trainInWorker (train-in-worker.ts), kept between jobs: for each job it loads
-// the model from the checkpoint it is given, trains it on the session (update(), the same call an in-thread update makes, with the
-// parent's backend, ISA variant and kernel-thread setting, so the result is the same model),
-// saves it to the requested path and reports {type: 'done'}; progress is posted once per epoch;
-// a failure is posted as {type: 'error', message}. Started through util/worker-entry.ts (which lowers
+// the model from the checkpoint it is given, trains it on the session (update(), the same call an
+// in-thread update makes, with the parent's backend, ISA variant and kernel-thread setting, so the
+// result is the same model), says {type: 'trained'}, and when told to commit, commits the version
+// on its own store connection and sends back what it stored; progress is posted once per epoch; a
+// failure is posted as {type: 'error', message}. Started through util/worker-entry.ts (which lowers
 // the thread's priority first).
 import { parentPort } from 'node:worker_threads';
 import { getBackend, getJsBackend, setBackend } from '../tensor/backends.js';
@@ -38,12 +39,7 @@ async function runJob(d: SessionWorkerData): Promise<void> {
   const t0 = performance.now();
   await model.update(d.session, { ...d.options, onProgress: (progress) => post({ type: 'progress', progress }) });
   const trainSeconds = (performance.now() - t0) / 1000;
-  if (!d.commit) {
-    model.save(d.out);
-    post({ type: 'done', trainSeconds, method: model.method });
-    return;
-  }
-  // commit here too, once the serving thread holds the collection's write lock and says so
+  // commit here, once the serving thread holds the collection's write lock and says so
   post({ type: 'trained', trainSeconds, method: model.method });
   await new Promise<void>((r) => { commitNow = r; });
   const c = d.commit, s = d.session;

@@ -1,13 +1,12 @@
 // Training a session update on a worker thread (session-worker.ts), so the thread that serves
 // searches is not blocked for the seconds an update takes. The worker loads its own copy of the
 // model from the current checkpoint and trains it on the session (feature arrays are moved to it,
-// not copied). Then, with a `commit` request, it also commits the new version itself — it opens the
-// collection's store on its own connection, encodes the session's items and writes everything in
-// one unit of work — while the caller holds the collection's write lock (`adopt`), and sends back
-// what it stored, which the caller swaps in (Collection.adoptCommit): the serving thread never
-// encodes, writes or re-reads codes. Without `commit` it saves the trained model to `out` for the
-// caller to commit. Progress comes back per epoch; any failure in the worker (a bad checkpoint, an
-// exception in training or in the commit, the thread dying) rejects with its message.
+// not copied). Then it commits the new version itself — it opens the collection's store on its own
+// connection, encodes the session's items and writes everything in one unit of work — while the
+// caller holds the collection's write lock (`adopt`), and sends back what it stored, which the
+// caller swaps in (Collection.adoptCommit): the serving thread never encodes, writes or re-reads
+// codes. Progress comes back per epoch; any failure in the worker (a bad checkpoint, an exception
+// in training or in the commit, the thread dying) rejects with its message.
 //
 // Threads: the native addon keeps one kernel-thread setting and one kernel thread pool per
 // process, shared by every thread of it (CMHASH_THREADS, `--threads`, setThreads). The worker gets
@@ -42,10 +41,8 @@ export interface WorkerCommitRequest {
 export interface WorkerTrainRequest {
   /** Checkpoint of the model to start from. */
   checkpoint: string;
-  /** Where the worker saves the trained model (when it does not commit). */
-  out: string;
-  /** Commit in the worker (see adopt in trainInWorker). */
-  commit?: WorkerCommitRequest;
+  /** What the worker commits once trained (see adopt in trainInWorker). */
+  commit: WorkerCommitRequest;
   session: SessionData;
   options: WorkerTrainOptions;
   /**
@@ -56,7 +53,7 @@ export interface WorkerTrainRequest {
   lowPriority?: boolean;
 }
 
-export interface WorkerTrainResult { trainSeconds: number; method: string; version?: number }
+export interface WorkerTrainResult { trainSeconds: number; method: string; version: number }
 
 /** A CommitRecord as it crosses threads (codes as plain words). */
 export interface CommitRecordMessage extends Omit<CommitRecord, 'image' | 'text'> {
@@ -75,7 +72,6 @@ export interface SessionWorkerData extends WorkerTrainRequest {
 
 export type SessionWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }
-  | { type: 'done'; trainSeconds: number; method: string }
   | { type: 'trained'; trainSeconds: number; method: string }
   | { type: 'committed'; record: CommitRecordMessage }
   | { type: 'error'; message: string };
@@ -94,11 +90,11 @@ function release(): void {
 }
 
 /**
- * Trains `req.session` on a worker thread; resolves once the trained model is saved at `req.out`.
+ * Trains `req.session` on the training thread and has it commit the result (under `adopt`);
+ * resolves with the committed model version.
  * The session's arrays are transferred (unusable here afterwards).
  */
-export async function trainInWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => void, adopt?: AdoptCommit): Promise<WorkerTrainResult> {
-  if (req.commit && !adopt) throw new Error('trainInWorker: a commit request needs adopt');
+export async function trainInWorker(req: WorkerTrainRequest, onProgress: ((p: TrainProgress) => void) | undefined, adopt: AdoptCommit): Promise<WorkerTrainResult> {
   await acquire();
   try {
     return await runWorker(req, onProgress, adopt);
@@ -143,7 +139,7 @@ export function prestartTrainingWorker(): void {
   trainingThread().worker.postMessage({ type: 'warm', backend: { name: be.name, variant: be.variant }, threads: be.getThreads() });
 }
 
-function runWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => void, adopt?: AdoptCommit): Promise<WorkerTrainResult> {
+function runWorker(req: WorkerTrainRequest, onProgress: ((p: TrainProgress) => void) | undefined, adopt: AdoptCommit): Promise<WorkerTrainResult> {
   const be = getBackend();
   const data: SessionWorkerData = { ...req, backend: { name: be.name, variant: be.variant }, threads: be.getThreads() };
   const s = req.session;
@@ -159,9 +155,8 @@ function runWorker(req: WorkerTrainRequest, onProgress?: (p: TrainProgress) => v
     t.onFailure = fail;
     t.onMessage = (m) => {
       if (m.type === 'progress') { try { onProgress?.(m.progress); } catch { /* a progress listener does not stop training */ } }
-      else if (m.type === 'done') settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method }));
       else if (m.type === 'trained') {
-        adopt!(() => new Promise<CommitRecord>((res, rej) => { pending = { resolve: res, reject: rej }; worker.postMessage({ type: 'commit' }); }))
+        adopt(() => new Promise<CommitRecord>((res, rej) => { pending = { resolve: res, reject: rej }; worker.postMessage({ type: 'commit' }); }))
           .then((version) => settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method, version })), (e: Error) => settle(() => reject(e)));
       } else if (m.type === 'committed') { const p = pending; pending = null; p?.resolve(recordOf(m.record)); }
       else fail(new Error(m.message));
