@@ -385,19 +385,25 @@ export class Collection {
     return this.exclusive(async () => {
       const old = this.snap;
       const r = await commitElsewhere();
-      if (r.parent === null || r.parent !== old.versions.image) {
-        this.snap = this.loadSnapshot(); // not a continuation of what this thread serves: read it all
-        return this.snap.modelVersion!;
-      }
-      const hasher = loadHasher(join(this.dir!, r.checkpoint));
-      checkModelFits(hasher, this.config);
-      this.snap = {
-        modelVersion: r.imageVersion, versions: { image: r.imageVersion, text: r.textVersion }, hasher, labelNames: r.labelNames,
-        bits: old.bits, committed: r.created,
-        image: old.image.appended(r.image.ids, r.image.codes), text: old.text.appended(r.text.ids, r.text.codes),
-      };
+      this.snap = this.snapshotAfter(old, r);
       return r.imageVersion;
     });
+  }
+
+  /**
+   * The snapshot after commit `r`: a continuation of `old` (it inherited old's codes) is `old` plus
+   * the new codes — the order the store gives them, inherited codes first — with the model loaded
+   * from the committed checkpoint; anything else is read from the store.
+   */
+  private snapshotAfter(old: CollectionSnapshot, r: CommitRecord): CollectionSnapshot {
+    if (r.parent === null || r.parent !== old.versions.image) return this.loadSnapshot();
+    const hasher = loadHasher(join(this.dir!, r.checkpoint));
+    checkModelFits(hasher, this.config);
+    return {
+      modelVersion: r.imageVersion, versions: { image: r.imageVersion, text: r.textVersion }, hasher, labelNames: r.labelNames,
+      bits: old.bits, committed: r.created,
+      image: old.image.appended(r.image.ids, r.image.codes), text: old.text.appended(r.text.ids, r.text.codes),
+    };
   }
 
   private commitModelNow(hasher: Hasher, items: readonly ItemInput[], opts: CommitOptions): CommitRecord {
@@ -429,13 +435,13 @@ export class Collection {
       rel = checkpoint.rel;
     });
     this.maybeCompact(store);
-    // the new snapshot is complete before it becomes visible
-    const next = this.loadSnapshot();
-    this.snap = next;
-    return {
+    const record: CommitRecord = {
       imageVersion: iv, textVersion: tv, parent: inherit ? old.versions.image : null, checkpoint: rel, labelNames: names,
-      created: next.committed ?? new Date().toISOString(), image, text,
+      created: store.version(iv).created, image, text,
     };
+    // the new snapshot is complete before it becomes visible
+    this.snap = this.snapshotAfter(old, record);
+    return record;
   }
 
   /** Adds items encoded by the current model to the current version (no training). */

@@ -14,18 +14,13 @@ import { Collection, type ItemInput } from '../../product/collection.js';
 import { buildContinualCollection } from '../../product/build-collection.js';
 import { createContinualHasher } from '../../methods/registry.js';
 import { generateSynthetic } from '../../data/synthetic.js';
-import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
+import { intOption } from '../options.js';
 
 interface Opts { items: string; adds: string; bits: string; hidden: string; repeats: string; keep?: boolean; json?: boolean }
 
 const BIN = fileURLToPath(new URL('../../../../bin/cmhash.js', import.meta.url));
 
-function posInt(v: string, what: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InputError(`bench store: --${what} must be a positive integer, got ${v}`);
-  return n;
-}
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -62,13 +57,13 @@ export function register(bench: Command): void {
     .option('--json', 'one JSON line per measurement')
     .action(async (o: Opts) => {
       const out = new Output(!!o.json);
-      const n = posInt(o.items, 'items'), adds = posInt(o.adds, 'adds'), bits = posInt(o.bits, 'bits'), repeats = posInt(o.repeats, 'repeats');
+      const n = intOption(o.items, 'items', 1), adds = intOption(o.adds, 'adds', 1), bits = intOption(o.bits, 'bits', 8), repeats = intOption(o.repeats, 'repeats', 1);
       const root = mkdtempSync(join(tmpdir(), 'cmhash-bench-store-'));
       try {
         const ds = generateSynthetic({ n: 2000, numLabels: 6, imageDim: 128, textDim: 64, seed: 1 });
         const dir = join(root, 'store');
         out.text(`building: ccmh-gam (hidden ${o.hidden}, ${bits} bits) on ${ds.n} synthetic pairs, then ${n} items in 50,000-item adds`);
-        const built = await buildContinualCollection(ds, { dir, name: 'bench', hasher: createContinualHasher('ccmh-gam', { bits, hidden: posInt(o.hidden, 'hidden') }), bits, sessions: '3,3', seed: 1, train: { epochs: 2 } });
+        const built = await buildContinualCollection(ds, { dir, name: 'bench', hasher: createContinualHasher('ccmh-gam', { bits, hidden: intOption(o.hidden, 'hidden', 1) }), bits, sessions: '3,3', seed: 1, train: { epochs: 2 } });
         built.collection.close();
         const c = Collection.open(dir, { autoCompactSegments: 0 });
         const names = c.snapshot().labelNames;
