@@ -75,3 +75,36 @@ export function hammingSql(bits: number, firstParam: number, alias = ''): string
   const a = alias ? `${alias}.` : '';
   return wordColumns(bits).map((c, j) => `bit_count((${a}${c} # $${firstParam + j}::bigint)::bit(64))`).join(' + ');
 }
+
+/** Per-row values besides the code: one segment for all rows or one per row; ords and keys per row. */
+export interface CodeRowValues {
+  segment: number | ArrayLike<number>;
+  ords: ArrayLike<number>;
+  keys: ArrayLike<number>;
+}
+
+/**
+ * One INSERT of all of `codes` (row i: code i, ords[i], keys[i]) as `INSERT … SELECT FROM
+ * unnest(column arrays)`: a fixed number of parameters however many rows, so one statement
+ * carries tens of thousands of rows. `table` is already quoted.
+ */
+export function insertCodesStatement(table: string, codes: PackedCodes, rows: CodeRowValues): { text: string; values: unknown[] } {
+  const n = codes.count;
+  if (rows.ords.length !== n || rows.keys.length !== n || (typeof rows.segment !== 'number' && rows.segment.length !== n)) {
+    throw new Error(`insertCodesStatement: ${n} codes need ${n} ords, keys and segments`);
+  }
+  const words = wordColumns(codes.bits), chunks = chunkColumns(codes.bits);
+  const wordArrays = words.map(() => new Array<string>(n)), chunkArrays = chunks.map(() => new Array<number>(n));
+  const segments = new Array<number>(n), ords = new Array<string>(n), keys = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    segments[i] = typeof rows.segment === 'number' ? rows.segment : rows.segment[i]!;
+    ords[i] = String(rows.ords[i]); keys[i] = String(rows.keys[i]);
+    const w = codeWords(codes, i), h = codeChunks(codes, i);
+    for (let j = 0; j < w.length; j++) wordArrays[j]![i] = w[j]!.toString();
+    for (let j = 0; j < h.length; j++) chunkArrays[j]![i] = h[j]!;
+  }
+  const cols = ['segment', 'ord', 'key', ...words, ...chunks];
+  const types = ['integer', 'bigint', 'bigint', ...words.map(() => 'bigint'), ...chunks.map(() => 'integer')];
+  const text = `INSERT INTO ${table} (${cols.join(', ')}) SELECT * FROM unnest(${types.map((t, j) => `$${j + 1}::${t}[]`).join(', ')})`;
+  return { text, values: [segments, ords, keys, ...wordArrays, ...chunkArrays] };
+}
