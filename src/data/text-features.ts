@@ -69,10 +69,16 @@ export function saveVocabulary(path: string, vocab: Vocabulary): void {
 }
 
 export function loadVocabulary(path: string): Vocabulary {
-  let v: Vocabulary;
+  let v: unknown;
   try { v = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new CorruptDataError(`${path}: not a JSON vocabulary (${(e as Error).message})`); }
+  return checkVocabulary(v, path);
+}
+
+/** A parsed vocabulary value checked for shape (`where` names its source in the error). */
+export function checkVocabulary(value: unknown, where: string): Vocabulary {
+  const v = value as Vocabulary;
   if (v?.format !== 'cmhash-vocabulary' || !Array.isArray(v.terms) || !Array.isArray(v.df) || v.terms.length !== v.df.length || !['binary', 'count', 'tfidf'].includes(v.weighting)) {
-    throw new InputError(`${path}: not a cmhash vocabulary (expected format 'cmhash-vocabulary' with terms[], df[] of equal length and weighting binary|count|tfidf)`);
+    throw new InputError(`${where}: not a cmhash vocabulary (expected format 'cmhash-vocabulary' with terms[], df[] of equal length and weighting binary|count|tfidf)`);
   }
   return v;
 }

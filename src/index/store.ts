@@ -39,83 +39,17 @@ import { checkItemId } from './item-id.js';
 import { inFlight, ownedName, sweepFolder } from './leftovers.js';
 import { crashPoint } from '../util/crash-points.js';
 
-export interface StoreOpenOptions {
-  /** Create the directory and database when missing (default false). */
-  create?: boolean;
-  readonly?: boolean;
-}
-
-export interface NewItems {
-  ids: readonly string[];
-  /** ids.length × classes, 0/1 (optional). */
-  labels?: Uint8Array;
-  classes?: number;
-  /** One JSON-serialisable value (or null) per item. */
-  metadata?: readonly unknown[];
-  session?: number;
-}
-
-export interface Item {
-  id: string;
-  /** 0/1 labels padded to the collection's current class count. */
-  labels: Uint8Array;
-  metadata: unknown;
-  session: number | null;
-}
-
-export type VersionStatus = 'pending' | 'committed' | 'retired';
-
-export interface ModelVersion {
-  id: number;
-  method: string;
-  bits: number;
-  created: string;
-  checkpoint: string | null;
-  status: VersionStatus;
-  session: number | null;
-  parent: number | null;
-  meta: unknown;
-  codes: number;
-}
-
-export interface NewModelVersion {
-  method: string;
-  bits: number;
-  checkpoint?: string;
-  session?: number;
-  meta?: unknown;
-  /** A committed version (same bits) whose stored codes stay valid for this one. */
-  inheritCodesFrom?: number;
-}
-
-export interface SessionRecord { id: number; name: string; classes: unknown[]; modelVersion: number | null; created: string; meta: unknown }
-
-export interface StoreStats {
-  items: number;
-  classes: number;
-  currentVersion: number | null;
-  versions: ModelVersion[];
-  segments: number;
-  sessions: number;
-}
-
-export interface CompactionResult {
-  /** Segments merged away and new segments written. */
-  merged: number;
-  written: number;
-  /** Segment files deleted (merged, removed-only, of retired versions, leftovers). */
-  filesDeleted: number;
-  /** Codes of removed items dropped. */
-  codesDropped: number;
-  segmentsBefore: number;
-  segmentsAfter: number;
-}
+export * from './store-types.js';
+import type { CollectionStore, CompactionResult, Item, ModelVersion, NewItems, NewModelVersion, SessionRecord, StoreOpenOptions, StoreStats, VersionStatus } from './store-types.js';
 
 /** Merge a live version's segments when it has more than this many (Collection calls maybeCompact). */
 export const AUTO_COMPACT_SEGMENTS = 32;
 
 
-export class Store {
+export class Store implements CollectionStore {
+  readonly kind = 'sqlite' as const;
+  get location(): string { return this.dir; }
+
   private constructor(readonly dir: string, private db: Database.Database, private readonly segmentOrder: string) {}
 
   /** Files written by the unit of work in progress (deleted if it rolls back). */
@@ -221,6 +155,14 @@ export class Store {
     const f = this.newFile('models', `v${versionId}`, 'ckpt');
     return { rel: join('models', f.rel), abs: f.abs };
   }
+
+  saveCheckpoint(versionId: number, save: (path: string) => void): string {
+    const f = this.newCheckpointFile(versionId);
+    save(f.abs);
+    return f.rel;
+  }
+
+  checkpointPath(ref: string): string { return join(this.dir, ref); }
 
   close(): void { this.db.close(); }
 

@@ -85,12 +85,13 @@ export async function buildContinualCollection(ds: Dataset, o: BuildOptions): Pr
   if (o.imageEncoderVersion && o.imageDescriptor) collection.config.imageEncoderVersion = o.imageEncoderVersion;
   if (o.wordVectors) {
     const t = o.wordVectors;
+    if (!collection.dir) { collection.close(); throw new InputError('word vectors are stored in a collection directory; a PostgreSQL collection cannot hold them yet (use a vocabulary, or a directory)'); }
     if (t.dim !== ds.textDim) { collection.close(); throw new InputError(`word vectors are ${t.dim}-d, the dataset's text features ${ds.textDim}-d`); }
     const path = resolve(join(o.dir, WORD_VECTORS_FILE));
     saveWordTable(path, t);
     collection.config.wordVectors = { file: WORD_VECTORS_FILE, path, source: t.source, dim: t.dim, terms: t.terms.length, oov: t.oov, weighting: t.weighting };
   }
-  if (o.imageEncoderVersion || o.wordVectors) writeConfig(o.dir, collection.config);
+  if (o.imageEncoderVersion || o.wordVectors) collection.saveConfig();
   const labelOrder = stream.classOrder.map((c) => ds.labelNames[c]!);
   let seen = 0;
   try {

@@ -60,8 +60,12 @@ export function readConfig(dir: string): CollectionConfig {
 
 /** Atomic write (temp file + rename). */
 export function writeConfig(dir: string, c: CollectionConfig): void {
+  checkConfigWidths(c);
+  writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(c, null, 2) + '\n');
+}
+
+export function checkConfigWidths(c: CollectionConfig): void {
   if (!Number.isInteger(c.imageDim) || !Number.isInteger(c.textDim) || c.imageDim < 0 || c.textDim < 0) {
     throw new InputError(`collection config: feature widths must be non-negative integers, got image ${c.imageDim}, text ${c.textDim}`);
   }
-  writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(c, null, 2) + '\n');
 }

@@ -14,13 +14,16 @@
 // or none of it, at any crash point (test/product/crash-points.test.ts).
 import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { AUTO_COMPACT_SEGMENTS, Store, type CompactionResult, type ModelVersion } from '../index/store.js';
+import { AUTO_COMPACT_SEGMENTS, Store } from '../index/store.js';
+import type { CollectionStore, CompactionResult, ModelVersion } from '../index/store-types.js';
+import { PgStore, splitPgLocation } from '../index/pg/pg-store.js';
+import { isPostgresUrl } from '../index/pg/sync-client.js';
 import { PackedCodes } from '../codes/packed-codes.js';
 import type { SearchHits } from '../index/code-index.js';
-import { loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
+import { checkVocabulary, loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
 import type { Hasher, Modality } from '../methods/hasher.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
-import { COLLECTION_FORMAT, readConfig, writeConfig, type CollectionConfig } from './collection-config.js';
+import { COLLECTION_FORMAT, checkConfigWidths, readConfig, writeConfig, type CollectionConfig } from './collection-config.js';
 import { codesOf, type CollectionSnapshot } from './snapshot.js';
 import { SnapshotIndex } from '../index/snapshot-index.js';
 import { loadHasher } from '../methods/registry.js';
@@ -103,17 +106,31 @@ export class Collection {
   /** Segments a version may have before a write compacts it (0: never automatically). */
   autoCompactSegments = AUTO_COMPACT_SEGMENTS;
 
-  private constructor(readonly dir: string | null, readonly config: CollectionConfig, private store: Store | null, snap: CollectionSnapshot, vocab: Vocabulary | null) {
+  /**
+   * `dir`: the collection directory (embedded store) or null; `source`: what open() takes to open
+   * it again — the directory, or `postgresql://…#name` (with credentials: never shown; see location).
+   */
+  private constructor(readonly dir: string | null, readonly config: CollectionConfig, private store: CollectionStore | null, snap: CollectionSnapshot,
+    vocab: Vocabulary | null, readonly source: string | null = dir) {
     this.snap = snap;
     this.vocab = vocab;
   }
+
+  /** Where the collection is stored, for messages (a PostgreSQL URL without its password). */
+  get location(): string | null { return this.store?.location ?? null; }
+  /** 'sqlite' (a directory), 'postgresql', or null (in memory). */
+  get backend(): 'sqlite' | 'postgresql' | null { return this.store?.kind ?? null; }
 
   get name(): string { return this.config.name; }
   get persistent(): boolean { return this.store !== null; }
   get vocabulary(): Vocabulary | null { return this.vocab; }
 
-  /** Creates a collection directory (must not hold one already). */
+  /**
+   * Creates a collection: a directory (must not hold one already), or, for a PostgreSQL URL
+   * (`postgresql://…/db`, the name from init.name or a `#name` suffix), a collection in that database.
+   */
   static create(dir: string, init: CollectionInit): Collection {
+    if (isPostgresUrl(dir)) return Collection.createInPostgres(dir, init);
     const name = checkCollectionName(init.name ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? '');
     if (existsSync(join(dir, 'collection.json'))) throw new InputError(`${dir}: a collection already exists here`);
     if (init.vocabulary && init.vocabulary.terms.length !== init.textDim) {
@@ -132,8 +149,29 @@ export class Collection {
     return new Collection(resolve(dir), config, store, emptySnapshot(init.bits), init.vocabulary ?? null);
   }
 
-  /** Opens a collection directory and loads its current model version. */
+  private static createInPostgres(where: string, init: CollectionInit): Collection {
+    const { url, name: fromUrl } = splitPgLocation(where);
+    const name = checkCollectionName(init.name ?? fromUrl ?? '', 'collection name (give one for a PostgreSQL store)');
+    if (init.vocabulary && init.vocabulary.terms.length !== init.textDim) {
+      throw new InputError(`vocabulary has ${init.vocabulary.terms.length} terms, text features are ${init.textDim}-d`);
+    }
+    PackedCodes.alloc(init.bits, 0);
+    const config: CollectionConfig = {
+      format: COLLECTION_FORMAT, name, bits: init.bits, method: init.method, imageDim: init.imageDim, textDim: init.textDim,
+      vocabulary: init.vocabulary ? VOCABULARY_FILE : null, imageDescriptor: init.imageDescriptor ?? null,
+      imageRoot: init.imageRoot ? resolve(init.imageRoot) : null, ...(init.index ? { index: init.index } : {}), created: new Date().toISOString(),
+    };
+    checkConfigWidths(config);
+    const store = PgStore.create(url, name, init.bits, config as unknown as Record<string, unknown>, init.vocabulary ? { [VOCABULARY_FILE]: init.vocabulary } : {});
+    return new Collection(null, config, store, emptySnapshot(init.bits), init.vocabulary ?? null, `${url}#${encodeURIComponent(name)}`);
+  }
+
+  /**
+   * Opens a collection and loads its current model version: a directory, or a PostgreSQL URL with
+   * the collection's name as `#name` or opts.name.
+   */
   static open(dir: string, opts: { name?: string; autoCompactSegments?: number } = {}): Collection {
+    if (isPostgresUrl(dir)) return Collection.openInPostgres(dir, opts);
     const config = readConfig(dir);
     if (opts.name) config.name = checkCollectionName(opts.name);
     const store = Store.open(dir);
@@ -145,6 +183,33 @@ export class Collection {
       return c;
     } catch (e) { store.close(); throw e; }
   }
+
+  private static openInPostgres(where: string, opts: { name?: string; autoCompactSegments?: number }): Collection {
+    const { url, name: fromUrl } = splitPgLocation(where);
+    const name = checkCollectionName(opts.name ?? fromUrl ?? '', 'collection name (give one for a PostgreSQL store)');
+    const store = PgStore.open(url, name);
+    try {
+      const config = store.collection.config as unknown as CollectionConfig;
+      if (typeof config?.bits !== 'number') throw new CorruptDataError(`collection "${name}" in ${store.location}: catalog config without bits`);
+      if (config.format > COLLECTION_FORMAT) throw new CorruptDataError(`collection "${name}": written by a newer cmhash (format ${config.format}; this version reads ${COLLECTION_FORMAT})`);
+      const vocabDoc = config.vocabulary ? store.collection.documents[config.vocabulary] : null;
+      const vocab = config.vocabulary ? checkVocabulary(vocabDoc, `collection "${name}" vocabulary`) : null;
+      const c = new Collection(null, config, store, emptySnapshot(config.bits), vocab, `${url}#${encodeURIComponent(name)}`);
+      if (opts.autoCompactSegments !== undefined) c.autoCompactSegments = opts.autoCompactSegments;
+      c.snap = c.loadSnapshot();
+      return c;
+    } catch (e) { store.close(); throw e; }
+  }
+
+  /** Stores changes to `config` (collection.json in a directory, the catalog row in PostgreSQL). */
+  saveConfig(): void {
+    const store = this.requireStore('saving the config');
+    if (store instanceof PgStore) store.writeConfig(this.config as unknown as Record<string, unknown>);
+    else writeConfig(this.dir!, this.config);
+  }
+
+  /** The file of a checkpoint reference of this collection's store (valid while it is open). */
+  checkpointPath(ref: string): string { return this.requireStore('reading a checkpoint').checkpointPath(ref); }
 
   /** A read-only, in-memory collection over given codes (no model, no store): benchmarks and tests. */
   static fromCodes(name: string, codes: { ids: string[]; image?: PackedCodes; text?: PackedCodes; imageIds?: string[]; textIds?: string[] }, index?: string): Collection {
@@ -174,7 +239,7 @@ export class Collection {
     return run;
   }
 
-  private requireStore(what: string): Store {
+  private requireStore(what: string): CollectionStore {
     if (!this.store || this.closed) throw new InputError(`collection "${this.name}" is read-only (${what} needs a collection directory)`);
     return this.store;
   }
@@ -189,8 +254,8 @@ export class Collection {
     const meta = versionMeta(v);
     const partner = store.version(meta.partner);
     const img = store.loadCodes(v.id), txt = store.loadCodes(partner.id);
-    if (!v.checkpoint) throw new CorruptDataError(`${this.dir}: model version ${v.id} has no checkpoint`);
-    const hasher = loadHasher(join(this.dir!, v.checkpoint));
+    if (!v.checkpoint) throw new CorruptDataError(`${store.location}: model version ${v.id} has no checkpoint`);
+    const hasher = loadHasher(store.checkpointPath(v.checkpoint));
     checkModelFits(hasher, this.config);
     return {
       modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created,
@@ -397,7 +462,7 @@ export class Collection {
    */
   private snapshotAfter(old: CollectionSnapshot, r: CommitRecord): CollectionSnapshot {
     if (r.parent === null || r.parent !== old.versions.image) return this.loadSnapshot();
-    const hasher = loadHasher(join(this.dir!, r.checkpoint));
+    const hasher = loadHasher(this.requireStore('loading').checkpointPath(r.checkpoint));
     checkModelFits(hasher, this.config);
     return {
       modelVersion: r.imageVersion, versions: { image: r.imageVersion, text: r.textVersion }, hasher, labelNames: r.labelNames,
@@ -427,12 +492,11 @@ export class Collection {
       iv = store.createModelVersion({ ...common, meta: { ...opts.meta, modality: 'image', partner: tv, labelNames: names }, ...(inherit ? { inheritCodesFrom: old.versions.image! } : {}) });
       if (image.ids.length) store.putCodes(iv, image.ids, image.codes);
       if (text.ids.length) store.putCodes(tv, text.ids, text.codes);
-      const checkpoint = store.newCheckpointFile(iv);
-      hasher.save(checkpoint.abs);
-      store.commitModelVersion(tv, { makeCurrent: false, checkpoint: checkpoint.rel });
+      const checkpoint = store.saveCheckpoint(iv, (path) => hasher.save(path));
+      store.commitModelVersion(tv, { makeCurrent: false, checkpoint });
       if (opts.session) store.addSession({ name: opts.session.name, classes: [...opts.session.newClasses], modelVersion: iv, meta: opts.session.meta });
-      store.commitModelVersion(iv, { makeCurrent: true, checkpoint: checkpoint.rel });
-      rel = checkpoint.rel;
+      store.commitModelVersion(iv, { makeCurrent: true, checkpoint });
+      rel = checkpoint;
     });
     this.maybeCompact(store);
     const record: CommitRecord = {
@@ -483,7 +547,7 @@ export class Collection {
     return this.exclusive(() => this.requireStore('compacting').compact());
   }
 
-  private maybeCompact(store: Store): void {
+  private maybeCompact(store: CollectionStore): void {
     if (this.autoCompactSegments > 0) store.maybeCompact(this.autoCompactSegments);
   }
 

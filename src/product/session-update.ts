@@ -16,7 +16,6 @@ import type { ContinualHasher, Hasher, SessionData, TrainOptions, TrainProgress 
 import { InputError } from '../util/errors.js';
 import type { Collection, ItemInput } from './collection.js';
 import { isContinual, loadHasher, methodEntry, reencodesDatabase } from '../methods/registry.js';
-import { join } from 'node:path';
 import { trainInWorker } from './train-in-worker.js';
 
 export interface UpdateOptions {
@@ -79,7 +78,7 @@ export async function checkItemsInSlices(collection: Collection, items: readonly
 /** Refuses, from the model already in memory (no disk reads), a collection whose model cannot learn from a session. */
 export function assertUpdatable(collection: Collection): void {
   const snap = collection.snapshot();
-  if (!snap.hasher || snap.modelVersion === null || !collection.dir) throw new InputError(`collection "${collection.name}" has no model to update`);
+  if (!snap.hasher || snap.modelVersion === null || !collection.source) throw new InputError(`collection "${collection.name}" has no model to update`);
   checkUpdatable(collection, snap.hasher);
 }
 
@@ -95,7 +94,7 @@ function currentCheckpoint(collection: Collection): string {
   const snap = collection.snapshot();
   const version = collection.history().versions.find((v) => v.id === snap.modelVersion);
   if (!version?.checkpoint) throw new InputError(`collection "${collection.name}": model version ${snap.modelVersion} has no checkpoint`);
-  return join(collection.dir!, version.checkpoint);
+  return collection.checkpointPath(version.checkpoint);
 }
 
 /** Loads an independent copy of the collection's current model that can learn from a session. */
@@ -145,7 +144,7 @@ export async function applySessionUpdate(collection: Collection, items: readonly
     const r = await trainInWorker({
       checkpoint: currentCheckpoint(collection), session, options,
       commit: {
-        dir: collection.dir!, ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
+        dir: collection.source!, ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
         labelNames: names, session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n } }, meta: {},
       },
     }, o.onProgress, (commit) => { o.onStage?.('committing'); return collection.adoptCommit(commit); });
