@@ -3,7 +3,8 @@
 // keys, validates it against the route's JSON schema (ajv with the service's options, fastify's
 // message format), converts the items (feature widths, float32 range, raw text through the
 // vocabulary) and checks them as a session (both modalities, a label each) — then sends the
-// features back as two transferred Float32Arrays and the rest as plain data.
+// features back as two transferred Float32Arrays and the rest as plain data. Each chunk's buffer
+// goes back to the serving thread's pool as soon as its bytes are copied ({type: 'free'}).
 import { parentPort } from 'node:worker_threads';
 import { Ajv } from 'ajv';
 import { itemFromJson, type ItemContext, type ItemJson } from '../product/item-input.js';
@@ -38,12 +39,17 @@ function parse(id: number, d: SessionBodyWorkerData, bytes: Buffer): SessionBody
 
 const port = parentPort!;
 // requests in flight: their settings and the chunks received so far
-const open = new Map<number, { data: SessionBodyWorkerData; chunks: Uint8Array[] }>();
+const open = new Map<number, { data: SessionBodyWorkerData; chunks: Buffer[] }>();
 port.on('message', (m: SessionBodyRequest) => {
   if (m.type === 'begin') { open.set(m.id, { data: m.data, chunks: [] }); return; }
+  if (m.type === 'chunk') {
+    // copy the bytes out and send the buffer back for the next chunk
+    open.get(m.id)?.chunks.push(Buffer.from(m.chunk));
+    port.postMessage({ id: m.id, type: 'free', buffer: m.chunk.buffer as ArrayBuffer } satisfies SessionBodyMessage, [m.chunk.buffer as ArrayBuffer]);
+    return;
+  }
   const r = open.get(m.id);
   if (!r) return;
-  if (m.type === 'chunk') { r.chunks.push(m.chunk); return; }
   open.delete(m.id);
   try {
     const ok = parse(m.id, r.data, Buffer.concat(r.chunks));
