@@ -21,8 +21,9 @@
 // event loop serves on one core and training runs on one worker thread on the other.
 import type { Command } from 'commander';
 import { fork, spawn } from 'node:child_process';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Agent, request } from 'node:http';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,7 @@ import { getBackend } from '../../tensor/backends.js';
 
 interface Opts {
   base: string; items: string; epochs: string; baseEpochs: string; hidden: string; bits: string; baseline: string; after: string;
-  rate: string; connections: string; k: string; threads: string; seed: string; inThread?: boolean; compare?: boolean; samples?: string; json?: boolean;
+  rate: string; connections: string; k: string; threads: string; seed: string; inThread?: boolean; compare?: boolean; samples?: string; json?: boolean; stalls?: string;
 }
 
 const CLIENT_FLAG = '--cmhash-bench-serve-train-client';
@@ -152,6 +153,7 @@ function percentile(sorted: number[], p: number): number | null {
 }
 
 const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 interface Stats { searches: number; qps: number; p50_ms: number | null; p99_ms: number | null; max_ms: number | null }
 
@@ -159,6 +161,70 @@ function stats(lat: number[], seconds: number): Stats {
   const s = lat.slice().sort((a, b) => a - b);
   return { searches: s.length, qps: Math.round(s.length / Math.max(1e-9, seconds)), p50_ms: r2(percentile(s, 0.5)), p99_ms: r2(percentile(s, 0.99)), max_ms: r2(s.length ? s[s.length - 1]! : null) };
 }
+
+// ---------------------------------------------------------------- where the serving thread's time goes
+// (Linux: /proc/self/task/<tid>/{schedstat,stat}; elsewhere these report nothing)
+
+/** One thread's counters: ms on a CPU, ms waiting for one (run queue), minor page faults, nice. */
+interface ThreadTimes { name: string; nice: number; cpu_ms: number; runq_ms: number; minflt: number }
+
+function threadTimes(tid: number | string): ThreadTimes | null {
+  try {
+    const [cpu, runq] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ').map(Number) as [number, number];
+    const st = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    return { name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice: Number(f[16]), cpu_ms: cpu / 1e6, runq_ms: runq / 1e6, minflt: Number(f[7]) };
+  } catch { return null; }
+}
+
+function allThreads(): Map<string, ThreadTimes> {
+  const m = new Map<string, ThreadTimes>();
+  try { for (const t of readdirSync('/proc/self/task')) { const x = threadTimes(t); if (x) m.set(t, x); } } catch { /* not Linux */ }
+  return m;
+}
+
+/**
+ * CPU, run-queue wait and minor faults of this process's threads between two allThreads() readings,
+ * grouped: the serving thread (this one), the project's worker threads (nice > 0: parsing,
+ * training), and V8/libuv helper threads (GC tasks of every isolate, the thread pool) — threads of
+ * one process share these, a child process would not.
+ */
+function threadUse(a: Map<string, ThreadTimes>, b: Map<string, ThreadTimes>): Record<string, { threads: number; cpu_ms: number; runq_ms: number; minflt: number }> {
+  const out: Record<string, { threads: number; cpu_ms: number; runq_ms: number; minflt: number }> = {};
+  for (const [tid, x] of b) {
+    const y = a.get(tid) ?? { cpu_ms: 0, runq_ms: 0, minflt: 0 };
+    const group = tid === String(process.pid) ? 'serving' : x.nice > 0 ? 'workers (low priority)' : 'helpers (V8, libuv)';
+    const g = (out[group] ??= { threads: 0, cpu_ms: 0, runq_ms: 0, minflt: 0 });
+    g.threads++; g.cpu_ms += x.cpu_ms - y.cpu_ms; g.runq_ms += x.runq_ms - y.runq_ms; g.minflt += x.minflt - y.minflt;
+  }
+  for (const g of Object.values(out)) { g.cpu_ms = Math.round(g.cpu_ms); g.runq_ms = Math.round(g.runq_ms); }
+  return out;
+}
+
+/** An event-loop stall of the serving thread: when (s from the update request), how long, and what the thread did meanwhile. */
+interface Stall { at_s: number; ms: number; cpu_ms: number; runq_ms: number; other_ms: number; minflt: number }
+
+/**
+ * --stalls: a 1 ms timer on the serving thread; a tick that comes more than `min` ms late is a stall,
+ * split by the thread's own counters into on-CPU time (its own work: JS, GC, page faults), run-queue
+ * wait (runnable, no core free) and the rest (blocked: locks, I/O). The timer and the /proc reads
+ * cost the serving thread a little CPU, so it is off unless asked for.
+ */
+function stallWatch(min: number): { stop(origin: number): Stall[] } {
+  const stalls: Stall[] = [];
+  let last = now(), lastT = threadTimes(process.pid);
+  const iv = setInterval(() => {
+    const t = now(), x = threadTimes(process.pid);
+    if (t - last > min && x && lastT) {
+      const cpu = x.cpu_ms - lastT.cpu_ms, runq = x.runq_ms - lastT.runq_ms;
+      stalls.push({ at_s: last, ms: r2(t - last)!, cpu_ms: r2(cpu)!, runq_ms: r2(runq)!, other_ms: r2(Math.max(0, t - last - cpu - runq))!, minflt: x.minflt - lastT.minflt });
+    }
+    last = t; lastT = x;
+  }, 1);
+  return { stop: (origin) => { clearInterval(iv); return stalls.map((x) => ({ ...x, at_s: r4((x.at_s - origin) / 1000) })); } };
+}
+
+const loopStats = (h: IntervalHistogram) => ({ p50_ms: r2(h.percentile(50) / 1e6), p99_ms: r2(h.percentile(99) / 1e6), max_ms: r2(h.max / 1e6) });
 
 export function register(bench: Command): void {
   bench.command('serve-train')
@@ -179,6 +245,7 @@ export function register(bench: Command): void {
     .option('--in-thread', 'train the update on the event loop (the behaviour before training workers) instead of a worker thread')
     .option('--compare', 'run twice from the same collection: in-thread, then worker')
     .option('--samples <file>', 'write every search as a CSV row: mode, start (s from the update request), latency ms, class')
+    .option('--stalls <ms>', 'also list the serving thread\'s event-loop stalls longer than ms (a 1 ms timer; Linux: on-CPU / run-queue / blocked time and page faults of each)')
     .option('--json', 'print one record per run {"mode","outside","during","p99_ratio","train_seconds",…}')
     .addHelpText('after', `
 Examples:
@@ -190,6 +257,7 @@ Examples:
       const baseEpochs = intOption(o.baseEpochs, 'base-epochs', 1, 1000), hidden = intOption(o.hidden, 'hidden', 1, 8192), bits = intOption(o.bits, 'bits', 8, 1024);
       const baselineS = intOption(o.baseline, 'baseline', 1, 600), afterS = intOption(o.after, 'after', 0, 600), rate = intOption(o.rate, 'rate', 0, 100_000);
       const connections = intOption(o.connections, 'connections', 1, 256), k = intOption(o.k, 'k', 1, 1000), seed = intOption(o.seed, 'seed', 0, 2 ** 31 - 1);
+      const stallMs = o.stalls === undefined ? null : intOption(o.stalls, 'stalls', 1, 1000);
       const be = getBackend();
       be.setThreads(intOption(o.threads, 'threads', 1, 64));
       const modes: ('in-thread' | 'worker')[] = o.compare ? ['in-thread', 'worker'] : o.inThread ? ['in-thread'] : ['worker'];
@@ -247,6 +315,11 @@ Examples:
             const poster = startPoster(started.url, '/api/collections/bench/sessions', sessionFile);
             const client = await startClient({ url: started.url, path: '/api/collections/bench/search', bodies, connections, rate });
             const tBase = now();
+            // the serving thread's event-loop delay (a histogram per window) and its threads' counters
+            const loopOut = monitorEventLoopDelay({ resolution: 1 }), loopDuring = monitorEventLoopDelay({ resolution: 1 });
+            loopOut.enable();
+            const th0 = allThreads();
+            const watch = stallMs === null ? null : stallWatch(stallMs);
             await sleep(baselineS * 1000);
             let jobId = '', tJob = 0, tCommit = 0;
             const finished = new Promise<{ at: number; job: JobView }>((res) => jobs.onChange((j) => {
@@ -254,6 +327,8 @@ Examples:
               if (j.progress?.message === 'committing' && !tCommit) tCommit = now();
               if (j.id === jobId && (j.status === 'succeeded' || j.status === 'failed')) res({ at: now(), job: j });
             }));
+            const th1 = allThreads();
+            loopOut.disable(); loopDuring.enable();
             const tPost = now();
             const resp = await poster.post();
             if (resp.status !== 202) throw new CmhashError(`session update refused (${resp.status}): ${resp.text}`);
@@ -261,7 +336,10 @@ Examples:
             const current = jobs.get(jobId);
             const done = current.status === 'succeeded' || current.status === 'failed' ? { at: now(), job: current } : await finished;
             const tEnd = done.at;
+            loopDuring.disable();
+            const th2 = allThreads();
             await sleep(afterS * 1000);
+            const stalls = watch?.stop(tPost) ?? [];
             const tStop = now();
             const res = await client.stop();
             const load1 = loadavg()[0]!;
@@ -292,9 +370,21 @@ Examples:
               train_seconds: r2(result.train_seconds), job_seconds: r2((tEnd - tPost) / 1000), model_version: result.model_version,
               errors: res.errors, items: nItems, epochs, base, bits, hidden, rate, connections, k, threads: be.getThreads(), backend: `${be.name}/${be.variant}`,
               load_avg_before: load0, load_avg_after: load1, build_seconds: r2(buildSeconds),
+              // the serving thread's event-loop delay in the baseline window and during the update
+              loop_delay: { baseline: loopStats(loopOut), during: loopStats(loopDuring) },
+              // CPU, run-queue wait and page faults of the process's threads (Linux), baseline window and update
+              thread_use: { baseline: threadUse(th0, th1), during: threadUse(th1, th2) },
+              ...(stallMs === null ? {} : { stalls }),
             };
             records.push(record);
             out.record(record);
+            if (stallMs !== null) {
+              out.text(`${mode}: serving-thread stalls > ${stallMs} ms (s from the update request; job ${r2((tJob - tPost) / 1000)}–${r2((tEnd - tPost) / 1000)} s, committing from ${r2((tCommit - tPost) / 1000)} s):`);
+              for (const x of stalls) out.text(`  ${x.at_s.toFixed(4)} s  ${x.ms} ms: on CPU ${x.cpu_ms}, run queue ${x.runq_ms}, blocked ${x.other_ms}; ${x.minflt} page faults`);
+              for (const [w, use] of Object.entries(record.thread_use)) for (const [g, u] of Object.entries(use)) out.text(`  ${w} ${g}: ${u.threads} thread(s), CPU ${u.cpu_ms} ms, run queue ${u.runq_ms} ms, ${u.minflt} page faults`);
+              const l = record.loop_delay;
+              out.text(`  event-loop delay p99/max: baseline ${l.baseline.p99_ms}/${l.baseline.max_ms} ms, during ${l.during.p99_ms}/${l.during.max_ms} ms`);
+            }
           } finally {
             await started.app.close();
             await jobs.idle();
