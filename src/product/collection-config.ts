@@ -44,6 +44,8 @@ export interface CollectionConfig {
   /** Index kind used when loading ('flat', 'multi', 'multi:m=4'); default chosen by size. */
   index?: string;
   created: string;
+  /** 'demo' when `cmhash demo` made it (the next demo run may replace it). */
+  createdBy?: string;
 }
 
 export function readConfig(dir: string): CollectionConfig {

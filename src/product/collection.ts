@@ -93,7 +93,12 @@ export interface CommitRecord {
   created: string;
   image: { ids: string[]; codes: PackedCodes };
   text: { ids: string[]; codes: PackedCodes };
+  /** PostgreSQL: the store generation the committing snapshot reflected, the one after, and the commits made. */
+  generation?: { before: number; after: number; commits: number } | null;
 }
+
+/** A write found that another replica committed since this collection's snapshot was loaded. */
+class StaleSnapshot extends Error {}
 
 interface VersionMeta { modality: 'image' | 'text'; partner: number; labelNames: string[]; [k: string]: unknown }
 
@@ -105,6 +110,12 @@ export class Collection {
   private closed = false;
   /** Segments a version may have before a write compacts it (0: never automatically). */
   autoCompactSegments = AUTO_COMPACT_SEGMENTS;
+  /**
+   * PostgreSQL: the store generation (bumped by every committed write, on any replica) the
+   * in-memory snapshot reflects. A write checks it inside its transaction, so no replica builds
+   * on a snapshot another has overtaken; refresh() reloads when it has moved.
+   */
+  private loadedGeneration: number | null = null;
 
   /**
    * `dir`: the collection directory (embedded store) or null; `source`: what open() takes to open
@@ -163,7 +174,9 @@ export class Collection {
     };
     checkConfigWidths(config);
     const store = PgStore.create(url, name, init.bits, config as unknown as Record<string, unknown>, init.vocabulary ? { [VOCABULARY_FILE]: init.vocabulary } : {});
-    return new Collection(null, config, store, emptySnapshot(init.bits), init.vocabulary ?? null, `${url}#${encodeURIComponent(name)}`);
+    const c = new Collection(null, config, store, emptySnapshot(init.bits), init.vocabulary ?? null, `${url}#${encodeURIComponent(name)}`);
+    c.loadedGeneration = store.generation();
+    return c;
   }
 
   /**
@@ -196,7 +209,7 @@ export class Collection {
       const vocab = config.vocabulary ? checkVocabulary(vocabDoc, `collection "${name}" vocabulary`) : null;
       const c = new Collection(null, config, store, emptySnapshot(config.bits), vocab, `${url}#${encodeURIComponent(name)}`);
       if (opts.autoCompactSegments !== undefined) c.autoCompactSegments = opts.autoCompactSegments;
-      c.snap = c.loadSnapshot();
+      c.reloadNow();
       return c;
     } catch (e) { store.close(); throw e; }
   }
@@ -243,6 +256,58 @@ export class Collection {
     if (!this.store || this.closed) throw new InputError(`collection "${this.name}" is read-only (${what} needs a collection directory)`);
     return this.store;
   }
+
+  private pgStore(): PgStore | null { return this.store instanceof PgStore ? this.store : null; }
+
+  /** Inside a write's transaction: refuses to build on a snapshot another replica's commit overtook. */
+  private assertCurrent(): void {
+    const pg = this.pgStore();
+    if (pg && pg.generation() !== this.loadedGeneration) throw new StaleSnapshot();
+  }
+
+  /** After own writes: the snapshot (updated in memory) reflects the store unless someone else wrote in between. */
+  private afterOwnWrites(commitsBefore: number): void {
+    const pg = this.pgStore();
+    if (!pg) return;
+    if (pg.committedGeneration === this.loadedGeneration! + (pg.commits - commitsBefore)) this.loadedGeneration = pg.committedGeneration;
+    else this.reloadNow();
+  }
+
+  /** Loads the current snapshot, as of one store generation (PostgreSQL; plain load otherwise). */
+  private reloadNow(): void {
+    const pg = this.pgStore();
+    if (!pg) { this.snap = this.loadSnapshot(); return; }
+    for (;;) {
+      const g = pg.generation();
+      const snap = this.loadSnapshot();
+      if (pg.generation() === g) { this.snap = snap; this.loadedGeneration = g; return; }
+    }
+  }
+
+  /** Runs a write; if another replica committed since the snapshot was loaded, reloads and runs it once more. */
+  private retryIfStale<T>(fn: () => T): T {
+    try { return fn(); } catch (e) {
+      if (!(e instanceof StaleSnapshot)) throw e;
+      this.reloadNow();
+      return fn();
+    }
+  }
+
+  /**
+   * Replicas (PostgreSQL): reloads the snapshot when the store has moved past it — another replica
+   * wrote. Returns whether it reloaded. Cheap when nothing changed (one query).
+   */
+  refresh(): Promise<boolean> {
+    return this.exclusive(() => {
+      const pg = this.pgStore();
+      if (!pg || this.closed || pg.generation() === this.loadedGeneration) return false;
+      this.reloadNow();
+      return true;
+    });
+  }
+
+  /** PostgreSQL: the store generation the current snapshot reflects (null for a directory). */
+  get generation(): number | null { return this.loadedGeneration; }
 
   // ------------------------------------------------------------------ reading
 
@@ -450,7 +515,11 @@ export class Collection {
     return this.exclusive(async () => {
       const old = this.snap;
       const r = await commitElsewhere();
-      this.snap = this.snapshotAfter(old, r);
+      if (!this.pgStore()) this.snap = this.snapshotAfter(old, r);
+      else if (r.generation && r.generation.before === this.loadedGeneration && r.generation.after === r.generation.before + r.generation.commits) {
+        this.snap = this.snapshotAfter(old, r);
+        this.loadedGeneration = r.generation.after;
+      } else this.reloadNow(); // another replica wrote meanwhile: what is stored is the truth
       return r.imageVersion;
     });
   }
@@ -483,7 +552,11 @@ export class Collection {
     const image = this.encodeItems(hasher, items, 'image'), text = this.encodeItems(hasher, items, 'text');
     const inherit = opts.inherit && old.versions.image !== null;
     let rel = '', iv = 0, tv = 0;
+    const pg = this.pgStore(), commits0 = pg?.commits ?? 0, generationBefore = this.loadedGeneration;
     store.write(() => {
+      // another replica may have committed a version since this model was trained from the current one
+      const current = store.currentVersion();
+      if (current !== old.versions.image) throw new InputError(`collection "${this.name}": model version ${current} was committed (by another writer) after version ${old.versions.image}, which this model was trained from; apply the session again`);
       if (items.length) {
         store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null), session: store.sessions().length });
       }
@@ -502,21 +575,25 @@ export class Collection {
     const record: CommitRecord = {
       imageVersion: iv, textVersion: tv, parent: inherit ? old.versions.image : null, checkpoint: rel, labelNames: names,
       created: store.version(iv).created, image, text,
+      generation: pg ? { before: generationBefore!, after: pg.committedGeneration!, commits: pg.commits - commits0 } : null,
     };
     // the new snapshot is complete before it becomes visible
     this.snap = this.snapshotAfter(old, record);
+    this.afterOwnWrites(commits0);
     return record;
   }
 
   /** Adds items encoded by the current model to the current version (no training). */
   addItems(items: readonly ItemInput[]): Promise<{ added: number; model_version: number }> {
-    return this.exclusive(() => {
+    return this.exclusive(() => this.retryIfStale(() => {
       const store = this.requireStore('adding items');
       const snap = this.snap;
       if (!snap.hasher || snap.versions.image === null || snap.versions.text === null) throw new InputError(`collection "${this.name}" has no model yet; train one first (cmhash demo / update)`);
       const { labels, names } = this.validateItems(items, snap.labelNames, false);
       const image = this.encodeItems(snap.hasher, items, 'image'), text = this.encodeItems(snap.hasher, items, 'text');
+      const commits0 = this.pgStore()?.commits ?? 0;
       store.write(() => {
+        this.assertCurrent(); // the codes go to the version the snapshot has: it must still be current
         store.addItems({ ids: items.map((it) => it.id), labels, classes: names.length, metadata: items.map((it) => it.metadata ?? null) });
         if (image.ids.length) store.putCodes(snap.versions.image!, image.ids, image.codes);
         if (text.ids.length) store.putCodes(snap.versions.text!, text.ids, text.codes);
@@ -524,8 +601,9 @@ export class Collection {
       this.maybeCompact(store);
       // a new snapshot with the old codes plus the new ones; the old one keeps answering unchanged
       this.snap = { ...snap, image: snap.image.appended(image.ids, image.codes), text: snap.text.appended(text.ids, text.codes) };
+      this.afterOwnWrites(commits0);
       return { added: items.length, model_version: snap.versions.image };
-    });
+    }));
   }
 
   /** Removes items (all or none: an unknown id removes nothing); their codes leave every version. */
@@ -534,17 +612,24 @@ export class Collection {
       const store = this.requireStore('removing items');
       if (ids.length === 0) throw new InputError('no item ids given');
       ids.forEach((id, i) => checkItemId(id, `ids[${i}]`));
+      const commits0 = this.pgStore()?.commits ?? 0;
       const removed = store.removeItems(ids);
       this.maybeCompact(store);
       const snap = this.snap;
       this.snap = { ...snap, image: snap.image.without(ids), text: snap.text.without(ids) };
+      this.afterOwnWrites(commits0);
       return { removed, model_version: snap.modelVersion };
     });
   }
 
   /** Merges segments, drops removed items' codes and leftover files (answers do not change). */
   compact(): Promise<CompactionResult> {
-    return this.exclusive(() => this.requireStore('compacting').compact());
+    return this.exclusive(() => {
+      const commits0 = this.pgStore()?.commits ?? 0;
+      const r = this.requireStore('compacting').compact();
+      this.afterOwnWrites(commits0);
+      return r;
+    });
   }
 
   private maybeCompact(store: CollectionStore): void {

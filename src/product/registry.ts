@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { InputError, NotFoundError } from '../util/errors.js';
 import { Collection, listCollectionDirs } from './collection.js';
 import { checkCollectionName } from './names.js';
+import { listPgCollections } from '../index/pg/pg-store.js';
 
 export class CollectionRegistry {
   private byName = new Map<string, Collection>();
@@ -24,6 +25,20 @@ export class CollectionRegistry {
   openRoot(root: string): Collection[] {
     return listCollectionDirs(root).map((d) => this.openDir(d));
   }
+
+  /** Opens collection `name` of a PostgreSQL database. */
+  openPostgres(url: string, name: string): Collection {
+    const c = Collection.open(url, { name });
+    try { return this.add(c); } catch (e) { c.close(); throw e; }
+  }
+
+  /** Opens every collection of a PostgreSQL database (those not loaded yet). */
+  openStore(url: string): Collection[] {
+    return listPgCollections(url).filter((row) => !this.byName.has(row.name)).map((row) => this.openPostgres(url, row.name));
+  }
+
+  /** The collection named `name`, or undefined. */
+  find(name: string): Collection | undefined { return this.byName.get(name); }
 
   get(name: string): Collection {
     checkCollectionName(name);

@@ -35,7 +35,7 @@ export async function startService(o: ServiceOptions & { host: string; port: num
 }
 
 /** Resolves on SIGINT/SIGTERM after closing the service and waiting (up to `graceMs`) for jobs. */
-export function untilSignal(s: Started, o: { onStop?: () => void; jobsIdle?: () => Promise<void>; graceMs?: number }): Promise<void> {
+export function untilSignal(s: Started, o: { onStop?: () => void | Promise<void>; jobsIdle?: () => Promise<void>; graceMs?: number }): Promise<void> {
   return new Promise((resolve) => {
     const stop = async () => {
       process.off('SIGINT', stop); process.off('SIGTERM', stop);
@@ -48,7 +48,7 @@ export function untilSignal(s: Started, o: { onStop?: () => void; jobsIdle?: () 
         await Promise.race([o.jobsIdle(), new Promise((r) => { timer = setTimeout(r, o.graceMs ?? 10_000); })]);
         clearTimeout(timer);
       }
-      o.onStop?.();
+      await o.onStop?.();
       resolve();
     };
     process.on('SIGINT', stop); process.on('SIGTERM', stop);

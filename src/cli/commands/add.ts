@@ -1,5 +1,6 @@
 // `cmhash add <collection-dir>`: add items encoded by the collection's current model (no training).
 import type { Command } from 'commander';
+import { STORE_HELP, collectionSource } from '../store-option.js';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
@@ -10,7 +11,7 @@ import { itemFromJson } from '../../product/item-input.js';
 import { readItemsFile } from '../../product/items-file.js';
 import { loadDataset } from '../../data/load.js';
 
-interface AddOptions { data?: string; split?: string; items?: string; id?: string; image?: string; text?: string; labels?: string; json?: boolean }
+interface AddOptions { store?: string; data?: string; split?: string; items?: string; id?: string; image?: string; text?: string; labels?: string; json?: boolean }
 
 /** Items from --data (a dataset's split), --items (a JSON/JSONL file) or the single-item flags. */
 export async function itemsFromOptions(c: Collection, o: AddOptions, defaultSplit: string): Promise<ItemInput[]> {
@@ -39,7 +40,8 @@ export async function itemsFromOptions(c: Collection, o: AddOptions, defaultSpli
 export function register(program: Command): void {
   program.command('add')
     .description("add items to a collection, encoded by its current model (labels must be known; new labels come with `cmhash update`)")
-    .argument('<collection>', 'collection directory')
+    .argument('<collection>', 'collection directory (or name, with --store)')
+    .option('--store <url>', STORE_HELP)
     .option('--data <preset|path>', 'a dataset: its --split rows (default: retrieval, or all rows)')
     .option('--split <name>', 'dataset split to add')
     .option('--items <file>', 'items as JSON or JSONL: {"id","image":[…],"text":[…] or "raw_text","labels":[…],"metadata":{…}}')
@@ -54,7 +56,7 @@ Examples:
   cmhash add cmhash-demo/synthetic --id note-1 --text "w3 w17" --labels class3`)
     .action(async (dir: string, o: AddOptions) => {
       const out = new Output(!!o.json);
-      const c = Collection.open(dir);
+      const c = Collection.open(collectionSource(dir, o));
       try {
         const items = await itemsFromOptions(c, o, 'retrieval');
         const r = await c.addItems(items);

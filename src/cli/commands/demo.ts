@@ -22,6 +22,9 @@ import { continualMethodNames, createContinualHasher } from '../../methods/regis
 import { checkBits } from '../../methods/training-loop.js';
 import { buildContinualCollection, collectionNameFor, commonImageRoot } from '../../product/build-collection.js';
 import { CollectionRegistry } from '../../product/registry.js';
+import { STORE_HELP, storeUrl } from '../store-option.js';
+import { PgStore, listPgCollections } from '../../index/pg/pg-store.js';
+import { redactUrl } from '../../index/pg/sync-client.js';
 import { JobManager } from '../../product/jobs.js';
 import { isLoopbackHost } from '../../server/exposure.js';
 import { startService, untilSignal } from '../../server/serve.js';
@@ -29,6 +32,7 @@ import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
 import { intOption } from '../options.js';
 
 interface DemoOptions {
+  store?: string;
   data?: string; serve: boolean; json?: boolean; dir?: string; host: string; insecure?: boolean; port: string; method?: string; bits: string;
   sessions?: string; seed: string; epochs?: string; hidden: string; n: string; imageFeatures?: string; cacheDir?: string;
   imageEncoder?: string; encoderThreads?: string; textFeatures?: string; embedding?: string;
@@ -73,6 +77,14 @@ function prepareDir(dir: string): void {
   }
 }
 
+/** The demo replaces a collection it made itself (catalog config createdBy 'demo'), never another. */
+function preparePgCollection(url: string, name: string): void {
+  const existing = listPgCollections(url).find((c) => c.name === name);
+  if (!existing) return;
+  if ((existing.config as { createdBy?: unknown }).createdBy !== 'demo') throw new InputError(`collection "${name}" already exists in ${redactUrl(url)} and was not made by cmhash demo; drop it or use another database`);
+  PgStore.drop(url, name);
+}
+
 export function register(program: Command): void {
   program.command('demo')
     .description('train a continual model over a few sessions on built-in synthetic data (or --data), build a collection, and serve the search page')
@@ -80,6 +92,7 @@ export function register(program: Command): void {
     .option('--no-serve', 'stop after the report (do not start the service)')
     .option('--json', 'print one JSON summary object on stdout')
     .option('--dir <dir>', 'where the collection is written (default ./cmhash-demo/<data name>; an earlier demo there is replaced)')
+    .option('--store <url>', 'keep the collection in PostgreSQL instead (postgresql://user@host:port/db; default $CMHASH_STORE); an earlier demo collection there is replaced')
     .option('--host <host>', 'address to listen on (the demo serves without access tokens: loopback only unless --insecure)', '127.0.0.1')
     .option('--insecure', 'allow a non-loopback --host (the demo has no access tokens: anyone who can reach it can change the collection)')
     .option('--port <port>', 'port (a free one is taken if it is busy)', '8080')
@@ -132,8 +145,9 @@ Examples:
         imageDescriptor = entry.id;
       }
       const name = collectionNameFor(o.data ? ds.name : 'synthetic');
-      const dir = resolve(o.dir ?? join('cmhash-demo', name));
-      prepareDir(dir);
+      const pgUrl = storeUrl(o);
+      const dir = pgUrl ? `${pgUrl}#${encodeURIComponent(name)}` : resolve(o.dir ?? join('cmhash-demo', name));
+      if (pgUrl) preparePgCollection(pgUrl, name); else prepareDir(dir);
       // The photo demo (photos through an image encoder, many classes) follows the quality protocol
       // (docs/quality.md: a large base session, then 2 new classes; 30 epochs): with 3–4 equal
       // sessions a first session of 14 MIRFlickr items leaves the model little to learn from.
@@ -158,8 +172,10 @@ Examples:
       let epochBar = out.progress(1, 'epochs  ');
       let lastSession = -1;
       const versions: number[] = [];
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, MARKER), 'written by cmhash demo; the next demo run replaces this folder\n');
+      if (!pgUrl) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, MARKER), 'written by cmhash demo; the next demo run replaces this folder\n');
+      }
       const built = await buildContinualCollection(ds, {
         dir, name, hasher, bits, sessions, seed, train: { epochs }, vocabulary, imageRoot, imageDescriptor, imageEncoderVersion, wordVectors,
         onProgress: (t, p) => {
@@ -169,6 +185,8 @@ Examples:
         onSession: (json, _d, v) => { versions.push(v); sessionsBar.update(json.sessions.length); },
       }).finally(() => { epochBar.stop(); sessionsBar.stop(); });
       const { json, detail, collection } = built;
+      if (pgUrl) { collection.config.createdBy = 'demo'; collection.saveConfig(); }
+      const shownDir = collection.location ?? dir;
       const info = collection.info();
       const chance = chanceBySession(built.plan);
       const chanceFinal = chanceFinalAverage(chance, json.sessions.length);
@@ -179,18 +197,18 @@ Examples:
         memory: s.memory_items, 'stored codes kept': `${(100 * s.stored_code_stability).toFixed(0)}%`, version: versions[t] ?? '',
       })));
       out.text(`final average mAP  I→T ${json.final_avg_map.i2t.toFixed(4)}  T→I ${json.final_avg_map.t2i.toFixed(4)}   chance ${chanceFinal.toFixed(4)}   BWT ${json.bwt.toFixed(4)}   forgetting ${json.forgetting.toFixed(4)}`);
-      out.text(`collection "${name}": ${info.items} items, model version ${info.model_version}, in ${dir}`);
+      out.text(`collection "${name}": ${info.items} items, model version ${info.model_version}, in ${shownDir}`);
       const summary = {
         data: ds.name, method: json.method, bits, seed, sessions: json.sessions.map((s, t) => ({ ...s, new_classes: detail.per_session[t]!.new_classes.map((c) => ds.labelNames[c]), database_items: detail.per_session[t]!.database_items, model_version: versions[t] ?? null })),
         final_avg_map: json.final_avg_map, chance_final_avg_map: chanceFinal, image_encoder: imageDescriptor ? { name: encoderName, id: imageDescriptor, version: imageEncoderVersion ?? null } : null, bwt: json.bwt, forgetting: json.forgetting,
-        collection: { name, dir, items: info.items, model_version: info.model_version, raw_text: info.raw_text, thumbnails: info.thumbnails },
+        collection: { name, dir: shownDir, items: info.items, model_version: info.model_version, raw_text: info.raw_text, thumbnails: info.thumbnails },
         url: null as string | null, wall_seconds: 0,
       };
       if (!o.serve) {
         collection.close();
         summary.wall_seconds = (performance.now() - t0) / 1000;
         out.record(summary);
-        out.text(`done in ${summary.wall_seconds.toFixed(1)} s (serve it later: cmhash serve ${dir})`);
+        out.text(`done in ${summary.wall_seconds.toFixed(1)} s (serve it later: ${pgUrl ? `cmhash serve --store <url>` : `cmhash serve ${dir}`})`);
         return;
       }
       const registry = new CollectionRegistry();

@@ -1,16 +1,18 @@
 // `cmhash remove <collection-dir> <id...>`: remove items (rows and codes, one transaction).
 import type { Command } from 'commander';
+import { STORE_HELP, collectionSource } from '../store-option.js';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { Collection } from '../../product/collection.js';
 
-interface RemoveOptions { idsFile?: string; json?: boolean }
+interface RemoveOptions { store?: string; idsFile?: string; json?: boolean }
 
 export function register(program: Command): void {
   program.command('remove')
     .description('remove items from a collection: their rows and codes in every model version, all or none')
-    .argument('<collection>', 'collection directory')
+    .argument('<collection>', 'collection directory (or name, with --store)')
+    .option('--store <url>', STORE_HELP)
     .argument('[ids...]', 'item ids')
     .option('--ids-file <file>', 'more ids, one per line')
     .option('--json', 'print {"removed","model_version"}')
@@ -30,7 +32,7 @@ Examples:
         all.push(...text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
       }
       if (all.length === 0) throw new InputError('give item ids (arguments or --ids-file)');
-      const c = Collection.open(dir);
+      const c = Collection.open(collectionSource(dir, o));
       try {
         const r = await c.removeItems(all);
         out.record(r);

@@ -1,6 +1,7 @@
 // `cmhash search <collection-dir>`: cross-modal search from the command line, by a feature file,
 // raw text/tags, an image file, a stored item or a hex code.
 import type { Command } from 'commander';
+import { STORE_HELP, collectionSource } from '../store-option.js';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
@@ -10,12 +11,13 @@ import { checkFeatures, imageToFeatures } from '../../product/featurize.js';
 import { queryCode } from '../../product/query.js';
 import type { Modality } from '../../methods/hasher.js';
 
-interface SearchOptions { modality?: string; features?: string; text?: string; image?: string; item?: string; code?: string; k?: string; radius?: string; json?: boolean }
+interface SearchOptions { store?: string; modality?: string; features?: string; text?: string; image?: string; item?: string; code?: string; k?: string; radius?: string; json?: boolean }
 
 export function register(program: Command): void {
   program.command('search')
     .description('search a collection across modalities: the query of --modality against the other modality')
-    .argument('<collection>', 'collection directory')
+    .argument('<collection>', 'collection directory (or name, with --store)')
+    .option('--store <url>', STORE_HELP)
     .option('--modality <m>', "the query's modality: image | text (default: text for --text, image for --image)")
     .option('--features <file>', 'query features (.npy or .json; several rows = several queries)')
     .option('--text <words>', 'raw text or tags (through the collection vocabulary)')
@@ -40,7 +42,7 @@ Examples:
       const k = o.k === undefined ? undefined : Number(o.k), radius = o.radius === undefined ? undefined : Number(o.radius);
       if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 100_000)) throw new InputError(`--k: expected an integer from 1 to 100000, got ${o.k}`);
       if (radius !== undefined && !(Number.isInteger(radius) && radius >= 0)) throw new InputError(`--radius: expected a non-negative integer, got ${o.radius}`);
-      const c = Collection.open(dir);
+      const c = Collection.open(collectionSource(dir, o));
       try {
         const snap = c.snapshot();
         const answers: { query: string; answer: SearchAnswer }[] = [];

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { CollectionRegistry } from '../../product/registry.js';
+import { ReplicaSync } from '../../product/replica-sync.js';
+import { storeUrl } from '../store-option.js';
 import { JobManager } from '../../product/jobs.js';
 import { startService, untilSignal } from '../../server/serve.js';
 import { DEFAULT_LIMITS } from '../../server/limits.js';
@@ -14,7 +16,7 @@ import { intOption, optionalNumber } from '../options.js';
 import { getBackend } from '../../tensor/backends.js';
 
 interface ServeOptions {
-  root?: string; host: string; port: string; maxK: string; uploadMb: string; bodyMb: string; log?: boolean; json?: boolean;
+  store?: string; root?: string; host: string; port: string; maxK: string; uploadMb: string; bodyMb: string; log?: boolean; json?: boolean;
   tokenFile?: string; insecure?: boolean; corsOrigin?: string[]; rateLimit: string; threads?: string;
   headersTimeout: string; requestTimeout: string; keepAliveTimeout: string;
 }
@@ -31,6 +33,7 @@ export function register(program: Command): void {
     .description('serve collections over HTTP: search API, session updates as jobs, search page at /, /metrics, /openapi.json')
     .argument('[dirs...]', 'collection directories (each becomes a collection named by its collection.json)')
     .option('--root <dir>', 'also serve every collection directory directly under this folder')
+    .option('--store <url>', 'also serve every collection of this PostgreSQL database (postgresql://user@host:port/db; default $CMHASH_STORE), kept in step with other replicas on it')
     .option('--host <host>', 'address to listen on (default loopback only; any other address needs --token-file or --insecure)', '127.0.0.1')
     .option('--port <port>', 'port', '8080')
     .option('--token-file <file>', 'access tokens, lines "read TOKEN" / "write TOKEN" (default: $CMHASH_TOKEN_FILE); without it every route is open')
@@ -68,13 +71,16 @@ send them as "Authorization: Bearer TOKEN".`)
         headersTimeoutMs: seconds(o.headersTimeout, 'headers-timeout'), requestTimeoutMs: seconds(o.requestTimeout, 'request-timeout'), keepAliveTimeoutMs: seconds(o.keepAliveTimeout, 'keep-alive-timeout'),
       };
       if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new InputError(`--headers-timeout (${o.headersTimeout} s) must not exceed --request-timeout (${o.requestTimeout} s)`);
+      const pgUrl = storeUrl(o);
       const registry = new CollectionRegistry();
       try {
         for (const d of dirs) registry.openDir(d);
         if (o.root) registry.openRoot(o.root);
+        if (pgUrl) registry.openStore(pgUrl);
       } catch (e) { registry.close(); throw e; }
-      if (registry.list().length === 0) { registry.close(); throw new InputError('no collections to serve: give collection directories or --root <dir> (build one with cmhash demo)'); }
+      if (registry.list().length === 0) { registry.close(); throw new InputError('no collections to serve: give collection directories, --root <dir> or --store <url> with collections in it (build one with cmhash demo)'); }
       const jobs = new JobManager();
+      const sync = pgUrl ? await ReplicaSync.start(pgUrl, registry, { onError: (m) => process.stderr.write(`${m}\n`) }) : null;
       const started = await startService({
         collections: registry, jobs, host: o.host, port: intOption(o.port, 'port', 0, 65535), logger: !!o.log, tokens, corsOrigins, limits,
       });
@@ -89,6 +95,6 @@ send them as "Authorization: Bearer TOKEN".`)
       out.text(tokens.length > 0
         ? `access tokens: ${tokens.length} from ${tokenFile} (send "Authorization: Bearer <token>")`
         : !isLoopbackHost(started.host) ? 'WARNING: no access tokens (--insecure): every route is open to whoever can reach this address' : 'no access tokens: every route is open (loopback only)');
-      await untilSignal(started, { jobsIdle: () => jobs.idle(), onStop: () => registry.close() });
+      await untilSignal(started, { jobsIdle: () => jobs.idle(), onStop: async () => { await sync?.stop(); registry.close(); } });
     });
 }

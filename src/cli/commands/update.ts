@@ -1,18 +1,20 @@
 // `cmhash update <collection-dir>`: apply a new session (labelled items, new labels allowed) to the
 // collection's model and commit the result as a new model version (old codes kept).
 import type { Command } from 'commander';
+import { STORE_HELP, collectionSource } from '../store-option.js';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { Collection } from '../../product/collection.js';
 import { applySessionUpdate } from '../../product/session-update.js';
 import { itemsFromOptions } from './add.js';
 
-interface UpdateOptions { data?: string; split?: string; items?: string; name?: string; epochs?: string; seed: string; json?: boolean }
+interface UpdateOptions { store?: string; data?: string; split?: string; items?: string; name?: string; epochs?: string; seed: string; json?: boolean }
 
 export function register(program: Command): void {
   program.command('update')
     .description('apply a new session to a collection: train its continual model on labelled items, commit a new model version')
-    .argument('<collection>', 'collection directory (with a continual model: ccmh-gam, dlcmh, finetune)')
+    .argument('<collection>', 'collection directory (or name, with --store) (with a continual model: ccmh-gam, dlcmh, finetune)')
+    .option('--store <url>', STORE_HELP)
     .option('--data <preset|path>', 'a dataset with labels: its --split rows (default: train, or all rows)')
     .option('--split <name>', 'dataset split used as the session')
     .option('--items <file>', 'session items as JSON or JSONL (each with image and text features or raw_text, and labels)')
@@ -30,7 +32,7 @@ Examples:
       if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new InputError(`--epochs: expected a positive integer, got ${o.epochs}`);
       const seed = Number(o.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new InputError(`--seed: expected a non-negative integer, got ${o.seed}`);
-      const c = Collection.open(dir);
+      const c = Collection.open(collectionSource(dir, o));
       try {
         const items = await itemsFromOptions(c, o, 'train');
         c.checkItems(items, true);

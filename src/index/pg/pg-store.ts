@@ -28,6 +28,9 @@ import { chunkColumns, codeChunks, codeWords, setCodeWords, wordColumns } from '
 import { CATALOG_MIGRATIONS, CATALOG_VERSION, COLLECTION_SCHEMA_FORMAT, MIGRATION_LOCK, collectionSchemaSql, schemaName } from './pg-schema.js';
 import { PgError, SyncPg, redactUrl } from './sync-client.js';
 
+/** The NOTIFY channel every committed write announces itself on: {"collection","generation"}. */
+export const CHANGES_CHANNEL = 'cmhash_changes';
+
 /** A collection's catalog row. */
 export interface PgCollectionRow { name: string; schema: string; bits: number; config: Record<string, unknown>; documents: Record<string, unknown>; created: string }
 
@@ -168,9 +171,13 @@ export class PgStore implements CollectionStore {
     try {
       this.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cmhash:${this.s}`]);
       const r = fn();
-      this.db.query(`UPDATE ${this.s}.meta SET value = (value::bigint + 1)::text WHERE key = 'generation'`);
+      const gen = Number(this.v(`UPDATE ${this.s}.meta SET value = (value::bigint + 1)::text WHERE key = 'generation' RETURNING value`));
+      // delivered to every listening replica when (and only if) the transaction commits
+      this.db.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, JSON.stringify({ collection: this.collection.name, generation: gen })]);
       crashPoint('store: all rows written, transaction not committed');
       this.db.query('COMMIT');
+      this.committedGeneration = gen;
+      this.commits++;
       crashPoint('store: transaction committed');
       return r;
     } catch (e) {
@@ -181,6 +188,11 @@ export class PgStore implements CollectionStore {
 
   /** Bumped by every committed write (replicas compare it to know whether to reload). */
   generation(): number { return Number(this.getMeta('generation') ?? 0); }
+
+  /** The generation this store's last committed write made (null before its first write). */
+  committedGeneration: number | null = null;
+  /** Transactions this store object committed. */
+  commits = 0;
 
   // ---------------------------------------------------------------- checkpoints
 
