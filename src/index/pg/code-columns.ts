@@ -23,10 +23,7 @@ export function chunkColumns(bits: number): string[] { return Array.from({ lengt
 
 /** CREATE TABLE (and chunk indexes) for a codes table of `bits`-bit codes; `table` is already quoted. */
 export function codesTableSql(table: string, bits: number, opts: { chunkIndexes?: boolean; primaryKey?: boolean } = {}): string {
-  const cols = [
-    'segment integer NOT NULL', 'ord bigint NOT NULL', 'key bigint NOT NULL',
-    ...wordColumns(bits).map((c) => `${c} bigint NOT NULL`), ...chunkColumns(bits).map((c) => `${c} integer NOT NULL`),
-  ];
+  const cols = codeColumnDefinitions(bits);
   if (opts.primaryKey ?? true) cols.push('PRIMARY KEY (ord)');
   const sql = [`CREATE TABLE IF NOT EXISTS ${table} (${cols.join(', ')});`];
   if (opts.chunkIndexes ?? true) {
@@ -36,6 +33,14 @@ export function codesTableSql(table: string, bits: number, opts: { chunkIndexes?
     sql.push(`CREATE INDEX IF NOT EXISTS "${base}_key" ON ${table} (key);`);
   }
   return sql.join('\n');
+}
+
+/** The column definitions of a codes table (no constraints), e.g. for a partitioned parent. */
+export function codeColumnDefinitions(bits: number): string[] {
+  return [
+    'segment integer NOT NULL', 'ord bigint NOT NULL', 'key bigint NOT NULL',
+    ...wordColumns(bits).map((c) => `${c} bigint NOT NULL`), ...chunkColumns(bits).map((c) => `${c} integer NOT NULL`),
+  ];
 }
 
 /** Code i's 64-bit words as signed bigints (the w columns). */

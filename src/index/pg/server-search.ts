@@ -202,7 +202,7 @@ class Params {
   add(v: unknown, type: string): string { this.values.push(v); return `$${this.values.length}::${type}`; }
 }
 
-interface Statement {
+export interface SearchStatementInput {
   relations: readonly string[];
   bits: number;
   query: PackedCodes;
@@ -215,7 +215,7 @@ interface Statement {
 }
 
 /** The SQL of one search statement and its parameters (exported for EXPLAIN in tests and docs). */
-export function searchStatement(s: Statement): { text: string; values: unknown[] } {
+export function searchStatement(s: SearchStatementInput): { text: string; values: unknown[] } {
   const p = new Params();
   const words = codeWords(s.query, 0).map((w) => p.add(w.toString(), 'bigint'));
   const distance = hammingSql(s.bits, 1);
@@ -233,12 +233,31 @@ export function searchStatement(s: Statement): { text: string; values: unknown[]
   if (s.maxDistance !== undefined) where.push(`${distance} <= ${p.add(s.maxDistance, 'integer')}`);
   const orderBy = s.order === 'distance' ? 'ORDER BY d, ord' : 'ORDER BY ord';
   const limit = s.limit !== undefined ? ` LIMIT ${p.add(s.limit, 'bigint')}` : '';
+  // a branch's own ORDER BY matters only with its LIMIT (the outer query orders the union)
+  const branchOrder = s.relations.length === 1 || limit ? ` ${orderBy}${limit}` : '';
   const one = (rel: string): string =>
-    `SELECT key, ord, ${distance} AS d FROM ${rel}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ${orderBy}${limit}`;
+    `SELECT key, ord, ${distance} AS d FROM ${rel}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${branchOrder}`;
   const text = s.relations.length === 1
     ? one(s.relations[0]!)
-    : `SELECT key, ord, d FROM (${s.relations.map((r) => `(${one(r)})`).join(' UNION ALL ')}) AS shards ${orderBy}${limit}`;
+    // OFFSET 0 keeps the union a subquery the outer ORDER BY cannot see into: the planner then
+    // reads it with a plain Append (asynchronous over foreign scans) and sorts the few rows on
+    // top, instead of a Merge Append, which starts the branches one after another
+    : `SELECT key, ord, d FROM (${s.relations.map((r) => `(${one(r)})`).join(' UNION ALL ')} OFFSET 0) AS shards ${orderBy}${limit}`;
   return { text, values: p.values };
+}
+
+/** Runs one search statement (the rows). */
+async function run(c: SqlClient, st: { text: string; values: unknown[] }): Promise<any[]> {
+  return (await c.query(st.text, st.values)).rows;
+}
+
+/** EXPLAIN (VERBOSE[, ANALYZE]) of a search statement, planned as the searches run it. */
+export async function explainSearch(db: SqlClient, s: SearchStatementInput, opts: { analyze?: boolean } = {}): Promise<string> {
+  const st = searchStatement(s), how = opts.analyze ? 'VERBOSE, ANALYZE' : 'VERBOSE, COSTS OFF';
+  return withSearchSession(db, async (c) => {
+    const rows = await run(c, { text: `EXPLAIN (${how}) ${st.text}`, values: st.values });
+    return rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+  });
 }
 
 function toHits(rows: any[], plan: 'mih' | 'scan', statements: number, probeRadius?: number): ServerHits {
@@ -291,12 +310,12 @@ export async function knnOver(db: SqlClient, relations: readonly string[], o: Om
       const plan = probePlan(o.bits, r, perRel);
       if (fallsBack(s, plan, perRel)) break;
       const st = searchStatement({ ...base, rho: plan.rho, maxDistance: r });
-      const rows = (await c.query(st.text, st.values)).rows;
+      const rows = await run(c, st);
       statements++;
       if (rows.length >= o.k || r >= cap) return toHits(rows, 'mih', statements, r);
     }
     const st = searchStatement({ ...base, rho: null, ...(o.radius !== undefined ? { maxDistance: o.radius } : {}) });
-    const rows = (await c.query(st.text, st.values)).rows;
+    const rows = await run(c, st);
     return toHits(rows, 'scan', statements + 1);
   });
 }
@@ -316,7 +335,7 @@ export async function rangeOver(db: SqlClient, relations: readonly string[], o: 
       relations, bits: o.bits, query: o.query, segments: o.segments, rho: scan ? null : plan.rho, maxDistance: r,
       order: o.order ?? 'distance', ...(o.limit !== undefined ? { limit: o.limit } : {}),
     });
-    const rows = (await c.query(st.text, st.values)).rows;
+    const rows = await run(c, st);
     return toHits(rows, scan ? 'scan' : 'mih', 1, scan ? undefined : r);
   });
 }
