@@ -73,10 +73,12 @@ export interface ServerHits {
  * MIH falls back to the scan when its estimated work — Σ_j V_j · (1 + n / 2^L_j) over probed
  * chunks (V_j chunk values probed, n/2^L_j rows expected per value for uniform codes) — exceeds
  * this fraction of the rows n. Measured with `node scripts/bench-pg-search.mjs` (1,000,000 uniform
- * 64-bit codes, docs/experiments/2026-12-postgres-search.md): MIH takes about as long as the
- * scan near work ≈ 0.15–0.2 · n; 0.1 keeps a margin for codes that are not uniform.
+ * 64-bit codes, docs/experiments/2026-12-postgres-search.md): MIH radius 15 (work 45,330) took
+ * 26.6 ms and radius 19 (work 163,693) 147 ms against 248 ms for the scan (medians, loaded
+ * machine); the crossover lies above work ≈ 0.16 · n, and 0.2 keeps a margin for codes that are
+ * not uniform (fuller buckets).
  */
-export const MIH_SCAN_FALLBACK = 0.1;
+export const MIH_SCAN_FALLBACK = 0.2;
 /** Assumed rows when the table has never been analysed (reltuples unknown). */
 const DEFAULT_ROWS = 1 << 20;
 

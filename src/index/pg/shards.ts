@@ -97,8 +97,10 @@ export function coordinatorSetupSql(o: ShardedCodesOptions): string[] {
   o.shards.forEach((s, i) => {
     sql.push(`CREATE SERVER ${servers[i]} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ${literal(s.host)}, port ${literal(s.port)}, `
       + `dbname ${literal(s.dbname)}, async_capable 'true', fetch_size ${literal(o.fetchSize ?? 10000)}, batch_size ${literal(o.batchSize ?? 1000)}, `
-      // the shard's sessions: no JIT for the distance expression (as withSearchSession does here)
-      + `options '-c jit=off')`);
+      // the shards' sessions: no JIT for the distance expression (as withSearchSession does
+      // here), and plans for reading the whole result — postgres_fdw reads through a cursor,
+      // planned by default for its first 10% (a seq scan beat the bitmap of MIH probes there)
+      + `options '-c jit=off -c cursor_tuple_fraction=1')`);
     const auth = [`user ${literal(s.user)}`, ...(s.password !== undefined ? [`password ${literal(s.password)}`] : [])];
     sql.push(`CREATE USER MAPPING FOR CURRENT_USER SERVER ${servers[i]} OPTIONS (${auth.join(', ')})`);
   });
