@@ -72,13 +72,12 @@ export interface ServerHits {
 /**
  * MIH falls back to the scan when its estimated work — Σ_j V_j · (1 + n / 2^L_j) over probed
  * chunks (V_j chunk values probed, n/2^L_j rows expected per value for uniform codes) — exceeds
- * this fraction of the rows n. Measured with `node scripts/bench-pg-search.mjs` (1,000,000 uniform
- * 64-bit codes, docs/experiments/2026-12-postgres-search.md): MIH radius 15 (work 45,330) took
- * 26.6 ms and radius 19 (work 163,693) 147 ms against 248 ms for the scan (medians, loaded
- * machine); the crossover lies above work ≈ 0.16 · n, and 0.2 keeps a margin for codes that are
- * not uniform (fuller buckets).
+ * this fraction of the rows n. Measured with `node scripts/bench-pg-search.mjs` on 1,000,000
+ * uniform 64-bit codes (two runs on a loaded 2-core machine, docs/experiments/2026-12-postgres-search.md):
+ * MIH radius 15 (work 45,330 ≈ 0.05 n) took 26.6 / 37.8 ms, radius 19 (work 163,693 ≈ 0.16 n)
+ * 147 / 221 ms, the scan 248 / 190 ms (medians). The crossover lies near 0.16 n; 0.1 stays below it.
  */
-export const MIH_SCAN_FALLBACK = 0.2;
+export const MIH_SCAN_FALLBACK = 0.1;
 /** Assumed rows when the table has never been analysed (reltuples unknown). */
 const DEFAULT_ROWS = 1 << 20;
 
