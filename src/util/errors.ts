@@ -23,6 +23,11 @@ export class CorruptDataError extends CmhashError {
   constructor(message: string) { super(message, 4, 422); }
 }
 
+/** A service the data lives in (the PostgreSQL server) cannot be reached now; trying again later may work. */
+export class UnavailableError extends CmhashError {
+  constructor(message: string) { super(message, 5, 503); }
+}
+
 /** Shape mismatch between operands: names the op and both shapes. */
 export function shapeError(op: string, a: readonly number[], b: readonly number[], what = ''): InputError {
   return new InputError(`${op}: shape mismatch ${what ? what + ' ' : ''}[${a.join('×')}] vs [${b.join('×')}]`);

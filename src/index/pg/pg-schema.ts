@@ -98,7 +98,7 @@ CREATE TABLE ${s}.jobs (
   updated    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX ON ${s}.jobs (status, created);
-INSERT INTO ${s}.meta (key, value) VALUES ('format', '1'), ('classes', '0'), ('generation', '0');`;
+INSERT INTO ${s}.meta (key, value) VALUES ('format', '1'), ('classes', '0'), ('generation', '0'), ('next_ord', '0');`;
 }
 
 /** Format of a collection's own tables (meta.format); newer is refused. */

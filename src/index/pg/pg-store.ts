@@ -148,8 +148,16 @@ export class PgStore implements CollectionStore {
     if (this.checkpointDir) { rmSync(this.checkpointDir, { recursive: true, force: true }); removeAtExit.delete(this.checkpointDir); this.checkpointDir = null; }
   }
 
-  private q<R = Record<string, unknown>>(sql: string, params?: unknown[]): R[] { return this.db.query<R>(sql, params).rows; }
-  private v<T = unknown>(sql: string, params?: unknown[]): T | undefined { return this.db.value<T>(sql, params); }
+  // Outside a transaction a statement is a read and may be retried on a new connection; inside
+  // one, each statement is a crash point (the tests kill the process between any two).
+  private q<R = Record<string, unknown>>(sql: string, params?: unknown[]): R[] {
+    if (this.depth > 0) crashPoint('store: inside the transaction, before a statement');
+    return this.db.query<R>(sql, params, this.depth === 0).rows;
+  }
+  private v<T = unknown>(sql: string, params?: unknown[]): T | undefined {
+    if (this.depth > 0) crashPoint('store: inside the transaction, before a statement');
+    return this.db.value<T>(sql, params, this.depth === 0);
+  }
 
   write<T>(fn: () => T): T {
     if (this.depth > 0) {
@@ -166,7 +174,7 @@ export class PgStore implements CollectionStore {
         throw e;
       } finally { this.depth--; }
     }
-    this.db.query('BEGIN');
+    this.db.query('BEGIN', undefined, true);
     this.depth = 1;
     try {
       this.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cmhash:${this.s}`]);
@@ -184,6 +192,15 @@ export class PgStore implements CollectionStore {
       rollbackQuietly(this.db);
       throw e;
     } finally { this.depth = 0; }
+  }
+
+  /**
+   * The next id of a table, taken inside the write's transaction (writers hold the collection's
+   * advisory lock): unlike a sequence it is rolled back with a write that does not commit, so ids
+   * follow the embedded store's exactly (a retried write gets the ids the killed one would have).
+   */
+  private nextId(table: 'model_versions' | 'segments' | 'sessions'): string {
+    return `(SELECT COALESCE(MAX(id), 0) + 1 FROM ${this.s}.${table})`;
   }
 
   /** Bumped by every committed write (replicas compare it to know whether to reload). */
@@ -265,7 +282,7 @@ export class PgStore implements CollectionStore {
       });
     } catch (e) {
       // asked after the failed statement was rolled back (an aborted transaction answers nothing)
-      if (e instanceof PgError && e.code === '23505') {
+      if (e instanceof PgError && e.code === '23505' && /items_id_key/.test(e.message)) {
         const dup = this.existingIds(ids)[0];
         throw new InputError(`addItems: id ${JSON.stringify(dup ?? '?')} already exists in the collection`);
       }
@@ -336,8 +353,8 @@ export class PgStore implements CollectionStore {
         if (parent.status !== 'committed') throw new InputError(`createModelVersion: parent version ${parent.id} is ${parent.status}, only committed versions can pass on codes`);
         if (parent.bits !== v.bits) throw new InputError(`createModelVersion: parent version ${parent.id} has ${parent.bits}-bit codes, new version ${v.bits}`);
       }
-      const id = Number(this.v(`INSERT INTO ${this.s}.model_versions (method, bits, created, checkpoint, status, session, parent, meta)
-        VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING id`,
+      const id = Number(this.v(`INSERT INTO ${this.s}.model_versions (id, method, bits, created, checkpoint, status, session, parent, meta)
+        VALUES (${this.nextId('model_versions')}, $1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING id`,
       [v.method, v.bits, new Date().toISOString(), v.checkpoint ?? null, v.session ?? null, v.inheritCodesFrom ?? null, v.meta === undefined ? null : JSON.stringify(v.meta)]));
       if (v.inheritCodesFrom !== undefined) {
         this.q(`INSERT INTO ${this.s}.version_segments (version, segment) SELECT $1, segment FROM ${this.s}.version_segments WHERE version = $2`, [id, v.inheritCodesFrom]);
@@ -424,18 +441,22 @@ export class PgStore implements CollectionStore {
   }
 
   private insertSegment(count: number, seq?: number): number {
-    const id = Number(this.v(`INSERT INTO ${this.s}.segments (bits, count, created, seq) VALUES ($1, $2, $3, 0) RETURNING id`,
+    const id = Number(this.v(`INSERT INTO ${this.s}.segments (id, bits, count, created, seq) VALUES (${this.nextId('segments')}, $1, $2, $3, 0) RETURNING id`,
       [this.collection.bits, count, new Date().toISOString()]));
     this.q(`UPDATE ${this.s}.segments SET seq = $1 WHERE id = $2`, [seq ?? id, id]);
     return id;
   }
 
-  /** One INSERT … SELECT FROM unnest per 20,000 codes; ord = segment · 2³² + row keeps the stored order. */
+  /**
+   * One INSERT … SELECT FROM unnest per 20,000 codes. ord comes from the collection's counter in
+   * meta (rolled back with the write, unlike a sequence), so a version's codes in ord order are in
+   * the order they were stored.
+   */
   private insertCodes(segment: number, keys: readonly string[], codes: PackedCodes): void {
     const wc = wordColumns(codes.bits), hc = chunkColumns(codes.bits);
     const cols = ['key', ...wc, ...hc];
     const types = ['bigint', ...wc.map(() => 'bigint'), ...hc.map(() => 'integer')];
-    const base = BigInt(segment) << 32n;
+    const base = BigInt(this.v<string>(`UPDATE ${this.s}.meta SET value = (value::bigint + $1)::text WHERE key = 'next_ord' RETURNING (value::bigint - $1)::text`, [codes.count])!);
     const BATCH = 20_000;
     for (let start = 0; start < codes.count; start += BATCH) {
       const end = Math.min(codes.count, start + BATCH);
@@ -481,7 +502,7 @@ export class PgStore implements CollectionStore {
   addSession(s: { name: string; classes: unknown[]; modelVersion?: number; meta?: unknown }): number {
     if (!s.name) throw new InputError('addSession: name must be non-empty');
     if (!Array.isArray(s.classes)) throw new InputError('addSession: classes must be an array');
-    return Number(this.v(`INSERT INTO ${this.s}.sessions (name, classes, model_version, created, meta) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    return Number(this.v(`INSERT INTO ${this.s}.sessions (id, name, classes, model_version, created, meta) VALUES (${this.nextId('sessions')}, $1, $2, $3, $4, $5) RETURNING id`,
       [s.name, JSON.stringify(s.classes), s.modelVersion ?? null, new Date().toISOString(), s.meta === undefined ? null : JSON.stringify(s.meta)]));
   }
 

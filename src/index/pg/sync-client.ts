@@ -5,7 +5,7 @@
 // rows (unnest arrays) so a write is a handful of calls, not one per item.
 import { createSyncFn } from 'synckit';
 import { fileURLToPath } from 'node:url';
-import { InputError, NotFoundError } from '../../util/errors.js';
+import { InputError, NotFoundError, UnavailableError } from '../../util/errors.js';
 import type { Reply, Request } from './sync-client-worker.js';
 
 const call = createSyncFn<(req: Request) => Promise<Reply>>(
@@ -28,28 +28,59 @@ export function redactUrl(url: string): string {
   try { const u = new URL(url); if (u.password) u.password = '***'; return u.toString(); } catch { return 'postgresql://…'; }
 }
 
+/** SQLSTATE classes and messages of a lost or refused connection (the server stopped, restarted, is starting). */
+function connectionLost(code: string | undefined, message: string): boolean {
+  if (code && (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code))) return true;
+  if (code && /^E[A-Z]+$/.test(code)) return true; // a socket error (ECONNRESET, ECONNREFUSED, EPIPE …)
+  return !code && /Connection terminated|connection error|not queryable|ECONNREFUSED|ECONNRESET|EPIPE|closed the connection/i.test(message);
+}
+
 export class SyncPg {
-  private constructor(private conn: number | null, readonly url: string) {}
+  /** The connection broke; the next query reconnects first. */
+  private broken = false;
+
+  private constructor(private conn: number | null, readonly url: string, private readonly applicationName: string) {}
 
   static connect(url: string, applicationName = 'cmhash'): SyncPg {
-    const r = call({ op: 'connect', url, applicationName });
-    if (!r.ok) {
-      const msg = `cannot connect to PostgreSQL at ${redactUrl(url)}: ${r.message}`;
-      throw r.code === '3D000' ? new NotFoundError(msg) : new InputError(msg);
-    }
-    return new SyncPg(r.conn!, url);
+    return new SyncPg(SyncPg.open(url, applicationName), url, applicationName);
   }
 
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): PgResult<R> {
+  private static open(url: string, applicationName: string): number {
+    const r = call({ op: 'connect', url, applicationName });
+    if (r.ok) return r.conn!;
+    const msg = `cannot connect to PostgreSQL at ${redactUrl(url)}: ${r.message}`;
+    if (r.code === '3D000') throw new NotFoundError(msg);
+    if (connectionLost(r.code, r.message)) throw new UnavailableError(msg);
+    throw new InputError(msg);
+  }
+
+  /**
+   * Runs one statement. `retry`: the statement may run again on a new connection if the old one
+   * turns out to be lost (reads, and BEGIN — never a statement inside a transaction, which died
+   * with its connection).
+   */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], retry = false): PgResult<R> {
     if (this.conn === null) throw new Error('PostgreSQL connection is closed');
+    if (this.broken) this.reconnect();
     const r = call({ op: 'query', conn: this.conn, sql, params: params?.map(toParam) });
-    if (!r.ok) throw new PgError(r.message, r.code);
-    return { rows: (r.rows ?? []) as R[], rowCount: r.rowCount ?? 0 };
+    if (r.ok) return { rows: (r.rows ?? []) as R[], rowCount: r.rowCount ?? 0 };
+    if (connectionLost(r.code, r.message)) {
+      this.broken = true;
+      if (retry) return this.query<R>(sql, params, false);
+      throw new UnavailableError(`PostgreSQL at ${redactUrl(this.url)}: connection lost (${r.message})`);
+    }
+    throw new PgError(r.message, r.code);
+  }
+
+  private reconnect(): void {
+    call({ op: 'close', conn: this.conn! });
+    this.conn = SyncPg.open(this.url, this.applicationName);
+    this.broken = false;
   }
 
   /** The first column of the first row (undefined when there is no row). */
-  value<T = unknown>(sql: string, params?: unknown[]): T | undefined {
-    const row = this.query(sql, params).rows[0];
+  value<T = unknown>(sql: string, params?: unknown[], retry = false): T | undefined {
+    const row = this.query(sql, params, retry).rows[0];
     return row ? (Object.values(row)[0] as T) : undefined;
   }
 
