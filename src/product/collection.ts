@@ -95,6 +95,11 @@ export interface CommitRecord {
   text: { ids: string[]; codes: PackedCodes };
   /** PostgreSQL: the store generation the committing snapshot reflected, the one after, and the commits made. */
   generation?: { before: number; after: number; commits: number } | null;
+  /**
+   * The committed model, when the committer hands over a copy nobody else holds (else it is loaded
+   * from the checkpoint). Never the trainer's own object: it would keep changing under the snapshot.
+   */
+  model?: Hasher;
 }
 
 /** A write found that another replica committed since this collection's snapshot was loaded. */
@@ -531,7 +536,7 @@ export class Collection {
    */
   private snapshotAfter(old: CollectionSnapshot, r: CommitRecord): CollectionSnapshot {
     if (r.parent === null || r.parent !== old.versions.image) return this.loadSnapshot();
-    const hasher = loadHasher(this.requireStore('loading').checkpointPath(r.checkpoint));
+    const hasher = r.model ?? loadHasher(this.requireStore('loading').checkpointPath(r.checkpoint));
     checkModelFits(hasher, this.config);
     return {
       modelVersion: r.imageVersion, versions: { image: r.imageVersion, text: r.textVersion }, hasher, labelNames: r.labelNames,
