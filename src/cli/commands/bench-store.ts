@@ -4,6 +4,11 @@
 // `compact` — the segment files and the time to open the collection and answer one search, both
 // in this process (Collection.open + search) and as a fresh `cmhash search` process (node startup
 // included; the same run's `node -e 0` is printed beside it as the floor).
+//
+// --backend postgresql (or both: the part above, then this one) compares the directory store with
+// the PostgreSQL store in one run (../bench/store-backends.ts): ingest rate, single adds, open +
+// first search, server-side search at --codes codes (../bench/pg-search.ts), and queries/s through
+// 1 and 2 `cmhash serve --store` replicas with the delay until a write through one is seen by the other.
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,9 +20,18 @@ import { buildContinualCollection } from '../../product/build-collection.js';
 import { createContinualHasher } from '../../methods/registry.js';
 import { generateSynthetic } from '../../data/synthetic.js';
 import { Output } from '../output.js';
+import { loadAutocannon } from './bench-serve.js';
 import { intOption } from '../options.js';
+import { InputError } from '../../util/errors.js';
+import { storeUrl } from '../store-option.js';
+import { localClusterUnavailable } from '../../index/pg/local-cluster.js';
+import { redactUrl } from '../../index/pg/sync-client.js';
+import { benchStoreBackends, formatStoreBackends } from '../bench/store-backends.js';
 
-interface Opts { items: string; adds: string; bits: string; hidden: string; repeats: string; keep?: boolean; json?: boolean }
+interface Opts {
+  items: string; adds: string; bits: string; hidden: string; repeats: string; keep?: boolean; json?: boolean;
+  backend: string; store?: string; batches: string; batchSize: string; codes: string; serverSearch: boolean; duration: string; connections: string;
+}
 
 const BIN = fileURLToPath(new URL('../../../../bin/cmhash.js', import.meta.url));
 
@@ -54,9 +68,49 @@ export function register(bench: Command): void {
     .option('--hidden <n>', 'hidden width of the model (as in the demo)', '256')
     .option('--repeats <n>', 'timings per measurement (median)', '3')
     .option('--keep', 'keep the collection folder (printed)')
-    .option('--json', 'one JSON line per measurement')
+    .option('--json', 'one JSON line per measurement (--backend postgresql: one JSON object)')
+    .option('--backend <b>', 'sqlite: the part above (the directory store); postgresql: directory store vs PostgreSQL (ingest, single adds, open + first search, server-side search, 1 and 2 serve replicas); both: the two parts in turn', 'sqlite')
+    .option('--store <url>', 'PostgreSQL database for --backend postgresql|both (default: $CMHASH_STORE, else a throwaway local cluster)')
+    .option('--batches <n>', 'postgresql part: 1,000-item batches added through addItems (ingest rate)', '20')
+    .option('--batch-size <n>', 'postgresql part: items per batch', '1000')
+    .option('--codes <n>', 'postgresql part: codes of the server-side search (bench pg-search)', '1000000')
+    .option('--no-server-search', 'postgresql part: skip the server-side search (it loads --codes codes: a couple of minutes at 1M)')
+    .option('--duration <s>', 'postgresql part: seconds of HTTP load per replica count (0: no replicas)', '10')
+    .option('--connections <n>', 'postgresql part: HTTP connections of the load generator, spread over the replicas', '8')
+    .addHelpText('after', `
+Examples:
+  cmhash bench store                                  # directory store: segments and open + search before/after compact (~1 min)
+  cmhash bench store --backend postgresql             # directory store vs PostgreSQL, a local cluster (~5 min; needs PostgreSQL 15 binaries)
+  cmhash bench store --backend postgresql --no-server-search --duration 5 --adds 100
+  cmhash bench store --backend postgresql --store postgresql://user@db-host/cmhash --json
+
+--backend postgresql adds --adds single-item additions after the batches and times each (median, p95);
+without --store it starts a throwaway PostgreSQL cluster on a loopback port and stops it afterwards.
+Everything runs on this machine: PostgreSQL, the replicas and the load generator share its cores
+(the output prints the core count and the load average beside the figures).`)
     .action(async (o: Opts) => {
       const out = new Output(!!o.json);
+      if (!['sqlite', 'postgresql', 'both'].includes(o.backend)) throw new InputError(`--backend: expected sqlite, postgresql or both, got ${JSON.stringify(o.backend)}`);
+      if (o.backend !== 'sqlite') {
+        const url = storeUrl(o), why = url ? null : localClusterUnavailable();
+        const batches = intOption(o.batches, 'batches', 1), batchSize = intOption(o.batchSize, 'batch-size', 1, 100_000), codes = intOption(o.codes, 'codes', 1000, 50_000_000);
+        const duration = intOption(o.duration, 'duration', 0, 600), connections = intOption(o.connections, 'connections', 1, 1024);
+        const addsPg = intOption(o.adds, 'adds', 1), bitsPg = intOption(o.bits, 'bits', 8), hiddenPg = intOption(o.hidden, 'hidden', 1), repeatsPg = intOption(o.repeats, 'repeats', 1);
+        if (why) {
+          out.text(`bench store: PostgreSQL part skipped — ${why}; give --store postgresql://… to use a running server`);
+          out.record({ bench: 'store-backends', skipped: why });
+        } else {
+          if (duration > 0) await loadAutocannon();
+          out.text(`PostgreSQL part: ${url ? redactUrl(url) : 'a local cluster'}; ${batches} × ${batchSize} items, ${addsPg} single adds${o.serverSearch ? `, server-side search at ${codes.toLocaleString('en-US')} codes` : ''}${duration > 0 ? `, ${duration} s of load per replica count` : ''}`);
+          const r = await benchStoreBackends({
+            url: url ?? undefined, batches, batchSize, singleAdds: addsPg, repeats: repeatsPg, bits: bitsPg, hidden: hiddenPg,
+            codes: o.serverSearch ? codes : null, duration, connections, log: (l) => out.text(`  ${l}`),
+          });
+          if (o.json) out.record(r); else out.text('\n' + formatStoreBackends(r));
+        }
+        if (o.backend === 'postgresql') return;
+        out.text('');
+      }
       const n = intOption(o.items, 'items', 1), adds = intOption(o.adds, 'adds', 1), bits = intOption(o.bits, 'bits', 8), repeats = intOption(o.repeats, 'repeats', 1);
       const root = mkdtempSync(join(tmpdir(), 'cmhash-bench-store-'));
       try {
