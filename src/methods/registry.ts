@@ -171,6 +171,16 @@ export function loadHasher(path: string, expect: LoadExpectations = {}): Hasher 
   return e.load(ck, path);
 }
 
+/**
+ * The model `loadHasher` would give for a checkpoint file, built from that file's contents already
+ * loaded (what nn/checkpoint.ts loadCheckpoint returns for it — e.g. read on another thread and
+ * handed over): the same method dispatch and loader, without reading or checking a file. `label`
+ * names the checkpoint in error messages.
+ */
+export function hasherFromCheckpointData(ck: LoadedCheckpoint, label = '(checkpoint data)'): Hasher {
+  return entryOfCheckpoint(ck, label).load(ck, label);
+}
+
 /** A saved model's image and text encoders as export layers, by the layout its method registers. */
 export function encoderLayersFromCheckpoint(path: string): EncoderLayers {
   const ck = loadCheckpoint(path) as LoadedCheckpoint;

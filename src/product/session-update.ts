@@ -7,8 +7,10 @@
 // Where the training runs: with `inWorker` (what the service does) on a worker thread
 // (train-in-worker.ts), which loads its own copy from the checkpoint, trains, and commits the new
 // version itself on its own store connection while this thread holds the collection's write lock;
-// this thread only builds the session's arrays and swaps in the committed snapshot
-// (Collection.adoptCommit), so it keeps answering searches meanwhile. Without it (the
+// this thread only builds the session's label matrix (the features go to the worker as the parsing
+// worker delivered them, see handOverFeatures) and swaps in the committed snapshot
+// (Collection.adoptCommit, with the model built from the checkpoint contents the worker sends back),
+// so it keeps answering searches meanwhile. Without it (the
 // default, what `cmhash update` uses: a CLI run has no searches to protect, and in-process training
 // skips the thread start and the checkpoint round trip) update() runs on the calling thread. Both
 // give the same model for the same seed.
@@ -33,6 +35,8 @@ export interface UpdateOptions {
    * The worker uses the process's backend and kernel-thread setting (see train-in-worker.ts).
    */
   inWorker?: boolean;
+  /** The job this update runs for: recorded with the session (a PostgreSQL store commits a job id at most once). */
+  jobId?: string;
 }
 
 export interface UpdateResult {
@@ -105,6 +109,34 @@ export function loadUpdatableModel(collection: Collection): ContinualHasher {
   return model;
 }
 
+/** Feature arrays handed over with a list of items (handOverFeatures), by that list. */
+const handedOver = new WeakMap<readonly ItemInput[], { image: Float32Array; text: Float32Array }>();
+
+/**
+ * Declares that `items`' features are views, item by item, of `image` (items × imageDim) and `text`
+ * (items × textDim), whole arrays nobody else uses — the session body parser's output. A session
+ * update of these items on a worker (`inWorker`) then gives these arrays to the training thread as
+ * the session's own (transferred: the items' features are unusable here afterwards) instead of
+ * copying them into new ones on this thread: on a VM where every first touch of a page is slow,
+ * that copy of 4.5 MB held the serving thread for 30–53 ms.
+ */
+export function handOverFeatures(items: readonly ItemInput[], image: Float32Array, text: Float32Array): void {
+  handedOver.set(items, { image, text });
+}
+
+/** The arrays handed over with `items`, if they are still laid out as declared (else null: copy). */
+function takeHandedOver(items: readonly ItemInput[], dI: number, dT: number): { image: Float32Array; text: Float32Array } | null {
+  const f = handedOver.get(items);
+  if (!f) return null;
+  handedOver.delete(items); // handed over once
+  const n = items.length;
+  const whole = (a: Float32Array, d: number) => a.length === n * d && a.byteOffset === 0 && a.buffer.byteLength === n * d * 4;
+  if (!whole(f.image, dI) || !whole(f.text, dT) || f.image.buffer === f.text.buffer) return null;
+  const at = (v: Float32Array | null | undefined, a: Float32Array, d: number, i: number) => !!v && v.buffer === a.buffer && v.byteOffset === i * d * 4 && v.length === d;
+  for (let i = 0; i < n; i++) if (!at(items[i]!.image, f.image, dI, i) || !at(items[i]!.text, f.text, dT, i)) return null;
+  return f;
+}
+
 export async function applySessionUpdate(collection: Collection, items: readonly ItemInput[], o: UpdateOptions = {}): Promise<UpdateResult> {
   checkSessionItems(items);
   const before = collection.snapshot();
@@ -118,12 +150,14 @@ export async function applySessionUpdate(collection: Collection, items: readonly
   const newLabels: string[] = [];
   for (const it of items) for (const l of it.labels!) if (!col.has(l)) { col.set(l, names.length); names.push(l); newLabels.push(l); }
   const n = items.length, C = names.length, dI = collection.config.imageDim, dT = collection.config.textDim;
+  // on the worker path, the parser's arrays when they were handed over with these items (no copy here)
+  const given = o.inWorker ? takeHandedOver(items, dI, dT) : null;
   const session: SessionData = {
     index: collection.history().sessions.length, newClasses: newLabels.map((l) => col.get(l)!), n, numClasses: C, imageDim: dI, textDim: dT,
-    image: new Float32Array(n * dI), text: new Float32Array(n * dT), labels: new Uint8Array(n * C),
+    image: given?.image ?? new Float32Array(n * dI), text: given?.text ?? new Float32Array(n * dT), labels: new Uint8Array(n * C),
   };
   items.forEach((it, i) => {
-    session.image.set(it.image!, i * dI); session.text.set(it.text!, i * dT);
+    if (!given) { session.image.set(it.image!, i * dI); session.text.set(it.text!, i * dT); }
     for (const l of it.labels!) session.labels[i * C + col.get(l)!] = 1;
   });
   const options: TrainOptions & { updateEpochs?: number } = { ...o.train, bits: collection.config.bits, seed: o.seed ?? 1 };
@@ -145,14 +179,14 @@ export async function applySessionUpdate(collection: Collection, items: readonly
       checkpoint: currentCheckpoint(collection), session, options,
       commit: {
         dir: collection.source!, ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
-        labelNames: names, session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n } }, meta: {},
+        labelNames: names, session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, ...(o.jobId ? { job: o.jobId } : {}) } }, meta: {},
       },
     }, o.onProgress, (commit) => { o.onStage?.('committing'); return collection.adoptCommit(commit); });
     return { model_version: r.version, previous_version: before.modelVersion, items: n, new_labels: newLabels, train_seconds: r.trainSeconds, method: r.method };
   }
   const version = await collection.commitModel(model, items, {
     labelNames: names, inherit: true,
-    session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, train_seconds: trainSeconds } },
+    session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, train_seconds: trainSeconds, ...(o.jobId ? { job: o.jobId } : {}) } },
     meta: { trainSeconds },
   });
   return { model_version: version, previous_version: before.modelVersion, items: n, new_labels: newLabels, train_seconds: trainSeconds, method: model.method };

@@ -9,7 +9,9 @@ import { parentPort } from 'node:worker_threads';
 import { getBackend, getJsBackend, setBackend } from '../tensor/backends.js';
 import { createNativeBackend, type IsaVariant } from '../tensor/backend-native.js';
 import { isContinual, loadHasher } from '../methods/registry.js';
-import type { CommitRecordMessage, SessionWorkerData, SessionWorkerMessage } from './train-in-worker.js';
+import { loadCheckpoint } from '../nn/checkpoint.js';
+import type { LoadedCheckpoint } from '../methods/checkpoint-io.js';
+import { checkpointMessage, type CommitRecordMessage, type SessionWorkerData, type SessionWorkerMessage } from './train-in-worker.js';
 import { Collection, type CommitRecord, type ItemInput } from './collection.js';
 
 const port = parentPort!;
@@ -54,8 +56,17 @@ async function runJob(d: SessionWorkerData): Promise<void> {
       session: { ...c.session, meta: { ...(c.session.meta as object | undefined), train_seconds: trainSeconds } }, meta: { ...c.meta, trainSeconds },
     });
     const codes = (x: CommitRecord['image']) => ({ ids: x.ids, bits: x.codes.bits, count: x.codes.count, data: x.codes.data });
-    const record: CommitRecordMessage = { ...r, image: codes(r.image), text: codes(r.text) };
-    port.postMessage({ type: 'committed', record } satisfies SessionWorkerMessage, [...new Set([record.image.data.buffer, record.text.data.buffer])] as ArrayBuffer[]);
+    // never the record's model, should it carry one (a Hasher does not cross threads)
+    const { model: _model, ...stored } = r;
+    const record: CommitRecordMessage = { ...stored, image: codes(r.image), text: codes(r.text) };
+    const transfer = [record.image.data.buffer, record.text.data.buffer] as ArrayBuffer[];
+    // the committed checkpoint read back here, so the serving thread builds its model without the file
+    try {
+      const ck = checkpointMessage(loadCheckpoint(collection.checkpointPath(r.checkpoint)) as LoadedCheckpoint);
+      record.checkpointData = ck.message;
+      transfer.push(...ck.transfer);
+    } catch { /* the serving thread loads the checkpoint itself */ }
+    port.postMessage({ type: 'committed', record } satisfies SessionWorkerMessage, [...new Set(transfer)]);
   } finally { collection.close(); }
 }
 

@@ -22,6 +22,9 @@ import { getBackend } from '../tensor/backends.js';
 import type { WorkerEntry } from '../util/worker-entry.js';
 import type { SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { PackedCodes } from '../codes/packed-codes.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { LoadedCheckpoint } from '../methods/checkpoint-io.js';
+import { hasherFromCheckpointData } from '../methods/registry.js';
 import type { CommitRecord } from './collection.js';
 
 /** Training options that cross to the worker (plain data: no callbacks). */
@@ -55,10 +58,40 @@ export interface WorkerTrainRequest {
 
 export interface WorkerTrainResult { trainSeconds: number; method: string; version: number }
 
-/** A CommitRecord as it crosses threads (codes as plain words). */
-export interface CommitRecordMessage extends Omit<CommitRecord, 'image' | 'text'> {
+/**
+ * A checkpoint file's contents as they cross threads: what loadCheckpoint (nn/checkpoint.ts) gives
+ * for it, each tensor's values a Float32Array whose buffer is transferred (not copied).
+ */
+export interface CheckpointMessage {
+  kind: string;
+  architecture: unknown;
+  meta: unknown;
+  tensors: { name: string; rows: number; cols: number; data: Float32Array }[];
+}
+
+/**
+ * A CommitRecord as it crosses threads (codes as plain words). Never its `model` (a Hasher is not
+ * structured-cloneable, and must not be shared): instead the committed checkpoint's contents, read
+ * back by the worker, from which the serving thread builds its own copy (hasherFromCheckpointData)
+ * without reading or checking the file.
+ */
+export interface CommitRecordMessage extends Omit<CommitRecord, 'image' | 'text' | 'model'> {
   image: { ids: string[]; bits: number; count: number; data: Uint32Array };
   text: { ids: string[]; bits: number; count: number; data: Uint32Array };
+  checkpointData?: CheckpointMessage;
+}
+
+/** The checkpoint contents to post, and the buffers to transfer with them. */
+export function checkpointMessage(ck: LoadedCheckpoint): { message: CheckpointMessage; transfer: ArrayBuffer[] } {
+  const tensors = Object.entries(ck.tensors).map(([name, t]) => ({ name, rows: t.rows, cols: t.cols, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }));
+  return { message: { kind: ck.kind, architecture: ck.architecture, meta: ck.meta, tensors }, transfer: [...new Set(tensors.map((t) => t.data.buffer as ArrayBuffer))] };
+}
+
+/** The checkpoint contents back as loadCheckpoint gives them (tensors wrap the received arrays). */
+export function loadedCheckpointOf(m: CheckpointMessage): LoadedCheckpoint {
+  const tensors: Record<string, Tensor> = {};
+  for (const t of m.tensors) tensors[t.name] = Tensor.wrap(t.rows, t.cols, t.data);
+  return { kind: m.kind, architecture: m.architecture, meta: m.meta, tensors };
 }
 
 /** Runs `commit` (the worker's commit) while the caller holds its write lock; returns the model version. */
@@ -101,12 +134,23 @@ export async function trainInWorker(req: WorkerTrainRequest, onProgress: ((p: Tr
   } finally { release(); }
 }
 
+/**
+ * The record the worker committed, with the committed model built here from the checkpoint contents
+ * the worker sent (no file read, no checksum, no fresh copy of the file on this thread); without
+ * them, or if they do not build a model, the record has no model and adoptCommit loads the
+ * checkpoint as before.
+ */
 function recordOf(m: CommitRecordMessage): CommitRecord {
-  return {
-    ...m,
+  const { checkpointData, ...rest } = m;
+  const record: CommitRecord = {
+    ...rest,
     image: { ids: m.image.ids, codes: new PackedCodes(m.image.bits, m.image.count, m.image.data) },
     text: { ids: m.text.ids, codes: new PackedCodes(m.text.bits, m.text.count, m.text.data) },
   };
+  if (checkpointData) {
+    try { record.model = hasherFromCheckpointData(loadedCheckpointOf(checkpointData), m.checkpoint); } catch { /* adoptCommit loads the file */ }
+  }
+  return record;
 }
 
 /**

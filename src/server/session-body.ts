@@ -3,7 +3,8 @@
 // waiting meanwhile, and even assembling the 5 MB body in one buffer took 15–45 ms. So the session
 // route takes the body as a stream, hands each chunk to a worker thread as it arrives, and the worker
 // parses, validates (the same JSON schema and messages fastify would give), converts and checks it;
-// the event loop only passes chunks on and wraps the features it gets back (transferred, not copied).
+// the event loop only passes chunks on and wraps the features it gets back (transferred, not copied;
+// a session update on the training worker hands the same two arrays on, see handOverFeatures).
 //
 // The chunks travel in buffers the worker hands back once it has copied them (a pool, started with the
 // service): on this kind of VM every first touch of a fresh 4 KiB page costs the touching thread
@@ -14,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { CollectionConfig } from '../product/collection-config.js';
 import type { Collection, ItemInput } from '../product/collection.js';
 import type { Vocabulary } from '../data/text-features.js';
+import { handOverFeatures } from '../product/session-update.js';
 import { CmhashError, InputError } from '../util/errors.js';
 import type { WorkerEntry } from '../util/worker-entry.js';
 
@@ -134,5 +136,7 @@ export async function parseSessionBody(body: AsyncIterable<Uint8Array>, limit: n
   const items: ItemInput[] = m.ids.map((id, i) => ({
     id, image: m.image.subarray(i * dI, (i + 1) * dI), text: m.text.subarray(i * dT, (i + 1) * dT), labels: m.labels[i]!, metadata: m.metadata[i],
   }));
+  // the two arrays are these items' only: a session update on the training worker takes them as they are
+  handOverFeatures(items, m.image, m.text);
   return { items, name: m.name, epochs: m.epochs, seed: m.seed };
 }
