@@ -50,8 +50,9 @@ export class JobManager {
 
   onChange(fn: (j: JobView) => void): void { this.listeners.push(fn); }
 
-  submit(collection: string, kind: string, body: JobBody): JobView {
-    const job: JobView = { id: randomUUID(), kind, collection, status: 'queued', created: new Date().toISOString(), started: null, finished: null, progress: null, result: null, error: null };
+  /** Queues `body` after the collection's earlier jobs; `id` keeps an id given elsewhere (a job recorded in PostgreSQL). */
+  submit(collection: string, kind: string, body: JobBody, id: string = randomUUID()): JobView {
+    const job: JobView = { id, kind, collection, status: 'queued', created: new Date().toISOString(), started: null, finished: null, progress: null, result: null, error: null };
     this.jobs.set(job.id, job);
     const prev = this.tails.get(collection) ?? Promise.resolve();
     const run = prev.then(async () => {
@@ -70,6 +71,9 @@ export class JobManager {
     this.emit(job);
     return job;
   }
+
+  /** The job with this id run by this process, or undefined. */
+  find(id: string): JobView | undefined { return this.jobs.get(id); }
 
   get(id: string): JobView {
     const j = this.jobs.get(id);

@@ -9,6 +9,7 @@ import multipart from '@fastify/multipart';
 import { STATUS_CODES } from 'node:http';
 import { CmhashError, InputError } from '../util/errors.js';
 import { JobManager } from '../product/jobs.js';
+import type { DurableSessionJobs } from '../product/durable-jobs.js';
 import type { CollectionRegistry } from '../product/registry.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { ServiceMetrics } from './metrics.js';
@@ -46,6 +47,8 @@ export interface ServiceOptions {
   tokens?: readonly AccessToken[];
   /** Origins allowed to call the API from a browser page on another site (CORS); none = CORS off. */
   corsOrigins?: readonly string[];
+  /** Session jobs of PostgreSQL collections, recorded in the database and shared by replicas. */
+  durableJobs?: DurableSessionJobs | null;
 }
 
 /** What route files receive. */
@@ -60,6 +63,7 @@ export interface ServiceContext {
   searches: SearchBatcher;
   started: number;
   version: string;
+  durableJobs: DurableSessionJobs | null;
 }
 
 export async function buildService(o: ServiceOptions): Promise<FastifyInstance> {
@@ -68,7 +72,7 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
   const jobs = o.jobs ?? new JobManager();
   const ctx: ServiceContext = {
     collections: o.collections, jobs, limits, metrics: new ServiceMetrics(o.collections, jobs, o.processMetrics ?? true),
-    openapi: new OpenApiCollector(), schemas: schemas(limits), started: Date.now(), version: o.version ?? '0.1.0',
+    openapi: new OpenApiCollector(), schemas: schemas(limits), started: Date.now(), version: o.version ?? '0.1.0', durableJobs: o.durableJobs ?? null,
     searches: new SearchBatcher(limits.maxK, o.scanWorker ? () => ScanOffload.start() : null, o.scanWorkerMinCodes ?? 100_000),
   };
   const app = Fastify({

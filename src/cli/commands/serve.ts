@@ -5,6 +5,8 @@ import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { ReplicaSync } from '../../product/replica-sync.js';
+import { DurableSessionJobs } from '../../product/durable-jobs.js';
+import { sessionJobRunner } from '../../product/session-job.js';
 import { storeUrl } from '../store-option.js';
 import { JobManager } from '../../product/jobs.js';
 import { startService, untilSignal } from '../../server/serve.js';
@@ -80,8 +82,10 @@ send them as "Authorization: Bearer TOKEN".`)
       } catch (e) { registry.close(); throw e; }
       if (registry.list().length === 0) { registry.close(); throw new InputError('no collections to serve: give collection directories, --root <dir> or --store <url> with collections in it (build one with cmhash demo)'); }
       const jobs = new JobManager();
-      const sync = pgUrl ? await ReplicaSync.start(pgUrl, registry, { onError: (m) => process.stderr.write(`${m}\n`) }) : null;
-      const started = await startService({
+      const onError = (m: string): void => { process.stderr.write(`${m}\n`); };
+      const sync = pgUrl ? await ReplicaSync.start(pgUrl, registry, { onError }) : null;
+      const durableJobs = pgUrl ? new DurableSessionJobs(pgUrl, registry, jobs, sessionJobRunner(jobs.trainInWorker), { onError }).start() : null;
+      const started = await startService({ durableJobs,
         collections: registry, jobs, host: o.host, port: intOption(o.port, 'port', 0, 65535), logger: !!o.log, tokens, corsOrigins, limits,
       });
       const names = registry.list().map((c) => c.name);
@@ -95,6 +99,6 @@ send them as "Authorization: Bearer TOKEN".`)
       out.text(tokens.length > 0
         ? `access tokens: ${tokens.length} from ${tokenFile} (send "Authorization: Bearer <token>")`
         : !isLoopbackHost(started.host) ? 'WARNING: no access tokens (--insecure): every route is open to whoever can reach this address' : 'no access tokens: every route is open (loopback only)');
-      await untilSignal(started, { jobsIdle: () => jobs.idle(), onStop: async () => { await sync?.stop(); registry.close(); } });
+      await untilSignal(started, { jobsIdle: () => jobs.idle(), onStop: async () => { await durableJobs?.stop(); await sync?.stop(); registry.close(); } });
     });
 }

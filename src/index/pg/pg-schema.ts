@@ -87,17 +87,23 @@ CREATE TABLE ${s}.sessions (
 CREATE TABLE ${s}.jobs (
   id         text PRIMARY KEY,
   kind       text NOT NULL,
-  status     text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
-  body       bytea,
+  status     text NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+  collection text NOT NULL,
+  meta       jsonb NOT NULL,                   -- the request (session name, epochs, seed, ids, labels, metadata)
+  body       bytea,                            -- its features (image rows, then text rows, float32)
   claimed_by text,
   heartbeat  timestamptz,
   attempts   integer NOT NULL DEFAULT 0,
   result     jsonb,
   error      text,
+  progress   jsonb,
   created    timestamptz NOT NULL DEFAULT now(),
-  updated    timestamptz NOT NULL DEFAULT now()
+  started    timestamptz,
+  finished   timestamptz
 );
 CREATE INDEX ON ${s}.jobs (status, created);
+-- a session job commits at most once, whichever replica runs it (and however often it is retried)
+CREATE UNIQUE INDEX sessions_job_key ON ${s}.sessions ((meta->>'job')) WHERE meta ? 'job';
 INSERT INTO ${s}.meta (key, value) VALUES ('format', '1'), ('classes', '0'), ('generation', '0'), ('next_ord', '0');`;
 }
 

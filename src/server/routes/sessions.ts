@@ -5,15 +5,17 @@
 // so the event loop only checks ids against the store and swaps in the committed snapshot; the
 // worker's per-epoch progress shows in the job.
 import type { FastifyInstance } from 'fastify';
-import { applySessionUpdate, assertUpdatable, checkItemsInSlices } from '../../product/session-update.js';
+import { assertUpdatable, checkItemsInSlices } from '../../product/session-update.js';
+import { sessionJobRunner } from '../../product/session-job.js';
 import { prestartTrainingWorker } from '../../product/train-in-worker.js';
-import { CmhashError, InputError } from '../../util/errors.js';
+import { CmhashError, InputError, NotFoundError } from '../../util/errors.js';
 import { parseSessionBody, prestartSessionBodyWorker } from '../session-body.js';
 import type { ServiceContext } from '../app.js';
 import { jobParams, nameParams } from '../schemas.js';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const { collections, schemas: s, limits, jobs } = ctx;
+  const run = sessionJobRunner(jobs.trainInWorker);
   // their threads start now, not while a session arrives
   prestartSessionBodyWorker();
   if (jobs.trainInWorker) prestartTrainingWorker();
@@ -37,14 +39,11 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
       const { items, name, epochs, seed } = await parseSessionBody(body, limits.itemsBodyBytes, s.sessionBody, c);
       // existing ids and labels against the store, in slices with turns of the event loop between them
       await checkItemsInSlices(c, items);
-      const job = jobs.submit(c.name, 'session-update', (progress) => {
-        let at: { epoch?: number; epochs?: number } = {};
-        return applySessionUpdate(c, items, {
-          name, epochs, seed, inWorker: jobs.trainInWorker,
-          onProgress: (p) => { at = { epoch: p.epoch, epochs: p.epochs }; progress({ ...at, message: 'training' }); },
-          onStage: (stage) => progress({ ...at, message: stage }),
-        });
-      });
+      // a PostgreSQL collection's job is recorded in the database: any replica reports it, and
+      // another replica takes it over if this one dies (product/durable-jobs.ts)
+      const job = c.backend === 'postgresql' && ctx.durableJobs
+        ? await ctx.durableJobs.submit(c, items, { name, epochs, seed })
+        : jobs.submit(c.name, 'session-update', (progress) => run(c, items, { name, epochs, seed }, null, progress));
       return reply.status(202).send(job);
     });
   });
@@ -52,10 +51,20 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
   app.get<{ Params: { id: string } }>('/api/jobs/:id', {
     schema: { params: jobParams, response: { 200: s.job, ...s.err } },
     config: { summary: 'a background job: status queued|running|succeeded|failed, progress, result or error' },
-  }, async (req) => jobs.get(req.params.id));
+  }, async (req) => {
+    const id = req.params.id;
+    const found = jobs.find(id) ?? await ctx.durableJobs?.find(id);
+    if (!found) throw new NotFoundError(`no job ${JSON.stringify(id)}`);
+    return found;
+  });
 
   app.get<{ Params: { name: string } }>('/api/collections/:name/jobs', {
     schema: { params: nameParams, response: { 200: { type: 'array', items: s.job }, ...s.err } },
     config: { summary: 'jobs of a collection (recent first)' },
-  }, async (req) => jobs.list(collections.get(req.params.name).name).reverse());
+  }, async (req) => {
+    const c = collections.get(req.params.name);
+    if (c.backend !== 'postgresql' || !ctx.durableJobs) return jobs.list(c.name).reverse();
+    // the table has every replica's jobs; this process's own running ones have fresher progress
+    return (await ctx.durableJobs.list(c)).map((j) => jobs.find(j.id) ?? j);
+  });
 }
