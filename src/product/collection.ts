@@ -18,6 +18,8 @@ import { AUTO_COMPACT_SEGMENTS, Store } from '../index/store.js';
 import type { CollectionStore, CompactionResult, ModelVersion } from '../index/store-types.js';
 import { PgStore, splitPgLocation } from '../index/pg/pg-store.js';
 import { isPostgresUrl } from '../index/pg/sync-client.js';
+import { serverKnn } from '../index/pg/server-search.js';
+import pg from 'pg';
 import { PackedCodes } from '../codes/packed-codes.js';
 import type { SearchHits } from '../index/code-index.js';
 import { checkVocabulary, loadVocabulary, saveVocabulary, type Vocabulary } from '../data/text-features.js';
@@ -38,6 +40,17 @@ export interface ItemInput {
   labels?: readonly string[];
   /** JSON-serialisable; `image` (a path relative to the collection's image root) enables thumbnails. */
   metadata?: unknown;
+}
+
+export interface OpenOptions {
+  /** The collection's name (PostgreSQL: which collection of the database; a directory: overrides its config's). */
+  name?: string;
+  autoCompactSegments?: number;
+  /**
+   * 'memory' (default): the codes are loaded into an in-process index. 'server' (PostgreSQL only):
+   * they stay in the database and searches run there (exact, same answers, slower per query).
+   */
+  search?: 'memory' | 'server';
 }
 
 export interface CollectionInit {
@@ -121,6 +134,9 @@ export class Collection {
    * on a snapshot another has overtaken; refresh() reloads when it has moved.
    */
   private loadedGeneration: number | null = null;
+  /** PostgreSQL, --search server: codes are searched in the database, not loaded (see OpenOptions.search). */
+  private searchOnServer = false;
+  private serverPool: pg.Pool | null = null;
 
   /**
    * `dir`: the collection directory (embedded store) or null; `source`: what open() takes to open
@@ -188,8 +204,9 @@ export class Collection {
    * Opens a collection and loads its current model version: a directory, or a PostgreSQL URL with
    * the collection's name as `#name` or opts.name.
    */
-  static open(dir: string, opts: { name?: string; autoCompactSegments?: number } = {}): Collection {
+  static open(dir: string, opts: OpenOptions = {}): Collection {
     if (isPostgresUrl(dir)) return Collection.openInPostgres(dir, opts);
+    if (opts.search === 'server') throw new InputError(`${dir}: server-side search needs a PostgreSQL collection (--store postgresql://…)`);
     const config = readConfig(dir);
     if (opts.name) config.name = checkCollectionName(opts.name);
     const store = Store.open(dir);
@@ -202,7 +219,7 @@ export class Collection {
     } catch (e) { store.close(); throw e; }
   }
 
-  private static openInPostgres(where: string, opts: { name?: string; autoCompactSegments?: number }): Collection {
+  private static openInPostgres(where: string, opts: OpenOptions): Collection {
     const { url, name: fromUrl } = splitPgLocation(where);
     const name = checkCollectionName(opts.name ?? fromUrl ?? '', 'collection name (give one for a PostgreSQL store)');
     const store = PgStore.open(url, name);
@@ -214,6 +231,7 @@ export class Collection {
       const vocab = config.vocabulary ? checkVocabulary(vocabDoc, `collection "${name}" vocabulary`) : null;
       const c = new Collection(null, config, store, emptySnapshot(config.bits), vocab, `${url}#${encodeURIComponent(name)}`);
       if (opts.autoCompactSegments !== undefined) c.autoCompactSegments = opts.autoCompactSegments;
+      c.searchOnServer = opts.search === 'server';
       c.reloadNow();
       return c;
     } catch (e) { store.close(); throw e; }
@@ -248,7 +266,12 @@ export class Collection {
   /** The current snapshot (take it once per request). */
   snapshot(): CollectionSnapshot { return this.snap; }
 
-  close(): void { if (!this.closed) { this.closed = true; this.store?.close(); } }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.store?.close();
+    void this.serverPool?.end().catch(() => undefined);
+  }
 
   /** Runs `fn` after every earlier write of this collection finished (one writer at a time). */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -323,6 +346,15 @@ export class Collection {
     const v = store.version(current);
     const meta = versionMeta(v);
     const partner = store.version(meta.partner);
+    if (this.searchOnServer) {
+      if (!v.checkpoint) throw new CorruptDataError(`${store.location}: model version ${v.id} has no checkpoint`);
+      const hasher = loadHasher(store.checkpointPath(v.checkpoint));
+      checkModelFits(hasher, this.config);
+      return {
+        modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created,
+        image: SnapshotIndex.empty(v.bits), text: SnapshotIndex.empty(v.bits), codesOnServer: true,
+      };
+    }
     const img = store.loadCodes(v.id), txt = store.loadCodes(partner.id);
     if (!v.checkpoint) throw new CorruptDataError(`${store.location}: model version ${v.id} has no checkpoint`);
     const hasher = loadHasher(store.checkpointPath(v.checkpoint));
@@ -337,10 +369,16 @@ export class Collection {
     const s = this.snap;
     return {
       name: this.name, items: this.store ? this.store.stats().items : Math.max(s.image.size, s.text.size), bits: s.bits,
-      model_version: s.modelVersion, method: this.config.method, image_codes: s.image.size, text_codes: s.text.size, labels: s.labelNames,
+      model_version: s.modelVersion, method: this.config.method, image_codes: this.codeCount(s, 'image'), text_codes: this.codeCount(s, 'text'), labels: s.labelNames,
       image_dim: this.config.imageDim, text_dim: this.config.textDim, raw_text: !!this.vocab || !!this.config.wordVectors, image_upload: this.config.imageDescriptor !== null,
       thumbnails: this.config.imageRoot !== null, committed: s.committed, persistent: this.persistent,
     };
+  }
+
+  private codeCount(s: CollectionSnapshot, m: Modality): number {
+    if (!s.codesOnServer) return codesOf(s, m).size;
+    const v = s.versions[m];
+    return v === null ? 0 : this.requireStore('counting codes').version(v).codes;
   }
 
   /** Versions and sessions recorded in the store. */
@@ -361,6 +399,35 @@ export class Collection {
     const c = codesOf(snap, modality).codeOf(id);
     if (!c) throw new NotFoundError(`item ${JSON.stringify(id)} has no ${modality} code in model version ${snap.modelVersion ?? 'none'}`);
     return c;
+  }
+
+  /** The stored code of an item in one modality: from the snapshot, or from the store when codes stay on the server. */
+  storedCodeOf(snap: CollectionSnapshot, modality: Modality, id: string): PackedCodes {
+    if (!snap.codesOnServer) return Collection.storedCode(snap, modality, id);
+    const version = snap.versions[modality];
+    const c = version === null ? null : (this.pgStore()!).codeOf(version, id);
+    if (!c) throw new NotFoundError(`item ${JSON.stringify(id)} has no ${modality} code in model version ${snap.modelVersion ?? 'none'}`);
+    return c;
+  }
+
+  /**
+   * A search run in the database (snapshots with codesOnServer): exact k-NN / radius in SQL over the
+   * target version's codes, ties in stored order — the same answer the in-process scan gives.
+   */
+  async searchOnDatabase(snap: CollectionSnapshot, code: PackedCodes, q: CodeQuery, maxResults: number): Promise<SearchAnswer> {
+    const store = this.pgStore();
+    if (!store || !snap.codesOnServer) throw new InputError(`collection "${this.name}" keeps its codes in memory; search it in process`);
+    const target: Modality = q.modality === 'image' ? 'text' : 'image';
+    if (code.bits !== snap.bits) throw new InputError(`query code has ${code.bits} bits, collection "${this.name}" holds ${snap.bits}-bit codes`);
+    const version = snap.versions[target];
+    if (version === null) return { results: [], model_version: snap.modelVersion, modality: q.modality, target };
+    const k = q.k ?? (q.radius !== undefined ? maxResults : 20);
+    this.serverPool ??= new pg.Pool({ connectionString: store.url, max: 4, application_name: 'cmhash search' });
+    const hits = await serverKnn(this.serverPool, {
+      table: `${store.schema}.codes`, bits: snap.bits, segments: store.versionSegments(version), query: code, k, ...(q.radius !== undefined ? { radius: q.radius } : {}),
+    });
+    const ids = store.idsOfKeys(hits.keys);
+    return this.answer(snap, q, { ids, distances: Int32Array.from(hits.distances) });
   }
 
   /**
@@ -421,9 +488,17 @@ export class Collection {
         return { id, labels: [], metadata: null, session: null, has_image: hi, has_text: ht };
       });
     }
-    return this.store.getItems(ids).map((it) => ({
+    const got = this.store.getItems(ids);
+    const pg = snap.codesOnServer ? this.pgStore() : null;
+    const coded = (m: Modality): ((id: string) => boolean) => {
+      if (!pg) return (id) => codesOf(snap, m).codeOf(id) !== null;
+      const set = snap.versions[m] === null ? new Set<string>() : pg.codedIds(snap.versions[m]!, ids);
+      return (id) => set.has(id);
+    };
+    const hasImage = coded('image'), hasText = coded('text');
+    return got.map((it) => ({
       id: it.id, labels: snap.labelNames.filter((_, c) => it.labels[c] === 1), metadata: it.metadata, session: it.session,
-      has_image: snap.image.codeOf(it.id) !== null, has_text: snap.text.codeOf(it.id) !== null,
+      has_image: hasImage(it.id), has_text: hasText(it.id),
     }));
   }
 
@@ -535,6 +610,7 @@ export class Collection {
    * from the committed checkpoint; anything else is read from the store.
    */
   private snapshotAfter(old: CollectionSnapshot, r: CommitRecord): CollectionSnapshot {
+    if (old.codesOnServer) return this.loadSnapshot();
     if (r.parent === null || r.parent !== old.versions.image) return this.loadSnapshot();
     const hasher = r.model ?? loadHasher(this.requireStore('loading').checkpointPath(r.checkpoint));
     checkModelFits(hasher, this.config);
@@ -605,7 +681,7 @@ export class Collection {
       });
       this.maybeCompact(store);
       // a new snapshot with the old codes plus the new ones; the old one keeps answering unchanged
-      this.snap = { ...snap, image: snap.image.appended(image.ids, image.codes), text: snap.text.appended(text.ids, text.codes) };
+      if (!snap.codesOnServer) this.snap = { ...snap, image: snap.image.appended(image.ids, image.codes), text: snap.text.appended(text.ids, text.codes) };
       this.afterOwnWrites(commits0);
       return { added: items.length, model_version: snap.versions.image };
     }));
@@ -621,7 +697,7 @@ export class Collection {
       const removed = store.removeItems(ids);
       this.maybeCompact(store);
       const snap = this.snap;
-      this.snap = { ...snap, image: snap.image.without(ids), text: snap.text.without(ids) };
+      if (!snap.codesOnServer) this.snap = { ...snap, image: snap.image.without(ids), text: snap.text.without(ids) };
       this.afterOwnWrites(commits0);
       return { removed, model_version: snap.modelVersion };
     });

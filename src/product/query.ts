@@ -35,7 +35,7 @@ export function queryCode(collection: Collection, snap: CollectionSnapshot, moda
       if (Array.isArray(t) ? t.length === 0 : t.trim().length === 0) throw new InputError('query.text is empty');
       return Collection.encodeQuery(snap, 'text', textToFeatures(t, collection.vocabulary, collection.config));
     }
-    case 'itemId': return Collection.storedCode(snap, modality, q.itemId!);
+    case 'itemId': return collection.storedCodeOf(snap, modality, q.itemId!);
     case 'code': return hexToCode(q.code!, snap.bits, 'query.code');
   }
 }

@@ -2,7 +2,7 @@
 // opened once and closed with the registry.
 import { resolve } from 'node:path';
 import { InputError, NotFoundError } from '../util/errors.js';
-import { Collection, listCollectionDirs } from './collection.js';
+import { Collection, listCollectionDirs, type OpenOptions } from './collection.js';
 import { checkCollectionName } from './names.js';
 import { listPgCollections } from '../index/pg/pg-store.js';
 
@@ -26,14 +26,18 @@ export class CollectionRegistry {
     return listCollectionDirs(root).map((d) => this.openDir(d));
   }
 
+  /** How collections of a PostgreSQL database are opened (set by openStore; replicas open new ones alike). */
+  private pgOptions: OpenOptions = {};
+
   /** Opens collection `name` of a PostgreSQL database. */
   openPostgres(url: string, name: string): Collection {
-    const c = Collection.open(url, { name });
+    const c = Collection.open(url, { ...this.pgOptions, name });
     try { return this.add(c); } catch (e) { c.close(); throw e; }
   }
 
   /** Opens every collection of a PostgreSQL database (those not loaded yet). */
-  openStore(url: string): Collection[] {
+  openStore(url: string, opts: Omit<OpenOptions, 'name'> = {}): Collection[] {
+    this.pgOptions = opts;
     return listPgCollections(url).filter((row) => !this.byName.has(row.name)).map((row) => this.openPostgres(url, row.name));
   }
 

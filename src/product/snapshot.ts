@@ -16,6 +16,11 @@ export interface CollectionSnapshot {
   readonly image: SnapshotIndex;
   readonly text: SnapshotIndex;
   readonly committed: string | null;
+  /**
+   * The codes stay in the database (PostgreSQL, `--search server`): image and text are empty here,
+   * and searches, stored codes and code counts are asked of the store.
+   */
+  readonly codesOnServer?: boolean;
 }
 
 export function codesOf(s: CollectionSnapshot, m: Modality): SnapshotIndex { return m === 'image' ? s.image : s.text; }

@@ -115,6 +115,29 @@ test('PostgreSQL store: the same collection answers identically to the embedded 
     b = Collection.open(pg!.url, { name: 'twin' });
     assert.deepEqual(answers(b), answers(a), 'after reopening');
     assert.ok(b.vocabulary && b.vocabulary.terms.length === TERMS.length, 'the vocabulary is stored with the collection');
+
+    // the same collection searched in the database (--search server): nothing loaded, the same answers
+    const srv = Collection.open(pg!.url, { name: 'twin', search: 'server' });
+    try {
+      const ss = srv.snapshot(), ms = a.snapshot();
+      assert.equal(ss.codesOnServer, true);
+      assert.equal(ss.image.size, 0, 'no codes in memory');
+      assert.deepEqual(srv.info(), b.info());
+      const some = ms.image.ids().filter((_, i) => i % 9 === 0);
+      assert.deepEqual(srv.items(some), b.items(some));
+      for (const m of ['image', 'text'] as const) {
+        const own = m === 'image' ? ms.image : ms.text;
+        const ids = own.ids();
+        for (let i = 0; i < ids.length; i += 11) {
+          const q = srv.storedCodeOf(ss, m, ids[i]!);
+          assert.deepEqual(q.data, Collection.storedCode(ms, m, ids[i]!).data);
+          for (const cq of [{ modality: m, k: 12 }, { modality: m, radius: 4 }, { modality: m, k: 5, radius: 2 }]) {
+            const want = a.search(ms, q, cq, 100), got = await srv.searchOnDatabase(ss, q, cq, 100);
+            assert.deepEqual(got.results, want.results, `${m} ${ids[i]} ${JSON.stringify(cq)}`);
+          }
+        }
+      }
+    } finally { srv.close(); }
   } finally { a.close(); b.close(); }
 });
 

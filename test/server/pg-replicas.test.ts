@@ -25,9 +25,9 @@ const children: ChildProcess[] = [];
 
 interface Replica { url: string; proc: ChildProcess }
 
-function startReplica(env: Record<string, string> = {}): Promise<Replica> {
+function startReplica(env: Record<string, string> = {}, extra: string[] = []): Promise<Replica> {
   return new Promise((resolveStart, reject) => {
-    const proc = spawn(process.execPath, [BIN, 'serve', '--store', pg!.url, '--port', '0', '--json', '--threads', '1'], {
+    const proc = spawn(process.execPath, [BIN, 'serve', '--store', pg!.url, '--port', '0', '--json', '--threads', '1', ...extra], {
       env: { ...process.env, CMHASH_JOB_STALE_SECONDS: '3', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(proc);
@@ -84,12 +84,15 @@ after(() => {
 
 test('replicas: identical answers, a write through one searchable on the other within 1 s, a session applied once and reported by both', { timeout: 300_000 }, async (t) => {
   if (why) { t.skip(`PostgreSQL tests skipped: ${why}`); return; }
-  const [a, b] = await Promise.all([startReplica(), startReplica()]);
+  // c searches in PostgreSQL (nothing loaded): the same answers as the in-memory replicas
+  const [a, b, c] = await Promise.all([startReplica(), startReplica(), startReplica({}, ['--search', 'server'])]);
   for (const q of [{ modality: 'text', query: { text: 'w1 w7 w9' }, k: 10 }, { modality: 'image', query: { itemId: ds.ids[5] }, k: 25 }, { modality: 'text', query: { text: 'w3' }, radius: 3 }]) {
-    const [x, y] = await Promise.all([api(a, '/api/collections/rep/search', q), api(b, '/api/collections/rep/search', q)]);
+    const [x, y, z] = await Promise.all([api(a, '/api/collections/rep/search', q), api(b, '/api/collections/rep/search', q), api(c, '/api/collections/rep/search', q)]);
     assert.equal(x.status, 200, JSON.stringify(x.json));
     assert.deepEqual(strip(y.json), strip(x.json));
+    assert.deepEqual(strip(z.json), strip(x.json), 'server-side search answers as the in-process one');
   }
+  c.proc.kill('SIGTERM');
   // a write through a, searched for on b until it appears
   const add = await api(a, '/api/collections/rep/items', { items: [{ id: 'fresh-1', raw_text: 'w2 w4 w8', labels: [] }] });
   assert.equal(add.status, 200, JSON.stringify(add.json));

@@ -18,7 +18,7 @@ import { intOption, optionalNumber } from '../options.js';
 import { getBackend } from '../../tensor/backends.js';
 
 interface ServeOptions {
-  store?: string; root?: string; host: string; port: string; maxK: string; uploadMb: string; bodyMb: string; log?: boolean; json?: boolean;
+  store?: string; search: string; root?: string; host: string; port: string; maxK: string; uploadMb: string; bodyMb: string; log?: boolean; json?: boolean;
   tokenFile?: string; insecure?: boolean; corsOrigin?: string[]; rateLimit: string; threads?: string;
   headersTimeout: string; requestTimeout: string; keepAliveTimeout: string;
 }
@@ -36,6 +36,7 @@ export function register(program: Command): void {
     .argument('[dirs...]', 'collection directories (each becomes a collection named by its collection.json)')
     .option('--root <dir>', 'also serve every collection directory directly under this folder')
     .option('--store <url>', 'also serve every collection of this PostgreSQL database (postgresql://user@host:port/db; default $CMHASH_STORE), kept in step with other replicas on it')
+    .option('--search <where>', 'with --store: memory (load the codes, search in process; default) | server (search in PostgreSQL: nothing loaded, slower per query)', 'memory')
     .option('--host <host>', 'address to listen on (default loopback only; any other address needs --token-file or --insecure)', '127.0.0.1')
     .option('--port <port>', 'port', '8080')
     .option('--token-file <file>', 'access tokens, lines "read TOKEN" / "write TOKEN" (default: $CMHASH_TOKEN_FILE); without it every route is open')
@@ -74,11 +75,14 @@ send them as "Authorization: Bearer TOKEN".`)
       };
       if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new InputError(`--headers-timeout (${o.headersTimeout} s) must not exceed --request-timeout (${o.requestTimeout} s)`);
       const pgUrl = storeUrl(o);
+      if (o.search !== 'memory' && o.search !== 'server') throw new InputError(`--search: expected memory or server, got ${JSON.stringify(o.search)}`);
+      if (o.search === 'server' && !pgUrl) throw new InputError('--search server needs --store postgresql://… (codes in a directory are always searched in process)');
+      const searchWhere = o.search;
       const registry = new CollectionRegistry();
       try {
         for (const d of dirs) registry.openDir(d);
         if (o.root) registry.openRoot(o.root);
-        if (pgUrl) registry.openStore(pgUrl);
+        if (pgUrl) registry.openStore(pgUrl, { search: searchWhere });
       } catch (e) { registry.close(); throw e; }
       if (registry.list().length === 0) { registry.close(); throw new InputError('no collections to serve: give collection directories, --root <dir> or --store <url> with collections in it (build one with cmhash demo)'); }
       const jobs = new JobManager();

@@ -489,6 +489,41 @@ export class PgStore implements CollectionStore {
     return { version: id, ids, codes };
   }
 
+  /** The segments holding a version's codes (server-side search restricts to them). */
+  versionSegments(versionId: number): number[] {
+    return this.q<{ segment: number }>(`SELECT segment FROM ${this.s}.version_segments WHERE version = $1 ORDER BY segment`, [versionId]).map((r) => r.segment);
+  }
+
+  /** Item ids of internal keys, in the order given (server-side search answers with keys). */
+  idsOfKeys(keys: readonly (number | string)[]): string[] {
+    if (keys.length === 0) return [];
+    const rows = this.q<{ key: string; id: string }>(`SELECT key::text AS key, id FROM ${this.s}.items WHERE key = ANY($1::bigint[])`, [keys.map(String)]);
+    const byKey = new Map(rows.map((r) => [r.key, r.id]));
+    return keys.map((k) => {
+      const id = byKey.get(String(k));
+      if (id === undefined) throw new NotFoundError(`store: no item with key ${k} (removed meanwhile)`);
+      return id;
+    });
+  }
+
+  /** The code of item `id` in version `versionId`, or null when it has none. */
+  codeOf(versionId: number, id: string): PackedCodes | null {
+    const wc = wordColumns(this.collection.bits);
+    const row = this.q<Record<string, string>>(`SELECT ${wc.map((c) => `c.${c}::text`).join(', ')} FROM ${this.s}.codes c
+      JOIN ${this.s}.version_segments vs ON vs.segment = c.segment JOIN ${this.s}.items i ON i.key = c.key WHERE vs.version = $1 AND i.id = $2`, [versionId, id])[0];
+    if (!row) return null;
+    const code = PackedCodes.alloc(this.collection.bits, 1);
+    setCodeWords(code, 0, wc.map((c) => row[c]!));
+    return code;
+  }
+
+  /** Which of `ids` have a code in version `versionId`. */
+  codedIds(versionId: number, ids: readonly string[]): Set<string> {
+    if (ids.length === 0) return new Set();
+    return new Set(this.q<{ id: string }>(`SELECT i.id FROM ${this.s}.codes c JOIN ${this.s}.version_segments vs ON vs.segment = c.segment
+      JOIN ${this.s}.items i ON i.key = c.key WHERE vs.version = $1 AND i.id = ANY($2::text[])`, [versionId, ids]).map((r) => r.id));
+  }
+
   loadIndex(versionId?: number, spec = 'flat'): CodeIndex & { modelVersion: number } {
     const { version, ids, codes } = this.loadCodes(versionId);
     const index = createIndex(spec, codes.bits) as CodeIndex & { modelVersion: number; addTrusted(ids: string[], c: PackedCodes): void };

@@ -38,7 +38,9 @@ export function registerCollectionRoutes(app: FastifyInstance, ctx: ServiceConte
   const search = async (c: Collection, modality: Modality, kind: string, code: (snap: ReturnType<Collection['snapshot']>) => ReturnType<typeof queryCode>, k?: number, radius?: number) => {
     const t0 = performance.now();
     const snap = c.snapshot(); // one snapshot for encoding and searching
-    const answer = await batcher.search(c, snap, code(snap), { modality, k, radius });
+    const q = { modality, k, radius };
+    // codes kept in PostgreSQL (serve --search server) are searched there; the rest in batches here
+    const answer = snap.codesOnServer ? await c.searchOnDatabase(snap, code(snap), q, limits.maxK) : await batcher.search(c, snap, code(snap), q);
     const took = performance.now() - t0;
     // bound histogram children, one per (collection, kind): no label hashing per request
     const key = `${c.name}\u0000${kind}`;
