@@ -98,8 +98,10 @@ export class DurableSessionJobs {
 
   private runHere(c: Collection, s: string, id: string, items: ItemInput[], req: SessionRequest): JobView {
     let lastProgress = 0;
+    // the heartbeat starts now, not when the job leaves this replica's queue: a job waiting here
+    // behind another is still claimed
+    this.beat(s, id);
     return this.jobs.submit(c.name, 'session-update', async (progress) => {
-      this.beat(s, id);
       try {
         const result = await this.run(c, items, req, id, (p) => {
           progress(p);
