@@ -6,6 +6,8 @@ import { runAsWorker } from 'synckit';
 
 // int8 (bigint, counts) as text: code words do not fit a double; callers convert what they need.
 const clients = new Map<number, pg.Client>();
+/** A statement that takes longer fails (a server that stopped answering must not hang the caller). */
+export const QUERY_TIMEOUT_MS = Number(process.env.CMHASH_PG_QUERY_TIMEOUT_MS ?? 300_000);
 let next = 1;
 
 export type Request =
@@ -20,7 +22,8 @@ export type Reply =
 runAsWorker(async (req: Request): Promise<Reply> => {
   try {
     if (req.op === 'connect') {
-      const c = new pg.Client({ connectionString: req.url, application_name: req.applicationName });
+      // bounded waits: the calling thread is blocked while a request runs (sync-client.ts)
+      const c = new pg.Client({ connectionString: req.url, application_name: req.applicationName, connectionTimeoutMillis: 10_000, query_timeout: QUERY_TIMEOUT_MS });
       c.on('error', () => { /* a dropped connection fails the next query, which reports it */ });
       await c.connect();
       const id = next++;

@@ -9,7 +9,7 @@ import { InputError, NotFoundError, UnavailableError } from '../../util/errors.j
 import type { Reply, Request } from './sync-client-worker.js';
 
 const call = createSyncFn<(req: Request) => Promise<Reply>>(
-  fileURLToPath(new URL('./sync-client-worker.js', import.meta.url)), { timeout: 600_000 });
+  fileURLToPath(new URL('./sync-client-worker.js', import.meta.url)), { timeout: Number(process.env.CMHASH_PG_QUERY_TIMEOUT_MS ?? 300_000) + 15_000 });
 
 /** A PostgreSQL error with its SQLSTATE (e.g. 23505 unique violation, 57P01 server shutting down). */
 export class PgError extends Error {
