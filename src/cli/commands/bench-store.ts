@@ -80,8 +80,9 @@ export function register(bench: Command): void {
     .addHelpText('after', `
 Examples:
   cmhash bench store                                  # directory store: segments and open + search before/after compact (~1 min)
-  cmhash bench store --backend postgresql             # directory store vs PostgreSQL, a local cluster (~5 min; needs PostgreSQL 15 binaries)
-  cmhash bench store --backend postgresql --no-server-search --duration 5 --adds 100
+  cmhash bench store --backend postgresql             # directory store vs PostgreSQL on a local cluster: ~7 min on 2 busy cores,
+                                                      # 4 of them the 1M-code server-side search (needs PostgreSQL 15 binaries)
+  cmhash bench store --backend postgresql --no-server-search   # ~3 min
   cmhash bench store --backend postgresql --store postgresql://user@db-host/cmhash --json
 
 --backend postgresql adds --adds single-item additions after the batches and times each (median, p95);
