@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AUTO_COMPACT_SEGMENTS, Store } from '../index/store.js';
-import type { CollectionStore, CompactionResult, ModelVersion } from '../index/store-types.js';
+import type { CollectionStore, CompactionResult, Item, ModelVersion } from '../index/store-types.js';
 import { PgStore, splitPgLocation } from '../index/pg/pg-store.js';
 import { isPostgresUrl } from '../index/pg/sync-client.js';
 import { serverKnn } from '../index/pg/server-search.js';
@@ -94,6 +94,8 @@ export interface CollectionInfo {
 }
 
 export const VOCABULARY_FILE = 'vocabulary.json';
+/** Items a PostgreSQL collection keeps described in memory before it starts over. */
+const ITEM_CACHE_LIMIT = 200_000;
 
 /** What a commit stored (versions, checkpoint, the new items' codes): enough to adopt it without re-reading the store. */
 export interface CommitRecord {
@@ -134,6 +136,16 @@ export class Collection {
    * on a snapshot another has overtaken; refresh() reloads when it has moved.
    */
   private loadedGeneration: number | null = null;
+  /**
+   * PostgreSQL: what the in-memory codes cover — every code with ord below `nextOrd`, as of
+   * `removals` removals — so a refresh can append what other replicas added instead of reloading.
+   */
+  private pgCursor: { removals: number; nextOrd: string } | null = null;
+  /**
+   * PostgreSQL: items already described in an answer (labels, metadata never change; a removal
+   * clears it), so a search does not wait on a database round trip for hits it has seen.
+   */
+  private itemCache = new Map<string, Item>();
   /** PostgreSQL, --search server: codes are searched in the database, not loaded (see OpenOptions.search). */
   private searchOnServer = false;
   private serverPool: pg.Pool | null = null;
@@ -196,7 +208,9 @@ export class Collection {
     checkConfigWidths(config);
     const store = PgStore.create(url, name, init.bits, config as unknown as Record<string, unknown>, init.vocabulary ? { [VOCABULARY_FILE]: init.vocabulary } : {});
     const c = new Collection(null, config, store, emptySnapshot(init.bits), init.vocabulary ?? null, `${url}#${encodeURIComponent(name)}`);
-    c.loadedGeneration = store.generation();
+    const st = store.readState();
+    c.loadedGeneration = st.generation;
+    c.pgCursor = { removals: st.removals, nextOrd: st.nextOrd };
     return c;
   }
 
@@ -297,19 +311,53 @@ export class Collection {
   private afterOwnWrites(commitsBefore: number): void {
     const pg = this.pgStore();
     if (!pg) return;
-    if (pg.committedGeneration === this.loadedGeneration! + (pg.commits - commitsBefore)) this.loadedGeneration = pg.committedGeneration;
+    if (pg.committedGeneration === this.loadedGeneration! + (pg.commits - commitsBefore)) this.moveCursor(pg, pg.committedGeneration!);
     else this.reloadNow();
+  }
+
+  /** The snapshot now reflects generation `g`: records where its codes end (or reloads if the store moved on). */
+  private moveCursor(pg: PgStore, g: number): void {
+    const st = pg.readState();
+    if (st.generation !== g) { this.reloadNow(); return; }
+    if (this.pgCursor && st.removals !== this.pgCursor.removals) this.itemCache.clear();
+    this.loadedGeneration = g;
+    this.pgCursor = { removals: st.removals, nextOrd: st.nextOrd };
   }
 
   /** Loads the current snapshot, as of one store generation (PostgreSQL; plain load otherwise). */
   private reloadNow(): void {
     const pg = this.pgStore();
     if (!pg) { this.snap = this.loadSnapshot(); return; }
+    this.itemCache.clear();
     for (;;) {
-      const g = pg.generation();
+      const st = pg.readState();
       const snap = this.loadSnapshot();
-      if (pg.generation() === g) { this.snap = snap; this.loadedGeneration = g; return; }
+      if (pg.generation() === st.generation) {
+        this.snap = snap; this.loadedGeneration = st.generation; this.pgCursor = { removals: st.removals, nextOrd: st.nextOrd };
+        return;
+      }
     }
+  }
+
+  /**
+   * Another replica wrote: appends the codes it added when that is all it did (same model version,
+   * no removals) — O(new codes) — else reloads. Returns whether anything changed.
+   */
+  private catchUp(pg: PgStore): boolean {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const st = pg.readState();
+      if (st.generation === this.loadedGeneration) return false;
+      const snap = this.snap, cur = this.pgCursor;
+      if (!cur || snap.codesOnServer || st.current !== snap.versions.image || snap.versions.text === null || st.removals !== cur.removals) break;
+      const img = pg.codesFrom(snap.versions.image!, cur.nextOrd), txt = pg.codesFrom(snap.versions.text, cur.nextOrd);
+      if (pg.generation() !== st.generation) continue; // written meanwhile: read again
+      this.snap = { ...snap, image: snap.image.appended(img.ids, img.codes), text: snap.text.appended(txt.ids, txt.codes) };
+      this.loadedGeneration = st.generation;
+      this.pgCursor = { removals: st.removals, nextOrd: st.nextOrd };
+      return true;
+    }
+    this.reloadNow();
+    return true;
   }
 
   /** Runs a write; if another replica committed since the snapshot was loaded, reloads and runs it once more. */
@@ -328,9 +376,8 @@ export class Collection {
   refresh(): Promise<boolean> {
     return this.exclusive(() => {
       const pg = this.pgStore();
-      if (!pg || this.closed || pg.generation() === this.loadedGeneration) return false;
-      this.reloadNow();
-      return true;
+      if (!pg || this.closed) return false;
+      return this.catchUp(pg);
     });
   }
 
@@ -466,7 +513,7 @@ export class Collection {
       for (let i = 0; i < ids.length; i++) out[i] = { id: ids[i]!, distance: distances[i]!, labels: [], metadata: null };
       return out;
     }
-    const items = this.store.getItems(ids);
+    const items = this.store instanceof PgStore ? this.cachedItems(ids) : this.store.getItems(ids);
     return items.map((it, i) => {
       const labels: string[] = [];
       for (let c = 0; c < it.labels.length && c < snap.labelNames.length; c++) if (it.labels[c]) labels.push(snap.labelNames[c]!);
@@ -476,6 +523,16 @@ export class Collection {
       }
       return hit;
     });
+  }
+
+  /** Items by id through the item cache (PostgreSQL): one round trip for the ids not seen before. */
+  private cachedItems(ids: readonly string[]): Item[] {
+    const missing = ids.filter((id) => !this.itemCache.has(id));
+    if (missing.length) {
+      if (this.itemCache.size + missing.length > ITEM_CACHE_LIMIT) this.itemCache.clear();
+      for (const it of this.requireStore('describing hits').getItems(missing)) this.itemCache.set(it.id, it);
+    }
+    return ids.map((id) => this.itemCache.get(id)!);
   }
 
   /** Items by id (labels as names), for the API. */
@@ -598,7 +655,7 @@ export class Collection {
       if (!this.pgStore()) this.snap = this.snapshotAfter(old, r);
       else if (r.generation && r.generation.before === this.loadedGeneration && r.generation.after === r.generation.before + r.generation.commits) {
         this.snap = this.snapshotAfter(old, r);
-        this.loadedGeneration = r.generation.after;
+        this.moveCursor(this.pgStore()!, r.generation.after);
       } else this.reloadNow(); // another replica wrote meanwhile: what is stored is the truth
       return r.imageVersion;
     });
@@ -695,6 +752,7 @@ export class Collection {
       ids.forEach((id, i) => checkItemId(id, `ids[${i}]`));
       const commits0 = this.pgStore()?.commits ?? 0;
       const removed = store.removeItems(ids);
+      for (const id of ids) this.itemCache.delete(id);
       this.maybeCompact(store);
       const snap = this.snap;
       if (!snap.codesOnServer) this.snap = { ...snap, image: snap.image.without(ids), text: snap.text.without(ids) };

@@ -183,3 +183,35 @@ test('PostgreSQL store: migrations are recorded once; a newer catalog is refused
   const bad = pg!.url.replace(/\/cmhash$/, '/no_such_db');
   assert.throws(() => Collection.open(`${bad}#x`), (e: Error) => /cannot connect to PostgreSQL at postgresql:\/\/cmhash@127\.0\.0\.1:\d+\/no_such_db/.test(e.message));
 });
+
+test('PostgreSQL store: a second collection object catches up with another writer (appends, removal, compaction, a session) and answers as a fresh open', async (t) => {
+  if (why) { t.skip(`PostgreSQL tests skipped: ${why}`); return; }
+  const writer = Collection.open(pg!.url, { name: 'twin' });
+  const reader = Collection.open(pg!.url, { name: 'twin' });
+  const fresh = (): unknown => { const f = Collection.open(pg!.url, { name: 'twin' }); try { return answers(f); } finally { f.close(); } };
+  try {
+    const labels = writer.snapshot().labelNames.slice(0, 2);
+    await writer.addItems(newItems(200, 8, labels));
+    await writer.addItems(newItems(210, 8, labels));
+    const before = reader.snapshot();
+    assert.equal(await reader.refresh(), true);
+    assert.equal(reader.snapshot().hasher, before.hasher, 'appends only: the model was not reloaded');
+    assert.deepEqual(answers(reader), fresh(), 'after appends');
+    assert.equal(await reader.refresh(), false, 'nothing new: nothing done');
+    await writer.removeItems(['new-201', 'new-212']);
+    await reader.refresh();
+    assert.deepEqual(answers(reader), fresh(), 'after a removal');
+    assert.throws(() => reader.items(['new-201']), NotFoundError);
+    await writer.compact();
+    await writer.addItems(newItems(220, 5, labels));
+    await reader.refresh();
+    assert.deepEqual(answers(reader), fresh(), 'after compaction and an append');
+    await applySessionUpdate(writer, newItems(230, 20, ['later', labels[0]!]), { epochs: 1, seed: 3 });
+    await reader.refresh();
+    assert.deepEqual(answers(reader), fresh(), 'after a session');
+    // the reader writes too: it builds on what it caught up with
+    await reader.addItems(newItems(260, 4, ['later']));
+    await writer.refresh();
+    assert.deepEqual(answers(writer), answers(reader));
+  } finally { writer.close(); reader.close(); }
+});

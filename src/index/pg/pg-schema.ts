@@ -104,7 +104,7 @@ CREATE TABLE ${s}.jobs (
 CREATE INDEX ON ${s}.jobs (status, created);
 -- a session job commits at most once, whichever replica runs it (and however often it is retried)
 CREATE UNIQUE INDEX sessions_job_key ON ${s}.sessions ((meta->>'job')) WHERE meta ? 'job';
-INSERT INTO ${s}.meta (key, value) VALUES ('format', '1'), ('classes', '0'), ('generation', '0'), ('next_ord', '0');`;
+INSERT INTO ${s}.meta (key, value) VALUES ('format', '1'), ('classes', '0'), ('generation', '0'), ('next_ord', '0'), ('removals', '0');`;
 }
 
 /** Format of a collection's own tables (meta.format); newer is refused. */

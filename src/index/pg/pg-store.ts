@@ -303,6 +303,7 @@ export class PgStore implements CollectionStore {
       this.q(`WITH d AS (DELETE FROM ${this.s}.codes WHERE key = ANY($1::bigint[]) RETURNING segment)
         UPDATE ${this.s}.segments s SET count = s.count - x.n FROM (SELECT segment, COUNT(*)::int AS n FROM d GROUP BY segment) x WHERE s.id = x.segment`, [k]);
       this.q(`DELETE FROM ${this.s}.items WHERE key = ANY($1::bigint[])`, [k]);
+      this.q(`UPDATE ${this.s}.meta SET value = (value::bigint + 1)::text WHERE key = 'removals'`);
       return unique.length;
     });
   }
@@ -487,6 +488,27 @@ export class PgStore implements CollectionStore {
     const ids = new Array<string>(rows.length);
     rows.forEach((r, i) => { ids[i] = r.id!; setCodeWords(codes, i, wc.map((c) => r[c]!)); });
     return { version: id, ids, codes };
+  }
+
+  /**
+   * What a replica compares to bring its snapshot up to date, in one statement: the generation, the
+   * current version, how many removals there were, and the next ord (every stored code's ord is below it).
+   */
+  readState(): { generation: number; current: number | null; removals: number; nextOrd: string } {
+    const m = new Map(this.q<{ key: string; value: string }>(`SELECT key, value FROM ${this.s}.meta WHERE key IN ('generation', 'current_version', 'removals', 'next_ord')`)
+      .map((r) => [r.key, r.value]));
+    return { generation: Number(m.get('generation') ?? 0), current: m.has('current_version') ? Number(m.get('current_version')) : null, removals: Number(m.get('removals') ?? 0), nextOrd: m.get('next_ord') ?? '0' };
+  }
+
+  /** A version's codes stored at or after `fromOrd`, in stored order (what another replica added). */
+  codesFrom(versionId: number, fromOrd: string): { ids: string[]; codes: PackedCodes } {
+    const wc = wordColumns(this.collection.bits);
+    const rows = this.q<Record<string, string>>(`SELECT i.id, ${wc.map((c) => `c.${c}::text`).join(', ')} FROM ${this.s}.codes c
+      JOIN ${this.s}.version_segments vs ON vs.segment = c.segment AND vs.version = $1 JOIN ${this.s}.items i ON i.key = c.key
+      WHERE c.ord >= $2::bigint ORDER BY c.ord`, [versionId, fromOrd]);
+    const codes = PackedCodes.alloc(this.collection.bits, rows.length);
+    const ids = rows.map((r, i) => { setCodeWords(codes, i, wc.map((c) => r[c]!)); return r.id!; });
+    return { ids, codes };
   }
 
   /** The segments holding a version's codes (server-side search restricts to them). */
