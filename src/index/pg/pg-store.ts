@@ -480,14 +480,30 @@ export class PgStore implements CollectionStore {
     if (id === null) throw new NotFoundError('store: no current model version (commit one first)');
     const v = this.version(id);
     if (v.status === 'retired') throw new InputError(`store: version ${id} is retired`);
-    const wc = wordColumns(v.bits);
     // one statement = one snapshot: the version's segments, their codes and the ids together
-    const rows = this.q<Record<string, string>>(`SELECT i.id, ${wc.map((c) => `c.${c}::text`).join(', ')} FROM ${this.s}.version_segments vs
-      JOIN ${this.s}.codes c ON c.segment = vs.segment JOIN ${this.s}.items i ON i.key = c.key WHERE vs.version = $1 ORDER BY c.ord`, [id]);
-    const codes = PackedCodes.alloc(v.bits, rows.length);
-    const ids = new Array<string>(rows.length);
-    rows.forEach((r, i) => { ids[i] = r.id!; setCodeWords(codes, i, wc.map((c) => r[c]!)); });
+    const { ids, codes } = this.codesWhere(`vs.version = $1`, [id]);
     return { version: id, ids, codes };
+  }
+
+  /**
+   * Codes of the rows matching `where` (over c = codes, vs = version_segments, i = items), in
+   * stored order, as one row: the ids as an array and the words as one bytea (int8send: 8
+   * big-endian bytes per word) — much cheaper to move and decode than a row per code.
+   */
+  private codesWhere(where: string, params: unknown[]): { ids: string[]; codes: PackedCodes } {
+    const bits = this.collection.bits, wc = wordColumns(bits);
+    const row = this.q<{ ids: string[] | null; words: Uint8Array | null }>(`SELECT array_agg(i.id ORDER BY c.ord) AS ids,
+        string_agg(${wc.map((c) => `int8send(c.${c})`).join(' || ')}, ''::bytea ORDER BY c.ord) AS words
+      FROM ${this.s}.version_segments vs JOIN ${this.s}.codes c ON c.segment = vs.segment JOIN ${this.s}.items i ON i.key = c.key WHERE ${where}`, params)[0];
+    const ids = row?.ids ?? [];
+    const codes = PackedCodes.alloc(bits, ids.length);
+    const w = row?.words ? Buffer.from(row.words.buffer, row.words.byteOffset, row.words.byteLength) : Buffer.alloc(0);
+    if (w.length !== ids.length * wc.length * 8) throw new CorruptDataError(`collection "${this.collection.name}": ${ids.length} codes but ${w.length} bytes of code words`);
+    for (let k = 0, o = 0; k < ids.length * wc.length; k++, o += 8) {
+      codes.data[2 * k] = w.readUInt32BE(o + 4);
+      codes.data[2 * k + 1] = w.readUInt32BE(o);
+    }
+    return { ids, codes };
   }
 
   /**
@@ -502,13 +518,7 @@ export class PgStore implements CollectionStore {
 
   /** A version's codes stored at or after `fromOrd`, in stored order (what another replica added). */
   codesFrom(versionId: number, fromOrd: string): { ids: string[]; codes: PackedCodes } {
-    const wc = wordColumns(this.collection.bits);
-    const rows = this.q<Record<string, string>>(`SELECT i.id, ${wc.map((c) => `c.${c}::text`).join(', ')} FROM ${this.s}.codes c
-      JOIN ${this.s}.version_segments vs ON vs.segment = c.segment AND vs.version = $1 JOIN ${this.s}.items i ON i.key = c.key
-      WHERE c.ord >= $2::bigint ORDER BY c.ord`, [versionId, fromOrd]);
-    const codes = PackedCodes.alloc(this.collection.bits, rows.length);
-    const ids = rows.map((r, i) => { setCodeWords(codes, i, wc.map((c) => r[c]!)); return r.id!; });
-    return { ids, codes };
+    return this.codesWhere(`vs.version = $1 AND c.ord >= $2::bigint`, [versionId, fromOrd]);
   }
 
   /** The segments holding a version's codes (server-side search restricts to them). */
