@@ -33,10 +33,9 @@ import type { CodeIndex } from './code-index.js';
 import { createIndex } from './factory.js';
 import { readSegment, readSegmentKeys, writeSegment, type SegmentRows } from './segment.js';
 import { SCHEMA, STORE_FORMAT } from './store-schema.js';
-import { validateLabels } from '../data/labels.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
-import { checkItemId } from './item-id.js';
 import { inFlight, ownedName, sweepFolder } from './leftovers.js';
+import { checkNewItems, checkParentVersion, exclusiveRuns, labelMatrixOf } from './store-checks.js';
 import { crashPoint } from '../util/crash-points.js';
 
 export * from './store-types.js';
@@ -175,22 +174,7 @@ export class Store implements CollectionStore {
     const { ids } = items;
     const n = ids.length;
     const classes = items.classes ?? 0;
-    if (items.labels) {
-      if (!items.classes) throw new InputError('addItems: labels given without classes (the label width)');
-      validateLabels(items.labels, n, items.classes, 'addItems labels');
-    }
-    if (items.metadata && items.metadata.length !== n) throw new InputError(`addItems: ${n} ids but ${items.metadata.length} metadata entries`);
-    const seen = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const id = ids[i]!;
-      checkItemId(id, `addItems: id at ${i}`);
-      if (seen.has(id)) throw new InputError(`addItems: id ${JSON.stringify(id)} appears twice (ids must be unique)`);
-      seen.add(id);
-    }
-    const meta = items.metadata?.map((m, i) => {
-      if (m === undefined || m === null) return null;
-      try { return JSON.stringify(m); } catch (e) { throw new InputError(`addItems: metadata at ${i} is not JSON-serialisable (${(e as Error).message})`); }
-    });
+    const meta = checkNewItems(items);
     const insert = this.stmt('INSERT INTO items (id, labels, metadata, session, added) VALUES (?, ?, ?, ?, ?)');
     const now = new Date().toISOString();
     this.write(() => {
@@ -245,12 +229,7 @@ export class Store implements CollectionStore {
   }
 
   /** Labels of the given items as one ids.length × classes matrix (padded with 0 for newer classes). */
-  labelMatrix(ids: readonly string[]): { labels: Uint8Array; classes: number } {
-    const items = this.getItems(ids), classes = this.classes();
-    const labels = new Uint8Array(ids.length * classes);
-    items.forEach((it, i) => labels.set(it.labels, i * classes));
-    return { labels, classes };
-  }
+  labelMatrix(ids: readonly string[]): { labels: Uint8Array; classes: number } { return labelMatrixOf(this.getItems(ids), this.classes()); }
 
   /** All item ids in insertion order (optionally of one session). */
   itemIds(session?: number): string[] {
@@ -267,9 +246,7 @@ export class Store implements CollectionStore {
     PackedCodes.alloc(v.bits, 0); // validates bits
     return this.write(() => {
       if (v.inheritCodesFrom !== undefined) {
-        const parent = this.version(v.inheritCodesFrom);
-        if (parent.status !== 'committed') throw new InputError(`createModelVersion: parent version ${parent.id} is ${parent.status}, only committed versions can pass on codes`);
-        if (parent.bits !== v.bits) throw new InputError(`createModelVersion: parent version ${parent.id} has ${parent.bits}-bit codes, new version ${v.bits}`);
+        checkParentVersion(this.version(v.inheritCodesFrom), v.bits);
       }
       const id = Number(this.stmt(
         "INSERT INTO model_versions (method, bits, created, checkpoint, status, session, parent, meta) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
@@ -511,15 +488,7 @@ export class Store implements CollectionStore {
         const segs = this.stmt(`SELECT s.id, s.file, s.count, s.bits, ${this.segmentOrder} AS seq FROM version_segments vs JOIN segments s ON s.id = vs.segment
           WHERE vs.version = ? ORDER BY ${this.segmentOrder}`).all(version) as { id: number; file: string; count: number; bits: number; seq: number }[];
         // runs of consecutive segments only this version refers to
-        const runs: (typeof segs)[] = [];
-        let run: typeof segs = [];
-        for (const sg of segs) {
-          if (owners.get(sg.id) === 1) { run.push(sg); continue; }
-          if (run.length) runs.push(run);
-          run = [];
-        }
-        if (run.length) runs.push(run);
-        for (const r of runs) {
+        for (const r of exclusiveRuns(segs, owners)) {
           const parts = r.map((sg) => readSegment(join(this.dir, 'segments', sg.file)));
           const hasRemoved = parts.some((p) => p.keys.some((k) => removed.has(k)));
           if (r.length < 2 && !hasRemoved) continue;

@@ -1,6 +1,8 @@
 // Child process for the crash tests: one collection write (scenario), or a loop of adds until
 // killed. Usage: node crash-writer.child.js <scenario> <dir> [arg]. Without arguments it does
 // nothing (the test runner may pick this file up).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Collection, type ItemInput } from '../../src/product/collection.js';
 import { applySessionUpdate } from '../../src/product/session-update.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
@@ -43,6 +45,17 @@ export async function runScenario(scenario: string, dir: string, arg?: string): 
       }
     } else throw new Error(`unknown scenario ${scenario}`);
   } finally { c.close(); }
+}
+
+/** Runs this file as a child process (a write to crash): its exit code or killing signal and output. */
+export function runChild(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('exit', (code, signal) => resolve({ code, signal, out, err }));
+  });
 }
 
 const [scenario, dir, arg] = process.argv.slice(2);

@@ -23,7 +23,7 @@ import { createContinualHasher } from '../../src/methods/registry.js';
 import { buildContinualCollection } from '../../src/product/build-collection.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { Rng } from '../../src/util/rng.js';
-import { DATA, batchItems } from './crash-writer.child.js';
+import { DATA, batchItems, runChild } from './crash-writer.child.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'crash-writer.child.js');
 const why = localClusterUnavailable();
@@ -50,15 +50,7 @@ before(async () => {
 });
 after(() => { admin?.close(); pg?.stop(); rmSync(root, { recursive: true, force: true }); });
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CHILD, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code, signal) => resolve({ code, signal, out, err }));
-  });
-}
+const run = runChild;
 
 /** Everything a reader can observe, plus what only the tables show (pending versions, orphan codes). */
 function state(where: string): string {

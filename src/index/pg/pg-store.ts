@@ -16,12 +16,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PackedCodes } from '../../codes/packed-codes.js';
-import { validateLabels } from '../../data/labels.js';
+import { checkNewItems, checkParentVersion, exclusiveRuns, labelMatrixOf } from '../store-checks.js';
 import { crashPoint } from '../../util/crash-points.js';
 import { CorruptDataError, InputError, NotFoundError } from '../../util/errors.js';
 import type { CodeIndex } from '../code-index.js';
 import { createIndex } from '../factory.js';
-import { checkItemId } from '../item-id.js';
 import { AUTO_COMPACT_SEGMENTS } from '../store.js';
 import type { CollectionStore, CompactionResult, Item, ModelVersion, NewItems, NewModelVersion, SessionRecord, StoreStats, VersionStatus } from '../store-types.js';
 import { chunkColumns, codeChunks, codeWords, setCodeWords, wordColumns } from './code-columns.js';
@@ -254,22 +253,7 @@ export class PgStore implements CollectionStore {
     const { ids } = items;
     const n = ids.length;
     const classes = items.classes ?? 0;
-    if (items.labels) {
-      if (!items.classes) throw new InputError('addItems: labels given without classes (the label width)');
-      validateLabels(items.labels, n, items.classes, 'addItems labels');
-    }
-    if (items.metadata && items.metadata.length !== n) throw new InputError(`addItems: ${n} ids but ${items.metadata.length} metadata entries`);
-    const seen = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const id = ids[i]!;
-      checkItemId(id, `addItems: id at ${i}`);
-      if (seen.has(id)) throw new InputError(`addItems: id ${JSON.stringify(id)} appears twice (ids must be unique)`);
-      seen.add(id);
-    }
-    const meta = items.metadata?.map((m, i) => {
-      if (m === undefined || m === null) return null;
-      try { return JSON.stringify(m); } catch (e) { throw new InputError(`addItems: metadata at ${i} is not JSON-serialisable (${(e as Error).message})`); }
-    }) ?? new Array<null>(n).fill(null);
+    const meta = checkNewItems(items);
     const labels = Array.from({ length: n }, (_, i) => (items.labels ? Buffer.from(items.labels.subarray(i * classes, (i + 1) * classes)) : null));
     const now = new Date().toISOString();
     try {
@@ -328,12 +312,7 @@ export class PgStore implements CollectionStore {
     });
   }
 
-  labelMatrix(ids: readonly string[]): { labels: Uint8Array; classes: number } {
-    const items = this.getItems(ids), classes = this.classes();
-    const labels = new Uint8Array(ids.length * classes);
-    items.forEach((it, i) => labels.set(it.labels, i * classes));
-    return { labels, classes };
-  }
+  labelMatrix(ids: readonly string[]): { labels: Uint8Array; classes: number } { return labelMatrixOf(this.getItems(ids), this.classes()); }
 
   itemIds(session?: number): string[] {
     const rows = session === undefined
@@ -350,9 +329,7 @@ export class PgStore implements CollectionStore {
     if (v.bits !== this.collection.bits) throw new InputError(`createModelVersion: collection "${this.collection.name}" stores ${this.collection.bits}-bit codes, got ${v.bits}`);
     return this.write(() => {
       if (v.inheritCodesFrom !== undefined) {
-        const parent = this.version(v.inheritCodesFrom);
-        if (parent.status !== 'committed') throw new InputError(`createModelVersion: parent version ${parent.id} is ${parent.status}, only committed versions can pass on codes`);
-        if (parent.bits !== v.bits) throw new InputError(`createModelVersion: parent version ${parent.id} has ${parent.bits}-bit codes, new version ${v.bits}`);
+        checkParentVersion(this.version(v.inheritCodesFrom), v.bits);
       }
       const id = Number(this.v(`INSERT INTO ${this.s}.model_versions (id, method, bits, created, checkpoint, status, session, parent, meta)
         VALUES (${this.nextId('model_versions')}, $1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING id`,
@@ -622,15 +599,7 @@ export class PgStore implements CollectionStore {
       for (const version of live) {
         const segs = this.q<{ id: number; count: number; seq: number }>(`SELECT s.id, s.count, s.seq FROM ${s}.version_segments vs JOIN ${s}.segments s ON s.id = vs.segment
           WHERE vs.version = $1 ORDER BY s.seq`, [version]);
-        const runs: (typeof segs)[] = [];
-        let run: typeof segs = [];
-        for (const sg of segs) {
-          if (owners.get(sg.id) === 1) { run.push(sg); continue; }
-          if (run.length) runs.push(run);
-          run = [];
-        }
-        if (run.length) runs.push(run);
-        for (const r of runs) {
+        for (const r of exclusiveRuns(segs, owners)) {
           if (r.length < 2) continue;
           const ids = r.map((sg) => sg.id);
           const total = r.reduce((a, sg) => a + sg.count, 0);
