@@ -393,23 +393,14 @@ export class Collection {
     const v = store.version(current);
     const meta = versionMeta(v);
     const partner = store.version(meta.partner);
-    if (this.searchOnServer) {
-      if (!v.checkpoint) throw new CorruptDataError(`${store.location}: model version ${v.id} has no checkpoint`);
-      const hasher = loadHasher(store.checkpointPath(v.checkpoint));
-      checkModelFits(hasher, this.config);
-      return {
-        modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created,
-        image: SnapshotIndex.empty(v.bits), text: SnapshotIndex.empty(v.bits), codesOnServer: true,
-      };
-    }
-    const img = store.loadCodes(v.id), txt = store.loadCodes(partner.id);
     if (!v.checkpoint) throw new CorruptDataError(`${store.location}: model version ${v.id} has no checkpoint`);
     const hasher = loadHasher(store.checkpointPath(v.checkpoint));
     checkModelFits(hasher, this.config);
-    return {
-      modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created,
-      image: SnapshotIndex.build(img.ids, img.codes, this.config.index), text: SnapshotIndex.build(txt.ids, txt.codes, this.config.index),
-    };
+    const model = { modelVersion: v.id, versions: { image: v.id, text: partner.id }, hasher, labelNames: meta.labelNames, bits: v.bits, committed: v.created };
+    // --search server: the codes stay in the database
+    if (this.searchOnServer) return { ...model, image: SnapshotIndex.empty(v.bits), text: SnapshotIndex.empty(v.bits), codesOnServer: true };
+    const img = store.loadCodes(v.id), txt = store.loadCodes(partner.id);
+    return { ...model, image: SnapshotIndex.build(img.ids, img.codes, this.config.index), text: SnapshotIndex.build(txt.ids, txt.codes, this.config.index) };
   }
 
   info(): CollectionInfo {
