@@ -167,3 +167,19 @@ test('a job id commits at most once: the second commit of the same session job c
     assert.equal(c.snapshot().modelVersion, v, 'the second commit changed nothing');
   } finally { c.close(); c2.close(); }
 });
+
+test('cmhash search --store … --search server answers as the in-memory search', async (t) => {
+  if (why) { t.skip(`PostgreSQL tests skipped: ${why}`); return; }
+  const { spawnSync } = await import('node:child_process');
+  const search = (extra: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, 'search', 'rep', '--store', pg!.url, '--text', 'w1 w7 w9', '--k', '8', '--json', ...extra], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  };
+  const mem = search([]), srv = search(['--search', 'server']);
+  assert.equal(mem.results.length, 8);
+  assert.deepEqual(srv, mem);
+  const bad = spawnSync(process.execPath, [BIN, 'search', 'rep', '--store', pg!.url, '--text', 'w1', '--search', 'disk'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--search: expected memory or server/);
+});

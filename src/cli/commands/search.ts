@@ -11,13 +11,14 @@ import { checkFeatures, imageToFeatures } from '../../product/featurize.js';
 import { queryCode } from '../../product/query.js';
 import type { Modality } from '../../methods/hasher.js';
 
-interface SearchOptions { store?: string; modality?: string; features?: string; text?: string; image?: string; item?: string; code?: string; k?: string; radius?: string; json?: boolean }
+interface SearchOptions { store?: string; search?: string; modality?: string; features?: string; text?: string; image?: string; item?: string; code?: string; k?: string; radius?: string; json?: boolean }
 
 export function register(program: Command): void {
   program.command('search')
     .description('search a collection across modalities: the query of --modality against the other modality')
     .argument('<collection>', 'collection directory (or name, with --store)')
     .option('--store <url>', STORE_HELP)
+    .option('--search <where>', 'with --store: memory (load the codes, then search; default) | server (search inside PostgreSQL, nothing loaded)')
     .option('--modality <m>', "the query's modality: image | text (default: text for --text, image for --image)")
     .option('--features <file>', 'query features (.npy or .json; several rows = several queries)')
     .option('--text <words>', 'raw text or tags (through the collection vocabulary)')
@@ -42,11 +43,15 @@ Examples:
       const k = o.k === undefined ? undefined : Number(o.k), radius = o.radius === undefined ? undefined : Number(o.radius);
       if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 100_000)) throw new InputError(`--k: expected an integer from 1 to 100000, got ${o.k}`);
       if (radius !== undefined && !(Number.isInteger(radius) && radius >= 0)) throw new InputError(`--radius: expected a non-negative integer, got ${o.radius}`);
-      const c = Collection.open(collectionSource(dir, o));
+      if (o.search !== undefined && o.search !== 'memory' && o.search !== 'server') throw new InputError(`--search: expected memory or server, got ${JSON.stringify(o.search)}`);
+      const c = Collection.open(collectionSource(dir, o), o.search === 'server' ? { search: 'server' } : {});
       try {
         const snap = c.snapshot();
-        const answers: { query: string; answer: SearchAnswer }[] = [];
-        const run = (label: string, code: ReturnType<typeof queryCode>) => answers.push({ query: label, answer: c.search(snap, code, { modality, k: k ?? (radius === undefined ? 10 : undefined), radius }, 100_000) });
+        const pending: { query: string; answer: Promise<SearchAnswer> | SearchAnswer }[] = [];
+        const run = (label: string, code: ReturnType<typeof queryCode>) => {
+          const q = { modality, k: k ?? (radius === undefined ? 10 : undefined), radius };
+          pending.push({ query: label, answer: snap.codesOnServer ? c.searchOnDatabase(snap, code, q, 100_000) : c.search(snap, code, q, 100_000) });
+        };
         if (o.features !== undefined) {
           const f = readFeatureFile(o.features);
           for (let i = 0; i < f.rows; i++) run(`${o.features}[${i}]`, Collection.encodeQuery(snap, modality, checkFeatures(featureRow(f, i), c.config, modality, `${o.features} row ${i}`)));
@@ -56,7 +61,8 @@ Examples:
         } else {
           run(o.text ?? o.item ?? o.code!, queryCode(c, snap, modality, o.text !== undefined ? { text: o.text } : o.item !== undefined ? { itemId: o.item } : { code: o.code }));
         }
-        for (const { query, answer } of answers) {
+        for (const p of pending) {
+          const query = p.query, answer = await p.answer;
           out.record({ query, modality, target: answer.target, model_version: answer.model_version, results: answer.results });
           out.text(`${modality} query ${JSON.stringify(query)} → ${answer.target}s (model version ${answer.model_version}):`);
           out.table(answer.results.map((h, r) => ({ rank: r + 1, id: h.id, distance: h.distance, labels: h.labels.join(' '), metadata: h.metadata === null ? '' : JSON.stringify(h.metadata).slice(0, 60) })));
