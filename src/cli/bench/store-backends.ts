@@ -18,10 +18,10 @@
 //
 // Everything runs on this machine: PostgreSQL, the replicas and the load generator share its
 // cores, which the result records (cores, load average before and after each part).
-import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Collection, type ItemInput } from '../../product/collection.js';
@@ -32,10 +32,10 @@ import { PgStore } from '../../index/pg/pg-store.js';
 import { redactUrl } from '../../index/pg/sync-client.js';
 import { startLocalCluster, localClusterUnavailable, type LocalCluster } from '../../index/pg/local-cluster.js';
 import { Rng } from '../../util/rng.js';
+import { runLoadInChild } from './load-client.js';
 import { benchPgSearch, formatPgSearchBench, type PgSearchBenchResult } from './pg-search.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/cmhash.js', import.meta.url));
-const CLIENT_FLAG = '--cmhash-bench-store-client';
 
 export interface StoreBackendsOptions {
   /** PostgreSQL database (postgresql://…); default: a throwaway local cluster. */
@@ -122,38 +122,6 @@ const load1 = (): number => loadavg()[0]!;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------ the load generator (child)
-
-interface ClientJob { urls: string[]; path: string; connections: number; duration: number; bodies: string[] }
-
-async function clientMain(): Promise<void> {
-  const { loadAutocannon } = await import('../commands/bench-serve.js');
-  const autocannon = await loadAutocannon();
-  const job = await new Promise<ClientJob>((r) => process.once('message', (m) => r(m as ClientJob)));
-  const headers = { 'content-type': 'application/json' };
-  for (const url of job.urls) await autocannon({ url: url + job.path, connections: 2, amount: 300, method: 'POST', headers, body: job.bodies[0] });
-  const result = await autocannon({
-    url: job.urls as unknown as string, connections: job.connections, duration: job.duration, // several URLs: autocannon spreads the connections over them (its README); the types say one
-    requests: job.bodies.map((body) => ({ method: 'POST' as const, path: job.path, headers, body })),
-  });
-  process.send!(result, () => process.exit(0));
-}
-
-if (process.argv[2] === CLIENT_FLAG && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  clientMain().catch((e) => { console.error(e); process.exit(1); });
-}
-
-interface LoadResult { requests: { total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number; duration: number }
-
-function runLoad(job: ClientJob): Promise<LoadResult> {
-  return new Promise((res, rej) => {
-    const child = fork(fileURLToPath(import.meta.url), [CLIENT_FLAG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
-    let result: LoadResult | null = null;
-    child.on('message', (m) => { result = m as LoadResult; });
-    child.on('error', rej);
-    child.on('exit', (code) => (result ? res(result) : rej(new Error(`load generator exited with code ${code} and no result`))));
-    child.send(job);
-  });
-}
 
 // ------------------------------------------------------------------ replicas
 
@@ -300,7 +268,7 @@ export async function benchStoreBackends(o: StoreBackendsOptions = {}): Promise<
       const drive = async (count: number, urls: string[]): Promise<void> => {
         log(`driving ${count ? `${count} replica(s)` : 'the directory-store reference'}: ${connections} connections for ${duration} s`);
         const before = load1();
-        const r = await runLoad({ urls, path, connections, duration, bodies });
+        const r = await runLoadInChild({ urls, path, connections, duration, bodies, warmup: 300 });
         const ok = r.requests.total - r.non2xx;
         replicaRows!.push({ replicas: count, qps: ok / duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total, loadavgBefore: before, loadavgAfter: load1() });
       };

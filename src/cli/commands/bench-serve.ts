@@ -2,7 +2,7 @@
 // codes (generated in memory: no model, no disk) is served by the real HTTP service; autocannon
 // (in its own worker thread, so client and server do not share an event loop) sends search
 // requests for a bounded time; queries/s and latency percentiles are reported. autocannon runs in a
-// child process (this same file, started with a marker argument) so the load generator and the
+// child process (bench/load-client.ts) so the load generator and the
 // service are scheduled as two processes; keep-alive connections with HTTP pipelining (the
 // settings are reported) let a 2-core machine measure the service rather than the client.
 // For a same-run reference on a shared machine the report also holds the raw kernel's queries/s
@@ -12,17 +12,12 @@
 // near-neighbour regime of real queries, where multi-index hashing answers without a scan;
 // "random" asks with uniformly random codes, the worst case (every answer lies far away, so each
 // query is a full scan of n codes).
-//
-// autocannon is a dev dependency (nothing else uses it): it is imported only when this command
-// runs, and when it is not installed the command stops at once with one line saying how to get it.
+
 import type { Command } from 'commander';
-import type autocannonModule from 'autocannon';
-import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CmhashError, InputError } from '../../util/errors.js';
+import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
+import { loadAutocannon, runLoadInChild } from '../bench/load-client.js';
 import { Rng } from '../../util/rng.js';
 import { PackedCodes, validateBits } from '../../codes/packed-codes.js';
 import { randomCodes } from '../../index/random-codes.js';
@@ -35,57 +30,6 @@ import { cpus } from 'node:os';
 import { intOption } from '../options.js';
 
 interface BenchServeOptions { scanWorker?: boolean; threads: string; pipelining: string; n: string; bits: string; duration: string; connections: string; k: string; queries: string; flips: string; index: string; seed: string; json?: boolean }
-
-const CLIENT_FLAG = '--cmhash-bench-client';
-
-interface ClientJob { url: string; connections: number; pipelining: number; duration: number; bodies: string[]; path: string }
-
-type LoadResult = autocannonModule.Result & { cpuMs: number };
-
-/** The load generator, imported on demand; a one-line error saying how to install it when absent. */
-export async function loadAutocannon(): Promise<typeof autocannonModule> {
-  try {
-    return (await import('autocannon')).default;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && /['"]autocannon['"]/.test(err.message)) {
-      throw new CmhashError('bench serve needs the load generator autocannon, which is not installed (it is a dev dependency): npm install --no-save autocannon');
-    }
-    throw e;
-  }
-}
-
-/** Runs autocannon in a child process (this file, forked with CLIENT_FLAG) and returns its result. */
-function runLoadInChild(job: ClientJob): Promise<LoadResult> {
-  return new Promise((res, rej) => {
-    const child = fork(fileURLToPath(import.meta.url), [CLIENT_FLAG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
-    let result: LoadResult | null = null;
-    child.on('message', (m) => { result = m as LoadResult; });
-    child.on('error', rej);
-    child.on('exit', (code) => (result ? res(result) : rej(new Error(`load generator exited with code ${code} and no result`))));
-    child.send(job);
-  });
-}
-
-/** The child side: one job from the parent, the autocannon result back. */
-async function clientMain(): Promise<void> {
-  const autocannon = await loadAutocannon();
-  const job = await new Promise<ClientJob>((r) => process.once('message', (m) => r(m as ClientJob)));
-  const headers = { 'content-type': 'application/json' };
-  // warm-up so JIT and connections are hot before the clock starts
-  await autocannon({ url: job.url + job.path, connections: 2, amount: 400, method: 'POST', headers, body: job.bodies[0] });
-  const cpu0 = process.cpuUsage();
-  const result = await autocannon({
-    url: job.url + job.path, connections: job.connections, pipelining: job.pipelining, duration: job.duration,
-    requests: job.bodies.map((body) => ({ method: 'POST' as const, path: job.path, headers, body })),
-  });
-  const cpu = process.cpuUsage(cpu0);
-  process.send!({ ...result, cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
-}
-
-if (process.argv[2] === CLIENT_FLAG && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  clientMain().catch((e) => { console.error(e); process.exit(1); });
-}
 
 /** Raw kernel queries/s (one query per call, as a lone request would run) for `seconds`. */
 function kernelQps(codes: PackedCodes, k: number, seconds: number): number {
@@ -166,7 +110,7 @@ Examples:
       try {
         out.text(`driving ${started.url} with ${connections} connections × pipelining ${pipelining} for ${duration} s (${o.queries} queries, k = ${k})…`);
         const loadBefore = loadavg()[0]!, cpu0 = process.cpuUsage(), elu0 = performance.eventLoopUtilization();
-        const result = await runLoadInChild({ url: started.url, path: '/api/collections/bench/search', connections, pipelining, duration, bodies });
+        const result = await runLoadInChild({ urls: [started.url], path: '/api/collections/bench/search', connections, pipelining, duration, bodies, warmup: 400 });
         const loadAfter = loadavg()[0]!, cpu = process.cpuUsage(cpu0), elu = performance.eventLoopUtilization(elu0);
         const ok = result.requests.total - result.non2xx;
         // CPU time of the service process per answered search (all its threads; warm-up included):

@@ -20,7 +20,7 @@ import { buildContinualCollection } from '../../product/build-collection.js';
 import { createContinualHasher } from '../../methods/registry.js';
 import { generateSynthetic } from '../../data/synthetic.js';
 import { Output } from '../output.js';
-import { loadAutocannon } from './bench-serve.js';
+import { loadAutocannon } from '../bench/load-client.js';
 import { intOption } from '../options.js';
 import { InputError } from '../../util/errors.js';
 import { storeUrl } from '../store-option.js';
