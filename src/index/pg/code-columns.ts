@@ -84,8 +84,8 @@ export function hammingSql(bits: number, firstParam: number, alias = ''): string
 /** Per-row values besides the code: one segment for all rows or one per row; ords and keys per row. */
 export interface CodeRowValues {
   segment: number | ArrayLike<number>;
-  ords: ArrayLike<number>;
-  keys: ArrayLike<number>;
+  ords: ArrayLike<number | string | bigint>;
+  keys: ArrayLike<number | string | bigint>;
 }
 
 /**

@@ -23,7 +23,7 @@ import type { CodeIndex } from '../code-index.js';
 import { createIndex } from '../factory.js';
 import { AUTO_COMPACT_SEGMENTS } from '../store.js';
 import type { CollectionStore, CompactionResult, Item, ModelVersion, NewItems, NewModelVersion, SessionRecord, StoreStats, VersionStatus } from '../store-types.js';
-import { chunkColumns, codeChunks, codeWords, setCodeWords, wordColumns } from './code-columns.js';
+import { insertCodesStatement, setCodeWords, wordColumns } from './code-columns.js';
 import { CATALOG_MIGRATIONS, CATALOG_VERSION, COLLECTION_SCHEMA_FORMAT, MIGRATION_LOCK, collectionSchemaSql, schemaName } from './pg-schema.js';
 import { PgError, SyncPg, redactUrl } from './sync-client.js';
 
@@ -431,26 +431,16 @@ export class PgStore implements CollectionStore {
    * the order they were stored.
    */
   private insertCodes(segment: number, keys: readonly string[], codes: PackedCodes): void {
-    const wc = wordColumns(codes.bits), hc = chunkColumns(codes.bits);
-    const cols = ['key', ...wc, ...hc];
-    const types = ['bigint', ...wc.map(() => 'bigint'), ...hc.map(() => 'integer')];
     const base = BigInt(this.v<string>(`UPDATE ${this.s}.meta SET value = (value::bigint + $1)::text WHERE key = 'next_ord' RETURNING (value::bigint - $1)::text`, [codes.count])!);
     const BATCH = 20_000;
     for (let start = 0; start < codes.count; start += BATCH) {
       const end = Math.min(codes.count, start + BATCH);
-      const arrays: unknown[][] = cols.map(() => []);
-      const ords: string[] = [];
-      for (let i = start; i < end; i++) {
-        ords.push((base + BigInt(i)).toString());
-        arrays[0]!.push(keys[i]);
-        codeWords(codes, i).forEach((w, j) => arrays[1 + j]!.push(w.toString()));
-        codeChunks(codes, i).forEach((h, j) => arrays[1 + wc.length + j]!.push(h));
-      }
-      const unnest = types.map((t, j) => `$${j + 3}::${t}[]`).join(', ');
-      this.q(`INSERT INTO ${this.s}.codes (segment, ord, ${cols.join(', ')})
-        SELECT $1, o, ${cols.join(', ')} FROM unnest($2::bigint[], ${unnest}) AS t(o, ${cols.join(', ')})`, [segment, ords, ...arrays]);
+      const ords = Array.from({ length: end - start }, (_, i) => base + BigInt(start + i));
+      const st = insertCodesStatement(`${this.s}.codes`, codes.slice(start, end), { segment, ords, keys: keys.slice(start, end) });
+      this.q(st.text, st.values);
     }
   }
+
 
   loadCodes(versionId?: number): { version: number; ids: string[]; codes: PackedCodes } {
     const id = versionId ?? this.currentVersion();
