@@ -1,9 +1,13 @@
 // Checks and small pieces both store backends (store.ts, pg/pg-store.ts) share, so the two stay
 // alike where they must: what a valid batch of new items is, a parent version that can pass on its
-// codes, the label matrix of items, and the runs of segments compaction merges.
+// codes, the label matrix of items, the runs of segments compaction merges, an index over a
+// version's loaded codes.
 import { validateLabels } from '../data/labels.js';
 import { InputError } from '../util/errors.js';
 import { checkItemId } from './item-id.js';
+import type { PackedCodes } from '../codes/packed-codes.js';
+import type { CodeIndex } from './code-index.js';
+import { createIndex } from './factory.js';
 import type { Item, ModelVersion, NewItems } from './store-types.js';
 
 /** Validates a batch of new items; returns each item's metadata as JSON text (null for none). */
@@ -53,4 +57,12 @@ export function exclusiveRuns<S extends { id: number }>(segs: readonly S[], owne
   }
   if (run.length) runs.push(run);
   return runs;
+}
+
+/** An index (spec as in factory.ts) over one version's loaded codes. */
+export function indexOverVersion(loaded: { version: number; ids: string[]; codes: PackedCodes }, spec: string): CodeIndex & { modelVersion: number } {
+  const index = createIndex(spec, loaded.codes.bits) as CodeIndex & { modelVersion: number; addTrusted(ids: string[], c: PackedCodes): void };
+  index.addTrusted(loaded.ids, loaded.codes); // ids are unique per version by construction (putCodes checks)
+  index.modelVersion = loaded.version;
+  return index;
 }

@@ -30,12 +30,11 @@ import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PackedCodes } from '../codes/packed-codes.js';
 import type { CodeIndex } from './code-index.js';
-import { createIndex } from './factory.js';
 import { readSegment, readSegmentKeys, writeSegment, type SegmentRows } from './segment.js';
 import { SCHEMA, STORE_FORMAT } from './store-schema.js';
 import { CorruptDataError, InputError, NotFoundError } from '../util/errors.js';
 import { inFlight, ownedName, sweepFolder } from './leftovers.js';
-import { checkNewItems, checkParentVersion, exclusiveRuns, labelMatrixOf } from './store-checks.js';
+import { checkNewItems, checkParentVersion, exclusiveRuns, indexOverVersion, labelMatrixOf } from './store-checks.js';
 import { crashPoint } from '../util/crash-points.js';
 
 export * from './store-types.js';
@@ -404,13 +403,7 @@ export class Store implements CollectionStore {
   }
 
   /** An index over one version's codes (default: the current version; spec as in factory.ts). */
-  loadIndex(versionId?: number, spec = 'flat'): CodeIndex & { modelVersion: number } {
-    const { version, ids, codes } = this.loadCodes(versionId);
-    const index = createIndex(spec, codes.bits) as CodeIndex & { modelVersion: number; addTrusted(ids: string[], c: PackedCodes): void };
-    index.addTrusted(ids, codes); // ids are unique per version by construction (putCodes checks)
-    index.modelVersion = version;
-    return index;
-  }
+  loadIndex(versionId?: number, spec = 'flat'): CodeIndex & { modelVersion: number } { return indexOverVersion(this.loadCodes(versionId), spec); }
 
   // ---------------------------------------------------------------- sessions
 

@@ -16,11 +16,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PackedCodes } from '../../codes/packed-codes.js';
-import { checkNewItems, checkParentVersion, exclusiveRuns, labelMatrixOf } from '../store-checks.js';
+import { checkNewItems, checkParentVersion, exclusiveRuns, indexOverVersion, labelMatrixOf } from '../store-checks.js';
 import { crashPoint } from '../../util/crash-points.js';
 import { CorruptDataError, InputError, NotFoundError } from '../../util/errors.js';
 import type { CodeIndex } from '../code-index.js';
-import { createIndex } from '../factory.js';
 import { AUTO_COMPACT_SEGMENTS } from '../store.js';
 import type { CollectionStore, CompactionResult, Item, ModelVersion, NewItems, NewModelVersion, SessionRecord, StoreStats, VersionStatus } from '../store-types.js';
 import { insertCodesStatement, setCodeWords, wordColumns } from './code-columns.js';
@@ -523,13 +522,7 @@ export class PgStore implements CollectionStore {
       JOIN ${this.s}.items i ON i.key = c.key WHERE vs.version = $1 AND i.id = ANY($2::text[])`, [versionId, ids]).map((r) => r.id));
   }
 
-  loadIndex(versionId?: number, spec = 'flat'): CodeIndex & { modelVersion: number } {
-    const { version, ids, codes } = this.loadCodes(versionId);
-    const index = createIndex(spec, codes.bits) as CodeIndex & { modelVersion: number; addTrusted(ids: string[], c: PackedCodes): void };
-    index.addTrusted(ids, codes);
-    index.modelVersion = version;
-    return index;
-  }
+  loadIndex(versionId?: number, spec = 'flat'): CodeIndex & { modelVersion: number } { return indexOverVersion(this.loadCodes(versionId), spec); }
 
   // ---------------------------------------------------------------- sessions
 
