@@ -28,13 +28,13 @@ export interface LoadJob {
 export type LoadResult = autocannonModule.Result & { cpuMs: number };
 
 /** The load generator, imported on demand; a one-line error saying how to install it when absent. */
-export async function loadAutocannon(): Promise<typeof autocannonModule> {
+export async function loadAutocannon(command = 'this benchmark'): Promise<typeof autocannonModule> {
   try {
     return (await import('autocannon')).default;
   } catch (e) {
     const err = e as { code?: string; message: string };
     if (err.code === 'ERR_MODULE_NOT_FOUND' && /['"]autocannon['"]/.test(err.message)) {
-      throw new CmhashError('the service benchmarks need the load generator autocannon, which is not installed (it is a dev dependency): npm install --no-save autocannon');
+      throw new CmhashError(`${command} needs the load generator autocannon, which is not installed (it is a dev dependency): npm install --no-save autocannon`);
     }
     throw e;
   }

@@ -65,7 +65,7 @@ Examples:
   cmhash bench serve --n 1000 --duration 5        # HTTP path only (same-run reference on a shared machine)`)
     .option('--threads <t>', 'kernel threads of the search scan: a batch of concurrent queries is split across them (the load generator takes little CPU)', String(cpus().length))
     .action(async (o: BenchServeOptions) => {
-      await loadAutocannon(); // present? (the child process that drives the load imports it again)
+      await loadAutocannon('bench serve'); // present? (the child process that drives the load imports it again)
       const out = new Output(!!o.json);
       const n = intOption(o.n, 'n', 1, 50_000_000), bits = Number(o.bits);
       validateBits(bits, '--bits');

@@ -101,7 +101,7 @@ Everything runs on this machine: PostgreSQL, the replicas and the load generator
           out.text(`bench store: PostgreSQL part skipped — ${why}; give --store postgresql://… to use a running server`);
           out.record({ bench: 'store-backends', skipped: why });
         } else {
-          if (duration > 0) await loadAutocannon();
+          if (duration > 0) await loadAutocannon('bench store');
           out.text(`PostgreSQL part: ${url ? redactUrl(url) : 'a local cluster'}; ${batches} × ${batchSize} items, ${addsPg} single adds${o.serverSearch ? `, server-side search at ${codes.toLocaleString('en-US')} codes` : ''}${duration > 0 ? `, ${duration} s of load per replica count` : ''}`);
           const r = await benchStoreBackends({
             url: url ?? undefined, batches, batchSize, singleAdds: addsPg, repeats: repeatsPg, bits: bitsPg, hidden: hiddenPg,
