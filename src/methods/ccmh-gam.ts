@@ -48,7 +48,7 @@ import { concatArrays } from '../util/arrays.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
-export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128 } as const;
+export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 0, minUpdateSteps: 0 } as const;
 const FORMAT = 1;
 
 export type MemoryMode = 'gradient' | 'random' | 'none';
@@ -65,6 +65,8 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   refineCodes: { type: 'boolean', default: true, at: 'model', doc: 'refine new label vectors\' codes by bit-wise descent against all codes' },
   normalizeMemoryWeights: { type: 'boolean', default: false, at: 'model', doc: 'rescale the gradient memory\'s NNLS weights to sum to 1' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs·2/15))', doc: 'epochs of the modality nets in each increment' },
+  minSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minSteps, doc: 'fewest optimiser steps of the modality nets on the base session (epochs are raised to reach it; 0 = epochs only)' },
+  minUpdateSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minUpdateSteps, doc: 'fewest optimiser steps of the modality nets in each increment (update epochs are raised to reach it; 0 = epochs only)' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
   updateLabelSteps: { type: 'integer', min: 0, default: 60, doc: 'label-net steps of each increment' },
   labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
@@ -118,6 +120,15 @@ export interface CcmhGamConfig extends Partial<Omit<CcmhGamTrainOptions, keyof T
 export interface CcmhGamTrainOptions extends TrainOptions {
   /** Epochs of the modality nets in an update (default max(2, round(epochs · 2/15)) = 4 at 30 base epochs, chosen on the validation score: docs/experiments/). */
   updateEpochs?: number;
+  /**
+   * Fewest optimiser steps of the modality nets on the base session: the epochs are raised to
+   * ⌈minSteps / batches per epoch⌉ when they would give fewer. An epoch count fixed for one data
+   * set gives a small session few steps (MIRFlickr photo rows 6,6,6,6: the base session has 86
+   * training items, one batch, so 30 epochs are 30 steps; Wikipedia's base session gets 210).
+   */
+  minSteps?: number;
+  /** The same floor for each increment's modality-net steps (see minSteps). */
+  minUpdateSteps?: number;
   /** Steps of the label net on the base session (default 300). */
   labelSteps?: number;
   /** Steps of the label net in an update (default 60: with random new input rows and the discrete refinement the new codes are separated without 300 steps; 300 steps cost ~0.3 s of a ~1 s increment). */
@@ -347,6 +358,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const Y = standardize(gatherRows(s.text, s.textDim, rows), s.textDim, st.textMean, st.textInvStd);
     const T = gatherRows(targets, c, rows);
     const nt = rows.length;
+    epochs = epochsForSteps(epochs, nt, options.batchSize ?? 128, this.sessionsSeen === 0 ? options.minSteps ?? CCMH_GAM_DEFAULTS.minSteps : options.minUpdateSteps ?? CCMH_GAM_DEFAULTS.minUpdateSteps);
     const tNets = performance.now();
     const fit = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss);
     const tMemory = performance.now();
@@ -629,6 +641,13 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     m.baseEpochs = meta.baseEpochs ?? 30;
     return m;
   }
+}
+
+/** Epochs raised so that an epoch loop over n items in batches of `batch` makes at least `minSteps` steps. */
+export function epochsForSteps(epochs: number, n: number, batch: number, minSteps: number): number {
+  if (!(minSteps > 0) || n <= 0) return epochs;
+  const perEpoch = Math.ceil(n / Math.max(1, Math.min(batch, n)));
+  return Math.max(epochs, Math.ceil(minSteps / perEpoch));
 }
 
 /**

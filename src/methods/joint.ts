@@ -20,11 +20,11 @@ const FORMAT = 1;
 
 const only = (schema: OptionSchema, keys: string[]): OptionSchema => Object.fromEntries(keys.map((k) => [k, schema[k]!]));
 /** joint:ccmh-gam retrains the CCMH-GAM nets on everything: only what the base session reads. */
-export const JOINT_CCMH_GAM_OPTIONS: OptionSchema = only(CCMH_GAM_OPTIONS, ['hidden', 'labelHidden', 'labelSteps', 'labelLearningRate', 'validationFraction', 'weightDecay']);
+export const JOINT_CCMH_GAM_OPTIONS: OptionSchema = only(CCMH_GAM_OPTIONS, ['hidden', 'labelHidden', 'labelSteps', 'labelLearningRate', 'validationFraction', 'weightDecay', 'minSteps']);
 /** joint:dlcmh runs DLCMH's original phase on everything. */
 export const JOINT_DLCMH_OPTIONS: OptionSchema = only(DLCMH_OPTIONS, ['hidden', 'labelHidden', 'budget', 'gamma', 'eta', 'labelSteps', 'labelLearningRate', 'validationFraction']);
 
-export type JointConfig = Pick<CcmhGamConfig, 'bits' | 'hidden' | 'labelHidden' | 'labelSteps' | 'labelLearningRate' | 'validationFraction' | 'weightDecay'>
+export type JointConfig = Pick<CcmhGamConfig, 'bits' | 'hidden' | 'labelHidden' | 'labelSteps' | 'labelLearningRate' | 'validationFraction' | 'weightDecay' | 'minSteps'>
   & Pick<DlcmhConfig, 'budget' | 'gamma' | 'eta'> & { base?: 'ccmh-gam' | 'dlcmh'; name?: string };
 
 type Inner = CcmhGam | Dlcmh;
