@@ -16,7 +16,10 @@
         "src/native/mih_search.cc",
         "src/native/eval_ap.cc",
         "src/native/optim.cc",
-        "src/native/vector_ops.cc"
+        "src/native/vector_ops.cc",
+        "src/native/gemm_bf16.cc",
+        "src/native/cache_info.cc",
+        "src/native/addon_train.cc"
       ],
       "include_dirs": ["node_modules/node-addon-api"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

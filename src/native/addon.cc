@@ -14,6 +14,7 @@
 
 namespace cmh { void registerOptimKernels(Napi::Env env, Napi::Object exports); }
 namespace cmh { void registerVectorKernels(Napi::Env env, Napi::Object exports); }
+namespace cmh { void registerTrainKernels(Napi::Env env, Napi::Object exports); }
 
 namespace {
 
@@ -375,6 +376,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("apBlock", Napi::Function::New(env, ApBlock));
   cmh::registerOptimKernels(env, exports);
   cmh::registerVectorKernels(env, exports);
+  cmh::registerTrainKernels(env, exports);
   return exports;
 }
 

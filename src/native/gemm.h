@@ -2,6 +2,7 @@
 // KC×NC blocks, op(A) in MC×KC blocks, both into micro-panels (zero-padded), and a register-blocked
 // micro-kernel computes MR×NR tiles of C. One micro-kernel per instruction-set variant.
 #pragma once
+#include <string>
 #include "isa.h"
 
 namespace cmh {
@@ -24,6 +25,11 @@ struct GemmKernel {
 };
 
 const GemmKernel& gemmKernelAvx512();
+/** The AVX-512 kernel with an MR×32 tile (MR = 8, 12 or 14) and the given blocks (mc rounded up to MR). */
+GemmKernel avx512KernelForTile(int mr, long mcRows, long kc, long nc);
+/** What the AVX-512 kernel choice was and why (cache sizes, blocks, measured tile rates). */
+std::string gemmChoiceReport();
+bool mallocRetained();
 const GemmKernel& gemmKernelAvx2();
 const GemmKernel& gemmKernelGeneric();
 const GemmKernel& gemmKernel(Isa isa);

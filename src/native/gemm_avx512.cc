@@ -141,26 +141,12 @@ static GemmKernel makeKernel(const char* name, long mcRows, long kc, long nc) {
   return GemmKernel{name, MR, 32, (mcRows + MR - 1) / MR * MR, kc, nc, &ukrAvx512<MR>, &packAAvx512<MR>, &packBAvx512};
 }
 
-static GemmKernel chooseAvx512() {
-  // CMHASH_GEMM_TILE / _KC / _MC let the benchmark explore blockings; defaults are the measured best.
-  const char* t = std::getenv("CMHASH_GEMM_TILE");
-  const char* kcs = std::getenv("CMHASH_GEMM_KC");
-  const char* mcs = std::getenv("CMHASH_GEMM_MC");
-  long kc = kcs ? std::atol(kcs) : 256;
-  long mc = mcs ? std::atol(mcs) : 144;
-  const char* ncs = std::getenv("CMHASH_GEMM_NC");
-  long nc = ncs ? std::atol(ncs) : 4096;
-  int mr = t ? std::atoi(t) : 8;
+GemmKernel avx512KernelForTile(int mr, long mcRows, long kc, long nc) {
   switch (mr) {
-    case 14: return makeKernel<14>("avx512 14x32", mc, kc, nc);
-    case 12: return makeKernel<12>("avx512 12x32", mc, kc, nc);
-    default: return makeKernel<8>("avx512 8x32", mc, kc, nc);
+    case 14: return makeKernel<14>("avx512 14x32", mcRows, kc, nc);
+    case 12: return makeKernel<12>("avx512 12x32", mcRows, kc, nc);
+    default: return makeKernel<8>("avx512 8x32", mcRows, kc, nc);
   }
-}
-
-const GemmKernel& gemmKernelAvx512() {
-  static const GemmKernel k = chooseAvx512();
-  return k;
 }
 
 CMH_TARGET_AVX512 double fmaLoopAvx512(long iters) {

@@ -5,6 +5,9 @@
 #include <memory>
 #include <vector>
 #include "gemm.h"
+#include <cstdio>
+#include <string>
+#include "cache_info.h"
 #include "thread_pool.h"
 
 namespace cmh {
@@ -92,11 +95,88 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
   }
 }
 
+// ---- AVX-512 kernel choice: blocks from the OS's cache sizes, register tile by measurement ----
+//
+// KC (the k block) is the only blocking parameter that changes results: each k block is summed in
+// registers and then added to C, so its boundaries fix the float32 summation order. It stays 256
+// on every CPU (its B micro-panel, 256 × 32 floats = 32 KiB, fits a 48 KiB L1d with room for the A
+// micro-panel; CMHASH_GEMM_KC overrides it for experiments). MC, NC and MR only reorder independent
+// tiles, so fp32 results are bit-identical whatever they are:
+//  - MC: the packed A block (MC × KC floats) takes about 40% of L2;
+//  - NC: the packed B block (KC × NC floats) at most half of L3, capped at 4096 columns;
+//  - MR: 8, 12 or 14 rows per tile, whichever runs a small in-L2 product (128×256×512, the
+//    training shapes' one-row-block path, packing included) fastest here, best of short bursts so
+//    a burst that lost the core does not decide. A tile must beat 8×32 by 3% to replace it.
+static std::string choiceReport;
+
+static GemmKernel chooseAvx512Tuned() {
+  const CacheInfo& c = cacheInfo();
+  const char* kcs = std::getenv("CMHASH_GEMM_KC");
+  const char* mcs = std::getenv("CMHASH_GEMM_MC");
+  const char* ncs = std::getenv("CMHASH_GEMM_NC");
+  const char* ts = std::getenv("CMHASH_GEMM_TILE");
+  const long kc = kcs ? std::max(1L, std::atol(kcs)) : 256;
+  long mc = std::max(32L, std::min(1024L, c.l2 * 2 / 5 / (kc * 4)));
+  long nc = 4096;
+  if (c.l3 > 0) nc = std::max(512L, std::min(4096L, c.l3 / 2 / (kc * 4) / 32 * 32));
+  std::string why = "caches (" + c.source + "): L1d " + std::to_string(c.l1d / 1024) + " KiB, L2 " + std::to_string(c.l2 / 1024) +
+                    " KiB, L3 " + (c.l3 > 0 ? std::to_string(c.l3 / 1024) + " KiB" : std::string("unknown")) +
+                    "; KC=" + std::to_string(kc) + (kcs ? " (CMHASH_GEMM_KC)" : " (fixed: it sets the fp32 summation order)") +
+                    ", MC from 40% of L2, NC from half of L3 (max 4096)";
+  if (mcs) { mc = std::max(1L, std::atol(mcs)); why += "; MC=CMHASH_GEMM_MC"; }
+  if (ncs) { nc = std::max(32L, std::atol(ncs)); why += "; NC=CMHASH_GEMM_NC"; }
+  int mr = 8;
+  if (ts) {
+    mr = std::atoi(ts);
+    if (mr != 12 && mr != 14) mr = 8;
+    why += "; tile MR=" + std::to_string(mr) + " from CMHASH_GEMM_TILE";
+  } else {
+    // Measure the candidate tiles on the one-row-block path.
+    const long m = 128, k = 256, n = 512;
+    std::vector<float> A(m * k), B(k * n), C(m * n);
+    for (size_t i = 0; i < A.size(); i++) A[i] = static_cast<float>((i * 7919) % 97) / 97.0f - 0.5f;
+    for (size_t i = 0; i < B.size(); i++) B[i] = static_cast<float>((i * 104729) % 89) / 89.0f - 0.5f;
+    double best = 0, base = 0;
+    std::string rates;
+    for (int cand : {8, 12, 14}) {
+      const GemmKernel K = avx512KernelForTile(cand, mc, kc, nc);
+      double rate = 0;
+      for (int burst = 0; burst < 7; burst++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int r = 0; r < 4; r++) sgemmSerial(K, false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, C.data(), n);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (burst > 0 && s > 0) rate = std::max(rate, 4 * 2.0 * m * n * k / s / 1e9);  // burst 0 warms up
+      }
+      if (cand == 8) { base = rate; best = rate; }
+      else if (rate > best && rate > base * 1.03) { best = rate; mr = cand; }
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s%dx32 %.0f GFLOP/s", rates.empty() ? "" : ", ", cand, rate);
+      rates += buf;
+    }
+    why += "; tile measured on 128x256x512 (" + rates + "): " + std::to_string(mr) + "x32";
+  }
+  const GemmKernel K = avx512KernelForTile(mr, mc, kc, nc);
+  why += "; chosen " + std::string(K.name) + " MC=" + std::to_string(K.mc) + " KC=" + std::to_string(K.kc) + " NC=" + std::to_string(K.nc);
+  choiceReport = why;
+  return K;
+}
+
 // Products below this many FLOPs per thread are not worth waking another thread for (a woken
 // thread on a busy 2-core machine can take a scheduler slice to start).
 constexpr double kMinFlopsPerThread = 4e6;
 
 }  // namespace
+
+const GemmKernel& gemmKernelAvx512() {
+  static const GemmKernel k = chooseAvx512Tuned();
+  return k;
+}
+
+std::string gemmChoiceReport() {
+  if (!isaSupported(Isa::Avx512)) return "avx512 not supported by this CPU";
+  gemmKernelAvx512();
+  return choiceReport;
+}
 
 void sgemm(Isa isa, bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda, const float* B,
            long ldb, float beta, float* C, long ldc, int threads) {
