@@ -52,6 +52,9 @@ import { gatherRows } from '../data/dataset.js';
 import { expectArchitecture, paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import { encoderInput, type FeatureStats } from './two-tower.js';
+import { Linear } from '../nn/linear.js';
+import type { Sequential } from '../nn/sequential.js';
+import { CcaBaseline } from './cca.js';
 
 export const DBRC_KIND = 'cmhash/dbrc';
 /**
@@ -64,7 +67,7 @@ export const DBRC_KIND = 'cmhash/dbrc';
  * mAP@all mean of directions, decorrelation 3 → 0.3: 16 bits .318 → .317, 64 bits .367 → .377,
  * 128 bits .365 → .370), so the default is now 0.3.
  */
-export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay } as const;
+export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false } as const;
 
 /**
  * Map applied to image features before the per-column standardisation. 'sqrt' is the signed square
@@ -121,6 +124,12 @@ export interface DbrcTrainOptions extends TrainOptions {
   imageDepth?: number;
   /** Learning-rate schedule (default 'none'). */
   lrDecay?: DbrcLrDecay;
+  /**
+   * Start each pathway as the CCA (+ ITQ) solution of the training items: a linear branch
+   * initialised to the regularised-CCA projection, added to the MLP pathway whose last layer starts
+   * at zero, so training starts from the CCA codes and learns a residual (default false).
+   */
+  ccaInit?: boolean;
   /** Called after every epoch, before model selection restores anything (the ablation uses it). */
   onEpochEnd?: (epoch: number, model: Dbrc) => void;
 }
@@ -140,10 +149,11 @@ export const DBRC_OPTIONS: OptionSchema = {
   imageMap: { type: 'enum', values: DBRC_IMAGE_MAPS, default: DBRC_DEFAULTS.imageMap, doc: 'image feature map before standardisation (sqrt = Hellinger map for BoVW histograms)' },
   imageDepth: { type: 'integer', min: 0, max: 4, default: 1, doc: 'hidden layers of the image pathway (0 = linear)' },
   lrDecay: { type: 'enum', values: DBRC_LR_DECAYS, default: DBRC_DEFAULTS.lrDecay, doc: 'learning-rate schedule (cosine: lr → lr/20 over the epochs)' },
+  ccaInit: { type: 'boolean', default: DBRC_DEFAULTS.ccaInit, doc: 'add a linear branch to each pathway started at the CCA+ITQ projection (the MLP branch starts at zero)' },
   onEpochEnd: { type: 'hook', doc: 'called after every epoch (the ablation reads the code layer there)' },
 };
 
-interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; codeLayer: DbrcCodeLayer; imageMap?: DbrcImageMap; imageDepth?: number }
+interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; codeLayer: DbrcCodeLayer; imageMap?: DbrcImageMap; imageDepth?: number; ccaInit?: boolean }
 
 export class Dbrc implements Hasher {
   readonly method = 'dbrc';
@@ -156,6 +166,8 @@ export class Dbrc implements Hasher {
   imageMap: DbrcImageMap = 'none';
   /** Hidden layers of the image pathway (set by fit, kept in the checkpoint). */
   imageDepth = 1;
+  /** Whether the pathways have the CCA-initialised linear branch (set by fit, kept in the checkpoint). */
+  ccaInit = false;
   modelVersion = 0;
   lastFit: FitSummary | null = null;
   trainInfo: TrainInfo | null = null;
@@ -180,9 +192,11 @@ export class Dbrc implements Hasher {
     const imageDims = [imageDim, ...new Array<number>(this.imageDepth).fill(this.hidden), this.bits];
     const c = this.bits, h = this.hidden;
     const code: Module = this.codeLayer === 'tanh' ? new Tanh() : new ATanh(c, { mode: this.codeLayer === 'atanh-linear' ? 'linear' : 'nonlinear' });
+    const imageMlp = mlp(imageDims, { rng: rng.fork(), activation: 'relu' });
+    const textMlp = mlp([textDim, h, c], { rng: rng.fork(), activation: 'relu' });
     this.nets = {
-      imageEnc: mlp(imageDims, { rng: rng.fork(), activation: 'relu' }),
-      textEnc: mlp([textDim, h, c], { rng: rng.fork(), activation: 'relu' }),
+      imageEnc: this.ccaInit ? new LinearPlusMlp(imageDim, c, imageMlp, rng.fork()) : imageMlp,
+      textEnc: this.ccaInit ? new LinearPlusMlp(textDim, c, textMlp, rng.fork()) : textMlp,
       code,
       imageDec: mlp([c, h, imageDim], { rng: rng.fork(), activation: 'relu' }),
       textDec: mlp([c, h, textDim], { rng: rng.fork(), activation: 'relu' }),
@@ -229,6 +243,7 @@ export class Dbrc implements Hasher {
     const imageDepth = options.imageDepth ?? 1;
     if (!Number.isInteger(imageDepth) || imageDepth < 0 || imageDepth > 4) throw new InputError(`dbrc: imageDepth must be an integer from 0 to 4, got ${String(options.imageDepth)}`);
     this.imageDepth = imageDepth;
+    this.ccaInit = options.ccaInit ?? DBRC_DEFAULTS.ccaInit;
     const eye = new Float32Array(this.bits * this.bits);
     for (let j = 0; j < this.bits; j++) eye[j * this.bits + j] = 1;
     const n = data.n, dx = data.imageDim, dy = data.textDim;
@@ -241,6 +256,15 @@ export class Dbrc implements Hasher {
     const Y = standardize(data.text, dy, tx.mean, tx.invStd);
     this.build(dx, dy, rng);
     const nets = this.nets!;
+    if (this.ccaInit) {
+      // The CCA(+ITQ) baseline fitted on the same (mapped) training features standardises them with
+      // the same column statistics, so its encoder is an affine map of X and Y: read it off and
+      // start the linear branches there (the MLP branches start at zero, see LinearPlusMlp).
+      const cca = new CcaBaseline({ bits: this.bits });
+      await cca.fit({ ...data, image }, { bits: this.bits, seed });
+      (nets.imageEnc as LinearPlusMlp).setLinear(affineOf(cca, 'image', im.mean, im.invStd, dx, this.bits));
+      (nets.textEnc as LinearPlusMlp).setLinear(affineOf(cca, 'text', tx.mean, tx.invStd, dy, this.bits));
+    }
     const baseLr = options.learningRate ?? 1e-3;
     const imageNoise = options.imageNoise ?? 0;
     if (!(imageNoise >= 0 && Number.isFinite(imageNoise))) throw new InputError(`dbrc: imageNoise must be a non-negative number, got ${String(options.imageNoise)}`);
@@ -350,7 +374,7 @@ export class Dbrc implements Hasher {
   save(path: string): void {
     if (!this.nets || !this.stats) throw new InputError('dbrc.save: the model has not been trained yet');
     const n = this.nets, s = this.stats;
-    const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim, codeLayer: this.codeLayer, imageMap: this.imageMap, imageDepth: this.imageDepth };
+    const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim, codeLayer: this.codeLayer, imageMap: this.imageMap, imageDepth: this.imageDepth, ...(this.ccaInit ? { ccaInit: true } : {}) };
     saveCheckpoint(path, {
       kind: DBRC_KIND,
       architecture: { format: FORMAT, ...arch },
@@ -372,6 +396,7 @@ export class Dbrc implements Hasher {
     m.imageMap = imageMap;
     m.imageDepth = a.imageDepth ?? 1;
     if (!Number.isInteger(m.imageDepth) || m.imageDepth < 0 || m.imageDepth > 4) throw new InputError(`${path}: DBRC image depth should be an integer from 0 to 4, found ${JSON.stringify(a.imageDepth)}`);
+    m.ccaInit = a.ccaInit === true;
     m.build(a.imageDim, a.textDim, new Rng(0));
     const n = m.nets!;
     for (const [prefix, mod] of Object.entries(n)) tensorsToParams(ck, path, prefix, mod);
@@ -388,4 +413,45 @@ function addNoise(x: Float32Array, sigma: number, rng: Rng): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i]! + sigma * rng.normal();
   return out;
+}
+
+/**
+ * A pathway with a linear branch beside the MLP: out = x·W + b + mlp(x). Built with the MLP's last
+ * layer at zero, so after setLinear() the pathway computes exactly the given affine map (the CCA
+ * projection) and training learns the nonlinear residual and refines the linear part.
+ */
+export class LinearPlusMlp implements Module {
+  readonly linear: Linear;
+  constructor(inDim: number, outDim: number, readonly net: Sequential, rng: Rng) {
+    this.linear = new Linear(inDim, outDim, { rng, init: 'xavier' });
+    const last = net.layers[net.layers.length - 1] as Linear;
+    last.weight.data.fill(0);
+    last.bias?.data.fill(0);
+  }
+  setLinear(a: { weight: Float32Array; bias: Float32Array }): void {
+    this.linear.weight.data.set(a.weight);
+    this.linear.bias!.data.set(a.bias);
+  }
+  forward(x: Tensor): Tensor { return ops.add(this.linear.forward(x), this.net.forward(x)); }
+  parameters(): Tensor[] { return [...this.linear.parameters(), ...this.net.parameters()]; }
+  namedParameters(): [string, Tensor][] {
+    return [...this.linear.namedParameters().map(([k, t]): [string, Tensor] => [`linear.${k}`, t]), ...this.net.namedParameters()];
+  }
+  train(on: boolean): void { this.linear.train(on); this.net.train(on); }
+}
+
+/**
+ * The affine map z ↦ z·W + b that `h` (a model whose encode() standardises with `mean`/`invStd` and
+ * is then affine, like the cca baseline) applies to standardised features z, read off by encoding
+ * the mean row (b) and the mean row moved by one standard deviation along each column (b + W_j).
+ */
+export function affineOf(h: Hasher, modality: Modality, mean: Float32Array, invStd: Float32Array, dim: number, bits: number): { weight: Float32Array; bias: Float32Array } {
+  const raw = new Float32Array((dim + 1) * dim);
+  for (let r = 0; r <= dim; r++) raw.set(mean, r * dim);
+  for (let j = 0; j < dim; j++) raw[(j + 1) * dim + j] += 1 / invStd[j]!;
+  const v = h.encode(modality, raw, dim + 1).values;
+  const bias = v.slice(0, bits);
+  const weight = new Float32Array(dim * bits);
+  for (let j = 0; j < dim; j++) for (let k = 0; k < bits; k++) weight[j * bits + k] = v[(j + 1) * bits + k]! - bias[k]!;
+  return { weight, bias };
 }

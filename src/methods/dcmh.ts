@@ -54,7 +54,7 @@ export const DCMH_KIND = 'cmhash/dcmh';
 export const DCMH_DEFAULT_ETA = 0.01;
 
 /** Chosen by the validation score across Wikipedia, the MIRFlickr photo rows and synthetic data (see the header). */
-export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40 } as const;
+export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40, imageDropout: 0, textDropout: 0 } as const;
 const FORMAT = 1;
 
 export interface DcmhConfig extends Partial<Omit<DcmhTrainOptions, keyof TrainOptions>> {
@@ -72,6 +72,10 @@ export interface DcmhTrainOptions extends TrainOptions {
   weightDecay?: number;
   /** 'adam' (default) or 'sgd' (momentum 0.9, the authors' optimiser family). */
   optimizer?: 'adam' | 'sgd';
+  /** Dropout probability after the image net's hidden layer in training (default 0). */
+  imageDropout?: number;
+  /** Dropout probability after the text net's hidden layer in training (default 0). */
+  textDropout?: number;
 }
 
 /** DCMH's options (methods/options.ts): the registry, the CLI and fit() check against this. */
@@ -81,9 +85,11 @@ export const DCMH_OPTIONS: OptionSchema = {
   eta: { type: 'number', min: 0, default: DCMH_DEFAULT_ETA, doc: 'weight η of the bit-balance term ‖F·1‖² + ‖G·1‖² (paper: 1)', tune: [0.001, 0.1] },
   weightDecay: { type: 'number', min: 0, default: 0, doc: 'L2 weight decay of the optimiser' },
   optimizer: { type: 'enum', values: ['adam', 'sgd'], default: 'adam', doc: 'optimiser (sgd: momentum 0.9, the authors\' family)' },
+  imageDropout: { type: 'number', min: 0, max: 0.9, default: DCMH_DEFAULTS.imageDropout, doc: 'dropout probability after the image net\'s hidden layer in training' },
+  textDropout: { type: 'number', min: 0, max: 0.9, default: DCMH_DEFAULTS.textDropout, doc: 'dropout probability after the text net\'s hidden layer in training' },
 };
 
-interface Arch { bits: number; hidden: number; imageDim: number; textDim: number }
+interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; imageDropout?: number; textDropout?: number }
 
 /**
  * DCMH's objective for one batch of one modality's outputs `out` (m × c) against the other
@@ -112,6 +118,8 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
   lastFit: FitSummary | null = null;
   trainInfo: TrainInfo | null = null;
   private codesB: Float32Array | null = null;
+  /** Dropout of the image / text net (set by fit before building, kept in the checkpoint: it changes the layer list). */
+  private dropout = { image: 0, text: 0 };
 
   /** Training options given when the model was built (fit()'s own options take precedence). */
   private readonly trainDefaults: Record<string, unknown>;
@@ -127,8 +135,10 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
 
   private build(imageDim: number, textDim: number, rng: Rng): void {
     this.imageDim = imageDim; this.textDim = textDim;
-    this.imageNet = mlp([imageDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu' });
-    this.textNet = mlp([textDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu' });
+    // Without dropout the nets (and their initial weights) are exactly what they were before the option.
+    const drop = (p: number) => (p > 0 ? { dropout: p } : {});
+    this.imageNet = mlp([imageDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu', ...drop(this.dropout.image) });
+    this.textNet = mlp([textDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu', ...drop(this.dropout.text) });
     // The hash layer starts small (N(0, 0.01²), as DCMH initialises its last layer): with He-scaled
     // outputs Θ = ½FᵀG starts in the hundreds, the likelihood saturates and training diverges.
     for (const net of [this.imageNet, this.textNet]) {
@@ -158,8 +168,10 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     this.stats = { imageMean: im.mean, imageInvStd: im.invStd, textMean: tx.mean, textInvStd: tx.invStd };
     const X = standardize(data.image, data.imageDim, im.mean, im.invStd);
     const Y = standardize(data.text, data.textDim, tx.mean, tx.invStd);
+    this.dropout = { image: options.imageDropout ?? DCMH_DEFAULTS.imageDropout, text: options.textDropout ?? DCMH_DEFAULTS.textDropout };
     this.build(data.imageDim, data.textDim, rng);
     const imageNet = this.imageNet!, textNet = this.textNet!;
+    imageNet.train(false); textNet.train(false); // the first F and G below: no dropout
     const lr = options.learningRate ?? DCMH_DEFAULTS.learningRate;
     const makeOpt = (params: Tensor[]): Optimizer => (options.optimizer === 'sgd'
       ? new SGD(params, { lr, momentum: 0.9, weightDecay: options.weightDecay ?? 0 })
@@ -194,6 +206,7 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     const halfEpoch = (net: Module, opt: Optimizer, feats: Float32Array, dim: number, own: Float32Array, other: Float32Array) => {
       const sums = { nll: 0, quantization: 0, balance: 0 };
       const otherT = Tensor.wrap(n, c, other);
+      net.train(true); // dropout on (encode() switches it off)
       for (const idx of shuffledBatches(n, batchSize, rng)) {
         const m = idx.length;
         const x = Tensor.wrap(m, dim, gatherRows(feats, dim, idx));
@@ -248,6 +261,7 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     const dim = net === this.imageNet ? this.imageDim : this.textDim;
     const values = new Float32Array(rows * this.bits);
     const chunk = 2048; // bounds the hidden activations (chunk × hidden floats)
+    net.train(false);
     noGrad(() => {
       for (let r = 0; r < rows; r += chunk) {
         const m = Math.min(chunk, rows - r);
@@ -261,7 +275,10 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
 
   save(path: string): void {
     const tensors = this.towerTensors();
-    const arch: Arch = { bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim };
+    const arch: Arch = {
+      bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim,
+      ...(this.dropout.image > 0 ? { imageDropout: this.dropout.image } : {}), ...(this.dropout.text > 0 ? { textDropout: this.dropout.text } : {}),
+    };
     saveCheckpoint(path, {
       kind: DCMH_KIND,
       architecture: { format: FORMAT, ...arch },
@@ -274,6 +291,7 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
   static fromCheckpoint(ck: LoadedCheckpoint, path: string): Dcmh {
     const a = expectArchitecture<Arch>(ck, path, FORMAT, ['bits', 'hidden', 'imageDim', 'textDim']);
     const m = new Dcmh({ bits: a.bits, hidden: a.hidden });
+    m.dropout = { image: Number(a.imageDropout ?? 0), text: Number(a.textDropout ?? 0) };
     m.build(a.imageDim, a.textDim, new Rng(0));
     m.loadTowers(ck, path);
     const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;
