@@ -3,7 +3,7 @@
 // an unreferenced file whose writer is dead (or is this process, outside any write) is garbage —
 // the transaction that would have referred to it never committed. Files another live process is
 // writing are left alone (it commits or dies; a later open sweeps them then).
-import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 let counter = 0;
@@ -26,7 +26,17 @@ export function writerPid(name: string): number | null {
 
 export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  return !zombie(pid);
+}
+
+/** A process that has died but not been reaped (its parent gone or not waiting) is no writer (Linux). */
+function zombie(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch { return false; }
 }
 
 /**

@@ -1,22 +1,26 @@
-// Training a session update on a worker thread (session-worker.ts), so the thread that serves
-// searches is not blocked for the seconds an update takes. The worker loads its own copy of the
-// model from the current checkpoint and trains it on the session (feature arrays are moved to it,
-// not copied). Then it commits the new version itself — it opens the collection's store on its own
-// connection, encodes the session's items and writes everything in one unit of work — while the
-// caller holds the collection's write lock (`adopt`), and sends back what it stored, which the
-// caller swaps in (Collection.adoptCommit): the serving thread never encodes, writes or re-reads
-// codes. Progress comes back per epoch; any failure in the worker (a bad checkpoint, an exception
-// in training or in the commit, the thread dying) rejects with its message.
+// Training a session update off the serving thread, so the thread that serves searches is not
+// blocked for the seconds an update takes. Training runs in a child process (training-process.ts)
+// reached through a relay thread (training-relay.ts): the serving thread hands the session's arrays
+// to the relay (transferred, not copied), the relay sends them to the process. The process loads its
+// own copy of the model from the current checkpoint and trains it on the session. Then it commits
+// the new version itself — it opens the collection's store on its own connection, encodes the
+// session's items and writes everything in one unit of work — while the caller holds the
+// collection's write lock (`adopt`), and sends back what it stored, which the caller swaps in
+// (Collection.adoptCommit): the serving thread never encodes, writes or re-reads codes. Progress
+// comes back per epoch; any failure (a bad checkpoint, an exception in training or in the commit,
+// the process dying) rejects with its message.
 //
-// Threads: the native addon keeps one kernel-thread setting and one kernel thread pool per
-// process, shared by every thread of it (CMHASH_THREADS, `--threads`, setThreads). The worker gets
-// the parent's setting explicitly (a no-op with one shared addon; it keeps the worker right should
-// the setting ever become per-thread), so training and searches together use what the process was
-// told to use — on a 2-core machine that serves searches, run it with 1 kernel thread: the event
-// loop takes one core, the training worker the other. One training worker runs at a time per
-// process (others wait their turn), so two collections' updates do not take every core at once.
-// On Linux the training thread also runs at a lower CPU priority (nice +10, lowPriority), so the
-// serving thread wins a core whenever both want it (a machine shared with other work included).
+// Priority: on Linux the training process runs every one of its threads at the lowest CPU priority
+// (nice 19: training, its garbage collection, its kernel threads) and the relay thread at nice +10,
+// so when the serving thread and training both want a core, the serving thread gets it — on a
+// machine shared with other work too. A worker thread could lower only itself, not the V8 helper
+// threads that collect its garbage, nor keep its page faults out of the service's memory map.
+//
+// Kernel threads: the process gets the service's setting (CMHASH_THREADS, `--threads`, setThreads)
+// and the same backend and ISA variant, so it trains the same model. On a 2-core machine that serves
+// searches, run the service with 1 kernel thread: the event loop takes one core, training the
+// other. One training job runs at a time per service (others wait their turn), so two collections'
+// updates do not take every core at once.
 import { Worker } from 'node:worker_threads';
 import { getBackend } from '../tensor/backends.js';
 import type { WorkerEntry } from '../util/worker-entry.js';
@@ -49,9 +53,9 @@ export interface WorkerTrainRequest {
   session: SessionData;
   options: WorkerTrainOptions;
   /**
-   * Run the training thread at a lower CPU priority (nice +10; default true), so when the serving
-   * thread and training both want a core the serving thread gets it. Linux only, where a thread's
-   * priority is its own; elsewhere setting it would lower the whole process, so it is left alone.
+   * Run training at the lowest CPU priority (default true): on Linux every thread of the training
+   * process at nice 19 and the relay thread at nice +10; elsewhere the training process at low
+   * priority (the relay thread is left alone: a thread's priority there is its process's).
    */
   lowPriority?: boolean;
 }
@@ -94,10 +98,10 @@ export function loadedCheckpointOf(m: CheckpointMessage): LoadedCheckpoint {
   return { kind: m.kind, architecture: m.architecture, meta: m.meta, tensors };
 }
 
-/** Runs `commit` (the worker's commit) while the caller holds its write lock; returns the model version. */
+/** Runs `commit` (the training process's commit) while the caller holds its write lock; returns the model version. */
 export type AdoptCommit = (commit: () => Promise<CommitRecord>) => Promise<number>;
 
-/** What session-worker.ts receives as workerData. */
+/** What the training process receives with a job. */
 export interface SessionWorkerData extends WorkerTrainRequest {
   backend: { name: string; variant: string };
   threads: number;
@@ -107,7 +111,8 @@ export type SessionWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'trained'; trainSeconds: number; method: string }
   | { type: 'committed'; record: CommitRecordMessage }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'started'; pid: number };
 
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -154,27 +159,32 @@ function recordOf(m: CommitRecordMessage): CommitRecord {
 }
 
 /**
- * The training thread, kept between jobs (started with the service, prestartTrainingWorker), so a
- * job does not start a thread — loading the native addon and the method code — while searches are
- * being served; jobs run one at a time (acquire/release), each attaching its own message handler.
- * It keeps the process alive only while a job runs; if it dies, the job fails and the next one
- * starts a new thread.
+ * The relay thread and its training process, kept between jobs (started with the service,
+ * prestartTrainingWorker), so a job does not start a process — loading the native addon and the
+ * method code — while searches are being served; jobs run one at a time (acquire/release), each
+ * attaching its own message handler. The thread keeps the service alive only while a job runs; if
+ * the process dies, the job fails and the next one starts both again.
  */
-interface TrainingThread { worker: Worker; onMessage: ((m: SessionWorkerMessage) => void) | null; onFailure: ((e: Error) => void) | null }
+interface TrainingThread { worker: Worker; pid: number | null; onMessage: ((m: SessionWorkerMessage) => void) | null; onFailure: ((e: Error) => void) | null }
 let thread: TrainingThread | null = null;
 
 function trainingThread(lowPriority = true): TrainingThread {
   if (thread) return thread;
-  const entry: WorkerEntry = { module: new URL('./session-worker.js', import.meta.url).href, lowPriority };
+  const entry: WorkerEntry = { module: new URL('./training-relay.js', import.meta.url).href, lowPriority };
   const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { entry } });
-  const me: TrainingThread = { worker, onMessage: null, onFailure: null };
+  const me: TrainingThread = { worker, pid: null, onMessage: null, onFailure: null };
   const fail = (e: Error) => { if (thread === me) thread = null; me.onFailure?.(e); };
-  worker.on('message', (m: SessionWorkerMessage) => me.onMessage?.(m));
-  worker.on('error', (e) => fail(new Error(`session worker: ${e.message}`)));
-  worker.on('exit', (code) => fail(new Error(`session worker exited (code ${code}) before finishing`)));
+  worker.on('message', (m: SessionWorkerMessage) => { if (m.type === 'started') me.pid = m.pid; else me.onMessage?.(m); });
+  worker.on('error', (e) => fail(new Error(`training relay: ${e.message}`)));
+  worker.on('exit', (code) => fail(new Error(`training relay exited (code ${code}) before finishing`)));
   worker.unref();
   thread = me;
   return me;
+}
+
+/** The training process's id once it has started (null before; for diagnostics and tests). */
+export function trainingProcessId(): number | null {
+  return thread?.pid ?? null;
 }
 
 /** Starts the training thread now (the service does, so no job waits for a thread to start). */
@@ -203,7 +213,7 @@ function runWorker(req: WorkerTrainRequest, onProgress: ((p: TrainProgress) => v
         adopt(() => new Promise<CommitRecord>((res, rej) => { pending = { resolve: res, reject: rej }; worker.postMessage({ type: 'commit' }); }))
           .then((version) => settle(() => resolve({ trainSeconds: m.trainSeconds, method: m.method, version })), (e: Error) => settle(() => reject(e)));
       } else if (m.type === 'committed') { const p = pending; pending = null; p?.resolve(recordOf(m.record)); }
-      else fail(new Error(m.message));
+      else if (m.type === 'error') fail(new Error(m.message));
     };
     worker.ref();
     worker.postMessage({ type: 'job', data }, transfer);

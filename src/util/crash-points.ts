@@ -10,6 +10,15 @@ const at = Number(process.env.CMHASH_CRASH_AT ?? 0);
 const trace = process.env.CMHASH_CRASH_TRACE;
 let reached = 0;
 
+/**
+ * Whether crash points are armed in this process (CMHASH_CRASH_AT). A writer whose helper process
+ * (the service's training process) was killed at one of them then kills itself too, so the test
+ * sees the whole writer crash, as a machine failure would.
+ */
+export function crashPointsArmed(): boolean {
+  return at !== 0;
+}
+
 export function crashPoint(name: string): void {
   if (at === 0 && !trace) return;
   reached++;

@@ -1,11 +1,11 @@
-// Session jobs train on a worker thread: through the service (app.inject) a job runs in the worker,
+// Session jobs train off the serving thread (a training process reached through a relay thread): through the service (app.inject) a job runs there,
 // reports per-epoch progress in the jobs API, and commits a new model version, while the event loop
 // stays free (timer ticks keep coming, a search answers at once); the committed model is the one
 // in-thread training gives for the same seed (same codes, same encoder outputs); a worker that
 // cannot load the checkpoint becomes a failed job with the loader's message, versions unchanged.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +14,7 @@ import { JobManager, type JobView } from '../../src/product/jobs.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { Collection, type ItemInput } from '../../src/product/collection.js';
 import { applySessionUpdate, checkItemsInSlices } from '../../src/product/session-update.js';
+import { trainingProcessId } from '../../src/product/train-in-worker.js';
 import { codeToHex } from '../../src/product/code-hex.js';
 import { buildFixture, BITS, type Fixture } from './fixture.js';
 
@@ -141,6 +142,45 @@ test('the worker trains the same model as in-thread training for the same seed',
     assert.deepEqual(a.hasher!.encode('text', txt, rows).values, b.hasher!.encode('text', txt, rows).values);
     assert.equal(a.hasher!.bits, BITS);
   } finally { ref.close(); }
+});
+
+test('training runs in a process of its own, every thread of it at the lowest priority; a killed process fails the job, the next job trains', async () => {
+  const pid = trainingProcessId();
+  assert.ok(pid !== null && pid !== process.pid, `training process id ${pid}`);
+  if (process.platform === 'linux') {
+    // field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value (fields counted after "(comm)")
+    const nice = readdirSync(`/proc/${pid}/task`).map((tid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+    assert.ok(nice.length >= 2, `threads of the training process: ${nice.length}`);
+    assert.deepEqual([...new Set(nice)], [19], `nice values of the training process's threads: ${nice.join(' ')}`);
+  }
+  const c = registry.get('syn');
+  const v0 = c.snapshot().modelVersion, size0 = c.snapshot().image.size;
+  const long = payloadItems().slice(0, 600).map((it, i) => ({ ...it, id: `kill-${i}` }));
+  const r = await app.inject({ method: 'POST', url: '/api/collections/syn/sessions', payload: { items: long, epochs: 200 } });
+  assert.equal(r.statusCode, 202, r.body);
+  const id = json(r).id as string;
+  let view = json(await app.inject({ url: `/api/jobs/${id}` }));
+  while (!(view.progress?.epoch >= 1) && (view.status === 'queued' || view.status === 'running')) {
+    await new Promise((res) => setTimeout(res, 10));
+    view = json(await app.inject({ url: `/api/jobs/${id}` }));
+  }
+  assert.equal(view.status, 'running', 'the job was still training when the process was killed');
+  process.kill(pid!, 'SIGKILL');
+  await jobs.idle();
+  view = json(await app.inject({ url: `/api/jobs/${id}` }));
+  assert.equal(view.status, 'failed');
+  assert.match(view.error, /training process exited \(SIGKILL\)/);
+  assert.equal(c.snapshot().modelVersion, v0, 'nothing committed');
+  assert.equal(c.snapshot().image.size, size0);
+  // the next job starts a new training process and commits
+  const few = payloadItems().slice(0, 40).map((it, i) => ({ ...it, id: `after-kill-${i}` }));
+  const r2 = await app.inject({ method: 'POST', url: '/api/collections/syn/sessions', payload: { items: few, epochs: 1 } });
+  assert.equal(r2.statusCode, 202, r2.body);
+  await jobs.idle();
+  const v2 = json(await app.inject({ url: `/api/jobs/${json(r2).id}` }));
+  assert.equal(v2.status, 'succeeded', v2.error ?? '');
+  assert.equal(c.snapshot().image.size, size0 + 40);
+  assert.notEqual(trainingProcessId(), pid);
 });
 
 test('a worker that cannot load the checkpoint becomes a failed job with the message; nothing is committed', async () => {

@@ -9,16 +9,16 @@
 // update request to the job's end: parsing the session, training, loading and committing the
 // model), "outside" otherwise. Reported: p50/p99/max of each class, the p99 ratio, the job's
 // training time. --compare runs the same measurement twice from the same built collection: session
-// training on the event loop (the behaviour before training workers) and on a worker thread.
+// training on the event loop (the behaviour before training workers) and off it (a training process).
 //
 // The client is closed-loop per connection (a connection sends its next search once the previous
 // answer came back, then waits for its slot in the paced rate), so a stall of the event loop delays
 // about one search per connection rather than every search that would have been sent meanwhile: the
 // max column shows stalls that p99 hides when they are rare.
 //
-// Threads: --threads (default 1) is the process's native kernel-thread setting, which the training
-// worker shares (one setting per process, see product/train-in-worker.ts): on a 2-core machine the
-// event loop serves on one core and training runs on one worker thread on the other.
+// Threads: --threads (default 1) is the service's native kernel-thread setting, which the training
+// process is given too (see product/train-in-worker.ts): on a 2-core machine the event loop serves
+// on one core and training runs on the other.
 import type { Command } from 'commander';
 import { fork, spawn } from 'node:child_process';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -37,6 +37,7 @@ import { datasetItems } from '../../product/build-collection.js';
 import { Collection } from '../../product/collection.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager, type JobView } from '../../product/jobs.js';
+import { trainingProcessId } from '../../product/train-in-worker.js';
 import { startService } from '../../server/serve.js';
 import { getBackend } from '../../tensor/backends.js';
 
@@ -168,32 +169,38 @@ function stats(lat: number[], seconds: number): Stats {
 /** One thread's counters: ms on a CPU, ms waiting for one (run queue), minor page faults, nice. */
 interface ThreadTimes { name: string; nice: number; cpu_ms: number; runq_ms: number; minflt: number }
 
-function threadTimes(tid: number | string): ThreadTimes | null {
+function threadTimes(tid: number | string, pid: number | 'self' = 'self'): ThreadTimes | null {
   try {
-    const [cpu, runq] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ').map(Number) as [number, number];
-    const st = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const dir = `/proc/${pid}/task/${tid}`;
+    const [cpu, runq] = readFileSync(`${dir}/schedstat`, 'utf8').split(' ').map(Number) as [number, number];
+    const st = readFileSync(`${dir}/stat`, 'utf8');
     const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-    return { name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice: Number(f[16]), cpu_ms: cpu / 1e6, runq_ms: runq / 1e6, minflt: Number(f[7]) };
+    return { name: readFileSync(`${dir}/comm`, 'utf8').trim(), nice: Number(f[16]), cpu_ms: cpu / 1e6, runq_ms: runq / 1e6, minflt: Number(f[7]) };
   } catch { return null; }
 }
 
+/** Every thread of this process, and of the training process (keys "training:<tid>"). */
 function allThreads(): Map<string, ThreadTimes> {
   const m = new Map<string, ThreadTimes>();
   try { for (const t of readdirSync('/proc/self/task')) { const x = threadTimes(t); if (x) m.set(t, x); } } catch { /* not Linux */ }
+  const child = trainingProcessId();
+  if (child !== null) {
+    try { for (const t of readdirSync(`/proc/${child}/task`)) { const x = threadTimes(t, child); if (x) m.set(`training:${t}`, x); } } catch { /* gone, or not Linux */ }
+  }
   return m;
 }
 
 /**
- * CPU, run-queue wait and minor faults of this process's threads between two allThreads() readings,
- * grouped: the serving thread (this one), the project's worker threads (nice > 0: parsing,
- * training), and V8/libuv helper threads (GC tasks of every isolate, the thread pool) — threads of
- * one process share these, a child process would not.
+ * CPU, run-queue wait and minor faults between two allThreads() readings, grouped: the serving
+ * thread (this one), the project's worker threads (nice > 0: session parsing, the training relay),
+ * this process's V8/libuv helper threads (GC tasks of every isolate here, the thread pool), and
+ * every thread of the training process (training, its GC, its kernel threads).
  */
 function threadUse(a: Map<string, ThreadTimes>, b: Map<string, ThreadTimes>): Record<string, { threads: number; cpu_ms: number; runq_ms: number; minflt: number }> {
   const out: Record<string, { threads: number; cpu_ms: number; runq_ms: number; minflt: number }> = {};
   for (const [tid, x] of b) {
     const y = a.get(tid) ?? { cpu_ms: 0, runq_ms: 0, minflt: 0 };
-    const group = tid === String(process.pid) ? 'serving' : x.nice > 0 ? 'workers (low priority)' : 'helpers (V8, libuv)';
+    const group = tid === String(process.pid) ? 'serving' : tid.startsWith('training:') ? 'training process' : x.nice > 0 ? 'workers (low priority)' : 'helpers (V8, libuv)';
     const g = (out[group] ??= { threads: 0, cpu_ms: 0, runq_ms: 0, minflt: 0 });
     g.threads++; g.cpu_ms += x.cpu_ms - y.cpu_ms; g.runq_ms += x.runq_ms - y.runq_ms; g.minflt += x.minflt - y.minflt;
   }
@@ -242,7 +249,7 @@ export function register(bench: Command): void {
     .option('--k <k>', 'results per search', '10')
     .option('--threads <t>', 'native kernel threads of the process (searches and training share the setting)', '1')
     .option('--seed <s>', 'random seed', '1')
-    .option('--in-thread', 'train the update on the event loop (the behaviour before training workers) instead of a worker thread')
+    .option('--in-thread', 'train the update on the event loop (the behaviour before training workers) instead of the training process')
     .option('--compare', 'run twice from the same collection: in-thread, then worker')
     .option('--samples <file>', 'write every search as a CSV row: mode, start (s from the update request), latency ms, class')
     .option('--stalls <ms>', 'also list the serving thread\'s event-loop stalls longer than ms (a 1 ms timer; Linux: on-CPU / run-queue / blocked time and page faults of each)')

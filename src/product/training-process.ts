@@ -1,11 +1,18 @@
-// The worker thread of trainInWorker (train-in-worker.ts), kept between jobs: for each job it loads
+// The training process of trainInWorker (train-in-worker.ts): a child process of the service, kept
+// between jobs, that talks to it through the relay thread (training-relay.ts). For each job it loads
 // the model from the checkpoint it is given, trains it on the session (update(), the same call an
 // in-thread update makes, with the parent's backend, ISA variant and kernel-thread setting, so the
 // result is the same model), says {type: 'trained'}, and when told to commit, commits the version
-// on its own store connection and sends back what it stored; progress is posted once per epoch; a
-// failure is posted as {type: 'error', message}. Started through util/worker-entry.ts (which lowers
-// the thread's priority first).
-import { parentPort } from 'node:worker_threads';
+// on its own store connection and sends back what it stored; progress is sent once per epoch; a
+// failure is sent as {type: 'error', message}.
+//
+// Why a process and not a thread: every thread of this process — the training itself, V8's garbage
+// collection helpers, the kernel thread pool — runs at the lowest CPU priority (lowerPriority), and
+// its allocations and page faults are in a memory map of its own, so the service's serving thread
+// gets a core whenever it wants one (a worker thread could lower only itself: the helpers that
+// collect its garbage are the service's).
+import { readdirSync } from 'node:fs';
+import { constants, setPriority } from 'node:os';
 import { getBackend, getJsBackend, setBackend } from '../tensor/backends.js';
 import { createNativeBackend, type IsaVariant } from '../tensor/backend-native.js';
 import { isContinual, loadHasher } from '../methods/registry.js';
@@ -14,8 +21,19 @@ import type { LoadedCheckpoint } from '../methods/checkpoint-io.js';
 import { checkpointMessage, type CommitRecordMessage, type SessionWorkerData, type SessionWorkerMessage } from './train-in-worker.js';
 import { Collection, type CommitRecord, type ItemInput } from './collection.js';
 
-const port = parentPort!;
-const post = (m: SessionWorkerMessage) => port.postMessage(m);
+/** Every thread of this process to the lowest priority (Linux: per thread, so each task; elsewhere the process). */
+function lowerPriority(): void {
+  const low = constants.priority.PRIORITY_LOW;
+  if (process.platform !== 'linux') { try { setPriority(low); } catch { /* not permitted */ } return; }
+  // threads started later (the kernel pool, libuv's) inherit the priority of the thread that starts them
+  for (const tid of readdirSync('/proc/self/task')) { try { setPriority(Number(tid), low); } catch { /* gone or not permitted */ } }
+}
+
+if (process.argv.includes('--low-priority')) lowerPriority();
+// the service went away (closed, crashed): nothing left to train for
+process.on('disconnect', () => process.exit(0));
+
+const post = (m: SessionWorkerMessage) => { process.send!(m); };
 
 /** The serving thread's answer to {type: 'trained'}: commit now (it holds the collection's lock). */
 let commitNow: (() => void) | null = null;
@@ -59,19 +77,17 @@ async function runJob(d: SessionWorkerData): Promise<void> {
     // never the record's model, should it carry one (a Hasher does not cross threads)
     const { model: _model, ...stored } = r;
     const record: CommitRecordMessage = { ...stored, image: codes(r.image), text: codes(r.text) };
-    const transfer = [record.image.data.buffer, record.text.data.buffer] as ArrayBuffer[];
     // the committed checkpoint read back here, so the serving thread builds its model without the file
     try {
       const ck = checkpointMessage(loadCheckpoint(collection.checkpointPath(r.checkpoint)) as LoadedCheckpoint);
       record.checkpointData = ck.message;
-      transfer.push(...ck.transfer);
     } catch { /* the serving thread loads the checkpoint itself */ }
-    port.postMessage({ type: 'committed', record } satisfies SessionWorkerMessage, [...new Set(transfer)]);
+    post({ type: 'committed', record });
   } finally { collection.close(); }
 }
 
 // jobs arrive one at a time (the serving thread runs one per process); the thread stays for the next
-port.on('message', (m: { type: 'job'; data: SessionWorkerData } | { type: 'commit' } | { type: 'warm'; backend: SessionWorkerData['backend']; threads: number }) => {
+process.on('message', (m: { type: 'job'; data: SessionWorkerData } | { type: 'commit' } | { type: 'warm'; backend: SessionWorkerData['backend']; threads: number }) => {
   if (m.type === 'commit') { const go = commitNow; commitNow = null; go?.(); return; }
   if (m.type === 'warm') { try { useBackend(m.backend, m.threads); } catch { /* the first job reports it */ } return; }
   runJob(m.data).catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
