@@ -18,6 +18,16 @@ export interface CpuFeatures {
   avx2: boolean; fma: boolean; popcnt: boolean;
 }
 
+/** How the fp32 AVX-512 GEMM was set up on this core, and whether the bf16 kernel exists. */
+export interface GemmTuning {
+  l1d: number; l2: number; l3: number; cacheSource: string;
+  /** Cache sizes, blocks, measured tile rates and the choice, in one sentence. */
+  avx512: string;
+  bf16: boolean; bf16Kernel?: string;
+  /** Freed buffers up to 32 MiB stay on the malloc heap (no page faults on reuse). */
+  mallocRetain: boolean;
+}
+
 export interface KernelInfo { gemm: string; mr: number; nr: number; mc: number; kc: number; nc: number; hamming: string }
 
 /** The raw addon surface (see src/native/addon.cc). */
@@ -37,6 +47,12 @@ export interface NativeAddon {
   sgemm(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
   fmaPeak(isa: IsaVariant, seconds: number, threads: number): number;
+  /** bf16 GEMM and tuning report (addons built before them lack these; see gemm_bf16.cc, addon_train.cc). */
+  sgemmBf16?(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  bf16Supported?(): boolean;
+  bf16Peak?(seconds: number, threads: number): number;
+  gemmTuning?(): GemmTuning;
   hammingDistances(isa: IsaVariant, query: Uint32Array, db: Uint32Array, n: number, words64: number, out: Uint16Array): void;
   hammingKnn(isa: IsaVariant, queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
     outIds: Int32Array, outDist: Int32Array, threads: number): void;
@@ -87,7 +103,12 @@ export function nativeLoadError(): string | null { return loadError; }
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
 
-  constructor(private readonly lib: NativeAddon, readonly variant: IsaVariant) {}
+  constructor(private readonly lib: NativeAddon, readonly variant: IsaVariant) {
+    if (variant === 'avx512' && lib.sgemmBf16 && lib.bf16Supported?.()) {
+      const f = lib.sgemmBf16;
+      this.sgemmBf16 = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => f(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+  }
 
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void {
@@ -95,6 +116,17 @@ export class NativeBackend implements Backend {
   }
 
   setThreads(n: number): void { this.lib.setThreads(Math.max(1, Math.floor(n))); }
+
+  /** bf16 GEMM (set as an own property by the constructor only when the CPU has AVX512_BF16 and this variant is avx512). */
+  sgemmBf16?: (transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number) => void;
+
+  /** True when this backend has the bf16 GEMM. */
+  hasBf16(): boolean { return this.sgemmBf16 !== undefined; }
+  /** vdpbf16ps loop: GFLOP/s (2 FLOPs per product), or null without AVX512_BF16. */
+  bf16Peak(seconds: number, threads = 1): number | null { return this.hasBf16() ? this.lib.bf16Peak!(seconds, threads) : null; }
+  /** Cache sizes and the GEMM choice made for them, or null on an addon that predates it. */
+  gemmTuning(): GemmTuning | null { return this.lib.gemmTuning ? this.lib.gemmTuning() : null; }
 
   adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void {
     this.lib.adamStep(this.variant, x, g, m, v, n, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);

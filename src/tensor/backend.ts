@@ -64,6 +64,15 @@ export interface Backend {
     beta: number, c: Float32Array, ldc: number,
   ): void;
   /**
+   * sgemm with op(A) and op(B) rounded to bfloat16 (round to nearest even) and products summed in
+   * float32 (AVX512_BF16 vdpbf16ps); C stays float32. Present only when the CPU has it (native backend).
+   */
+  sgemmBf16?(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
+    beta: number, c: Float32Array, ldc: number,
+  ): void;
+  /**
    * One fused Adam update over n float32 parameters, in place on x, m, v (see nn/optim-adam.ts):
    * g' = g + wd·x (or x −= lrWd·x when decoupled); m = b1·m + (1−b1)·g'; v = b2·v + (1−b2)·g'²;
    * x −= stepSize · m / (√v · invSqrtC2 + eps).

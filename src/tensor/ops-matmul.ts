@@ -3,13 +3,17 @@
 // transpose flags and beta = 1, so no transposed copies are ever made and gradients accumulate.
 import { shapeError } from '../util/errors.js';
 import { getBackend } from './backends.js';
+import { getMatmulPrecision } from './precision.js';
 import { Tensor, Buf, allocBuf, gradOf, makeResult, sameDtype } from './tensor.js';
 
 /** C = alpha·op(A)·op(B) + beta·C on either dtype (all three buffers of the same dtype). */
 export function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
   alpha: number, a: Buf, lda: number, b: Buf, ldb: number, beta: number, c: Buf, ldc: number): void {
   if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
-    getBackend().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    const be = getBackend();
+    // bf16 only when asked for (setMatmulPrecision checked that the backend has it)
+    if (getMatmulPrecision() === 'bf16' && be.sgemmBf16) be.sgemmBf16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else be.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   gemmPlain(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -1,6 +1,10 @@
 // `cmhash bench train`: DCMH-size training steps (image MLP 4096→8192→64 and text MLP
 // 1386→8192→64, batch 128, Adam) in samples per second, side by side with the equivalent PyTorch
 // script (bench/pytorch/train_step.py) run through /usr/bin/python3 when `import torch` works.
+// Beside samples/s: the step's GFLOP/s (FLOPs counted from the GEMMs the step actually runs) and
+// its ratio to the FMA peak measured in the same run, per precision (--precision fp32,bf16), and a
+// per-phase breakdown of a step (GEMMs, ReLU kernels, other forward/backward work, loss, optimiser,
+// zeroing gradients, page faults, JS↔native calls) timed in process CPU time.
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,7 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { getBackend } from '../../tensor/backends.js';
+import { getBackend, getNativeBackend, setBackend } from '../../tensor/backends.js';
+import type { Backend } from '../../tensor/backend.js';
+import { getMatmulPrecision, setMatmulPrecision, type MatmulPrecision } from '../../tensor/precision.js';
 import { Tensor } from '../../tensor/tensor.js';
 import * as ops from '../../tensor/ops.js';
 import { mlp } from '../../nn/mlp.js';
@@ -26,9 +32,17 @@ export function benchCmhashTrainStep(shape: TrainBenchShape, steps: number, warm
   return benchCmhashTrainStepTimed(shape, steps, warmup, onStep).samplesPerSecond;
 }
 
-/** Samples per wall-clock second and per CPU-second of this process (robust on a shared machine). */
-export function benchCmhashTrainStepTimed(shape: TrainBenchShape, steps: number, warmup: number, onStep?: (i: number) => void):
-  { samplesPerSecond: number; samplesPerCpuSecond: number } {
+/** One DCMH-size training step on fixed random inputs, split into its phases (for the breakdown). */
+export interface TrainStep {
+  zeroGrad(): void;
+  forward(): void;
+  loss(): void;
+  backward(): void;
+  optimiser(): void;
+  run(): void;
+}
+
+export function makeTrainStep(shape: TrainBenchShape): TrainStep {
   const rng = new Rng(1);
   const { batch: n, bits: c } = shape;
   const img = mlp([shape.imageDim, shape.hidden, c], { rng: rng.fork(), activation: 'relu', init: 'xavier' });
@@ -39,22 +53,137 @@ export function benchCmhashTrainStepTimed(shape: TrainBenchShape, steps: number,
   const labels = Array.from({ length: n }, () => Array.from({ length: 24 }, () => rng.uniform() < 0.15));
   const S = Tensor.fromArray(n, n, Array.from({ length: n * n }, (_, k) => (labels[Math.floor(k / n)]!.some((v, j) => v && labels[k % n]![j]) ? 1 : 0)));
   const B = Tensor.fromArray(n, c, Array.from({ length: n * c }, () => (rng.normal() >= 0 ? 1 : -1)));
-  const step = () => {
-    opt.zeroGrad();
-    const f = img.forward(x), g = txt.forward(y);
-    const theta = ops.mulScalar(ops.matmul(f, g, false, true), 0.5);
-    const nll = ops.sum(ops.sub(ops.softplus(theta), ops.mul(S, theta)));
-    const quant = ops.add(ops.sum(ops.square(ops.sub(B, f))), ops.sum(ops.square(ops.sub(B, g))));
-    const bal = ops.add(ops.sum(ops.square(ops.sum(f, 0))), ops.sum(ops.square(ops.sum(g, 0))));
-    ops.mulScalar(ops.add(ops.add(nll, quant), bal), 1 / (n * n)).backward();
-    opt.step();
+  let f: Tensor | null = null, g: Tensor | null = null, total: Tensor | null = null;
+  const phases = {
+    zeroGrad: () => opt.zeroGrad(),
+    forward: () => { f = img.forward(x); g = txt.forward(y); },
+    loss: () => {
+      const theta = ops.mulScalar(ops.matmul(f!, g!, false, true), 0.5);
+      const nll = ops.sum(ops.sub(ops.softplus(theta), ops.mul(S, theta)));
+      const quant = ops.add(ops.sum(ops.square(ops.sub(B, f!))), ops.sum(ops.square(ops.sub(B, g!))));
+      const bal = ops.add(ops.sum(ops.square(ops.sum(f!, 0))), ops.sum(ops.square(ops.sum(g!, 0))));
+      total = ops.mulScalar(ops.add(ops.add(nll, quant), bal), 1 / (n * n));
+    },
+    backward: () => { total!.backward(); f = g = total = null; },
+    optimiser: () => opt.step(),
   };
-  for (let i = 0; i < warmup; i++) step();
+  return { ...phases, run: () => { phases.zeroGrad(); phases.forward(); phases.loss(); phases.backward(); phases.optimiser(); } };
+}
+
+/** Samples per wall-clock second and per CPU-second of this process (robust on a shared machine). */
+export function benchCmhashTrainStepTimed(shape: TrainBenchShape, steps: number, warmup: number, onStep?: (i: number) => void,
+  step: TrainStep = makeTrainStep(shape)): { samplesPerSecond: number; samplesPerCpuSecond: number } {
+  const n = shape.batch;
+  for (let i = 0; i < warmup; i++) step.run();
   const t0 = performance.now(), c0 = process.cpuUsage();
-  for (let i = 0; i < steps; i++) { step(); onStep?.(i + 1); }
+  for (let i = 0; i < steps; i++) { step.run(); onStep?.(i + 1); }
   const wall = (performance.now() - t0) / 1000, cpu = process.cpuUsage(c0);
   return { samplesPerSecond: (steps * n) / wall, samplesPerCpuSecond: (steps * n) / ((cpu.user + cpu.system) / 1e6) };
 }
+
+function cpuMs(c0: NodeJS.CpuUsage): number { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; }
+
+/** Per-kernel CPU time, call counts and GEMM FLOPs, collected by a wrapper around the active backend. */
+class KernelMeter {
+  gemmMs = 0; gemmFlops = 0; reluMs = 0; adamMs = 0; calls = 0;
+  constructor(readonly inner: Backend) {}
+  wrap(): Backend {
+    const inner = this.inner, meter = this;
+    const timed = <A extends unknown[]>(fn: (...a: A) => void, add: (ms: number, a: A) => void) => (...a: A): void => {
+      const c0 = process.cpuUsage();
+      fn(...a);
+      add(cpuMs(c0), a);
+      meter.calls++;
+    };
+    const gemmAdd = (ms: number, a: unknown[]) => { meter.gemmMs += ms; meter.gemmFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number); };
+    const w: Backend = Object.create(inner) as Backend;
+    return Object.assign(w, {
+      sgemm: timed(inner.sgemm.bind(inner), gemmAdd),
+      ...(inner.sgemmBf16 ? { sgemmBf16: timed(inner.sgemmBf16.bind(inner), gemmAdd) } : {}),
+      relu: timed(inner.relu.bind(inner), (ms) => { meter.reluMs += ms; }),
+      reluBackward: timed(inner.reluBackward.bind(inner), (ms) => { meter.reluMs += ms; }),
+      adamStep: timed(inner.adamStep.bind(inner), (ms) => { meter.adamMs += ms; }),
+    });
+  }
+}
+
+export interface PhaseRow { phase: string; ms_per_step: number; share: number; note: string }
+
+/** Minor page faults of this process so far. */
+function minorFaults(): number { return process.resourceUsage().minorPageFault; }
+
+/** CPU µs per fresh page: touches a new 64 MiB buffer (above the malloc threshold, so freshly mapped). */
+export function pageFaultCostUs(): number {
+  const f0 = minorFaults(), c0 = process.cpuUsage();
+  const buf = new Float32Array(16 * 1024 * 1024);
+  for (let i = 0; i < buf.length; i += 1024) buf[i] = 1;
+  const faults = minorFaults() - f0, ms = cpuMs(c0);
+  return faults > 0 ? (ms * 1000) / faults : 0;
+}
+
+/** CPU µs of one trivial call into the native addon (argument checks + N-API transition). */
+function nativeCallCostUs(be: Backend): number {
+  const x = new Float32Array(16), y = new Float32Array(16);
+  for (let i = 0; i < 1000; i++) be.relu(x, y, 16);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < 20000; i++) be.relu(x, y, 16);
+  return (cpuMs(c0) * 1000) / 20000;
+}
+
+/**
+ * Per-phase CPU time of `steps` steps of `step` (warm it up first: the first steps fault in the
+ * parameters, optimiser state and malloc heap), each phase timed around its section and split by
+ * the kernel wrapper into GEMM / ReLU / Adam and the rest. Page faults and garbage collection happen
+ * inside the phases; faults are reported beside them (their ms are included above).
+ */
+export function trainStepBreakdown(step: TrainStep, steps: number):
+  { rows: PhaseRow[]; gflopPerStep: number; cpuMsPerStep: number } {
+  const inner = getBackend();
+  const meter = new KernelMeter(inner);
+  setBackend(meter.wrap());
+  try {
+    const sec: Record<string, { ms: number; gemm: number; relu: number }> = {};
+    const timeSection = (name: string, fn: () => void) => {
+      const g0 = meter.gemmMs, r0 = meter.reluMs, c0 = process.cpuUsage();
+      fn();
+      const s = (sec[name] ??= { ms: 0, gemm: 0, relu: 0 });
+      s.ms += cpuMs(c0); s.gemm += meter.gemmMs - g0; s.relu += meter.reluMs - r0;
+    };
+    const f0 = minorFaults(), c0 = process.cpuUsage();
+    for (let i = 0; i < steps; i++) {
+      timeSection('zero grad', step.zeroGrad);
+      timeSection('forward', step.forward);
+      timeSection('loss', step.loss);
+      timeSection('backward', step.backward);
+      timeSection('optimiser', step.optimiser);
+    }
+    const total = cpuMs(c0) / steps, faults = (minorFaults() - f0) / steps;
+    const per = (x: number) => x / steps;
+    const gemm = per(meter.gemmMs), gflop = meter.gemmFlops / steps / 1e9;
+    const fw = sec['forward']!, ls = sec['loss']!, bw = sec['backward']!, op = sec['optimiser']!, zg = sec['zero grad']!;
+    const faultUs = pageFaultCostUs(), callUs = nativeCallCostUs(inner);
+    const calls = meter.calls / steps;
+    const row = (phase: string, ms: number, note: string): PhaseRow => ({ phase, ms_per_step: round2(ms), share: round3(ms / total), note });
+    const rows: PhaseRow[] = [
+      row('gemm', gemm, `${gflop.toFixed(2)} GFLOP/step at ${(gflop / (gemm / 1000)).toFixed(0)} GFLOP/s`),
+      row('relu kernels', per(fw.relu + bw.relu), 'native relu + relu backward'),
+      row('forward other', per(fw.ms - fw.gemm - fw.relu), 'bias broadcast copies, output allocation'),
+      row('loss', per(ls.ms - ls.gemm), 'elementwise ops of the DCMH loss (its 128×64×128 GEMM is under gemm)'),
+      row('backward other', per(bw.ms - bw.gemm - bw.relu), 'loss backward, bias gradients, gradient allocation'),
+      row('optimiser', per(op.ms), `native fused Adam ${per(meter.adamMs).toFixed(1)} ms`),
+      row('zero grad', per(zg.ms), 'fill of the gradient buffers'),
+      row('total', total, 'process CPU time per step'),
+      row('  page faults', (faults * faultUs) / 1000, `${Math.round(faults)} minor faults/step × ${faultUs.toFixed(1)} µs (measured); inside the phases above`),
+      row('  js↔native', (calls * callUs) / 1000, `${Math.round(calls)} calls/step × ${callUs.toFixed(2)} µs; no data copied (kernels work on the arrays in place)`),
+    ];
+    return { rows, gflopPerStep: gflop, cpuMsPerStep: total };
+  } finally {
+    setBackend(inner);
+  }
+}
+
+function round2(x: number): number { return Math.round(x * 100) / 100; }
+function round3(x: number): number { return Math.round(x * 1000) / 1000; }
 
 /** bench/pytorch/train_step.py, found from the package root. */
 export function pytorchScriptPath(): string {
@@ -72,28 +201,74 @@ export function torchUnavailable(python: string): string | null {
 
 export function register(bench: Command): void {
   bench.command('train')
-    .description('training throughput: DCMH-size MLP steps (4096→8192→64 + 1386→8192→64, batch 128, Adam), cmhash vs PyTorch CPU')
+    .description('training throughput: DCMH-size MLP steps (4096→8192→64 + 1386→8192→64, batch 128, Adam): samples/s, GFLOP/s vs the same-run FMA peak, per-phase breakdown, cmhash vs PyTorch CPU')
     .option('--threads <n>', 'threads for both engines', '1')
     .option('--steps <n>', 'timed steps', '20')
-    .option('--warmup <n>', 'untimed steps first', '3')
+    .option('--warmup <n>', 'untimed steps first (the first few fault in parameters, optimiser state and the malloc heap)', '5')
+    .option('--precision <list>', 'GEMM precision(s) to run: fp32, bf16 (AVX512_BF16), or fp32,bf16 for both', 'fp32')
+    .option('--breakdown-steps <n>', 'steps of the per-phase breakdown (0: none)', '3')
     .option('--python <path>', 'interpreter with torch (Debian python3-torch installs into /usr/bin/python3)', '/usr/bin/python3')
     .option('--no-pytorch', 'skip the PyTorch column')
-    .option('--json', 'JSON lines: {"name": "cmhash"|"pytorch", "threads", "samples_per_s"}, then {"name": "ratio", "value"}')
-    .addHelpText('after', '\nExample:\n  cmhash bench train --threads 1 --steps 20 --json')
-    .action((o: { threads: string; steps: string; warmup: string; python: string; pytorch: boolean; json?: boolean }) => {
+    .option('--json', 'JSON lines: {"name": "cmhash"|"pytorch", "precision", "threads", "samples_per_s", "gflops", "peak_gflops", "ratio", ...}, {"name": "phase", "precision", "phase", "ms_per_step", "share"}, then {"name": "ratio", "value"}')
+    .addHelpText('after', '\nGFLOP/s counts the FLOPs of the GEMMs the step runs (2·m·n·k each); "ratio" divides by the fp32 FMA peak of the same run\n(bf16 steps too: the bf16 dot-product peak is printed beside it).\n\nExamples:\n  cmhash bench train --threads 1 --steps 20 --json\n  cmhash bench train --precision fp32,bf16 --no-pytorch')
+    .action((o: { threads: string; steps: string; warmup: string; precision: string; breakdownSteps: string; python: string; pytorch: boolean; json?: boolean }) => {
       const out = new Output(!!o.json);
       const threads = positiveInt(o.threads, '--threads'), steps = positiveInt(o.steps, '--steps');
       const warmup = Number(o.warmup);
       if (!Number.isInteger(warmup) || warmup < 0) throw new InputError(`--warmup must be a non-negative integer, got ${o.warmup}`);
+      const bdSteps = Number(o.breakdownSteps);
+      if (!Number.isInteger(bdSteps) || bdSteps < 0) throw new InputError(`--breakdown-steps must be a non-negative integer, got ${o.breakdownSteps}`);
+      const precisions = o.precision.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+      for (const p of precisions) if (p !== 'fp32' && p !== 'bf16') throw new InputError(`--precision must list fp32 and/or bf16, got ${o.precision}`);
+      if (precisions.length === 0) throw new InputError('--precision is empty');
       const be = getBackend();
       be.setThreads(threads);
       out.text(`backend ${be.name} (${be.variant}), ${be.getThreads()} thread(s); shape ${JSON.stringify(DCMH_SHAPE)}`);
-      const bar = out.progress(steps, 'cmhash ');
-      const timed = benchCmhashTrainStepTimed(DCMH_SHAPE, steps, warmup, (i) => bar.update(i));
-      const ours = timed.samplesPerSecond;
-      bar.stop();
-      const rows: Record<string, unknown>[] = [{ name: 'cmhash', threads: be.getThreads(), samples_per_s: ours, samples_per_cpu_s: timed.samplesPerCpuSecond, backend: `${be.name}/${be.variant}` }];
-      out.record(rows[0]);
+      const native = be.name === 'native' ? getNativeBackend() : null;
+      const peak = native ? native.fmaPeak(0.4, be.getThreads()) : null;
+      const bfPeak = native && precisions.includes('bf16') ? native.bf16Peak(0.4, be.getThreads()) : null;
+      if (peak) out.text(`same-run peak on ${be.getThreads()} thread(s): fp32 FMA ${peak.toFixed(1)} GFLOP/s${bfPeak ? `, bf16 dot product ${bfPeak.toFixed(1)} GFLOP/s` : ''}`);
+      const rows: Record<string, unknown>[] = [];
+      const phaseRows: Record<string, unknown>[] = [];
+      const saved = getMatmulPrecision();
+      let ours = 0, oursCpu = 0, fp32Sps: number | null = null;
+      try {
+        for (const prec of precisions as MatmulPrecision[]) {
+          setMatmulPrecision(prec);
+          // warm-up, then the breakdown (its counted steps also give the FLOPs per step), then the timed steps
+          const step = makeTrainStep(DCMH_SHAPE);
+          for (let i = 0; i < warmup; i++) step.run();
+          const bd = trainStepBreakdown(step, Math.max(1, bdSteps));
+          const bar = out.progress(steps, `cmhash ${prec} `);
+          const timed = benchCmhashTrainStepTimed(DCMH_SHAPE, steps, 0, (i) => bar.update(i), step);
+          bar.stop();
+          const flopPerSample = (bd.gflopPerStep * 1e9) / DCMH_SHAPE.batch;
+          const gflops = (timed.samplesPerSecond * flopPerSample) / 1e9, cpuGflops = (timed.samplesPerCpuSecond * flopPerSample) / 1e9;
+          const rec = {
+            name: 'cmhash', precision: prec, threads: be.getThreads(), samples_per_s: timed.samplesPerSecond, samples_per_cpu_s: timed.samplesPerCpuSecond,
+            gflop_per_step: round3(bd.gflopPerStep), gflops: round2(gflops), cpu_gflops: round2(cpuGflops),
+            peak_gflops: peak ? round2(peak) : null, ratio: peak ? round3(gflops / peak) : null, cpu_ratio: peak ? round3(cpuGflops / peak) : null,
+            bf16_peak_gflops: bfPeak ? round2(bfPeak) : null,
+            speedup_vs_fp32: prec === 'bf16' && fp32Sps ? round3(timed.samplesPerCpuSecond / fp32Sps) : null,
+            backend: `${be.name}/${be.variant}`,
+          };
+          if (prec === 'fp32') fp32Sps = timed.samplesPerCpuSecond;
+          if (prec === precisions[0]) { ours = timed.samplesPerSecond; oursCpu = timed.samplesPerCpuSecond; }
+          out.record(rec);
+          rows.push({
+            name: `cmhash ${prec}`, threads: rec.threads, samples_per_s: rec.samples_per_s, samples_per_cpu_s: rec.samples_per_cpu_s,
+            'GFLOP/s': rec.gflops, 'cpu GFLOP/s': rec.cpu_gflops, ratio: rec.ratio ?? '', 'cpu ratio': rec.cpu_ratio ?? '', backend: rec.backend,
+          });
+          if (bdSteps > 0) {
+            for (const r of bd.rows) {
+              out.record({ name: 'phase', precision: prec, ...r });
+              phaseRows.push({ precision: prec, phase: r.phase, 'cpu ms/step': r.ms_per_step.toFixed(1), share: r.share.toFixed(3), note: r.note });
+            }
+          }
+        }
+      } finally {
+        setMatmulPrecision(saved);
+      }
       let theirs: number | null = null, theirsCpu: number | null = null;
       if (o.pytorch) {
         const why = torchUnavailable(o.python);
@@ -113,11 +288,15 @@ export function register(bench: Command): void {
       if (theirs) {
         // value: wall-clock ratio (the issue's figure); cpu_value: per CPU-second, which a busy shared
         // machine distorts far less (each engine may get a different share of the cores).
-        const ratio = { name: 'ratio', value: ours / theirs, cpu_value: theirsCpu ? timed.samplesPerCpuSecond / theirsCpu : null };
+        const ratio = { name: 'ratio', value: ours / theirs, cpu_value: theirsCpu ? oursCpu / theirsCpu : null };
         out.record(ratio);
-        rows.push({ name: 'ratio (cmhash / pytorch)', threads: '', samples_per_s: ours / theirs, samples_per_cpu_s: ratio.cpu_value ?? '', backend: '' });
+        rows.push({ name: `ratio (cmhash ${precisions[0]} / pytorch)`, threads: '', samples_per_s: ours / theirs, samples_per_cpu_s: ratio.cpu_value ?? '', backend: '' });
       }
       out.table(rows);
+      if (phaseRows.length) {
+        out.text(`\nper-phase breakdown (${bdSteps} step(s) after the ${warmup} warm-up steps, process CPU time):`);
+        out.table(phaseRows);
+      }
     });
 }
 

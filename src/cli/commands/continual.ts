@@ -24,8 +24,10 @@ import { checkBits } from '../../methods/training-loop.js';
 import type { ContinualHasher } from '../../methods/hasher.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { optionalInt, optionalNumber } from '../options.js';
+import { applyPrecisionOption } from '../../tensor/precision.js';
 
 interface Opts {
+  precision?: string;
   method: string; data: string; sessions: string; bits: string; seed: string; json?: boolean; out?: string;
   imageFeatures?: string; cacheDir?: string; imageKey?: string; textKey?: string; labelKey?: string; transpose?: boolean;
   epochs?: string; classOrder?: string; tune?: string | true; baseline?: string; dbCodes?: string; patience?: string; batchSize?: string; lr?: string; quiet?: boolean;
@@ -119,10 +121,12 @@ export function register(program: Command): void {
     .option('--out <dir>', 'write report.json and report.html here after every session')
     .option('--json', 'print one JSON object on stdout')
     .option('--quiet', 'no table or progress')
+    .option('--precision <p>', 'GEMM precision: fp32 | bf16 (needs AVX512_BF16: GEMM inputs rounded to bfloat16, float32 accumulation; weights and everything else stay float32)', 'fp32')
     .addHelpText('after', '\nExample:\n  cmhash continual --method ccmh-gam --data wikipedia --sessions 4+3+3 --bits 32 --seed 1 --out runs/wiki\n  cmhash continual --method joint --data synthetic:4000:12 --sessions 4x3 --bits 32 --json');
   addMethodOptions(cmd, METHODS);
   cmd.action(async (o: Opts) => {
       const out = new Output(!!o.json, !!o.quiet);
+      if (applyPrecisionOption(o.precision) === 'bf16') out.text('precision: bf16 GEMMs (inputs rounded to bfloat16, float32 accumulation)');
       const bits = checkBits(o.bits, '--bits');
       const seed = optionalInt(o.seed, 'seed', 0)!;
       // the run's seed drives generated data; presets keep their standard split

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { getBackend } from '../../tensor/backends.js';
+import { applyPrecisionOption } from '../../tensor/precision.js';
 import type { Dataset } from '../../data/dataset.js';
 import { createHasher, methodEntry, methodNames } from '../../methods/registry.js';
 import { tuneFit, tunedRecord, type TunedRecord } from '../../methods/tune.js';
@@ -127,7 +128,7 @@ export async function maybeWriteReport(path: string | undefined, results: RunRes
 
 interface TrainCliOptions {
   method: string; data: string; bits: string; seed: string; out?: string; epochs?: string; batchSize?: string; lr?: string;
-  validation: string; patience?: string; threads: string; ablation?: boolean; tune?: string | true; baseline?: string; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
+  validation: string; patience?: string; threads: string; precision?: string; ablation?: boolean; tune?: string | true; baseline?: string; report?: string; json?: boolean; imageFeatures?: string; cacheDir?: string;
   /** Method options, one flag each (cli/method-options.ts). */
   [methodFlag: string]: unknown;
 }
@@ -146,6 +147,7 @@ export function register(program: Command): void {
     .option('--validation <fraction>', 'share of the train split held out for model selection / early stopping (0 = none)', '0.1')
     .option('--patience <n>', 'stop after n epochs without a validation improvement')
     .option('--threads <n>', 'kernel threads', '1')
+    .option('--precision <p>', 'GEMM precision: fp32 | bf16 (needs AVX512_BF16: GEMM inputs rounded to bfloat16, float32 accumulation; weights and everything else stay float32)', 'fp32')
     .option('--tune [budget]', 'search the method\'s settings (learning rate and the options its schema marks) on the validation split, at most budget fits (default 8); the chosen settings go into the JSON record and the checkpoint')
     .option('--baseline <name>', 'baseline trained in the same run and shown beside the method: linear | cca | none (default: linear for supervised methods, cca for unsupervised)')
     .option('--ablation', 'dbrc: compare ATanh-linear, ATanh-nonlinear and plain tanh (mAP, quantization error, bit flips)')
@@ -172,6 +174,7 @@ Examples:
       createHasher(o.method, { bits: bitsList[0]!, ...methodOptions }); // refuses a bad option before any data is loaded
       const threads = optionalInt(o.threads, 'threads', 1)!;
       getBackend().setThreads(threads);
+      if (applyPrecisionOption(o.precision) === 'bf16') out.text('precision: bf16 GEMMs (inputs rounded to bfloat16, float32 accumulation)');
       const trainOpts: Omit<TrainOptions, 'bits'> = { threads };
       const common = { epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: optionalNumber(o.lr, 'lr', 0), patience: optionalInt(o.patience, 'patience', 0) };
       for (const [k, v] of Object.entries(common)) if (v !== undefined) Object.assign(trainOpts, { [k]: v });
