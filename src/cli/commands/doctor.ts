@@ -14,6 +14,8 @@ export function register(program: Command): void {
       const native = getNativeBackend();
       const features = native ? native.cpuFeatures() : null;
       const kernels = native ? native.kernelInfo() : null;
+      // the fp32 GEMM's blocking from the OS's cache sizes and its measured tile; bf16 availability
+      const tuning = native ? native.gemmTuning() : null;
       const info = {
         backend: b.name, variant: b.variant, threads: b.getThreads(),
         native_error: native ? null : nativeError(),
@@ -21,6 +23,10 @@ export function register(program: Command): void {
         cpu_features: features ? Object.entries(features).filter(([, v]) => v).map(([k]) => k) : [],
         gemm_kernel: b.name === 'native' && kernels ? kernels.gemm : 'typescript 4x4',
         hamming_kernel: b.name === 'native' && kernels ? kernels.hamming : 'typescript',
+        caches: tuning ? `L1d ${tuning.l1d / 1024} KiB, L2 ${tuning.l2 / 1024} KiB, L3 ${tuning.l3 > 0 ? `${Math.round(tuning.l3 / 1024)} KiB` : 'unknown'} (from ${tuning.cacheSource})` : null,
+        gemm_choice: tuning ? (native!.variant === 'avx512' ? tuning.avx512 : `${native!.variant}: fixed blocks (the cache-based choice applies to avx512)`) : null,
+        bf16_gemm: tuning ? (tuning.bf16 ? `${tuning.bf16Kernel}; opt in with --precision bf16` : 'no (needs AVX512_BF16)') : null,
+        malloc_retain: tuning ? (tuning.mallocRetain ? 'freed buffers up to 32 MiB stay on the heap (CMHASH_MALLOC_RETAIN=0 to turn off)' : 'glibc defaults') : null,
         env: { CMHASH_BACKEND: process.env.CMHASH_BACKEND ?? null, CMHASH_ISA: process.env.CMHASH_ISA ?? null, CMHASH_THREADS: process.env.CMHASH_THREADS ?? null },
         cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
       };
