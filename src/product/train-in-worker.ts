@@ -112,7 +112,8 @@ export type SessionWorkerMessage =
   | { type: 'trained'; trainSeconds: number; method: string }
   | { type: 'committed'; record: CommitRecordMessage }
   | { type: 'error'; message: string }
-  | { type: 'started'; pid: number };
+  | { type: 'started'; pid: number }
+  | { type: 'ready' };
 
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -165,16 +166,27 @@ function recordOf(m: CommitRecordMessage): CommitRecord {
  * attaching its own message handler. The thread keeps the service alive only while a job runs; if
  * the process dies, the job fails and the next one starts both again.
  */
-interface TrainingThread { worker: Worker; pid: number | null; onMessage: ((m: SessionWorkerMessage) => void) | null; onFailure: ((e: Error) => void) | null }
+interface TrainingThread {
+  worker: Worker; pid: number | null;
+  /** Settles once the training process has loaded its code and backend (or the relay is gone). */
+  ready: Promise<void>; markReady: () => void;
+  onMessage: ((m: SessionWorkerMessage) => void) | null; onFailure: ((e: Error) => void) | null;
+}
 let thread: TrainingThread | null = null;
 
 function trainingThread(lowPriority = true): TrainingThread {
   if (thread) return thread;
   const entry: WorkerEntry = { module: new URL('./training-relay.js', import.meta.url).href, lowPriority };
   const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { entry } });
-  const me: TrainingThread = { worker, pid: null, onMessage: null, onFailure: null };
-  const fail = (e: Error) => { if (thread === me) thread = null; me.onFailure?.(e); };
-  worker.on('message', (m: SessionWorkerMessage) => { if (m.type === 'started') me.pid = m.pid; else me.onMessage?.(m); });
+  let markReady = () => {};
+  const ready = new Promise<void>((r) => { markReady = r; });
+  const me: TrainingThread = { worker, pid: null, ready, markReady, onMessage: null, onFailure: null };
+  const fail = (e: Error) => { if (thread === me) thread = null; me.markReady(); me.onFailure?.(e); };
+  worker.on('message', (m: SessionWorkerMessage) => {
+    if (m.type === 'started') me.pid = m.pid;
+    else if (m.type === 'ready') me.markReady();
+    else me.onMessage?.(m);
+  });
   worker.on('error', (e) => fail(new Error(`training relay: ${e.message}`)));
   worker.on('exit', (code) => fail(new Error(`training relay exited (code ${code}) before finishing`)));
   worker.unref();
@@ -187,10 +199,15 @@ export function trainingProcessId(): number | null {
   return thread?.pid ?? null;
 }
 
-/** Starts the training thread now (the service does, so no job waits for a thread to start). */
-export function prestartTrainingWorker(): void {
+/**
+ * Starts the relay thread and the training process now (the service does, so no job waits for a
+ * process to start); resolves once the process has loaded its code and backend.
+ */
+export function prestartTrainingWorker(): Promise<void> {
   const be = getBackend();
-  trainingThread().worker.postMessage({ type: 'warm', backend: { name: be.name, variant: be.variant }, threads: be.getThreads() });
+  const t = trainingThread();
+  t.worker.postMessage({ type: 'warm', backend: { name: be.name, variant: be.variant }, threads: be.getThreads() });
+  return t.ready;
 }
 
 function runWorker(req: WorkerTrainRequest, onProgress: ((p: TrainProgress) => void) | undefined, adopt: AdoptCommit): Promise<WorkerTrainResult> {

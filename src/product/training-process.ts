@@ -89,6 +89,6 @@ async function runJob(d: SessionWorkerData): Promise<void> {
 // jobs arrive one at a time (the serving thread runs one per process); the thread stays for the next
 process.on('message', (m: { type: 'job'; data: SessionWorkerData } | { type: 'commit' } | { type: 'warm'; backend: SessionWorkerData['backend']; threads: number }) => {
   if (m.type === 'commit') { const go = commitNow; commitNow = null; go?.(); return; }
-  if (m.type === 'warm') { try { useBackend(m.backend, m.threads); } catch { /* the first job reports it */ } return; }
+  if (m.type === 'warm') { try { useBackend(m.backend, m.threads); } catch { /* the first job reports it */ } post({ type: 'ready' }); return; }
   runJob(m.data).catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
 });

@@ -37,7 +37,7 @@ import { datasetItems } from '../../product/build-collection.js';
 import { Collection } from '../../product/collection.js';
 import { CollectionRegistry } from '../../product/registry.js';
 import { JobManager, type JobView } from '../../product/jobs.js';
-import { trainingProcessId } from '../../product/train-in-worker.js';
+import { prestartTrainingWorker, trainingProcessId } from '../../product/train-in-worker.js';
 import { startService } from '../../server/serve.js';
 import { getBackend } from '../../tensor/backends.js';
 
@@ -316,6 +316,8 @@ Examples:
           registry.openDir(dir);
           const jobs = new JobManager({ trainInWorker: mode === 'worker' });
           const started = await startService({ collections: registry, jobs, host: '127.0.0.1', port: 0, processMetrics: false, limits: { itemsBodyBytes: 256 << 20 } });
+          // the training process starts with the service; the baseline window begins once it is up
+          if (mode === 'worker') await prestartTrainingWorker();
           try {
             out.text(`${mode}: searching at ${rate > 0 ? `${rate}/s` : 'full speed'} over ${connections} connections; ${baselineS} s baseline, then a ${nItems.toLocaleString('en')}-item ${epochs}-epoch update (${(sessionBody.length / 1e6).toFixed(1)} MB of JSON)…`);
             const load0 = loadavg()[0]!;

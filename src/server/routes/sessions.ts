@@ -18,7 +18,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServiceContext)
   const run = sessionJobRunner(jobs.trainInWorker);
   // their threads start now, not while a session arrives
   prestartSessionBodyWorker();
-  if (jobs.trainInWorker) prestartTrainingWorker();
+  if (jobs.trainInWorker) void prestartTrainingWorker();
 
   // The session route takes its body as the raw stream (its own scope's parser) and parses it on a
   // worker thread (session-body.ts); the JSON schema is still the route's, applied there and documented.
