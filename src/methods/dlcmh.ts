@@ -42,7 +42,7 @@ import { checkBits, columnStats, runEpochs, sessionValidationSplit, shuffledBatc
 import { makeValidator } from './validation.js';
 import { HashNet } from './parts/hash-net.js';
 import { checkSession } from './parts/session-checks.js';
-import { emptyFit, padLabels } from './ccmh-gam.js';
+import { emptyFit, epochsForSteps, padLabels } from './ccmh-gam.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import { TwoTowerHasher } from './two-tower.js';
 import { paramsToTensors, tensorsToParams } from './checkpoint-io.js';
@@ -63,6 +63,7 @@ export const DLCMH_OPTIONS: OptionSchema = {
   beta: { type: 'number', min: 0, default: 1, doc: 'net balance weight in the lifelong loss' },
   oldWeight: { type: 'number', min: 0, default: 1, doc: 'weight of the old-code term ‖u·B_oldᵀ/c − S_old‖²', tune: [0.5, 2], tuneIn: 'continual' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs/6))', doc: 'epochs of each increment' },
+  minUpdateSteps: { type: 'integer', min: 0, default: 0, doc: 'fewest optimiser steps of each net in an increment (update epochs are raised to reach it; 0 = epochs only)' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
   labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
   validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out for model selection' },
@@ -98,6 +99,13 @@ export interface DlcmhTrainOptions extends TrainOptions {
   // (runner detail.validation_map, held-out training items of every session) among those whose
   // increment CPU time stays ≤ 15 % of joint retraining's (docs/continual.md, "DLCMH: update epochs").
   updateEpochs?: number;
+  /**
+   * Fewest optimiser steps of each net in an increment: the update epochs are raised to
+   * ⌈minUpdateSteps / batches per epoch⌉ (the batches cover the new items and the replayed ones).
+   * A small increment (MIRFlickr photo rows 22+2: 161 training items + 161 replayed, 3 batches) gets
+   * 15 steps from 5 epochs, after shrink and perturb has reset 30% of the image net. Default 0.
+   */
+  minUpdateSteps?: number;
   labelSteps?: number;     // default 300
   labelLearningRate?: number; // default 1e-3
   validationFraction?: number; // default 0.1
@@ -385,7 +393,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const c = this.bits;
     const rng = new Rng((options.seed ?? 1) * 7919 + session.index);
     const alpha = options.alpha ?? 10, alphaNet = options.alphaNet ?? 0.5, beta = options.beta ?? 1, oldWeight = options.oldWeight ?? 1;
-    const epochs = options.updateEpochs ?? Math.max(2, Math.round((options.epochs ?? this.baseEpochs) / 6));
+    const baseUpdateEpochs = options.updateEpochs ?? Math.max(2, Math.round((options.epochs ?? this.baseEpochs) / 6));
     // Label width grows with new classes: old labels are zero-padded (classes keyed by id, not by position).
     const width = Math.max(this.numClasses, session.numClasses);
     const oldLabels = padLabels(this.storedLabels, this.storedN, this.numClasses, width);
@@ -422,6 +430,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const memX = memN ? standardize(this.memImage.subarray(0, memN * this.imageDim), this.imageDim, this.stats!.imageMean, this.stats!.imageInvStd) : new Float32Array(0);
     const memY = memN ? standardize(this.memText.subarray(0, memN * this.textDim), this.textDim, this.stats!.textMean, this.stats!.textInvStd) : new Float32Array(0);
     const replayN = Math.min(memN, options.replayItems ?? n);
+    const epochs = epochsForSteps(baseUpdateEpochs, n + replayN, batchSize, options.minUpdateSteps ?? 0);
     const omegaLabels = gatherRows(train.labels, width, omega);
     const netPass = (net: HashNet, opt: Adam, feats: Float32Array, memFeats: Float32Array, dim: number, oldIdx: Int32Array, ep: EpochSet) => {
       const mOld = oldIdx.length, N = n + ep.rows.length;
