@@ -44,7 +44,7 @@ import { Adam } from '../nn/optim-adam.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { EncodedBatch, FitSummary, Hasher, TrainInfo, Modality, TrainingData, TrainOptions } from './hasher.js';
 import {
-  checkBits, checkTrainingData, columnStats, runEpochs, shuffledBatches, standardize,
+  checkBits, checkTrainingData, columnStats, runEpochs, selectionScore, SELECTION_RULES, type SelectionRule, shuffledBatches, standardize,
   trainInfoOf,
 } from './training-loop.js';
 import { makeValidator } from './validation.js';
@@ -52,8 +52,9 @@ import { gatherRows } from '../data/dataset.js';
 import { expectArchitecture, paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import { encoderInput, type FeatureStats } from './two-tower.js';
-import { Linear } from '../nn/linear.js';
+import type { Linear } from '../nn/linear.js';
 import type { Sequential } from '../nn/sequential.js';
+import { LinearPlusNet } from './parts/hash-net.js';
 import { CcaBaseline } from './cca.js';
 
 export const DBRC_KIND = 'cmhash/dbrc';
@@ -67,7 +68,7 @@ export const DBRC_KIND = 'cmhash/dbrc';
  * mAP@all mean of directions, decorrelation 3 → 0.3: 16 bits .318 → .317, 64 bits .367 → .377,
  * 128 bits .365 → .370), so the default is now 0.3.
  */
-export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false } as const;
+export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false, selection: 'mean' as SelectionRule, imageLrScale: 1 } as const;
 
 /**
  * Map applied to image features before the per-column standardisation. 'sqrt' is the signed square
@@ -130,6 +131,10 @@ export interface DbrcTrainOptions extends TrainOptions {
    * at zero, so training starts from the CCA codes and learns a residual (default false).
    */
   ccaInit?: boolean;
+  /** Epoch kept by validation: best 'mean' of I→T and T→I (default) or best 'weaker' direction. */
+  selection?: SelectionRule;
+  /** Learning rate of the image pathway relative to the rest (default 1; 0 freezes it). */
+  imageLrScale?: number;
   /** Called after every epoch, before model selection restores anything (the ablation uses it). */
   onEpochEnd?: (epoch: number, model: Dbrc) => void;
 }
@@ -149,6 +154,8 @@ export const DBRC_OPTIONS: OptionSchema = {
   imageMap: { type: 'enum', values: DBRC_IMAGE_MAPS, default: DBRC_DEFAULTS.imageMap, doc: 'image feature map before standardisation (sqrt = Hellinger map for BoVW histograms)' },
   imageDepth: { type: 'integer', min: 0, max: 4, default: 1, doc: 'hidden layers of the image pathway (0 = linear)' },
   lrDecay: { type: 'enum', values: DBRC_LR_DECAYS, default: DBRC_DEFAULTS.lrDecay, doc: 'learning-rate schedule (cosine: lr → lr/20 over the epochs)' },
+  selection: { type: 'enum', values: SELECTION_RULES, default: DBRC_DEFAULTS.selection, doc: 'epoch kept by the validation split: best mean of I→T and T→I, or best weaker direction' },
+  imageLrScale: { type: 'number', min: 0, default: DBRC_DEFAULTS.imageLrScale, doc: 'learning rate of the image pathway relative to the rest (0 freezes it, e.g. at the CCA projection with --cca-init)' },
   ccaInit: { type: 'boolean', default: DBRC_DEFAULTS.ccaInit, doc: 'add a linear branch to each pathway started at the CCA+ITQ projection (the MLP branch starts at zero)' },
   onEpochEnd: { type: 'hook', doc: 'called after every epoch (the ablation reads the code layer there)' },
 };
@@ -195,8 +202,8 @@ export class Dbrc implements Hasher {
     const imageMlp = mlp(imageDims, { rng: rng.fork(), activation: 'relu' });
     const textMlp = mlp([textDim, h, c], { rng: rng.fork(), activation: 'relu' });
     this.nets = {
-      imageEnc: this.ccaInit ? new LinearPlusMlp(imageDim, c, imageMlp, rng.fork()) : imageMlp,
-      textEnc: this.ccaInit ? new LinearPlusMlp(textDim, c, textMlp, rng.fork()) : textMlp,
+      imageEnc: this.ccaInit ? withLinearBranch(imageDim, c, imageMlp, rng.fork()) : imageMlp,
+      textEnc: this.ccaInit ? withLinearBranch(textDim, c, textMlp, rng.fork()) : textMlp,
       code,
       imageDec: mlp([c, h, imageDim], { rng: rng.fork(), activation: 'relu' }),
       textDec: mlp([c, h, textDim], { rng: rng.fork(), activation: 'relu' }),
@@ -259,16 +266,26 @@ export class Dbrc implements Hasher {
     if (this.ccaInit) {
       // The CCA(+ITQ) baseline fitted on the same (mapped) training features standardises them with
       // the same column statistics, so its encoder is an affine map of X and Y: read it off and
-      // start the linear branches there (the MLP branches start at zero, see LinearPlusMlp).
+      // start the linear branches there (the MLP branches start at zero, see withLinearBranch).
       const cca = new CcaBaseline({ bits: this.bits });
       await cca.fit({ ...data, image }, { bits: this.bits, seed });
-      (nets.imageEnc as LinearPlusMlp).setLinear(affineOf(cca, 'image', im.mean, im.invStd, dx, this.bits));
-      (nets.textEnc as LinearPlusMlp).setLinear(affineOf(cca, 'text', tx.mean, tx.invStd, dy, this.bits));
+      setLinear(nets.imageEnc as LinearPlusNet, affineOf(cca, 'image', im.mean, im.invStd, dx, this.bits));
+      setLinear(nets.textEnc as LinearPlusNet, affineOf(cca, 'text', tx.mean, tx.invStd, dy, this.bits));
     }
     const baseLr = options.learningRate ?? 1e-3;
     const imageNoise = options.imageNoise ?? 0;
     if (!(imageNoise >= 0 && Number.isFinite(imageNoise))) throw new InputError(`dbrc: imageNoise must be a non-negative number, got ${String(options.imageNoise)}`);
-    const opt = new Adam(this.allParams(), { lr: baseLr, weightDecay: options.weightDecay ?? 0 });
+    // The image pathway can learn at a fraction of the rate (imageLrScale; 0 freezes it — with
+    // ccaInit, at the CCA projection). With the default 1 there is one optimiser over everything.
+    const imageLrScale = options.imageLrScale ?? DBRC_DEFAULTS.imageLrScale;
+    const imageParams = new Set(nets.imageEnc.parameters());
+    const optRest = new Adam(imageLrScale === 1 ? this.allParams() : this.allParams().filter((p) => !imageParams.has(p)), { lr: baseLr, weightDecay: options.weightDecay ?? 0 });
+    const optImage = imageLrScale === 1 ? null : new Adam([...imageParams], { lr: baseLr * imageLrScale, weightDecay: options.weightDecay ?? 0 });
+    const opt = {
+      set lr(v: number) { optRest.lr = v; if (optImage) optImage.lr = v * imageLrScale; },
+      zeroGrad: () => { optRest.zeroGrad(); optImage?.zeroGrad(); },
+      step: () => { optRest.step(); if (optImage && imageLrScale > 0) optImage.step(); },
+    };
     let epoch = 0;
 
     const runEpoch = () => {
@@ -343,6 +360,7 @@ export class Dbrc implements Hasher {
     this.lastFit = await runEpochs({
       epochs,
       patience: options.patience,
+      score: selectionScore(options.selection ?? DBRC_DEFAULTS.selection),
       onProgress: options.onProgress,
       runEpoch,
       validate: validate ? () => noGrad(validate) : undefined,
@@ -416,28 +434,20 @@ function addNoise(x: Float32Array, sigma: number, rng: Rng): Float32Array {
 }
 
 /**
- * A pathway with a linear branch beside the MLP: out = x·W + b + mlp(x). Built with the MLP's last
- * layer at zero, so after setLinear() the pathway computes exactly the given affine map (the CCA
- * projection) and training learns the nonlinear residual and refines the linear part.
+ * A pathway with a linear branch beside the MLP (ccaInit): the MLP's last layer starts at zero, so
+ * after setLinear() the pathway computes exactly the given affine map (the CCA projection) and
+ * training learns the nonlinear residual and refines the linear part.
  */
-export class LinearPlusMlp implements Module {
-  readonly linear: Linear;
-  constructor(inDim: number, outDim: number, readonly net: Sequential, rng: Rng) {
-    this.linear = new Linear(inDim, outDim, { rng, init: 'xavier' });
-    const last = net.layers[net.layers.length - 1] as Linear;
-    last.weight.data.fill(0);
-    last.bias?.data.fill(0);
-  }
-  setLinear(a: { weight: Float32Array; bias: Float32Array }): void {
-    this.linear.weight.data.set(a.weight);
-    this.linear.bias!.data.set(a.bias);
-  }
-  forward(x: Tensor): Tensor { return ops.add(this.linear.forward(x), this.net.forward(x)); }
-  parameters(): Tensor[] { return [...this.linear.parameters(), ...this.net.parameters()]; }
-  namedParameters(): [string, Tensor][] {
-    return [...this.linear.namedParameters().map(([k, t]): [string, Tensor] => [`linear.${k}`, t]), ...this.net.namedParameters()];
-  }
-  train(on: boolean): void { this.linear.train(on); this.net.train(on); }
+function withLinearBranch(inDim: number, outDim: number, net: Sequential, rng: Rng): LinearPlusNet {
+  const last = net.layers[net.layers.length - 1] as Linear;
+  last.weight.data.fill(0);
+  last.bias?.data.fill(0);
+  return new LinearPlusNet(inDim, outDim, net, rng);
+}
+
+function setLinear(p: LinearPlusNet, a: { weight: Float32Array; bias: Float32Array }): void {
+  p.linear.weight.data.set(a.weight);
+  p.linear.bias!.data.set(a.bias);
 }
 
 /**

@@ -34,7 +34,7 @@ import type { Optimizer } from '../nn/optimizer.js';
 import { saveCheckpoint } from '../nn/checkpoint.js';
 import type { FitSummary, Hasher, TrainInfo, TrainingData, TrainOptions } from './hasher.js';
 import {
-  checkBits, checkTrainingData, columnStats, runEpochs, shuffledBatches, shuffledBatchCount, standardize,
+  checkBits, checkTrainingData, columnStats, runEpochs, selectionScore, SELECTION_RULES, type SelectionRule, shuffledBatches, shuffledBatchCount, standardize,
   trainInfoOf,
 } from './training-loop.js';
 import { makeValidator } from './validation.js';
@@ -42,6 +42,7 @@ import { gatherRows } from '../data/dataset.js';
 import { expectArchitecture, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import { TwoTowerHasher } from './two-tower.js';
+import { LinearPlusNet } from './parts/hash-net.js';
 
 export const DCMH_KIND = 'cmhash/dcmh';
 /**
@@ -54,7 +55,7 @@ export const DCMH_KIND = 'cmhash/dcmh';
 export const DCMH_DEFAULT_ETA = 0.01;
 
 /** Chosen by the validation score across Wikipedia, the MIRFlickr photo rows and synthetic data (see the header). */
-export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40, imageDropout: 0, textDropout: 0 } as const;
+export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40, imageDropout: 0, textDropout: 0, imageDepth: 1, selection: 'mean' as SelectionRule, imageSkip: false } as const;
 const FORMAT = 1;
 
 export interface DcmhConfig extends Partial<Omit<DcmhTrainOptions, keyof TrainOptions>> {
@@ -76,6 +77,12 @@ export interface DcmhTrainOptions extends TrainOptions {
   imageDropout?: number;
   /** Dropout probability after the text net's hidden layer in training (default 0). */
   textDropout?: number;
+  /** Hidden layers of the image net, each `hidden` wide (default 1; 0 = linear). The text net keeps 1. */
+  imageDepth?: number;
+  /** Epoch kept by validation: best 'mean' of I→T and T→I (default) or best 'weaker' direction. */
+  selection?: SelectionRule;
+  /** Add a linear branch x·W + b to the image net's output (default false; started at N(0, 0.01²) like the hash layer). */
+  imageSkip?: boolean;
 }
 
 /** DCMH's options (methods/options.ts): the registry, the CLI and fit() check against this. */
@@ -87,9 +94,12 @@ export const DCMH_OPTIONS: OptionSchema = {
   optimizer: { type: 'enum', values: ['adam', 'sgd'], default: 'adam', doc: 'optimiser (sgd: momentum 0.9, the authors\' family)' },
   imageDropout: { type: 'number', min: 0, max: 0.9, default: DCMH_DEFAULTS.imageDropout, doc: 'dropout probability after the image net\'s hidden layer in training' },
   textDropout: { type: 'number', min: 0, max: 0.9, default: DCMH_DEFAULTS.textDropout, doc: 'dropout probability after the text net\'s hidden layer in training' },
+  imageDepth: { type: 'integer', min: 0, max: 4, default: DCMH_DEFAULTS.imageDepth, doc: 'hidden layers of the image net (0 = linear); the text net keeps one' },
+  imageSkip: { type: 'boolean', default: DCMH_DEFAULTS.imageSkip, doc: 'add a linear branch to the image net (it generalises to unseen images where the hidden layer memorises training ones)' },
+  selection: { type: 'enum', values: SELECTION_RULES, default: DCMH_DEFAULTS.selection, doc: 'epoch kept by the validation split: best mean of I→T and T→I, or best weaker direction' },
 };
 
-interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; imageDropout?: number; textDropout?: number }
+interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; imageDropout?: number; textDropout?: number; imageDepth?: number; imageSkip?: boolean }
 
 /**
  * DCMH's objective for one batch of one modality's outputs `out` (m × c) against the other
@@ -120,6 +130,10 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
   private codesB: Float32Array | null = null;
   /** Dropout of the image / text net (set by fit before building, kept in the checkpoint: it changes the layer list). */
   private dropout = { image: 0, text: 0 };
+  /** Hidden layers of the image net (set by fit before building, kept in the checkpoint). */
+  private imageDepth: number = DCMH_DEFAULTS.imageDepth;
+  /** Whether the image net has a linear branch (set by fit before building, kept in the checkpoint). */
+  private imageSkip: boolean = DCMH_DEFAULTS.imageSkip;
 
   /** Training options given when the model was built (fit()'s own options take precedence). */
   private readonly trainDefaults: Record<string, unknown>;
@@ -137,7 +151,7 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     this.imageDim = imageDim; this.textDim = textDim;
     // Without dropout the nets (and their initial weights) are exactly what they were before the option.
     const drop = (p: number) => (p > 0 ? { dropout: p } : {});
-    this.imageNet = mlp([imageDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu', ...drop(this.dropout.image) });
+    this.imageNet = mlp([imageDim, ...new Array<number>(this.imageDepth).fill(this.hidden), this.bits], { rng: rng.fork(), activation: 'relu', ...drop(this.dropout.image) });
     this.textNet = mlp([textDim, this.hidden, this.bits], { rng: rng.fork(), activation: 'relu', ...drop(this.dropout.text) });
     // The hash layer starts small (N(0, 0.01²), as DCMH initialises its last layer): with He-scaled
     // outputs Θ = ½FᵀG starts in the hundreds, the likelihood saturates and training diverges.
@@ -146,6 +160,8 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
       const w = last.weight.data;
       for (let i = 0; i < w.length; i++) w[i] = rng.normal(0, 0.01);
     }
+    // The linear branch starts small too (drawn after everything above, so without it nothing changes).
+    if (this.imageSkip) this.imageNet = new LinearPlusNet(imageDim, this.bits, this.imageNet, rng.fork(), { std: 0.01 });
   }
 
   async fit(data: TrainingData, given: DcmhTrainOptions): Promise<void> {
@@ -169,6 +185,8 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     const X = standardize(data.image, data.imageDim, im.mean, im.invStd);
     const Y = standardize(data.text, data.textDim, tx.mean, tx.invStd);
     this.dropout = { image: options.imageDropout ?? DCMH_DEFAULTS.imageDropout, text: options.textDropout ?? DCMH_DEFAULTS.textDropout };
+    this.imageDepth = options.imageDepth ?? DCMH_DEFAULTS.imageDepth;
+    this.imageSkip = options.imageSkip ?? DCMH_DEFAULTS.imageSkip;
     this.build(data.imageDim, data.textDim, rng);
     const imageNet = this.imageNet!, textNet = this.textNet!;
     imageNet.train(false); textNet.train(false); // the first F and G below: no dropout
@@ -232,6 +250,7 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     this.lastFit = await runEpochs({
       epochs,
       patience: options.patience,
+      score: selectionScore(options.selection ?? DCMH_DEFAULTS.selection),
       onProgress: options.onProgress,
       runEpoch: () => {
         const a = halfEpoch(imageNet, optF, X, data.imageDim, F, G);
@@ -278,6 +297,7 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     const arch: Arch = {
       bits: this.bits, hidden: this.hidden, imageDim: this.imageDim, textDim: this.textDim,
       ...(this.dropout.image > 0 ? { imageDropout: this.dropout.image } : {}), ...(this.dropout.text > 0 ? { textDropout: this.dropout.text } : {}),
+      ...(this.imageDepth !== 1 ? { imageDepth: this.imageDepth } : {}), ...(this.imageSkip ? { imageSkip: true } : {}),
     };
     saveCheckpoint(path, {
       kind: DCMH_KIND,
@@ -292,6 +312,8 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     const a = expectArchitecture<Arch>(ck, path, FORMAT, ['bits', 'hidden', 'imageDim', 'textDim']);
     const m = new Dcmh({ bits: a.bits, hidden: a.hidden });
     m.dropout = { image: Number(a.imageDropout ?? 0), text: Number(a.textDropout ?? 0) };
+    m.imageDepth = Number(a.imageDepth ?? 1);
+    m.imageSkip = a.imageSkip === true;
     m.build(a.imageDim, a.textDim, new Rng(0));
     m.loadTowers(ck, path);
     const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;

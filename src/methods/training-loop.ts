@@ -165,6 +165,11 @@ export interface EpochLoopSpec {
   /** Puts back a snapshot taken earlier (called at the end when an earlier epoch scored best). */
   restore(s: unknown): void;
   patience?: number;
+  /**
+   * The model-selection score of an epoch's validation mAP (higher is better). Default: the mean of
+   * I→T and T→I (every method's choice unless it passes another; see selectionScore()).
+   */
+  score?: (v: { i2t: number; t2i: number }) => number;
   onProgress?: (p: TrainProgress) => void;
   /** Called after every epoch (after validation): the DBRC ablation records bit flips here. */
   afterEpoch?: (epoch: number) => void;
@@ -188,7 +193,7 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<FitSummary> {
     const val = spec.validate ? spec.validate() : null;
     let improved: boolean | undefined;
     if (val) {
-      const score = (val.i2t + val.t2i) / 2;
+      const score = spec.score ? spec.score(val) : (val.i2t + val.t2i) / 2;
       improved = !best || score > best.score;
       if (improved) { best = { epoch, score, snap: spec.snapshot() }; sinceBest = 0; } else sinceBest++;
     }
@@ -205,6 +210,17 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<FitSummary> {
     epochsRun, bestEpoch: best ? best.epoch : epochsRun, bestScore: best ? best.score : null,
     stoppedEarly, trainSeconds: (performance.now() - t0) / 1000, history,
   };
+}
+
+/**
+ * Epoch-selection rules a method can offer: 'mean' of the two directions (the default of runEpochs),
+ * or 'weaker' — the lower of the two, so an epoch that gains in one direction by losing in the other
+ * is not kept (on Wikipedia T→I spans .2–.6 while I→T spans .2–.26, and the mean follows T→I).
+ */
+export type SelectionRule = 'mean' | 'weaker';
+export const SELECTION_RULES: readonly SelectionRule[] = ['mean', 'weaker'];
+export function selectionScore(rule: SelectionRule): (v: { i2t: number; t2i: number }) => number {
+  return rule === 'weaker' ? (v) => Math.min(v.i2t, v.t2i) : (v) => (v.i2t + v.t2i) / 2;
 }
 
 /** The summary that goes into a checkpoint. */

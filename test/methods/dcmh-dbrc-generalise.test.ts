@@ -35,6 +35,19 @@ test('DCMH dropout: encoding is deterministic (dropout only in training), it cha
   await assert.rejects(new Dcmh({ bits: 16, hidden: 8 }).fit(train, { bits: 16, epochs: 1, imageDropout: 1 }), /imageDropout/);
 });
 
+test('DCMH imageDepth 0 (linear) and 2, and imageSkip: a checkpoint rebuilds the same image net', async () => {
+  for (const o of [{ imageDepth: 0 }, { imageDepth: 2 }, { imageSkip: true }]) {
+    const m = new Dcmh({ bits: 8, hidden: 16 });
+    await m.fit(train, { bits: 8, epochs: 2, seed: 2, ...o });
+    const dir = mkdtempSync(join(tmpdir(), 'cmhash-dcmh-depth-'));
+    try {
+      m.save(join(dir, 'm.ckpt'));
+      const l = loadHasher(join(dir, 'm.ckpt'), { method: 'dcmh', bits: 8 });
+      assert.deepEqual(l.encode('image', query.image, query.n).values, m.encode('image', query.image, query.n).values);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  }
+});
+
 test('DCMH dropout 0 is the model without the option (same codes)', async () => {
   const a = new Dcmh({ bits: 8, hidden: 16 }), b = new Dcmh({ bits: 8, hidden: 16 });
   await a.fit(train, { bits: 8, epochs: 2, seed: 2 });

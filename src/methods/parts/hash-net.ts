@@ -95,3 +95,21 @@ export class HashNet implements Module {
 function blendInto(dst: Buf, src: Buf, lambda: number): void {
   for (let k = 0; k < dst.length; k++) dst[k] = lambda * dst[k]! + (1 - lambda) * src[k]!;
 }
+
+/**
+ * A net with a linear branch beside it: out = x·W + b + net(x). The linear branch generalises to
+ * unseen inputs where a wide hidden layer memorises its training items; the sum has both (DCMH's
+ * `imageSkip`, DBRC's `ccaInit`). Parameters: the branch's ("linear.weight", "linear.bias"), then the net's.
+ */
+export class LinearPlusNet implements Module {
+  readonly linear: Linear;
+  constructor(inDim: number, outDim: number, readonly net: Module, rng: Rng, init: { std?: number } = {}) {
+    this.linear = new Linear(inDim, outDim, { rng, init: init.std !== undefined ? 'normal' : 'xavier', std: init.std });
+  }
+  forward(x: Tensor): Tensor { return ops.add(this.linear.forward(x), this.net.forward(x)); }
+  parameters(): Tensor[] { return [...this.linear.parameters(), ...this.net.parameters()]; }
+  namedParameters(): [string, Tensor][] {
+    return [...this.linear.namedParameters().map(([k, t]): [string, Tensor] => [`linear.${k}`, t]), ...this.net.namedParameters()];
+  }
+  train(on: boolean): void { this.linear.train(on); this.net.train(on); }
+}
