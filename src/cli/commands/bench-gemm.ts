@@ -33,17 +33,18 @@ export interface SgemmTiming { wall: number; cpu: number }
  * threads, by wall clock and by process CPU time (per thread). On a quiet machine the two agree;
  * on a loaded one the wall-clock figure includes time the process spent descheduled.
  */
-export function timeSgemm(be: NativeBackend, s: GemmShape, threads: number, reps: number, minSeconds: number, rng: Rng): SgemmTiming {
+export function timeSgemm(be: NativeBackend, s: GemmShape, threads: number, reps: number, minSeconds: number, rng: Rng, bf16 = false): SgemmTiming {
+  const gemm = bf16 && be.sgemmBf16 ? be.sgemmBf16 : be.sgemm.bind(be);
   const a = rng.fillNormal(new Float32Array(s.m * s.k)), b = rng.fillNormal(new Float32Array(s.k * s.n));
   const c = new Float32Array(s.m * s.n);
   const lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
   const flops = 2 * s.m * s.n * s.k;
-  be.sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n); // warm-up (packing buffers, pages)
+  gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n); // warm-up (packing buffers, pages)
   let bestWall = Infinity, bestCpu = Infinity, total = 0;
   for (let r = 0; (r < reps || total < minSeconds) && r < 1000; r++) {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    be.sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n);
+    gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n);
     const sec = Number(process.hrtime.bigint() - t0) / 1e9;
     const cu = process.cpuUsage(c0);
     const cpuSec = (cu.user + cu.system) / 1e6 / threads;
@@ -61,17 +62,23 @@ export function register(bench: Command): void {
     .option('--threads <n>', 'the "all threads" count (default: the backend\'s thread setting, i.e. the cores)')
     .option('--reps <n>', 'repetitions per shape; the best is reported', '10')
     .option('--isa <variant>', 'native kernel variant: avx512 | avx2 | generic (default: best for this CPU)')
+    .option('--precision <list>', 'fp32, bf16 (AVX512_BF16: inputs rounded to bfloat16, fp32 accumulation) or fp32,bf16; bf16 rows are named "<shape> bf16" and their ratio is to the fp32 FMA peak', 'fp32')
     .addHelpText('after', '\nShapes are M×K×N; "-At" means C = Aᵀ·B with A stored K×M.\n\nExamples:\n  cmhash bench gemm\n  cmhash bench gemm --json --threads 2 --reps 20')
-    .action((opts: { json?: boolean; threads?: string; reps: string; isa?: string }) => {
+    .action((opts: { json?: boolean; threads?: string; reps: string; isa?: string; precision: string }) => {
       const out = new Output(!!opts.json);
       const reps = positiveInt(opts.reps, '--reps');
       if (opts.isa && !['avx512', 'avx2', 'generic'].includes(opts.isa)) throw new InputError(`--isa must be avx512, avx2 or generic, got ${opts.isa}`);
       const be = createNativeBackend(opts.isa as IsaVariant | undefined);
       if (!be) throw new InputError(`bench gemm needs the native addon (${nativeLoadError()}); build it with \`node scripts/build-native.mjs\``);
+      const precisions = opts.precision.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+      for (const p of precisions) if (p !== 'fp32' && p !== 'bf16') throw new InputError(`--precision must list fp32 and/or bf16, got ${opts.precision}`);
+      if (precisions.includes('bf16') && !be.hasBf16()) throw new InputError(`--precision bf16: the native ${be.variant} variant on this CPU has no bf16 kernel (needs avx512 with AVX512_BF16)`);
       const saved = be.getThreads();
       const all = opts.threads !== undefined ? positiveInt(opts.threads, '--threads') : saved;
       const info = be.kernelInfo();
       out.text(`native ${be.variant}: ${info.gemm} micro-kernel, blocks MC=${info.mc} KC=${info.kc} NC=${info.nc}; best of ${reps}+ runs`);
+      const tuning = be.gemmTuning();
+      if (tuning && be.variant === 'avx512') out.text(`choice: ${tuning.avx512}`);
       const rows: GemmBenchRow[] = [];
       const emit = (r: GemmBenchRow) => { rows.push(r); out.record(r); };
       const threadCounts = all > 1 ? [1, all] : [1];
@@ -80,15 +87,19 @@ export function register(bench: Command): void {
         const p = be.fmaPeak(0.4, t);
         peaks.set(t, p);
         emit({ name: 'peak', threads: t, gflops: round(p), peak_gflops: round(p), ratio: 1, cpu_gflops: round(p), cpu_ratio: 1 });
+        if (precisions.includes('bf16')) {
+          const bp = be.bf16Peak(0.4, t)!;
+          emit({ name: 'peak bf16', threads: t, gflops: round(bp), peak_gflops: round(p), ratio: ratio(bp, p), cpu_gflops: round(bp), cpu_ratio: ratio(bp, p) });
+        }
       }
       const rng = new Rng(42);
       try {
         for (const t of threadCounts) {
           be.setThreads(t);
-          for (const s of GEMM_SHAPES) {
-            const g = timeSgemm(be, s, t, reps, 0.5, rng);
+          for (const prec of precisions) for (const s of GEMM_SHAPES) {
+            const g = timeSgemm(be, s, t, reps, 0.5, rng, prec === 'bf16');
             const p = peaks.get(t)!;
-            emit({ name: s.name, threads: t, gflops: round(g.wall), peak_gflops: round(p), ratio: ratio(g.wall, p), cpu_gflops: round(g.cpu), cpu_ratio: ratio(g.cpu, p) });
+            emit({ name: prec === 'bf16' ? `${s.name} bf16` : s.name, threads: t, gflops: round(g.wall), peak_gflops: round(p), ratio: ratio(g.wall, p), cpu_gflops: round(g.cpu), cpu_ratio: ratio(g.cpu, p) });
           }
         }
       } finally {
