@@ -1,5 +1,5 @@
 // All or nothing at every crash point. Each collection write (add, session update in the calling
-// thread and on a worker thread as the service runs it, remove, compact)
+// thread and in the training process as the service runs it, remove, compact)
 // is first run once with CMHASH_CRASH_TRACE to list its crash points (every file created, synced or
 // renamed, the commit); then, on a fresh copy of the same collection, it is killed with SIGKILL at
 // each point in turn — every point, not a sample. After each kill the collection must be exactly

@@ -32,7 +32,7 @@ export async function runScenario(scenario: string, dir: string, arg?: string): 
     if (scenario === 'add') await c.addItems(batchItems(100, names));
     else if (scenario === 'update' || scenario === 'update-worker') {
       const items = batchItems(200, names, 12, true, 'late-label');
-      // update-worker: trained and committed on a worker thread, as the service does
+      // update-worker: trained and committed in the training process, as the service does
       await applySessionUpdate(c, items, { epochs: 1, seed: 3, name: 'crash-session', inWorker: scenario === 'update-worker' });
     } else if (scenario === 'remove') await c.removeItems(['b1-0', 'b1-1', 'b2-4']);
     else if (scenario === 'compact') await c.compact();

@@ -1,6 +1,6 @@
 // All or nothing on the PostgreSQL store, as crash-points.test.ts checks the embedded one. Every
 // statement a write sends inside its transaction, and its commit, is a crash point: each write
-// (add, session update on the service's worker thread, remove, compact) is run once
+// (add, session update in the service's training process, remove, compact) is run once
 // to list them, then killed with SIGKILL at each in turn on a fresh copy of the collection (a
 // database made from a template) — mid-transaction kills included. After each kill the collection
 // is exactly the state before (and the same write, retried, succeeds and gives the state after)
@@ -82,7 +82,7 @@ function state(where: string): string {
 }
 
 let n = 0;
-// The session update runs as the service runs it (trained and committed on the worker thread):
+// The session update runs as the service runs it (trained and committed in the training process):
 // its transaction is the same statements as the in-thread update's (both commit through
 // Collection.commitModelNow), so the in-thread variant would repeat the same 42 points at 2.5 min.
 for (const scenario of ['add', 'update-worker', 'remove', 'compact']) {
