@@ -48,7 +48,7 @@ import { concatArrays } from '../util/arrays.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
-export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 0, minUpdateSteps: 0 } as const;
+export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 0, minUpdateSteps: 0, pairwise: 0 } as const;
 const FORMAT = 1;
 
 export type MemoryMode = 'gradient' | 'random' | 'none';
@@ -65,6 +65,7 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   refineCodes: { type: 'boolean', default: true, at: 'model', doc: 'refine new label vectors\' codes by bit-wise descent against all codes' },
   normalizeMemoryWeights: { type: 'boolean', default: false, at: 'model', doc: 'rescale the gradient memory\'s NNLS weights to sum to 1' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs·2/15))', doc: 'epochs of the modality nets in each increment' },
+  pairwise: { type: 'number', min: 0, default: CCMH_GAM_DEFAULTS.pairwise, doc: 'weight of a pairwise likelihood between the modality nets\' outputs and the semantic codes of the batch\'s other items, with label-cosine targets (0 = regression only)' },
   minSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minSteps, doc: 'fewest optimiser steps of the modality nets on the base session (epochs are raised to reach it; 0 = epochs only)' },
   minUpdateSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minUpdateSteps, doc: 'fewest optimiser steps of the modality nets in each increment (update epochs are raised to reach it; 0 = epochs only)' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
@@ -129,6 +130,14 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   minSteps?: number;
   /** The same floor for each increment's modality-net steps (see minSteps). */
   minUpdateSteps?: number;
+  /**
+   * Weight of a pairwise term on the new data's batch (default 0 = the paper's regression only):
+   * mean(softplus(Θ) − S⊙Θ) with Θ = ½·u·Tᵀ between each modality's outputs u and the semantic codes
+   * T of the batch's items, S their label cosines (modalityPairwiseLoss). The regression asks each
+   * item for its own label vector's code; on multi-label data with weak features most items cannot
+   * hit it, and this term ranks them by how much they share with the others instead.
+   */
+  pairwise?: number;
   /** Steps of the label net on the base session (default 300). */
   labelSteps?: number;
   /** Steps of the label net in an update (default 60: with random new input rows and the discrete refinement the new codes are separated without 300 steps; 300 steps cost ~0.3 s of a ~1 s increment). */
@@ -357,10 +366,11 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const X = standardize(gatherRows(s.image, s.imageDim, rows), s.imageDim, st.imageMean, st.imageInvStd);
     const Y = standardize(gatherRows(s.text, s.textDim, rows), s.textDim, st.textMean, st.textInvStd);
     const T = gatherRows(targets, c, rows);
+    const L = gatherRows(labels, width, rows);
     const nt = rows.length;
     epochs = epochsForSteps(epochs, nt, options.batchSize ?? 128, this.sessionsSeen === 0 ? options.minSteps ?? CCMH_GAM_DEFAULTS.minSteps : options.minUpdateSteps ?? CCMH_GAM_DEFAULTS.minUpdateSteps);
     const tNets = performance.now();
-    const fit = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss);
+    const fit = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss, L, width);
     const tMemory = performance.now();
     if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, T, nt, rng.fork());
     const tEnd = performance.now();
@@ -408,7 +418,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   }
 
   private async trainModalities(X: Float32Array, Y: Float32Array, T: Float32Array, n: number, epochs: number, options: CcmhGamTrainOptions,
-    rng: Rng, labelLoss: Record<string, number>): Promise<FitSummary> {
+    rng: Rng, labelLoss: Record<string, number>, labels: Uint8Array, width: number): Promise<FitSummary> {
+    const pairwise = options.pairwise ?? CCMH_GAM_DEFAULTS.pairwise;
     const params = this.params();
     const memory = this.memory;
     const increment = memory.length > 0;
@@ -451,7 +462,16 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
           }), this.projection);
         }
         opt.zeroGrad();
-        const loss = this.weightedLoss(gatherRows(X, this.imageDim, idx), gatherRows(Y, this.textDim, idx), gatherRows(T, c, idx), m, null);
+        const bx = gatherRows(X, this.imageDim, idx), by = gatherRows(Y, this.textDim, idx), bt = gatherRows(T, c, idx);
+        let loss: Tensor;
+        if (pairwise > 0) {
+          // the regression of weightedLoss (null weights) and the pairwise term on the same forward pass
+          const u = this.imageNet!.forward(Tensor.wrap(m, this.imageDim, bx)), v = this.textNet!.forward(Tensor.wrap(m, this.textDim, by));
+          const Tt = Tensor.wrap(m, c, bt);
+          const reg = ops.mulScalar(ops.sum(ops.add(ops.square(ops.sub(u, Tt)), ops.square(ops.sub(v, Tt)))), 1 / (m * c));
+          const S = labelCosines(gatherRows(labels, width, idx), m, width);
+          loss = ops.add(reg, ops.mulScalar(ops.add(modalityPairwiseLoss(u, bt, S), modalityPairwiseLoss(v, bt, S)), pairwise));
+        } else loss = this.weightedLoss(bx, by, bt, m, null);
         loss.backward();
         lossSum += loss.item();
         if (project) {
@@ -641,6 +661,29 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     m.baseEpochs = meta.baseEpochs ?? 30;
     return m;
   }
+}
+
+/** Label cosines of m label rows (width w) against each other, m × m (a zero row has cosine 0). */
+export function labelCosines(labels: Uint8Array, m: number, w: number): Float32Array {
+  const norm = new Float64Array(m);
+  for (let i = 0; i < m; i++) { let k = 0; for (let j = 0; j < w; j++) k += labels[i * w + j]!; norm[i] = Math.sqrt(k); }
+  const S = new Float32Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = i; j < m; j++) {
+    if (!norm[i] || !norm[j]) continue;
+    let dot = 0; for (let k = 0; k < w; k++) dot += labels[i * w + k]! & labels[j * w + k]!;
+    S[i * m + j] = S[j * m + i] = dot / (norm[i]! * norm[j]!);
+  }
+  return S;
+}
+
+/**
+ * The pairwise term of CcmhGamTrainOptions.pairwise: mean over the m × m pairs of
+ * softplus(Θ) − S⊙Θ, Θ = ½·u·Tᵀ (u: m × c net outputs, T: m × c semantic codes, constants; S: m × m targets).
+ */
+export function modalityPairwiseLoss(u: Tensor, T: Float32Array, S: Float32Array): Tensor {
+  const m = u.rows;
+  const theta = ops.mulScalar(ops.matmul(u, Tensor.wrap(m, u.cols, T), false, true), 0.5);
+  return ops.pairwiseLikelihood(theta, Tensor.wrap(m, m, S));
 }
 
 /** Epochs raised so that an epoch loop over n items in batches of `batch` makes at least `minSteps` steps. */
