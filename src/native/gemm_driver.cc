@@ -37,6 +37,14 @@ float* scratch(int which, size_t floats) {
   return buf[which].get();
 }
 
+// CMHASH_GEMM_PREFETCH=0 turns the software prefetches off (for A/B measurements).
+const bool kPrefetch = [] { const char* e = std::getenv("CMHASH_GEMM_PREFETCH"); return !(e && e[0] == '0'); }();
+
+inline void prefetchTileC(const float* c, long ldc, long rows, long cols) {
+  for (long i = 0; i < rows; i++)
+    for (long j = 0; j < cols; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
+}
+
 void scaleC(long m, long n, float beta, float* C, long ldc) {
   for (long i = 0; i < m; i++) {
     float* c = C + i * ldc;
@@ -61,11 +69,24 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
       const long kc = std::min(K.kc, k - pc);
       const float betaBlock = pc == 0 ? beta : 1.0f;
       K.packA(ta, ta ? A + pc * lda : A + pc, lda, m, kc, Ap);
+      const long tilesM = (m + MR - 1) / MR;
       for (long jr = 0; jr < n; jr += NR) {
         const int nr = static_cast<int>(std::min(NR, n - jr));
         K.packB(tb, tb ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, kc, nr, Bp);
-        for (long ir = 0; ir < m; ir += MR) {
+        // Prefetch (no effect on results): the next tile's C rows when C is read, and a slice of
+        // the next B panel's rows per tile (when B is wide each row is in another page, which the
+        // hardware prefetchers do not follow).
+        const long jn = jr + NR, nrNext = std::min(NR, n - jn);
+        const long bRows = kPrefetch && jn < n ? (tb ? nrNext : kc) : 0, bBytes = (tb ? kc : nrNext) * 4;
+        for (long ir = 0, t = 0; ir < m; ir += MR, t++) {
           const int mr = static_cast<int>(std::min(MR, m - ir));
+          if (kPrefetch) {
+            if (betaBlock != 0.0f && ir + MR < m) prefetchTileC(C + (ir + MR) * ldc + jr, ldc, std::min(MR, m - ir - MR), nr);
+            for (long r = bRows * t / tilesM, r1 = bRows * (t + 1) / tilesM; r < r1; r++) {
+              const char* row = reinterpret_cast<const char*>(tb ? B + (jn + r) * ldb + pc : B + (pc + r) * ldb + jn);
+              for (long off = 0; off < bBytes; off += 64) __builtin_prefetch(row + off, 0, 2);
+            }
+          }
           K.ukr(kc, Ap + ir * kc, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
         }
       }
@@ -87,6 +108,8 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
           const float* bPanel = Bp + jr * kc;
           for (long ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min(MR, mc - ir));
+            if (kPrefetch && betaBlock != 0.0f && ir + MR < mc)
+              prefetchTileC(C + (ic + ir + MR) * ldc + jc + jr, ldc, std::min(MR, mc - ir - MR), nr);
             K.ukr(kc, Ap + ir * kc, bPanel, C + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
           }
         }
