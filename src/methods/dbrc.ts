@@ -68,7 +68,7 @@ export const DBRC_KIND = 'cmhash/dbrc';
  * mAP@all mean of directions, decorrelation 3 → 0.3: 16 bits .318 → .317, 64 bits .367 → .377,
  * 128 bits .365 → .370), so the default is now 0.3.
  */
-export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false, selection: 'mean' as SelectionRule, imageLrScale: 1 } as const;
+export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: true, selection: 'weaker' as SelectionRule, imageLrScale: 1 } as const;
 
 /**
  * Map applied to image features before the per-column standardisation. 'sqrt' is the signed square
