@@ -167,6 +167,11 @@ CMH_TARGET_BF16 void ukr(long kc2, const uint32_t* CMH_RESTRICT A, const uint32_
   }
 }
 
+inline void prefetchTileC(const float* c, long ldc, long rows, long cols) {
+  for (long i = 0; i < rows; i++)
+    for (long j = 0; j < cols; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
+}
+
 struct U32Free { void operator()(uint32_t* p) const { std::free(p); } };
 
 uint32_t* scratchU32(int which, size_t n) {
@@ -205,11 +210,20 @@ void serial(const Bf16Blocking& K, bool ta, bool tb, long m, long n, long k, flo
       const long kc = std::min(K.kc, k - pc), kc2 = (kc + 1) / 2;
       const float betaBlock = pc == 0 ? beta : 1.0f;
       packA<kMR>(ta, ta ? A + pc * lda : A + pc, lda, m, kc, Ap);
+      const long tilesM = (m + MR - 1) / MR;
       for (long jr = 0; jr < n; jr += NR) {
         const int nr = static_cast<int>(std::min(NR, n - jr));
         packB(tb, tb ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, kc, nr, Bp);
-        for (long ir = 0; ir < m; ir += MR) {
+        // the same prefetches as the fp32 path (gemm_driver.cc): next tile's C, next B panel's rows
+        const long jn = jr + NR, nrNext = std::min(NR, n - jn);
+        const long bRows = jn < n ? (tb ? nrNext : kc) : 0, bBytes = (tb ? kc : nrNext) * 4;
+        for (long ir = 0, t = 0; ir < m; ir += MR, t++) {
           const int mr = static_cast<int>(std::min(MR, m - ir));
+          if (betaBlock != 0.0f && ir + MR < m) prefetchTileC(C + (ir + MR) * ldc + jr, ldc, std::min(MR, m - ir - MR), nr);
+          for (long r = bRows * t / tilesM, r1 = bRows * (t + 1) / tilesM; r < r1; r++) {
+            const char* row = reinterpret_cast<const char*>(tb ? B + (jn + r) * ldb + pc : B + (pc + r) * ldb + jn);
+            for (long off = 0; off < bBytes; off += 64) __builtin_prefetch(row + off, 0, 2);
+          }
           ukr<kMR>(kc2, Ap + ir * kc2, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
         }
       }
@@ -231,6 +245,7 @@ void serial(const Bf16Blocking& K, bool ta, bool tb, long m, long n, long k, flo
           const uint32_t* bPanel = Bp + jr * kc2;
           for (long ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min(MR, mc - ir));
+            if (betaBlock != 0.0f && ir + MR < mc) prefetchTileC(C + (ic + ir + MR) * ldc + jc + jr, ldc, std::min(MR, mc - ir - MR), nr);
             ukr<kMR>(kc2, Ap + ir * kc2, bPanel, C + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
           }
         }
