@@ -3,6 +3,7 @@
 // session runner, CLI, server, product and export talk only to this.
 import { InputError } from '../util/errors.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
+import { withoutInitialDraws } from '../nn/init.js';
 import type { ContinualHasher, Hasher, Modality } from './hasher.js';
 import type { LoadedCheckpoint } from './checkpoint-io.js';
 import { checkBits } from './training-loop.js';
@@ -172,13 +173,15 @@ export function loadHasher(path: string, expect: LoadExpectations = {}): Hasher 
 }
 
 /**
- * The model `loadHasher` would give for a checkpoint file, built from that file's contents already
- * loaded (what nn/checkpoint.ts loadCheckpoint returns for it — e.g. read on another thread and
- * handed over): the same method dispatch and loader, without reading or checking a file. `label`
- * names the checkpoint in error messages.
+ * The model `loadHasher` would give for a checkpoint file, to encode with, built from that file's
+ * contents already loaded (what nn/checkpoint.ts loadCheckpoint returns for it — e.g. read on
+ * another thread and handed over): the same method dispatch and loader, without reading or
+ * checking a file, and without the nets' initial random draws (every weight comes from the
+ * checkpoint; withoutInitialDraws). Same weights and codes as loadHasher's; to train, use
+ * loadHasher. `label` names the checkpoint in error messages.
  */
 export function hasherFromCheckpointData(ck: LoadedCheckpoint, label = '(checkpoint data)'): Hasher {
-  return entryOfCheckpoint(ck, label).load(ck, label);
+  return withoutInitialDraws(() => entryOfCheckpoint(ck, label).load(ck, label));
 }
 
 /** A saved model's image and text encoders as export layers, by the layout its method registers. */

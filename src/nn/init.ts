@@ -5,6 +5,19 @@ import type { Buf } from '../tensor/tensor.js';
 
 export type InitKind = 'xavier' | 'he' | 'normal';
 
+let skipping = 0;
+
+/**
+ * Runs `build` with initWeight drawing nothing (weights stay zero): for a model whose every weight
+ * is then set from a checkpoint and that only encodes. The draws were ~90% of building a model from
+ * checkpoint data, on the thread that serves searches. Layers that keep a generator for training
+ * (dropout) would see other seeds, so a model to train is built with draws.
+ */
+export function withoutInitialDraws<T>(build: () => T): T {
+  skipping++;
+  try { return build(); } finally { skipping--; }
+}
+
 /**
  * Fills a fanIn×fanOut weight:
  * - xavier (Glorot uniform): U(−l, l), l = √(6 / (fanIn + fanOut)) — keeps variance for tanh/sigmoid;
@@ -12,6 +25,7 @@ export type InitKind = 'xavier' | 'he' | 'normal';
  * - normal: N(0, std²), std default 0.01.
  */
 export function initWeight(out: Buf, fanIn: number, fanOut: number, kind: InitKind, rng: Rng, std = 0.01): void {
+  if (skipping > 0 && (kind === 'xavier' || kind === 'he' || kind === 'normal')) return;
   switch (kind) {
     case 'xavier': {
       const l = Math.sqrt(6 / (fanIn + fanOut));

@@ -4,10 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createHasher, isContinual, loadHasher, methodEntry, methodNames, reencodesDatabase, encoderLayersFromCheckpoint } from '../../src/methods/registry.js';
+import { loadCheckpoint } from '../../src/nn/checkpoint.js';
+import type { LoadedCheckpoint } from '../../src/methods/checkpoint-io.js';
+import { createHasher, hasherFromCheckpointData, isContinual, loadHasher, methodEntry, methodNames, reencodesDatabase, encoderLayersFromCheckpoint } from '../../src/methods/registry.js';
 import { Dcmh } from '../../src/methods/dcmh.js';
 import { Joint } from '../../src/methods/joint.js';
 import { sessionData } from '../../src/continual/runner.js';
@@ -36,6 +38,16 @@ test('every registered method (aliases included) round-trips through save/load a
       assert.equal(back.constructor, m.constructor, `${name}: same class after load`);
       const x = plan.image.subarray(0, 4 * plan.imageDim);
       assert.deepEqual(Array.from(back.encode('image', x, 4).values), Array.from(m.encode('image', x, 4).values), `${name}: same image encoding`);
+      // built from the loaded contents without the initial random draws (to encode with): the same
+      // weights — same codes for both modalities, and it saves the same bytes as loadHasher's model
+      const fromData = hasherFromCheckpointData(loadCheckpoint(path) as LoadedCheckpoint, path);
+      const y = plan.text.subarray(0, 4 * plan.textDim);
+      assert.deepEqual(Array.from(fromData.encode('image', x, 4).values), Array.from(m.encode('image', x, 4).values), `${name}: same image encoding from checkpoint data`);
+      assert.deepEqual(Array.from(fromData.encode('text', y, 4).values), Array.from(m.encode('text', y, 4).values), `${name}: same text encoding from checkpoint data`);
+      const again = join(dir, `${name.replace(':', '_')}.again.ckpt`), loaded = join(dir, `${name.replace(':', '_')}.loaded.ckpt`);
+      fromData.save(again);
+      back.save(loaded);
+      assert.ok(readFileSync(again).equals(readFileSync(loaded)), `${name}: the model built from checkpoint data saves the same bytes as loadHasher's`);
       const layers = encoderLayersFromCheckpoint(path);
       assert.equal(layers.bits, bits, `${name}: export layers found`);
       if (e.kind === 'continual' || e.kind === 'baseline') {
