@@ -55,7 +55,7 @@ export const DCMH_KIND = 'cmhash/dcmh';
 export const DCMH_DEFAULT_ETA = 0.01;
 
 /** Chosen by the validation score across Wikipedia, the MIRFlickr photo rows and synthetic data (see the header). */
-export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40, imageDropout: 0, textDropout: 0, imageDepth: 1, selection: 'mean' as SelectionRule, imageSkip: false } as const;
+export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40, imageDropout: 0, textDropout: 0, imageDepth: 1, selection: 'mean' as SelectionRule, imageSkip: true } as const;
 const FORMAT = 1;
 
 export interface DcmhConfig extends Partial<Omit<DcmhTrainOptions, keyof TrainOptions>> {
