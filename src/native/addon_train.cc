@@ -2,7 +2,9 @@
 // cache sizes and GEMM blocking the fp32 kernels chose, and the allocator setting that keeps freed
 // buffers in the process (see retainFreedMemory below).
 #include <napi.h>
+#if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
+#endif
 #include <cstdlib>
 #include <string>
 #include "cache_info.h"
@@ -106,7 +108,7 @@ void retainFreedMemory() {
   const char* env = std::getenv("CMHASH_MALLOC_RETAIN");
   if (env && std::string(env) == "0") return;
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_")) return;  // the user's own setting
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
   retained = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1 && mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024) == 1;
 #endif
 }
