@@ -48,7 +48,7 @@ import { concatArrays } from '../util/arrays.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
-export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 0, minUpdateSteps: 0, pairwise: 0 } as const;
+export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 300, minUpdateSteps: 40, pairwise: 0 } as const;
 const FORMAT = 1;
 
 export type MemoryMode = 'gradient' | 'random' | 'none';
@@ -66,8 +66,8 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   normalizeMemoryWeights: { type: 'boolean', default: false, at: 'model', doc: 'rescale the gradient memory\'s NNLS weights to sum to 1' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs·2/15))', doc: 'epochs of the modality nets in each increment' },
   pairwise: { type: 'number', min: 0, default: CCMH_GAM_DEFAULTS.pairwise, doc: 'weight of a pairwise likelihood between the modality nets\' outputs and the semantic codes of the batch\'s other items, with label-cosine targets (0 = regression only)' },
-  minSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minSteps, doc: 'fewest optimiser steps of the modality nets on the base session (epochs are raised to reach it; 0 = epochs only)' },
-  minUpdateSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minUpdateSteps, doc: 'fewest optimiser steps of the modality nets in each increment (update epochs are raised to reach it; 0 = epochs only)' },
+  minSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minSteps, doc: 'fewest optimiser steps of the modality nets on the base session (epochs are raised to reach it; 0 = epochs only; the default applies when --epochs is not given)' },
+  minUpdateSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minUpdateSteps, doc: 'fewest optimiser steps of the modality nets in each increment (update epochs are raised to reach it; 0 = epochs only; the default applies when neither --epochs nor --update-epochs is given)' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
   updateLabelSteps: { type: 'integer', min: 0, default: 60, doc: 'label-net steps of each increment' },
   labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
@@ -368,7 +368,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const T = gatherRows(targets, c, rows);
     const L = gatherRows(labels, width, rows);
     const nt = rows.length;
-    epochs = epochsForSteps(epochs, nt, options.batchSize ?? 128, this.sessionsSeen === 0 ? options.minSteps ?? CCMH_GAM_DEFAULTS.minSteps : options.minUpdateSteps ?? CCMH_GAM_DEFAULTS.minUpdateSteps);
+    epochs = epochsForSteps(epochs, nt, options.batchSize ?? 128, stepFloor(options, this.sessionsSeen === 0));
     const tNets = performance.now();
     const fit = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss, L, width);
     const tMemory = performance.now();
@@ -684,6 +684,16 @@ export function modalityPairwiseLoss(u: Tensor, T: Float32Array, S: Float32Array
   const m = u.rows;
   const theta = ops.mulScalar(ops.matmul(u, Tensor.wrap(m, u.cols, T), false, true), 0.5);
   return ops.pairwiseLikelihood(theta, Tensor.wrap(m, m, S));
+}
+
+/**
+ * The step floor of a session (CcmhGamTrainOptions.minSteps / minUpdateSteps). The default floor
+ * applies only where the epochs are the defaults too: epochs (base) or updateEpochs / epochs
+ * (increment) given explicitly are honoured as given unless a floor is given explicitly as well.
+ */
+export function stepFloor(o: Pick<CcmhGamTrainOptions, 'minSteps' | 'minUpdateSteps' | 'epochs' | 'updateEpochs'>, base: boolean): number {
+  if (base) return o.minSteps ?? (o.epochs === undefined ? CCMH_GAM_DEFAULTS.minSteps : 0);
+  return o.minUpdateSteps ?? (o.epochs === undefined && o.updateEpochs === undefined ? CCMH_GAM_DEFAULTS.minUpdateSteps : 0);
 }
 
 /** Epochs raised so that an epoch loop over n items in batches of `batch` makes at least `minSteps` steps. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tinyPlan } from './fixture.js';
 import { sessionData } from '../../src/continual/runner.js';
-import { CcmhGam, epochsForSteps, labelCosines, modalityPairwiseLoss } from '../../src/methods/ccmh-gam.js';
+import { CcmhGam, epochsForSteps, stepFloor, labelCosines, modalityPairwiseLoss } from '../../src/methods/ccmh-gam.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
 import { Dlcmh } from '../../src/methods/dlcmh.js';
@@ -26,9 +26,19 @@ test('ccmh-gam: minSteps / minUpdateSteps raise the epochs the modality nets run
     await m.update(s1, { bits: 16, seed: 1, epochs: 2, updateEpochs: 2, batchSize: 1024, updateLabelSteps: 5, ...o });
     return [base, m.lastFit!.epochsRun];
   };
+  assert.deepEqual(await run({ minSteps: 0, minUpdateSteps: 0 }), [2, 2]);
+  assert.deepEqual(await run({ minSteps: 7, minUpdateSteps: 0 }), [7, 2]);       // one batch per epoch: 7 epochs
+  assert.deepEqual(await run({ minSteps: 0, minUpdateSteps: 5 }), [2, 5]);
+  // the default floors (300 / 40) apply only where the epochs are defaults too
   assert.deepEqual(await run({}), [2, 2]);
-  assert.deepEqual(await run({ minSteps: 7 }), [7, 2]);       // one batch per epoch: 7 epochs
-  assert.deepEqual(await run({ minUpdateSteps: 5 }), [2, 5]);
+  assert.deepEqual([stepFloor({}, true), stepFloor({}, false)], [300, 40]);
+  assert.deepEqual([stepFloor({ epochs: 5 }, true), stepFloor({ epochs: 5 }, false), stepFloor({ updateEpochs: 3 }, false), stepFloor({ updateEpochs: 3 }, true)], [0, 0, 0, 300]);
+  assert.deepEqual([stepFloor({ epochs: 5, minSteps: 9 }, true), stepFloor({ updateEpochs: 3, minUpdateSteps: 7 }, false)], [9, 7]);
+  const m = new CcmhGam({ bits: 16, hidden: 16, labelHidden: 8 });
+  await m.fit(s0, { bits: 16, seed: 1, batchSize: 1024, labelSteps: 5 }); // default epochs (30): raised to 300 steps
+  assert.equal(m.lastFit!.epochsRun, 300);
+  await m.update(s1, { bits: 16, seed: 1, batchSize: 1024, updateLabelSteps: 5 }); // default update epochs (4): raised to 40
+  assert.equal(m.lastFit!.epochsRun, 40);
 });
 
 test('dlcmh: minUpdateSteps raises the epochs of an increment (new + replayed items per epoch)', async () => {
