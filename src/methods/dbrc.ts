@@ -31,7 +31,14 @@
 // - Optimiser: Adam, lr 1e-3, batch 128, 300 epochs (Wikipedia validation score kept rising up to
 //   epoch ~280; at 100 epochs the kept epoch was 95–100); model selection on the validation split
 //   (mAP@all). Options tried on the validation split and left off by default (docs/methods.md):
-//   `imageMap: 'sqrt'` (Hellinger map of the BoVW histograms), `imageDepth` > 1, `lrDecay: 'cosine'`.
+//   `imageMap: 'sqrt'` (Hellinger map of the BoVW histograms), `imageDepth` > 1, `lrDecay: 'cosine'`,
+//   `imageLrScale` < 1.
+// - CCA start (`ccaInit`, default on): each pathway is a linear branch started at the regularised
+//   CCA + ITQ projection of the training items (the cca baseline's encoder, read off as an affine map
+//   of the standardised features) plus the MLP, whose last layer starts at zero; training starts from
+//   the CCA codes. Epoch selection on the weaker direction (`selection: 'weaker'`, default): from the
+//   CCA start I→T falls as T→I rises, and the mean-selected epoch left I→T below cca's on Wikipedia's
+//   validation split (docs/experiments/2026-12-dcmh-dbrc-generalise.md).
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
