@@ -98,3 +98,20 @@ test('DBRC ccaInit: before any step the codes are the cca baseline\'s; it trains
     }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('runEpochs keeps the epoch of the best selection score: mean by default, the weaker direction with selectionScore("weaker")', async () => {
+  const { runEpochs, selectionScore } = await import('../../src/methods/training-loop.js');
+  // epoch 2: mean .40 (.20 / .60); epoch 3: mean .35 (.30 / .40) — the weaker direction is best at 3
+  const vals = [{ i2t: 0.1, t2i: 0.2 }, { i2t: 0.2, t2i: 0.6 }, { i2t: 0.3, t2i: 0.4 }, { i2t: 0.25, t2i: 0.3 }];
+  const run = async (score?: (v: { i2t: number; t2i: number }) => number) => {
+    let e = 0, restored: unknown = null;
+    const fit = await runEpochs({
+      epochs: 4, runEpoch: () => { e++; return { loss: 1 }; }, validate: () => vals[e - 1]!,
+      snapshot: () => e, restore: (s) => { restored = s; }, ...(score ? { score } : {}),
+    });
+    return { best: fit.bestEpoch, restored };
+  };
+  assert.deepEqual(await run(), { best: 2, restored: 2 });
+  assert.deepEqual(await run(selectionScore('mean')), { best: 2, restored: 2 });
+  assert.deepEqual(await run(selectionScore('weaker')), { best: 3, restored: 3 });
+});
