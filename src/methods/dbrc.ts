@@ -58,7 +58,7 @@ import { makeValidator } from './validation.js';
 import { gatherRows } from '../data/dataset.js';
 import { expectArchitecture, paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
-import { encoderInput, type FeatureStats } from './two-tower.js';
+import { encoderInput, moduleFromTensors, moduleTensors, type FeatureStats } from './two-tower.js';
 import type { Linear } from '../nn/linear.js';
 import type { Sequential } from '../nn/sequential.js';
 import { LinearPlusNet } from './parts/hash-net.js';
@@ -404,7 +404,7 @@ export class Dbrc implements Hasher {
       kind: DBRC_KIND,
       architecture: { format: FORMAT, ...arch },
       tensors: {
-        ...paramsToTensors('imageEnc', n.imageEnc), ...paramsToTensors('textEnc', n.textEnc), ...paramsToTensors('code', n.code),
+        ...moduleTensors('imageEnc', n.imageEnc), ...moduleTensors('textEnc', n.textEnc), ...paramsToTensors('code', n.code),
         ...paramsToTensors('imageDec', n.imageDec), ...paramsToTensors('textDec', n.textDec),
         ...statsToTensors(s, this.imageDim, this.textDim),
       },
@@ -424,7 +424,7 @@ export class Dbrc implements Hasher {
     m.ccaInit = a.ccaInit === true;
     m.build(a.imageDim, a.textDim, new Rng(0));
     const n = m.nets!;
-    for (const [prefix, mod] of Object.entries(n)) tensorsToParams(ck, path, prefix, mod);
+    for (const [prefix, mod] of Object.entries(n)) moduleFromTensors(ck, path, prefix, mod);
     m.stats = statsFromCheckpoint(ck, path, a.imageDim, a.textDim);
     const meta = ck.meta as { modelVersion?: number; trainInfo?: TrainInfo | null } | null;
     m.modelVersion = Number(meta?.modelVersion ?? 1);

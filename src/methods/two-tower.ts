@@ -7,6 +7,17 @@ import type { Module } from '../nn/module.js';
 import type { EncodedBatch, Modality } from './hasher.js';
 import { checkFeatures, standardize } from './training-loop.js';
 import { paramsToTensors, statsFromCheckpoint, statsToTensors, tensorsToParams, type LoadedCheckpoint } from './checkpoint-io.js';
+import { LinearPlusNet, linearPlusNetTensors } from './parts/hash-net.js';
+
+/** A module's checkpoint tensors; a LinearPlusNet also as one plain MLP for the exporter (see linearPlusNetTensors). */
+export function moduleTensors(prefix: string, m: Module): Record<string, Tensor> {
+  return m instanceof LinearPlusNet ? linearPlusNetTensors(prefix, m) : paramsToTensors(prefix, m);
+}
+
+/** The inverse of moduleTensors: a LinearPlusNet reads its exact parameters (`<prefix>.skip.*`). */
+export function moduleFromTensors(ck: LoadedCheckpoint, path: string, prefix: string, m: Module): void {
+  tensorsToParams(ck, path, m instanceof LinearPlusNet ? `${prefix}.skip` : prefix, m);
+}
 
 /** Per-column feature standardisation of both modalities, as every method stores it. */
 export interface FeatureStats { imageMean: Float32Array; imageInvStd: Float32Array; textMean: Float32Array; textInvStd: Float32Array }
@@ -51,13 +62,13 @@ export abstract class TwoTowerHasher<Net extends Module> {
   /** Both towers' parameters and the feature statistics as checkpoint tensors (shared, not copied). */
   protected towerTensors(): Record<string, Tensor> {
     if (!this.imageNet || !this.textNet || !this.stats) throw new InputError(`${this.method}.save: the model has not been trained yet`);
-    return { ...paramsToTensors('image', this.imageNet), ...paramsToTensors('text', this.textNet), ...statsToTensors(this.stats, this.imageDim, this.textDim) };
+    return { ...moduleTensors('image', this.imageNet), ...moduleTensors('text', this.textNet), ...statsToTensors(this.stats, this.imageDim, this.textDim) };
   }
 
   /** Fills the (already built) towers and the statistics from a checkpoint, checking every shape. */
   protected loadTowers(ck: LoadedCheckpoint, path: string): void {
-    tensorsToParams(ck, path, 'image', this.imageNet!);
-    tensorsToParams(ck, path, 'text', this.textNet!);
+    moduleFromTensors(ck, path, 'image', this.imageNet!);
+    moduleFromTensors(ck, path, 'text', this.textNet!);
     this.stats = statsFromCheckpoint(ck, path, this.imageDim, this.textDim);
   }
 }

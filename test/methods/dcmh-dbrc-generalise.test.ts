@@ -115,3 +115,35 @@ test('runEpochs keeps the epoch of the best selection score: mean by default, th
   assert.deepEqual(await run(selectionScore('mean')), { best: 2, restored: 2 });
   assert.deepEqual(await run(selectionScore('weaker')), { best: 3, restored: 3 });
 });
+
+test('export: the layer list read from a DCMH (imageSkip, with depth 0/1/2) and a DBRC (ccaInit) checkpoint computes what encode() does', async () => {
+  const { encoderLayersFromCheckpoint } = await import('../../src/methods/registry.js');
+  const { forwardLayers } = await import('../../src/export/onnx.js');
+  const dir = mkdtempSync(join(tmpdir(), 'cmhash-skip-export-'));
+  try {
+    const models: [string, Dcmh | Dbrc][] = [];
+    for (const imageDepth of [0, 1, 2]) {
+      const m = new Dcmh({ bits: 8, hidden: 16 });
+      await m.fit(train, { bits: 8, epochs: 2, seed: 2, imageDepth, imageSkip: true });
+      models.push([`dcmh-${imageDepth}`, m]);
+    }
+    const d = new Dbrc({ bits: 8, hidden: 16 });
+    await d.fit(train, { bits: 8, epochs: 2, seed: 2, ccaInit: true });
+    models.push(['dbrc', d]);
+    for (const [name, m] of models) {
+      const path = join(dir, `${name}.ckpt`);
+      m.save(path);
+      const layers = encoderLayersFromCheckpoint(path);
+      for (const mod of ['image', 'text'] as const) {
+        const f = mod === 'image' ? query.image : query.text;
+        const want = m.encode(mod, f, query.n).values;
+        const got = forwardLayers(layers[mod], f, query.n);
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+        assert.ok(worst < 1e-4, `${name} ${mod}: exported layers differ from encode() by ${worst}`);
+      }
+      const back = loadHasher(path, { bits: 8 });
+      assert.deepEqual(back.encode('image', query.image, query.n).values, m.encode('image', query.image, query.n).values, `${name}: exact reload`);
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

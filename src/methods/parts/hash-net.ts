@@ -113,3 +113,46 @@ export class LinearPlusNet implements Module {
   }
   train(on: boolean): void { this.linear.train(on); this.net.train(on); }
 }
+
+/**
+ * Checkpoint tensors of a LinearPlusNet whose net is an MLP (Linear, activation[, dropout], …, Linear
+ * with ReLU activations), under `prefix`:
+ * - `<prefix>.skip.<name>`: every parameter exactly (what loadLinearPlusNet reads back);
+ * - `<prefix>.<i>.weight|bias` for the MLP's Linear layers i: ONE plain ReLU MLP that computes the same
+ *   function, for readers that know only plain MLPs (the ONNX export, methods/export-layers.ts). The
+ *   linear branch rides through the hidden layers as 2·d extra units, z = ReLU(z) − ReLU(−z):
+ *   first layer [W₁ | I | −I], middle layers diag(Wᵢ, I), last layer [W_L; W; −W] with bias b_L + b.
+ *   (Without hidden layers the two linear maps are summed.)
+ */
+export function linearPlusNetTensors(prefix: string, m: LinearPlusNet): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, t] of m.namedParameters()) out[`${prefix}.skip.${name}`] = t;
+  const seq = m.net as unknown as { layers: Module[] };
+  const idx = seq.layers.map((l, i) => (l instanceof Linear ? i : -1)).filter((i) => i >= 0);
+  const d = m.linear.inDim, c = m.linear.outDim;
+  const W = m.linear.weight.data, b = m.linear.bias?.data;
+  idx.forEach((li, j) => {
+    const l = seq.layers[li] as Linear;
+    const first = j === 0, last = j === idx.length - 1;
+    const inA = l.inDim + (first ? 0 : 2 * d), outA = l.outDim + (last ? 0 : 2 * d);
+    const w = new Float32Array(inA * outA), bias = new Float32Array(outA);
+    for (let r = 0; r < l.inDim; r++) for (let k = 0; k < l.outDim; k++) w[r * outA + k] = l.weight.data[r * l.outDim + k]!;
+    if (l.bias) for (let k = 0; k < l.outDim; k++) bias[k] = l.bias.data[k]!;
+    if (first && last) { // no hidden layer: one linear map
+      for (let r = 0; r < d; r++) for (let k = 0; k < c; k++) w[r * outA + k] += W[r * c + k]!;
+    } else if (first) {
+      for (let r = 0; r < d; r++) { w[r * outA + l.outDim + r] = 1; w[r * outA + l.outDim + d + r] = -1; }
+    } else if (last) {
+      for (let r = 0; r < d; r++) for (let k = 0; k < c; k++) {
+        w[(l.inDim + r) * outA + k] = W[r * c + k]!;
+        w[(l.inDim + d + r) * outA + k] = -W[r * c + k]!;
+      }
+    } else {
+      for (let r = 0; r < 2 * d; r++) w[(l.inDim + r) * outA + l.outDim + r] = 1;
+    }
+    if (last && b) for (let k = 0; k < c; k++) bias[k] += b[k]!;
+    out[`${prefix}.${li}.weight`] = Tensor.wrap(inA, outA, w);
+    out[`${prefix}.${li}.bias`] = Tensor.wrap(1, outA, bias);
+  });
+  return out;
+}
