@@ -11,6 +11,7 @@
 #include "gemm.h"
 #include "gemm_bf16.h"
 #include "thread_pool.h"
+#include "napi_args.h"
 
 namespace cmh {
 
@@ -20,31 +21,12 @@ bool mallocRetained() { return retained; }
 
 namespace {
 
-[[noreturn]] void fail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
-
-long intArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsNumber()) fail(info.Env(), std::string(name) + " must be a number");
-  const double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0) || v != static_cast<double>(static_cast<long>(v)) || v > 2147483647.0)
-    fail(info.Env(), std::string(name) + " must be a non-negative integer < 2^31, got " + std::to_string(v));
-  return static_cast<long>(v);
-}
+using cmh::args::fail;
+using cmh::args::intArg;
+using cmh::args::checkMatrix;
 
 float* f32Arg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t* len) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    fail(info.Env(), std::string(name) + " has the wrong array type");
-  auto arr = info[i].As<Napi::TypedArray>();
-  *len = arr.ElementLength();
-  return reinterpret_cast<float*>(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset());
-}
-
-void checkMatrix(Napi::Env env, const char* name, size_t len, long rows, long cols, long ld) {
-  if (rows == 0 || cols == 0) return;
-  if (ld < cols) fail(env, std::string(name) + ": leading dimension " + std::to_string(ld) + " < row length " + std::to_string(cols));
-  const double need = static_cast<double>(rows - 1) * ld + cols;
-  if (static_cast<double>(len) < need)
-    fail(env, std::string(name) + ": " + std::to_string(rows) + "x" + std::to_string(cols) + " with stride " + std::to_string(ld) +
-                  " needs " + std::to_string(static_cast<long long>(need)) + " elements, array has " + std::to_string(len));
+  return cmh::args::typedArg<float>(info, i, napi_float32_array, name, len);
 }
 
 // sgemmBf16(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)

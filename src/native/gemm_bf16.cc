@@ -16,6 +16,7 @@
 #include "gemm.h"
 #include "gemm_bf16.h"
 #include "thread_pool.h"
+#include "gemm_split.h"
 
 #define CMH_TARGET_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512bf16,avx2,fma,popcnt")))
 
@@ -268,8 +269,6 @@ CMH_TARGET_BF16 double dpLoop(long iters) {
   return _mm512_reduce_add_ps(s);
 }
 
-constexpr double kMinFlopsPerThread = 4e6;
-
 }  // namespace
 
 const Bf16Blocking& bf16Blocking() {
@@ -289,26 +288,9 @@ void sgemmBf16(bool ta, bool tb, long m, long n, long k, float alpha, const floa
     return;
   }
   const Bf16Blocking& K = bf16Blocking();
-  const double flops = 2.0 * m * n * k;
-  int nt = std::max(1, std::min(threads, static_cast<int>(flops / kMinFlopsPerThread)));
-  const long nTiles = (n + K.nr - 1) / K.nr, mTiles = (m + K.mr - 1) / K.mr;
-  bool splitN = m <= n;
-  if (splitN && nTiles < nt && mTiles > nTiles) splitN = false;
-  else if (!splitN && mTiles < nt && nTiles > mTiles) splitN = true;
-  const long tiles = splitN ? nTiles : mTiles;
-  nt = static_cast<int>(std::min<long>(nt, std::max<long>(1, tiles)));
-  if (nt <= 1) { serial(K, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); return; }
-  ThreadPool::instance().run(nt, [&](int t) {
-    const long t0 = tiles * t / nt, t1 = tiles * (t + 1) / nt;
-    if (t0 >= t1) return;
-    if (splitN) {
-      const long j0 = t0 * K.nr, j1 = std::min(n, t1 * K.nr);
-      serial(K, ta, tb, m, j1 - j0, k, alpha, A, lda, tb ? B + j0 * ldb : B + j0, ldb, beta, C + j0, ldc);
-    } else {
-      const long i0 = t0 * K.mr, i1 = std::min(m, t1 * K.mr);
-      serial(K, ta, tb, i1 - i0, n, k, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C + i0 * ldc, ldc);
-    }
-  });
+  gemmAcrossThreads(K.mr, K.nr, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, threads,
+                    [&K](bool ta_, bool tb_, long m_, long n_, long k_, float alpha_, const float* A_, long lda_, const float* B_,
+                         long ldb_, float beta_, float* C_, long ldc_) { serial(K, ta_, tb_, m_, n_, k_, alpha_, A_, lda_, B_, ldb_, beta_, C_, ldc_); });
 }
 
 double bf16Peak(double seconds, int threads) {

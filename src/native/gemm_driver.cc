@@ -9,6 +9,7 @@
 #include <string>
 #include "cache_info.h"
 #include "thread_pool.h"
+#include "gemm_split.h"
 
 namespace cmh {
 
@@ -184,10 +185,6 @@ static GemmKernel chooseAvx512Tuned() {
   return K;
 }
 
-// Products below this many FLOPs per thread are not worth waking another thread for (a woken
-// thread on a busy 2-core machine can take a scheduler slice to start).
-constexpr double kMinFlopsPerThread = 4e6;
-
 }  // namespace
 
 const GemmKernel& gemmKernelAvx512() {
@@ -206,28 +203,9 @@ void sgemm(Isa isa, bool ta, bool tb, long m, long n, long k, float alpha, const
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) { scaleC(m, n, beta, C, ldc); return; }
   const GemmKernel& K = gemmKernel(isa);
-  const double flops = 2.0 * m * n * k;
-  int nt = std::max(1, std::min(threads, static_cast<int>(flops / kMinFlopsPerThread)));
-  // Split the dimension whose split duplicates less packing (splitting n re-packs A per thread,
-  // splitting m re-packs B), unless it has too few register tiles to go round.
-  const long nTiles = (n + K.nr - 1) / K.nr, mTiles = (m + K.mr - 1) / K.mr;
-  bool splitN = m <= n;
-  if (splitN && nTiles < nt && mTiles > nTiles) splitN = false;
-  else if (!splitN && mTiles < nt && nTiles > mTiles) splitN = true;
-  const long tiles = splitN ? nTiles : mTiles;
-  nt = static_cast<int>(std::min<long>(nt, std::max<long>(1, tiles)));
-  if (nt <= 1) { sgemmSerial(K, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); return; }
-  ThreadPool::instance().run(nt, [&](int t) {
-    const long t0 = tiles * t / nt, t1 = tiles * (t + 1) / nt;
-    if (t0 >= t1) return;
-    if (splitN) {
-      const long j0 = t0 * K.nr, j1 = std::min(n, t1 * K.nr);
-      sgemmSerial(K, ta, tb, m, j1 - j0, k, alpha, A, lda, tb ? B + j0 * ldb : B + j0, ldb, beta, C + j0, ldc);
-    } else {
-      const long i0 = t0 * K.mr, i1 = std::min(m, t1 * K.mr);
-      sgemmSerial(K, ta, tb, i1 - i0, n, k, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C + i0 * ldc, ldc);
-    }
-  });
+  gemmAcrossThreads(K.mr, K.nr, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, threads,
+                    [&K](bool ta_, bool tb_, long m_, long n_, long k_, float alpha_, const float* A_, long lda_, const float* B_,
+                         long ldb_, float beta_, float* C_, long ldc_) { sgemmSerial(K, ta_, tb_, m_, n_, k_, alpha_, A_, lda_, B_, ldb_, beta_, C_, ldc_); });
 }
 
 double fmaFlopsPerIter(Isa isa) {
