@@ -33,7 +33,7 @@ import { Adam } from '../nn/optim-adam.js';
 import { flatGrad, numel, setFlatGrad } from '../nn/flat.js';
 import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import type { ContinualHasher, FitSummary, MemorySessionReport, SessionData, TrainingData, TrainOptions } from './hasher.js';
-import { checkBits, columnStats, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
+import { checkBits, columnStats, epochsForSteps, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
 import { HashNet } from './parts/hash-net.js';
 import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from './parts/label-network.js';
@@ -366,7 +366,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const X = standardize(gatherRows(s.image, s.imageDim, rows), s.imageDim, st.imageMean, st.imageInvStd);
     const Y = standardize(gatherRows(s.text, s.textDim, rows), s.textDim, st.textMean, st.textInvStd);
     const T = gatherRows(targets, c, rows);
-    const L = gatherRows(labels, width, rows);
+    // the batch's label rows only feed the optional pairwise term
+    const L = (options.pairwise ?? CCMH_GAM_DEFAULTS.pairwise) > 0 ? gatherRows(labels, width, rows) : null;
     const nt = rows.length;
     epochs = epochsForSteps(epochs, nt, options.batchSize ?? 128, stepFloor(options, this.sessionsSeen === 0));
     const tNets = performance.now();
@@ -418,7 +419,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   }
 
   private async trainModalities(X: Float32Array, Y: Float32Array, T: Float32Array, n: number, epochs: number, options: CcmhGamTrainOptions,
-    rng: Rng, labelLoss: Record<string, number>, labels: Uint8Array, width: number): Promise<FitSummary> {
+    rng: Rng, labelLoss: Record<string, number>, labels: Uint8Array | null, width: number): Promise<FitSummary> {
     const pairwise = options.pairwise ?? CCMH_GAM_DEFAULTS.pairwise;
     const params = this.params();
     const memory = this.memory;
@@ -464,7 +465,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         opt.zeroGrad();
         const bx = gatherRows(X, this.imageDim, idx), by = gatherRows(Y, this.textDim, idx), bt = gatherRows(T, c, idx);
         let loss: Tensor;
-        if (pairwise > 0) {
+        if (pairwise > 0 && labels) {
           // the regression of weightedLoss (null weights) and the pairwise term on the same forward pass
           const u = this.imageNet!.forward(Tensor.wrap(m, this.imageDim, bx)), v = this.textNet!.forward(Tensor.wrap(m, this.textDim, by));
           const Tt = Tensor.wrap(m, c, bt);
@@ -696,12 +697,6 @@ export function stepFloor(o: Pick<CcmhGamTrainOptions, 'minSteps' | 'minUpdateSt
   return o.minUpdateSteps ?? (o.epochs === undefined && o.updateEpochs === undefined ? CCMH_GAM_DEFAULTS.minUpdateSteps : 0);
 }
 
-/** Epochs raised so that an epoch loop over n items in batches of `batch` makes at least `minSteps` steps. */
-export function epochsForSteps(epochs: number, n: number, batch: number, minSteps: number): number {
-  if (!(minSteps > 0) || n <= 0) return epochs;
-  const perEpoch = Math.ceil(n / Math.max(1, Math.min(batch, n)));
-  return Math.max(epochs, Math.ceil(minSteps / perEpoch));
-}
 
 /**
  * Rows r..r+m−1 of the last-layer gradient embedding from a chunk's hidden activations h and tanh

@@ -223,6 +223,13 @@ export function selectionScore(rule: SelectionRule): (v: { i2t: number; t2i: num
   return rule === 'weaker' ? (v) => Math.min(v.i2t, v.t2i) : (v) => (v.i2t + v.t2i) / 2;
 }
 
+/** Epochs raised so that an epoch loop over n items in batches of `batch` makes at least `minSteps` steps. */
+export function epochsForSteps(epochs: number, n: number, batch: number, minSteps: number): number {
+  if (!(minSteps > 0) || n <= 0) return epochs;
+  const perEpoch = Math.ceil(n / Math.max(1, Math.min(batch, n)));
+  return Math.max(epochs, Math.ceil(minSteps / perEpoch));
+}
+
 /** The summary that goes into a checkpoint. */
 export function trainInfoOf(fit: FitSummary, seed: number, trainItems: number): TrainInfo {
   return { seed, trainSeconds: fit.trainSeconds, epochsRun: fit.epochsRun, bestEpoch: fit.bestEpoch, trainItems };
