@@ -64,6 +64,7 @@ import type { Linear } from '../nn/linear.js';
 import type { Sequential } from '../nn/sequential.js';
 import { LinearPlusNet } from './parts/hash-net.js';
 import { CcaBaseline } from './cca.js';
+import { applyOutputRotation, CODE_ROTATIONS, type CodeRotation, type RotationChoice } from './parts/code-rotation.js';
 
 export const DBRC_KIND = 'cmhash/dbrc';
 /**
@@ -76,7 +77,7 @@ export const DBRC_KIND = 'cmhash/dbrc';
  * mAP@all mean of directions, decorrelation 3 → 0.3: 16 bits .318 → .317, 64 bits .367 → .377,
  * 128 bits .365 → .370), so the default is now 0.3.
  */
-export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false, selection: 'mean' as SelectionRule, imageLrScale: 1 } as const;
+export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false, selection: 'mean' as SelectionRule, imageLrScale: 1, codeRotation: 'none' as CodeRotation } as const;
 
 /**
  * Map applied to image features before the per-column standardisation. 'sqrt' is the signed square
@@ -143,6 +144,12 @@ export interface DbrcTrainOptions extends TrainOptions {
   selection?: SelectionRule;
   /** Learning rate of the image pathway relative to the rest (default 1; 0 freezes it). */
   imageLrScale?: number;
+  /**
+   * Rotation of the trained pathways' outputs (the code layer's input) before the sign, folded into
+   * their last layers (parts/code-rotation.ts): 'itq', 'itq-centred', 'auto' (the best of none / itq /
+   * itq-centred on the validation split) or 'none' (default).
+   */
+  codeRotation?: CodeRotation;
   /** Called after every epoch, before model selection restores anything (the ablation uses it). */
   onEpochEnd?: (epoch: number, model: Dbrc) => void;
 }
@@ -165,6 +172,7 @@ export const DBRC_OPTIONS: OptionSchema = {
   selection: { type: 'enum', values: SELECTION_RULES, default: DBRC_DEFAULTS.selection, doc: 'epoch kept by the validation split: best mean of I→T and T→I, or best weaker direction' },
   imageLrScale: { type: 'number', min: 0, default: DBRC_DEFAULTS.imageLrScale, doc: 'learning rate of the image pathway relative to the rest (0 freezes it, e.g. at the CCA projection with --cca-init)' },
   ccaInit: { type: 'boolean', default: DBRC_DEFAULTS.ccaInit, doc: 'add a linear branch to each pathway started at the CCA+ITQ projection (the MLP branch starts at zero)' },
+  codeRotation: { type: 'enum', values: CODE_ROTATIONS, default: DBRC_DEFAULTS.codeRotation, doc: 'ITQ rotation of the trained pathway outputs before the sign (itq-centred: outputs centred first; auto: the best of none / itq / itq-centred on the validation split)' },
   onEpochEnd: { type: 'hook', doc: 'called after every epoch (the ablation reads the code layer there)' },
 };
 
@@ -183,6 +191,8 @@ export class Dbrc implements Hasher {
   imageDepth = 1;
   /** Whether the pathways have the CCA-initialised linear branch (set by fit, kept in the checkpoint). */
   ccaInit = false;
+  /** The output rotation applied by the last fit (and, with 'auto', the validation score of each form). */
+  rotation: RotationChoice | null = null;
   modelVersion = 0;
   lastFit: FitSummary | null = null;
   trainInfo: TrainInfo | null = null;
@@ -375,6 +385,13 @@ export class Dbrc implements Hasher {
       afterEpoch: options.onEpochEnd ? (e) => options.onEpochEnd!(e, this) : undefined,
       snapshot: () => params.map((p) => p.data.slice()),
       restore: (s) => params.forEach((p, i) => p.data.set((s as Float32Array[])[i]!)),
+    });
+    // Optional ITQ rotation of the pathway outputs (the code layer's input; folded into their last layers).
+    const pathway = (enc: Module, z: Float32Array, dim: number) => noGrad(() => Float32Array.from(enc.forward(Tensor.wrap(n, dim, z)).data));
+    this.rotation = applyOutputRotation({
+      rotation: options.codeRotation ?? DBRC_DEFAULTS.codeRotation, image: nets.imageEnc, text: nets.textEnc, n, bits: this.bits, seed,
+      outputs: () => ({ image: pathway(nets.imageEnc, X, dx), text: pathway(nets.textEnc, Y, dy) }),
+      validate: validate ? () => noGrad(validate) : undefined, score: selectionScore(options.selection ?? DBRC_DEFAULTS.selection),
     });
     this.modelVersion++;
     this.trainInfo = trainInfoOf(this.lastFit, seed, n);

@@ -48,6 +48,7 @@ import { expectArchitecture, type LoadedCheckpoint } from './checkpoint-io.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import { TwoTowerHasher } from './two-tower.js';
 import { LinearPlusNet } from './parts/hash-net.js';
+import { applyOutputRotation, CODE_ROTATIONS, type CodeRotation, type RotationChoice } from './parts/code-rotation.js';
 
 export const DCMH_KIND = 'cmhash/dcmh';
 /**
@@ -60,7 +61,7 @@ export const DCMH_KIND = 'cmhash/dcmh';
 export const DCMH_DEFAULT_ETA = 0.01;
 
 /** Chosen by the validation score across Wikipedia, the MIRFlickr photo rows and synthetic data (see the header). */
-export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40, imageDropout: 0, textDropout: 0, imageDepth: 1, selection: 'mean' as SelectionRule, imageSkip: false } as const;
+export const DCMH_DEFAULTS = { hidden: 512, learningRate: 1e-3, epochs: 40, imageDropout: 0, textDropout: 0, imageDepth: 1, selection: 'mean' as SelectionRule, imageSkip: false, codeRotation: 'none' as CodeRotation } as const;
 const FORMAT = 1;
 
 export interface DcmhConfig extends Partial<Omit<DcmhTrainOptions, keyof TrainOptions>> {
@@ -88,6 +89,12 @@ export interface DcmhTrainOptions extends TrainOptions {
   selection?: SelectionRule;
   /** Add a linear branch x·W + b to the image net's output (default false; started at N(0, 0.01²) like the hash layer). */
   imageSkip?: boolean;
+  /**
+   * Rotation of the trained nets' outputs before the sign, folded into their last layers
+   * (parts/code-rotation.ts): 'itq', 'itq-centred', 'auto' (the best of none / itq / itq-centred on
+   * the validation split) or 'none' (default).
+   */
+  codeRotation?: CodeRotation;
 }
 
 /** DCMH's options (methods/options.ts): the registry, the CLI and fit() check against this. */
@@ -102,6 +109,7 @@ export const DCMH_OPTIONS: OptionSchema = {
   imageDepth: { type: 'integer', min: 0, max: 4, default: DCMH_DEFAULTS.imageDepth, doc: 'hidden layers of the image net (0 = linear); the text net keeps one' },
   imageSkip: { type: 'boolean', default: DCMH_DEFAULTS.imageSkip, doc: 'add a linear branch to the image net (it generalises to unseen images where the hidden layer memorises training ones)' },
   selection: { type: 'enum', values: SELECTION_RULES, default: DCMH_DEFAULTS.selection, doc: 'epoch kept by the validation split: best mean of I→T and T→I, or best weaker direction' },
+  codeRotation: { type: 'enum', values: CODE_ROTATIONS, default: DCMH_DEFAULTS.codeRotation, doc: 'ITQ rotation of the trained outputs before the sign (itq-centred: outputs centred first; auto: the best of none / itq / itq-centred on the validation split)' },
 };
 
 interface Arch { bits: number; hidden: number; imageDim: number; textDim: number; imageDropout?: number; textDropout?: number; imageDepth?: number; imageSkip?: boolean }
@@ -139,6 +147,8 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
   private imageDepth: number = DCMH_DEFAULTS.imageDepth;
   /** Whether the image net has a linear branch (set by fit before building, kept in the checkpoint). */
   private imageSkip: boolean = DCMH_DEFAULTS.imageSkip;
+  /** The output rotation applied by the last fit (and, with 'auto', the validation score of each form). */
+  rotation: RotationChoice | null = null;
 
   /** Training options given when the model was built (fit()'s own options take precedence). */
   private readonly trainDefaults: Record<string, unknown>;
@@ -276,6 +286,17 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
         B.set(snap.B);
       },
     });
+    // Optional ITQ rotation of the outputs (folded into the last layers); B follows the rotated outputs.
+    const score = selectionScore(options.selection ?? DCMH_DEFAULTS.selection);
+    this.rotation = applyOutputRotation({
+      rotation: options.codeRotation ?? DCMH_DEFAULTS.codeRotation, image: imageNet, text: textNet, n, bits: c, seed,
+      outputs: () => ({ image: this.outputs(imageNet, X, n), text: this.outputs(textNet, Y, n) }),
+      validate: validate ? () => noGrad(validate) : undefined, score,
+    });
+    if (this.rotation.chosen !== 'none') {
+      F.set(this.outputs(imageNet, X, n)); G.set(this.outputs(textNet, Y, n));
+      updateB();
+    }
     this.codesB = B;
     this.modelVersion++;
     this.trainInfo = trainInfoOf(this.lastFit, seed, n);
