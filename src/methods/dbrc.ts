@@ -40,6 +40,12 @@
 //   (`selection: 'weaker'`). Together they raised the validation score on Wikipedia and the MIRFlickr
 //   photo rows but lowered it on synthetic data (.700 / .628 → .570 / .557), so neither is the default
 //   (docs/experiments/2026-12-dcmh-dbrc-generalise.md).
+// - Output rotation (`codeRotation`, default 'auto'; parts/code-rotation.ts): after training, an ITQ
+//   rotation of the pathways' outputs (the code layer's input; raw, or each modality centred first)
+//   is folded into their last layers when it scores higher on the validation split than none. On
+//   Wikipedia and synthetic data every form raised both directions on every seed (validation); on
+//   the MIRFlickr photo rows none was kept (docs/experiments/2026-12-dcmh-dbrc-rotation.md).
+//   `codeRotation: 'none'` is the model before the option.
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
@@ -77,7 +83,7 @@ export const DBRC_KIND = 'cmhash/dbrc';
  * mAP@all mean of directions, decorrelation 3 → 0.3: 16 bits .318 → .317, 64 bits .367 → .377,
  * 128 bits .365 → .370), so the default is now 0.3.
  */
-export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false, selection: 'mean' as SelectionRule, imageLrScale: 1, codeRotation: 'none' as CodeRotation } as const;
+export const DBRC_DEFAULTS = { textWeight: 3, agreement: 2, balance: 3, decorrelation: 0.3, imageMap: 'none' as DbrcImageMap, lrDecay: 'none' as DbrcLrDecay, ccaInit: false, selection: 'mean' as SelectionRule, imageLrScale: 1, codeRotation: 'auto' as CodeRotation } as const;
 
 /**
  * Map applied to image features before the per-column standardisation. 'sqrt' is the signed square
@@ -147,7 +153,7 @@ export interface DbrcTrainOptions extends TrainOptions {
   /**
    * Rotation of the trained pathways' outputs (the code layer's input) before the sign, folded into
    * their last layers (parts/code-rotation.ts): 'itq', 'itq-centred', 'auto' (the best of none / itq /
-   * itq-centred on the validation split) or 'none' (default).
+   * itq-centred on the validation split; the default, see the header) or 'none'.
    */
   codeRotation?: CodeRotation;
   /** Called after every epoch, before model selection restores anything (the ablation uses it). */
