@@ -14,6 +14,9 @@ using MicroKernel = void (*)(long kc, const float* Ap, const float* Bp, float* C
 using PackA = void (*)(bool transA, const float* A, long lda, long mc, long kc, float* out);
 /** Packs op(B)[0..kc)[0..nc) (B already offset) into NR-column micro-panels laid out [p][NR]. */
 using PackB = void (*)(bool transB, const float* B, long ldb, long kc, long nc, float* out);
+/** As MicroKernel, but op(A) = A (not transposed) is read in place: row i of the tile at A + i·lda. */
+using MicroKernelDirectA = void (*)(long kc, const float* A, long lda, const float* Bp, float* C, long ldc, int mr, int nr,
+                                    float alpha, float beta);
 
 struct GemmKernel {
   const char* name;
@@ -22,6 +25,7 @@ struct GemmKernel {
   MicroKernel ukr;
   PackA packA;
   PackB packB;
+  MicroKernelDirectA ukrDirectA = nullptr;  // optional (avx512): skips packing a non-transposed A
 };
 
 const GemmKernel& gemmKernelAvx512();

@@ -8,25 +8,10 @@
 
 namespace cmh {
 
+/** Writes the MR×32 accumulators to C: C = alpha·acc (+ beta·C unless beta == 0), masked at edges. */
 template <int MR>
-CMH_TARGET_AVX512 static void ukrAvx512(long kc, const float* CMH_RESTRICT A, const float* CMH_RESTRICT B, float* C,
-                                        long ldc, int mr, int nr, float alpha, float beta) {
-  __m512 c0[MR], c1[MR];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
-#pragma GCC unroll 2
-  for (long p = 0; p < kc; p++) {
-    const __m512 b0 = _mm512_load_ps(B);
-    const __m512 b1 = _mm512_load_ps(B + 16);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
-      const __m512 a = _mm512_set1_ps(A[i]);
-      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
-    }
-    A += MR;
-    B += 32;
-  }
+CMH_TARGET_AVX512 __attribute__((always_inline)) static inline void storeTile(const __m512* c0, const __m512* c1, float* C, long ldc, int mr, int nr,
+                                               float alpha, float beta) {
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
   if (mr == MR && nr == 32) {
 #pragma GCC unroll 16
@@ -57,6 +42,58 @@ CMH_TARGET_AVX512 static void ukrAvx512(long kc, const float* CMH_RESTRICT A, co
     _mm512_mask_storeu_ps(c, m0, r0);
     _mm512_mask_storeu_ps(c + 16, m1, r1);
   }
+}
+
+template <int MR>
+CMH_TARGET_AVX512 static void ukrAvx512(long kc, const float* CMH_RESTRICT A, const float* CMH_RESTRICT B, float* C,
+                                        long ldc, int mr, int nr, float alpha, float beta) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+#pragma GCC unroll 2
+  for (long p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_load_ps(B);
+    const __m512 b1 = _mm512_load_ps(B + 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 a = _mm512_set1_ps(A[i]);
+      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+    }
+    A += MR;
+    B += 32;
+  }
+  storeTile<MR>(c0, c1, C, ldc, mr, nr, alpha, beta);
+}
+
+// The same tile with op(A) read in place from row-major A (no packing): row i of the tile is
+// A + i·lda, read sequentially, one broadcast per k step. Rows past mr read row 0 again (their
+// results are not stored). Each C element gets exactly the FMA sequence of the packed kernel, so
+// results are bit-identical; it saves transposing A into panels, which is a large share of the
+// work when n is small (each A element is used only n times).
+template <int MR>
+CMH_TARGET_AVX512 static void ukrAvx512DirectA(long kc, const float* A, long lda, const float* CMH_RESTRICT B, float* C,
+                                               long ldc, int mr, int nr, float alpha, float beta) {
+  __m512 c0[MR], c1[MR];
+  const float* a[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps();
+    a[i] = A + (i < mr ? i : 0) * lda;
+  }
+#pragma GCC unroll 2
+  for (long p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_load_ps(B);
+    const __m512 b1 = _mm512_load_ps(B + 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 av = _mm512_set1_ps(a[i][p]);
+      c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+    }
+    B += 32;
+  }
+  storeTile<MR>(c0, c1, C, ldc, mr, nr, alpha, beta);
 }
 
 // 16×16 transpose in registers: unpack ps, unpack pd, then two 128-bit lane shuffles (64 shuffles
@@ -138,7 +175,7 @@ CMH_TARGET_AVX512 static void packBAvx512(bool transB, const float* B, long ldb,
 
 template <int MR>
 static GemmKernel makeKernel(const char* name, long mcRows, long kc, long nc) {
-  return GemmKernel{name, MR, 32, (mcRows + MR - 1) / MR * MR, kc, nc, &ukrAvx512<MR>, &packAAvx512<MR>, &packBAvx512};
+  return GemmKernel{name, MR, 32, (mcRows + MR - 1) / MR * MR, kc, nc, &ukrAvx512<MR>, &packAAvx512<MR>, &packBAvx512, &ukrAvx512DirectA<MR>};
 }
 
 GemmKernel avx512KernelForTile(int mr, long mcRows, long kc, long nc) {

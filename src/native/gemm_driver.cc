@@ -40,6 +40,8 @@ float* scratch(int which, size_t floats) {
 
 // CMHASH_GEMM_PREFETCH=0 turns the software prefetches off (for A/B measurements).
 const bool kPrefetch = [] { const char* e = std::getenv("CMHASH_GEMM_PREFETCH"); return !(e && e[0] == '0'); }();
+// CMHASH_GEMM_DIRECT_A=0 packs A even where the kernel could read it in place (A/B measurements).
+const bool kDirectA = [] { const char* e = std::getenv("CMHASH_GEMM_DIRECT_A"); return !(e && e[0] == '0'); }();
 
 inline void prefetchTileC(const float* c, long ldc, long rows, long cols) {
   for (long i = 0; i < rows; i++)
@@ -69,7 +71,9 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
     for (long pc = 0; pc < k; pc += K.kc) {
       const long kc = std::min(K.kc, k - pc);
       const float betaBlock = pc == 0 ? beta : 1.0f;
-      K.packA(ta, ta ? A + pc * lda : A + pc, lda, m, kc, Ap);
+      // A not transposed: the kernel can read its rows in place (no packing at all).
+      const bool directA = !ta && kDirectA && K.ukrDirectA;
+      if (!directA) K.packA(ta, ta ? A + pc * lda : A + pc, lda, m, kc, Ap);
       const long tilesM = (m + MR - 1) / MR;
       for (long jr = 0; jr < n; jr += NR) {
         const int nr = static_cast<int>(std::min(NR, n - jr));
@@ -88,7 +92,8 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
               for (long off = 0; off < bBytes; off += 64) __builtin_prefetch(row + off, 0, 2);
             }
           }
-          K.ukr(kc, Ap + ir * kc, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
+          if (directA) K.ukrDirectA(kc, A + ir * lda + pc, lda, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
+          else K.ukr(kc, Ap + ir * kc, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
         }
       }
     }
