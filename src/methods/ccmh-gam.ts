@@ -227,8 +227,10 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   numClasses = 0;
   lastFit: FitSummary | null = null;
   readonly memoryReports: MemorySessionReport[] = [];
-  /** Wall seconds of each phase of the last fit()/update() (where increment time goes). */
+  /** Wall seconds (and, suffixed _cpu, process CPU seconds) of each phase of the last fit()/update() (where increment time goes). */
   lastPhaseSeconds: Record<string, number> = {};
+  /** CPU seconds of the increment steps' reference gradients, projection and replay (lastPhaseSeconds). */
+  private stepCpu = { references: 0, projection: 0, replay: 0 };
   private labelNet: HashNet | null = null;
   private book = new LabelCodebook();
   private memory: MemorySet[] = [];
@@ -329,7 +331,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   /** One session: label net, targets, modality nets (with memory), then this session's memory. */
   private async learnSession(s: SessionData, options: CcmhGamTrainOptions, epochs: number, rng: Rng): Promise<void> {
     this.runDiagnostics(); // a measurement not yet taken is taken before the nets move
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = cpuSeconds();
+    this.stepCpu = { references: 0, projection: 0, replay: 0 };
     const c = this.bits, width = this.numClasses;
     // Labels narrower than the model (fewer classes known to the stream) are zero-padded.
     const labels = padLabels(s.labels, s.n, s.numClasses, width);
@@ -345,7 +348,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
       const at = seen.get(k);
       if (at === undefined) { seen.set(k, distinctNew.length); distinctNew.push(k); counts.push(1); } else counts[at]!++;
     }
-    const tLabel = performance.now();
+    const tLabel = performance.now(), cLabel = cpuSeconds();
     const labelLoss = trainLabelNet(this.labelNet!, width, distinctNew, this.book, {
       steps: s.index === 0 ? options.labelSteps ?? 300 : options.updateLabelSteps ?? 60, learningRate: options.labelLearningRate ?? 1e-3, batch: 256,
       quantization: 0.5, balance: 0.5, regulariser: this.keepCodebook ? this.labelRegulariser : 0,
@@ -370,12 +373,17 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const L = (options.pairwise ?? CCMH_GAM_DEFAULTS.pairwise) > 0 ? gatherRows(labels, width, rows) : null;
     const nt = rows.length;
     epochs = epochsForSteps(epochs, nt, options.batchSize ?? 128, stepFloor(options, this.sessionsSeen === 0));
-    const tNets = performance.now();
+    const tNets = performance.now(), cNets = cpuSeconds();
     const fit = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss, L, width);
-    const tMemory = performance.now();
+    const tMemory = performance.now(), cMemory = cpuSeconds();
     if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, T, nt, rng.fork());
-    const tEnd = performance.now();
-    this.lastPhaseSeconds = { setup: (tLabel - t0) / 1000, label_net: (tNets - tLabel) / 1000, modality_nets: (tMemory - tNets) / 1000, memory_selection: (tEnd - tMemory) / 1000 };
+    const tEnd = performance.now(), cEnd = cpuSeconds();
+    this.lastPhaseSeconds = {
+      setup: (tLabel - t0) / 1000, label_net: (tNets - tLabel) / 1000, modality_nets: (tMemory - tNets) / 1000, memory_selection: (tEnd - tMemory) / 1000,
+      // process CPU seconds of the same phases, and of three parts of the modality nets' steps
+      setup_cpu: cLabel - c0, label_net_cpu: cNets - cLabel, modality_nets_cpu: cMemory - cNets, memory_selection_cpu: cEnd - cMemory,
+      references_cpu: this.stepCpu.references, projection_cpu: this.stepCpu.projection, replay_cpu: this.stepCpu.replay,
+    };
     this.sessionsSeen++;
     this.modelVersion++;
     this.lastFit = { ...fit, trainSeconds: (performance.now() - t0) / 1000 };
@@ -455,12 +463,14 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         // refreshed every `referenceRefresh` steps, not every step: the nets move little in a few
         // steps, and this is what made an increment cost 1 + (old sessions) backward passes per step.
         if (project && stepNo % refreshEvery === 0) {
+          const cr = cpuSeconds();
           refs = prepareReferences(memory.map((mem) => {
             opt.zeroGrad();
             const mb = memoryBatch(mem, 2 * perSession, rng, null);
             this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights).backward();
             return flatGrad(params);
           }), this.projection);
+          this.stepCpu.references += cpuSeconds() - cr;
         }
         opt.zeroGrad();
         const bx = gatherRows(X, this.imageDim, idx), by = gatherRows(Y, this.textDim, idx), bt = gatherRows(T, c, idx);
@@ -476,12 +486,15 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         loss.backward();
         lossSum += loss.item();
         if (project) {
+          const cp = cpuSeconds();
           // The new-data gradient alone is projected (projecting new + replay never fired: the
           // replay term keeps gᵀg_ref > 0), then the replay gradient accumulates on top.
           const g = flatGrad(params, gradBuffer);
           if (projectGradient(this.projection, g, refs).projected) { projected++; setFlatGrad(params, g); }
+          this.stepCpu.projection += cpuSeconds() - cp;
         }
         if (replay) {
+          const cq = cpuSeconds();
           // One merged replay batch: `memoryBatch` items of every old session, weights rescaled so each
           // session's part estimates its weighted memory loss, times `replay`; gradients accumulate.
           // (The loss is scaled, not the weights: a small memory's batch is the stored memory itself.)
@@ -489,6 +502,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
           const lm = this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights, mb.soft, distill);
           ops.mulScalar(lm, this.replay).backward();
           memSum += lm.item() / memory.length;
+          this.stepCpu.replay += cpuSeconds() - cq;
         }
         opt.step();
         steps++; stepNo++;
@@ -740,6 +754,9 @@ function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, so
     targets: cat(parts.map((p) => p.targets)), weights: cat(parts.map((p) => p.weights)), soft: soft.length ? cat(parts.map((p) => p.soft!)) : null,
   };
 }
+
+/** Process CPU seconds (user + system) so far. */
+function cpuSeconds(): number { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }
 
 function prefixed(p: string, o: Record<string, number>): Record<string, number> {
   const r: Record<string, number> = {};
