@@ -26,6 +26,10 @@ struct GemmKernel {
   PackA packA;
   PackB packB;
   MicroKernelDirectA ukrDirectA = nullptr;  // optional (avx512): skips packing a non-transposed A
+  /** Optional (avx512): ukrDirectA on a full NR-column tile of row-major B (stride ldb), packing that
+   *  B panel into Bp (kc × NR) as it goes. */
+  void (*ukrDirectAPackB)(long kc, const float* A, long lda, const float* B, long ldb, float* Bp, float* C, long ldc, int mr,
+                          float alpha, float beta) = nullptr;
 };
 
 const GemmKernel& gemmKernelAvx512();

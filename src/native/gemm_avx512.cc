@@ -96,6 +96,44 @@ CMH_TARGET_AVX512 static void ukrAvx512DirectA(long kc, const float* A, long lda
   storeTile<MR>(c0, c1, C, ldc, mr, nr, alpha, beta);
 }
 
+// ukrAvx512DirectA for the first tile of a 32-column panel of a row-major B, which it packs as it
+// goes: each k step loads the B row's 32 floats straight from B (stride ldb), stores them into the
+// panel Bp for the panel's other tiles, and prefetches the row 8 k steps ahead. Reading B inside the
+// FMA loop lets those FMAs hide the latency of B's rows (each in another page when B is wide, and
+// with a power-of-two ldb all in the same few L2 sets, so rows prefetched a whole panel ahead were
+// evicted before use). Same FMA sequence per C element as the other kernels.
+template <int MR>
+CMH_TARGET_AVX512 static void ukrAvx512DirectAPackB(long kc, const float* A, long lda, const float* B, long ldb, float* CMH_RESTRICT Bp,
+                                                    float* C, long ldc, int mr, float alpha, float beta) {
+  constexpr long kAhead = 8;
+  __m512 c0[MR], c1[MR];
+  const float* a[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps();
+    a[i] = A + (i < mr ? i : 0) * lda;
+  }
+  for (long p = 0; p < kc; p++) {
+    if (p + kAhead < kc) {
+      _mm_prefetch(reinterpret_cast<const char*>(B + kAhead * ldb), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(B + kAhead * ldb + 16), _MM_HINT_T0);
+    }
+    const __m512 b0 = _mm512_loadu_ps(B);
+    const __m512 b1 = _mm512_loadu_ps(B + 16);
+    _mm512_store_ps(Bp, b0);
+    _mm512_store_ps(Bp + 16, b1);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 av = _mm512_set1_ps(a[i][p]);
+      c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+    }
+    B += ldb;
+    Bp += 32;
+  }
+  storeTile<MR>(c0, c1, C, ldc, mr, 32, alpha, beta);
+}
+
 // 16×16 transpose in registers: unpack ps, unpack pd, then two 128-bit lane shuffles (64 shuffles
 // for 256 floats, against one scalar store per float for a strided copy).
 CMH_TARGET_AVX512 static inline void transpose16(__m512 r[16]) {
@@ -175,7 +213,7 @@ CMH_TARGET_AVX512 static void packBAvx512(bool transB, const float* B, long ldb,
 
 template <int MR>
 static GemmKernel makeKernel(const char* name, long mcRows, long kc, long nc) {
-  return GemmKernel{name, MR, 32, (mcRows + MR - 1) / MR * MR, kc, nc, &ukrAvx512<MR>, &packAAvx512<MR>, &packBAvx512, &ukrAvx512DirectA<MR>};
+  return GemmKernel{name, MR, 32, (mcRows + MR - 1) / MR * MR, kc, nc, &ukrAvx512<MR>, &packAAvx512<MR>, &packBAvx512, &ukrAvx512DirectA<MR>, &ukrAvx512DirectAPackB<MR>};
 }
 
 GemmKernel avx512KernelForTile(int mr, long mcRows, long kc, long nc) {

@@ -42,6 +42,8 @@ float* scratch(int which, size_t floats) {
 const bool kPrefetch = [] { const char* e = std::getenv("CMHASH_GEMM_PREFETCH"); return !(e && e[0] == '0'); }();
 // CMHASH_GEMM_DIRECT_A=0 packs A even where the kernel could read it in place (A/B measurements).
 const bool kDirectA = [] { const char* e = std::getenv("CMHASH_GEMM_DIRECT_A"); return !(e && e[0] == '0'); }();
+// CMHASH_GEMM_FUSED_B=0 packs each B panel in a pass of its own instead of in its first tile.
+const bool kFusedB = [] { const char* e = std::getenv("CMHASH_GEMM_FUSED_B"); return !(e && e[0] == '0'); }();
 
 inline void prefetchTileC(const float* c, long ldc, long rows, long cols) {
   for (long i = 0; i < rows; i++)
@@ -77,12 +79,14 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
       const long tilesM = (m + MR - 1) / MR;
       for (long jr = 0; jr < n; jr += NR) {
         const int nr = static_cast<int>(std::min(NR, n - jr));
-        K.packB(tb, tb ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, kc, nr, Bp);
+        // Row-major B with A read in place: the panel's first tile packs it (ukrDirectAPackB).
+        const bool fusedB = directA && !tb && nr == NR && kFusedB && K.ukrDirectAPackB;
+        if (!fusedB) K.packB(tb, tb ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, kc, nr, Bp);
         // Prefetch (no effect on results): the next tile's C rows when C is read, and a slice of
         // the next B panel's rows per tile (when B is wide each row is in another page, which the
         // hardware prefetchers do not follow).
         const long jn = jr + NR, nrNext = std::min(NR, n - jn);
-        const long bRows = kPrefetch && jn < n ? (tb ? nrNext : kc) : 0, bBytes = (tb ? kc : nrNext) * 4;
+        const long bRows = kPrefetch && !fusedB && jn < n ? (tb ? nrNext : kc) : 0, bBytes = (tb ? kc : nrNext) * 4;
         for (long ir = 0, t = 0; ir < m; ir += MR, t++) {
           const int mr = static_cast<int>(std::min(MR, m - ir));
           if (kPrefetch) {
@@ -92,7 +96,8 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
               for (long off = 0; off < bBytes; off += 64) __builtin_prefetch(row + off, 0, 2);
             }
           }
-          if (directA) K.ukrDirectA(kc, A + ir * lda + pc, lda, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
+          if (fusedB && ir == 0) K.ukrDirectAPackB(kc, A + pc, lda, B + pc * ldb + jr, ldb, Bp, C + jr, ldc, mr, alpha, betaBlock);
+          else if (directA) K.ukrDirectA(kc, A + ir * lda + pc, lda, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
           else K.ukr(kc, Ap + ir * kc, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
         }
       }

@@ -1,8 +1,9 @@
 // The AVX-512 one-row-block path (m <= MC, A not transposed) reads A in place instead of packing it
-// (ukrDirectA). Checked two ways: against the float64 reference on odd shapes (every tile
+// (ukrDirectA), and the first tile of each 32-column panel of a row-major B packs that panel as it
+// goes (ukrDirectAPackB). Checked two ways: against the float64 reference on odd shapes (every tile
 // remainder of the 8/12/14-row tiles, k across KC = 256, padded strides, both B layouts, beta 0
 // with NaN in C, 1 and 2 threads); and bit for bit against the packed path of the same build
-// (CMHASH_GEMM_DIRECT_A=0 in a child process), under each forced tile.
+// (CMHASH_GEMM_DIRECT_A=0, and CMHASH_GEMM_FUSED_B=0, in child processes), under each forced tile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -70,5 +71,6 @@ test('direct-A sgemm is bit-identical to the packed-A path under every tile', (t
   for (const tile of ['8', '12', '14']) {
     const packed = run({ CMHASH_GEMM_TILE: tile, CMHASH_GEMM_DIRECT_A: '0' });
     assert.equal(run({ CMHASH_GEMM_TILE: tile }), packed, `tile ${tile}: direct-A results differ from packed-A`);
+    assert.equal(run({ CMHASH_GEMM_TILE: tile, CMHASH_GEMM_FUSED_B: '0' }), packed, `tile ${tile}: direct-A without the fused B packing differs`);
   }
 });
