@@ -30,6 +30,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { LoadedCheckpoint } from '../methods/checkpoint-io.js';
 import { hasherFromCheckpointData } from '../methods/registry.js';
 import type { CommitRecord } from './collection.js';
+import type { SessionArraysFile } from './session-file.js';
 
 /** Training options that cross to the worker (plain data: no callbacks). */
 export type WorkerTrainOptions = Omit<TrainOptions, 'onProgress'> & { updateEpochs?: number };
@@ -106,6 +107,15 @@ export interface SessionWorkerData extends WorkerTrainRequest {
   backend: { name: string; variant: string };
   threads: number;
 }
+
+/**
+ * What the training process receives (through the relay). A job's session arrays arrive in the file
+ * `arrays` names (session-file.ts), its `data.session` then carrying empty arrays.
+ */
+export type TrainingProcessRequest =
+  | { type: 'job'; data: SessionWorkerData; arrays?: SessionArraysFile }
+  | { type: 'commit' }
+  | { type: 'warm'; backend: SessionWorkerData['backend']; threads: number };
 
 export type SessionWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }

@@ -18,7 +18,8 @@ import { createNativeBackend, type IsaVariant } from '../tensor/backend-native.j
 import { isContinual, loadHasher } from '../methods/registry.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import type { LoadedCheckpoint } from '../methods/checkpoint-io.js';
-import { checkpointMessage, type CommitRecordMessage, type SessionWorkerData, type SessionWorkerMessage } from './train-in-worker.js';
+import { checkpointMessage, type CommitRecordMessage, type SessionWorkerData, type SessionWorkerMessage, type TrainingProcessRequest } from './train-in-worker.js';
+import { readSessionArrays } from './session-file.js';
 import { Collection, type CommitRecord, type ItemInput } from './collection.js';
 
 /** Every thread of this process to the lowest priority (Linux: per thread, so each task; elsewhere the process). */
@@ -87,8 +88,13 @@ async function runJob(d: SessionWorkerData): Promise<void> {
 }
 
 // jobs arrive one at a time (the serving thread runs one per process); the thread stays for the next
-process.on('message', (m: { type: 'job'; data: SessionWorkerData } | { type: 'commit' } | { type: 'warm'; backend: SessionWorkerData['backend']; threads: number }) => {
+process.on('message', (m: TrainingProcessRequest) => {
   if (m.type === 'commit') { const go = commitNow; commitNow = null; go?.(); return; }
   if (m.type === 'warm') { try { useBackend(m.backend, m.threads); } catch { /* the first job reports it */ } post({ type: 'ready' }); return; }
-  runJob(m.data).catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  const job = async () => {
+    // the session's arrays, when the relay sent them in a file (session-file.ts)
+    if (m.arrays) Object.assign(m.data.session, readSessionArrays(m.arrays));
+    await runJob(m.data);
+  };
+  job().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
 });

@@ -25,6 +25,7 @@ import { AccessTokens, attachAccessControl, type AccessToken } from './access.js
 import { registerCors } from './cors.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerJsonParser } from './json-body.js';
+import { warmServingHeap } from './warm-heap.js';
 
 export interface ServiceOptions {
   collections: CollectionRegistry;
@@ -70,6 +71,7 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
   const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...o.limits };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new InputError(`headers timeout (${limits.headersTimeoutMs} ms) must not exceed the request timeout (${limits.requestTimeoutMs} ms)`);
   const jobs = o.jobs ?? new JobManager();
+  warmServingHeap(); // before the first large request, not during it (warm-heap.ts)
   const ctx: ServiceContext = {
     collections: o.collections, jobs, limits, metrics: new ServiceMetrics(o.collections, jobs, o.processMetrics ?? true),
     openapi: new OpenApiCollector(), schemas: schemas(limits), started: Date.now(), version: o.version ?? '0.1.0', durableJobs: o.durableJobs ?? null,

@@ -53,6 +53,8 @@ export interface NativeAddon {
   bf16Supported?(): boolean;
   bf16Peak?(seconds: number, threads: number): number;
   gemmTuning?(): GemmTuning;
+  /** Grows this thread's malloc heap by touched, freed pages (addon_train.cc); bytes warmed. */
+  warmHeap?(bytes: number): number;
   hammingDistances(isa: IsaVariant, query: Uint32Array, db: Uint32Array, n: number, words64: number, out: Uint16Array): void;
   hammingKnn(isa: IsaVariant, queries: Uint32Array, nq: number, db: Uint32Array, n: number, words64: number, k: number,
     outIds: Int32Array, outDist: Int32Array, threads: number): void;
@@ -127,6 +129,12 @@ export class NativeBackend implements Backend {
   bf16Peak(seconds: number, threads = 1): number | null { return this.hasBf16() ? this.lib.bf16Peak!(seconds, threads) : null; }
   /** Cache sizes and the GEMM choice made for them, or null on an addon that predates it. */
   gemmTuning(): GemmTuning | null { return this.lib.gemmTuning ? this.lib.gemmTuning() : null; }
+  /**
+   * Adds `bytes` of already-touched pages to the calling thread's malloc heap (kept there while freed
+   * memory is retained), so later allocations up to that size fault in no fresh pages; returns the
+   * bytes warmed (0 when retention is off or the addon predates this).
+   */
+  warmHeap(bytes: number): number { return this.lib.warmHeap ? this.lib.warmHeap(bytes) : 0; }
 
   adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void {
     this.lib.adamStep(this.variant, x, g, m, v, n, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);
