@@ -6,9 +6,9 @@
 // (CMHASH_GEMM_DIRECT_A=0, and CMHASH_GEMM_FUSED_B=0, in child processes), under each forced tile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createNativeBackend, loadNativeAddon } from '../../src/tensor/backend-native.js';
 import { refSgemm } from '../kernels/reference.js';
+import { sgemmResultHash, type SgemmCase } from './sgemm-hash.js';
 
 const SHAPES: [number, number, number, boolean][] = [
   [1, 1, 1, false], [7, 33, 65, false], [9, 31, 257, true], [13, 64, 256, false], [15, 65, 600, true],
@@ -48,26 +48,8 @@ test('direct-A sgemm (avx512, m <= MC, A not transposed) matches the float64 ref
 test('direct-A sgemm is bit-identical to the packed-A path under every tile', (t) => {
   const lib = loadNativeAddon();
   if (!lib || !lib.supportedIsas().includes('avx512')) { t.skip('no native avx512'); return; }
-  const script = `
-    const { createNativeBackend } = await import(${JSON.stringify(new URL('../../src/tensor/backend-native.js', import.meta.url).href)});
-    const { createHash } = await import('node:crypto');
-    const be = createNativeBackend('avx512');
-    let s = 4242; const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5);
-    const h = createHash('sha256');
-    for (const [m, n, k, tb] of ${JSON.stringify(SHAPES)}) {
-      for (const beta of [0, 1]) {
-        const A = Float32Array.from({ length: m * k }, r), B = Float32Array.from({ length: k * n }, r), C = Float32Array.from({ length: m * n }, r);
-        be.sgemm(false, tb, m, n, k, 1, A, k, B, tb ? k : n, beta, C, n);
-        h.update(new Uint8Array(C.buffer));
-      }
-    }
-    process.stdout.write(h.digest('hex'));`;
-  const run = (env: Record<string, string>) => {
-    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
-    assert.equal(res.status, 0, res.stderr);
-    assert.match(res.stdout, /^[0-9a-f]{64}$/);
-    return res.stdout;
-  };
+  const cases: SgemmCase[] = SHAPES.flatMap(([m, n, k, tb]) => [0, 1].map((beta) => ({ m, n, k, ta: false, tb, alpha: 1, beta })));
+  const run = (env: Record<string, string>) => sgemmResultHash(cases, env, 4242);
   for (const tile of ['8', '12', '14']) {
     const packed = run({ CMHASH_GEMM_TILE: tile, CMHASH_GEMM_DIRECT_A: '0' });
     assert.equal(run({ CMHASH_GEMM_TILE: tile }), packed, `tile ${tile}: direct-A results differ from packed-A`);
