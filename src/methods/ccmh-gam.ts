@@ -5,6 +5,11 @@
 //    session to a semantic code; its input layer grows zero-initialised rows for new classes, and a
 //    regulariser over the stored distinct (label vector, code) pairs of old sessions keeps old
 //    semantics on their codes. A label vector seen before keeps its stored code (the database uses it).
+//    The label similarity its pairwise loss preserves (`labelSimilarity`) is, by default, "shares a
+//    class" (0/1), the relevance retrieval is scored with; label cosines are the alternative. On
+//    multi-label data this is what lets the modality nets generalise (MIRFlickr photo rows, train,
+//    32 bits: test mAP .608/.606 with cosines, below the linear baseline; see docs/experiments/
+//    2026-12-ccmh-gam-multilabel.md). Single-label data gets identical codes either way.
 // 2. The image and text networks f_x, f_y (methods/parts/hash-net.ts) regress to the semantic codes of
 //    their items' labels: ℓᵢ = mean_bits(tanh f_x(xᵢ) − tᵢ)² + mean_bits(tanh f_y(yᵢ) − tᵢ)².
 //    After each session a budgeted, weighted exemplar memory of that session is chosen by greedy
@@ -35,8 +40,9 @@ import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import type { ContinualHasher, FitSummary, MemorySessionReport, SessionData, TrainingData, TrainOptions } from './hasher.js';
 import { checkBits, columnStats, epochsForSteps, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
 import { gatherRows } from '../data/dataset.js';
+import { crossModalMap, validationDatabase } from './evaluate.js';
 import { HashNet } from './parts/hash-net.js';
-import { LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet } from './parts/label-network.js';
+import { LABEL_SIMILARITIES, LabelCodebook, labelCodes, labelKey, refineNewCodes, trainLabelNet, type LabelSimilarity } from './parts/label-network.js';
 import { selectByGradientMatching, type GradientBlock } from './parts/memory-gradient.js';
 import { selectRandom } from './parts/memory-random.js';
 import { prepareReferences, projectGradient, type PreparedReferences, type ProjectionMode } from './parts/projection.js';
@@ -48,7 +54,7 @@ import { concatArrays } from '../util/arrays.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
-export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 300, minUpdateSteps: 40, pairwise: 0 } as const;
+export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 300, minUpdateSteps: 40, pairwise: 0, labelSimilarity: 'shared' as LabelSimilarity } as const;
 const FORMAT = 1;
 
 export type MemoryMode = 'gradient' | 'random' | 'none';
@@ -63,9 +69,10 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   labelRegulariser: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of the stored-pair regulariser of the label net (0 = off)' },
   replay: { type: 'number', min: 0, default: 1, at: 'model', doc: 'weight of each old session\'s memory loss in a step', tune: [0.5, 2], tuneIn: 'continual' },
   refineCodes: { type: 'boolean', default: true, at: 'model', doc: 'refine new label vectors\' codes by bit-wise descent against all codes' },
+  labelSimilarity: { type: 'enum', values: LABEL_SIMILARITIES, default: CCMH_GAM_DEFAULTS.labelSimilarity, at: 'model', doc: 'targets of the label net\'s pairwise loss, the code refinement and the pairwise term: shared (1 when two label vectors share a class, else 0) or cosine (their label cosine); the same on single-label data' },
   normalizeMemoryWeights: { type: 'boolean', default: false, at: 'model', doc: 'rescale the gradient memory\'s NNLS weights to sum to 1' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs·2/15))', doc: 'epochs of the modality nets in each increment' },
-  pairwise: { type: 'number', min: 0, default: CCMH_GAM_DEFAULTS.pairwise, doc: 'weight of a pairwise likelihood between the modality nets\' outputs and the semantic codes of the batch\'s other items, with label-cosine targets (0 = regression only)' },
+  pairwise: { type: 'number', min: 0, default: CCMH_GAM_DEFAULTS.pairwise, doc: 'weight of a pairwise likelihood between the modality nets\' outputs and the semantic codes of the batch\'s other items, with label-similarity targets (labelSimilarity; 0 = regression only)' },
   minSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minSteps, doc: 'fewest optimiser steps of the modality nets on the base session (epochs are raised to reach it; 0 = epochs only; the default applies when --epochs is not given)' },
   minUpdateSteps: { type: 'integer', min: 0, default: CCMH_GAM_DEFAULTS.minUpdateSteps, doc: 'fewest optimiser steps of the modality nets in each increment (update epochs are raised to reach it; 0 = epochs only; the default applies when neither --epochs nor --update-epochs is given)' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
@@ -113,6 +120,13 @@ export interface CcmhGamConfig extends Partial<Omit<CcmhGamTrainOptions, keyof T
   refineCodes?: boolean;
   /** Rescale the gradient memory's NNLS weights to sum to 1 (default false; see greedyMemory). */
   normalizeMemoryWeights?: boolean;
+  /**
+   * Targets of the label net's pairwise likelihood, of the refinement of new codes and of the
+   * optional pairwise term (label-network.ts LabelSimilarity): 'shared' (default; 1 when two label
+   * vectors share a class) or 'cosine' (their label cosine, the earlier default). Identical on
+   * single-label data. Fixed at creation: the stored codes were made with it.
+   */
+  labelSimilarity?: LabelSimilarity;
   /** Method name reported (default 'ccmh-gam'). */
   name?: string;
 }
@@ -133,7 +147,7 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   /**
    * Weight of a pairwise term on the new data's batch (default 0 = the paper's regression only):
    * mean(softplus(Θ) − S⊙Θ) with Θ = ½·u·Tᵀ between each modality's outputs u and the semantic codes
-   * T of the batch's items, S their label cosines (modalityPairwiseLoss). The regression asks each
+   * T of the batch's items, S their label similarities (labelSimilarity; modalityPairwiseLoss). The regression asks each
    * item for its own label vector's code; on multi-label data with weak features most items cannot
    * hit it, and this term ranks them by how much they share with the others instead.
    */
@@ -224,6 +238,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   readonly keepCodebook: boolean;
   readonly refineCodes: boolean;
   readonly normalizeMemoryWeights: boolean;
+  readonly labelSimilarity: LabelSimilarity;
   numClasses = 0;
   lastFit: FitSummary | null = null;
   readonly memoryReports: MemorySessionReport[] = [];
@@ -267,10 +282,12 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     this.keepCodebook = config.keepCodebook ?? true;
     this.refineCodes = config.refineCodes ?? true;
     this.normalizeMemoryWeights = config.normalizeMemoryWeights ?? false;
+    this.labelSimilarity = config.labelSimilarity ?? CCMH_GAM_DEFAULTS.labelSimilarity;
     for (const [k, v] of [['hidden', this.hidden], ['labelHidden', this.labelHidden]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new InputError(`${this.method}: ${k} must be a positive integer, got ${v}`);
     }
     if (!['gradient', 'random', 'none'].includes(this.memoryMode)) throw new InputError(`${this.method}: memory must be gradient|random|none, got ${String(this.memoryMode)}`);
+    if (!LABEL_SIMILARITIES.includes(this.labelSimilarity)) throw new InputError(`${this.method}: labelSimilarity must be ${LABEL_SIMILARITIES.join('|')}, got ${String(this.labelSimilarity)}`);
     if (!['gem', 'agem', 'none'].includes(this.projection)) throw new InputError(`${this.method}: projection must be gem|agem|none, got ${String(this.projection)}`);
     if (!Number.isInteger(this.memoryPerSession) || this.memoryPerSession < 0) throw new InputError(`${this.method}: memoryPerSession must be a non-negative integer, got ${this.memoryPerSession}`);
   }
@@ -310,6 +327,22 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     this.sessionsSeen = 0;
     this.baseEpochs = options.epochs ?? 30;
     await this.learnSession(session, options, this.baseEpochs, rng);
+    if (options.validation) this.scoreValidation(options.validation, data);
+  }
+
+  /**
+   * With a validation split (`cmhash train` carves one; the continual runner passes none and scores
+   * its own held-out rows), the kept (last) epoch gets its validation score: the validation items
+   * querying the training items, mAP@all both directions, as `--tune` scores a fit. It only measures
+   * (the last epoch is kept either way), so `train --json` reports `validation` for CCMH-GAM too.
+   */
+  private scoreValidation(validation: TrainingData, train: TrainingData): void {
+    const fit = this.lastFit;
+    const last = fit?.history.at(-1);
+    if (!fit || !last || validation.n === 0) return;
+    const v = crossModalMap(this, validation, validationDatabase(train));
+    last.validation = v; last.improved = true;
+    fit.bestScore = (v.i2t + v.t2i) / 2;
   }
 
   async update(session: SessionData, given: CcmhGamTrainOptions): Promise<void> {
@@ -352,10 +385,10 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const labelLoss = trainLabelNet(this.labelNet!, width, distinctNew, this.book, {
       steps: s.index === 0 ? options.labelSteps ?? 300 : options.updateLabelSteps ?? 60, learningRate: options.labelLearningRate ?? 1e-3, batch: 256,
       quantization: 0.5, balance: 0.5, regulariser: this.keepCodebook ? this.labelRegulariser : 0,
-      anchorOnStored: this.keepCodebook, rng: rng.fork(),
+      anchorOnStored: this.keepCodebook, similarity: this.labelSimilarity, rng: rng.fork(),
     });
     const fresh = labelCodes(this.labelNet!, width, distinctNew);
-    if (this.keepCodebook && this.refineCodes) refineNewCodes(distinctNew, fresh, this.book, 4, { counts });
+    if (this.keepCodebook && this.refineCodes) refineNewCodes(distinctNew, fresh, this.book, 4, { counts, similarity: this.labelSimilarity });
     distinctNew.forEach((k, i) => this.book.add(k, fresh[i]!));
     const targets = new Float32Array(s.n * c);
     for (let i = 0; i < s.n; i++) targets.set(this.book.code(keys[i]!)!, i * c);
@@ -480,7 +513,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
           const u = this.imageNet!.forward(Tensor.wrap(m, this.imageDim, bx)), v = this.textNet!.forward(Tensor.wrap(m, this.textDim, by));
           const Tt = Tensor.wrap(m, c, bt);
           const reg = ops.mulScalar(ops.sum(ops.add(ops.square(ops.sub(u, Tt)), ops.square(ops.sub(v, Tt)))), 1 / (m * c));
-          const S = labelCosines(gatherRows(labels, width, idx), m, width);
+          const S = labelSimilarities(gatherRows(labels, width, idx), m, width, this.labelSimilarity);
           loss = ops.add(reg, ops.mulScalar(ops.add(modalityPairwiseLoss(u, bt, S), modalityPairwiseLoss(v, bt, S)), pairwise));
         } else loss = this.weightedLoss(bx, by, bt, m, null);
         loss.backward();
@@ -622,7 +655,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         format: FORMAT, name: this.method, bits: c, hidden: this.hidden, labelHidden: this.labelHidden, imageDim: this.imageDim, textDim: this.textDim,
         numClasses: this.numClasses, memory: this.memoryMode, memoryPerSession: this.memoryPerSession, projection: this.projection,
         labelRegulariser: this.labelRegulariser, replay: this.replay, growLabels: this.growLabels, keepCodebook: this.keepCodebook,
-        refineCodes: this.refineCodes, normalizeMemoryWeights: this.normalizeMemoryWeights,
+        refineCodes: this.refineCodes, normalizeMemoryWeights: this.normalizeMemoryWeights, labelSimilarity: this.labelSimilarity,
         // training options given at creation (a loaded model's update() uses them again)
         trainOptions: this.trainDefaults,
       },
@@ -643,6 +676,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
       // absent in checkpoints written before these were saved: those models used the defaults
       refineCodes: typeof a.refineCodes === 'boolean' ? a.refineCodes : undefined,
       normalizeMemoryWeights: typeof a.normalizeMemoryWeights === 'boolean' ? a.normalizeMemoryWeights : undefined,
+      // absent before the option existed: those models' codes were made with label cosines
+      labelSimilarity: typeof a.labelSimilarity === 'string' ? a.labelSimilarity as LabelSimilarity : 'cosine',
       ...(a.trainOptions && typeof a.trainOptions === 'object' ? a.trainOptions as Partial<CcmhGamConfig> : {}),
     });
     const rng = new Rng(0);
@@ -688,6 +723,13 @@ export function labelCosines(labels: Uint8Array, m: number, w: number): Float32A
     let dot = 0; for (let k = 0; k < w; k++) dot += labels[i * w + k]! & labels[j * w + k]!;
     S[i * m + j] = S[j * m + i] = dot / (norm[i]! * norm[j]!);
   }
+  return S;
+}
+
+/** Label similarities of m label rows (width w) against each other, m × m (LabelSimilarity; a zero row has 0). */
+export function labelSimilarities(labels: Uint8Array, m: number, w: number, kind: LabelSimilarity): Float32Array {
+  const S = labelCosines(labels, m, w);
+  if (kind === 'shared') for (let i = 0; i < S.length; i++) S[i] = S[i]! > 0 ? 1 : 0;
   return S;
 }
 
