@@ -2,7 +2,7 @@
 // SIGINT/SIGTERM (waiting briefly for running jobs so a commit is not cut in half).
 import type { FastifyInstance } from 'fastify';
 import { buildService, type ServiceOptions } from './app.js';
-
+import { warmNewSpace } from './warm-heap.js';
 import { isWildcardHost, urlOf } from './exposure.js';
 
 export interface Started {
@@ -18,6 +18,7 @@ export interface Started {
 }
 
 export async function startService(o: ServiceOptions & { host: string; port: number; fallbackPort?: boolean }): Promise<Started> {
+  warmNewSpace(); // once, before the first upload (warm-heap.ts)
   const app = await buildService(o);
   let port = o.port;
   try {
