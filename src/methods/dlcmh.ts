@@ -18,9 +18,14 @@
 // (the previous version, old codes only) the old-code term only pushed *new* items away from old
 // codes — nothing held old-class items on their codes and the nets forgot exactly as fine-tune did
 // (Wikipedia 4+3+3, seed 1: R[2][0] I→T .175 vs fine-tune .201, joint .342; reencode stability .04).
-// and the new items' codes B_new are learned bit by bit by discrete cyclic coordinate descent on
-//   Σ_{m∈{x,y}} ‖U_m·B_newᵀ − c·S_new‖² + α·‖B_new − U_m‖²
-// (closed form per bit: b_k = −sign(2·B̂·P̂_k + q_k), P = Σ U_mᵀU_m, Q = −2c·SᵀΣU_m − 2α·ΣU_m).
+// The new items' codes B_new are learned bit by bit by discrete cyclic coordinate descent on
+//   Σ_{m∈{x,y}} ‖U_m·B_newᵀ − c·S_new‖² + α·‖B_new − U_m‖² − 2c·w·Σᵢⱼ S(lᵢ, l_old,j)·bᵢ·b_old,j
+// (closed form per bit: b_k = −sign(2·B̂·P̂_k + q_k), P = Σ U_mᵀU_m, Q = −2c·SᵀΣU_m − 2α·ΣU_m − 2c·w·S_{new,old}·B_old).
+// The last term (`oldPull`, default 0.5; oldCodePull) draws a new item's code toward the stored codes
+// of old items sharing its labels; it is zero when a session's items share no label with old ones.
+// Both pairwise terms of the nets' loss enter each distinct (code, label row) of their sample once,
+// weighted by its count, and the DCC step sums S·U per label pattern: the same objective up to
+// rounding at a fraction of the cost (parts/code-groups.ts; docs/experiments/2026-12-dlcmh-continual-bars.md).
 // The paper's weights (γ = η = 10, α = 10, β = 100) are for unnormalised sums; we use per-entry means so
 // learning rates do not depend on n or c, and keep α = 10 in the DCC step (where it is unnormalised).
 //
@@ -47,6 +52,8 @@ import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from 
 import { TwoTowerHasher } from './two-tower.js';
 import { paramsToTensors, tensorsToParams } from './checkpoint-io.js';
 import { concatArrays } from '../util/arrays.js';
+import { PhaseClock, cpuSeconds as cpuSecondsNow } from './parts/phase-clock.js';
+import { groupCodes, scaleColumns, scaledGroupCodes, type CodeGroups } from './parts/code-groups.js';
 
 export const DLCMH_KIND = 'cmhash/dlcmh';
 const FORMAT = 1;
@@ -62,6 +69,7 @@ export const DLCMH_OPTIONS: OptionSchema = {
   alphaNet: { type: 'number', min: 0, default: 0.5, doc: 'net quantization weight in the lifelong loss' },
   beta: { type: 'number', min: 0, default: 1, doc: 'net balance weight in the lifelong loss' },
   oldWeight: { type: 'number', min: 0, default: 1, doc: 'weight of the old-code term ‖u·B_oldᵀ/c − S_old‖²', tune: [0.5, 2], tuneIn: 'continual' },
+  oldPull: { type: 'number', min: 0, default: 0.5, doc: 'pull of the sampled old codes on the new items\' codes in the DCC step, −2c·S_{new,old}·B_old (relative to one modality\'s outputs; 0 = off)' },
   updateEpochs: { type: 'integer', min: 1, defaultText: 'max(2, round(epochs/6))', doc: 'epochs of each increment' },
   minUpdateSteps: { type: 'integer', min: 0, default: 0, doc: 'fewest optimiser steps of each net in an increment (update epochs are raised to reach it; 0 = epochs only)' },
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
@@ -73,7 +81,7 @@ export const DLCMH_OPTIONS: OptionSchema = {
 
 /** finetune:dlcmh trains DLCMH's nets on each session only: no old codes, no replay memory. */
 export const FINETUNE_DLCMH_OPTIONS: OptionSchema = Object.fromEntries(Object.entries(DLCMH_OPTIONS)
-  .filter(([k]) => !['budget', 'oldWeight', 'replayItems'].includes(k))
+  .filter(([k]) => !['budget', 'oldWeight', 'replayItems', 'oldPull'].includes(k))
   .map(([k, v]) => [k, k === 'imageShrink' ? { ...v, default: 1 } : v]));
 
 export interface DlcmhConfig extends Partial<Omit<DlcmhTrainOptions, keyof TrainOptions>> {
@@ -113,6 +121,8 @@ export interface DlcmhTrainOptions extends TrainOptions {
   replayItems?: number;
   /** Weight of the old-code term ‖u·B_oldᵀ/c − S_old‖² (per-entry mean, like the new-code term; default 1). */
   oldWeight?: number;
+  /** Weight of the old codes' pull on B_new in the DCC step (oldCodePull; default 0.5, 0 = off). */
+  oldPull?: number;
 }
 
 
@@ -172,13 +182,27 @@ function distinctRows(M: Uint8Array, n: number, w: number): { id: Int32Array; fi
 }
 
 /**
- * One sweep of discrete cyclic coordinate descent on B_new (n × c, in place) given both nets' outputs
- * Ux, Uy on the new items, the sampled items Ω and S_nΩ. P = Σ_m U_mΩᵀ U_mΩ (c × c);
- * Q = −2c·S_nΩ·(ΣU_mΩ) − 2α·ΣU_m; bit k of every code is set to sign(−(2·B_{:,≠k}·P_{≠k,k} + Q_{:,k})).
- * (A top-level function: the JIT optimises it on its first long loop; as a closure in update() it ran
- * unoptimised for most of an increment's epochs.)
+ * Label cosines of rows A against rows B by distinct label row: S[i][j] = table[idA[i]][idB[j]]
+ * (table ka × kb). What the DCC step reads instead of the n × |Ω| matrix.
  */
-function dccSweep(Bnew: Float32Array, Ux: Float32Array, Uy: Float32Array, omega: Int32Array, Snew: Float32Array, n: number, c: number, alpha: number): void {
+export interface LabelPatterns { idA: Int32Array; idB: Int32Array; table: Float32Array; ka: number; kb: number; firstA: number[] }
+
+export function labelPatterns(A: Uint8Array, na: number, wa: number, B: Uint8Array, nb: number, wb: number): LabelPatterns {
+  const pa = distinctRows(A, na, wa), pb = distinctRows(B, nb, wb);
+  return { idA: pa.id, idB: pb.id, table: cosineOfRows(A, pa.first, wa, B, pb.first, wb), ka: pa.first.length, kb: pb.first.length, firstA: pa.first };
+}
+
+/**
+ * One sweep of discrete cyclic coordinate descent on B_new (n × c, in place) given both nets' outputs
+ * Ux, Uy on the new items, the sampled items Ω and S_nΩ (as label patterns: S depends only on the two
+ * label rows). P = Σ_m U_mΩᵀ U_mΩ (c × c); Q = −2c·S_nΩ·(ΣU_mΩ) − 2α·ΣU_m; bit k of every code is set
+ * to sign(−(2·B_{:,≠k}·P_{≠k,k} + Q_{:,k})). S_nΩ·(ΣU_mΩ) is summed per label pattern —
+ * Σ_ℓ cos(lᵢ, ℓ)·Σ_{r∈Ω: l_r = ℓ} ΣU_m,r, computed once per distinct lᵢ — the same sum as over every
+ * (i, r) pair (up to rounding) at a fraction of the cost when rows share labels (Wikipedia: 3 patterns
+ * in a session of ~500 items). (A top-level function: the JIT optimises it on its first long loop; as
+ * a closure in update() it ran unoptimised for most of an increment's epochs.)
+ */
+export function dccSweep(Bnew: Float32Array, Ux: Float32Array, Uy: Float32Array, omega: Int32Array, S: LabelPatterns, n: number, c: number, alpha: number, pull?: Float64Array): void {
   const P = new Float64Array(c * c);
   const Usum = new Float32Array(omega.length * c);
   for (let r = 0; r < omega.length; r++) {
@@ -186,14 +210,22 @@ function dccSweep(Bnew: Float32Array, Ux: Float32Array, Uy: Float32Array, omega:
     accumulateGram(P, Usum, Ux, i, r, c);
     accumulateGram(P, Usum, Uy, i, r, c);
   }
+  const { ka, kb, table } = S;
+  const V = new Float64Array(kb * c); // Σ of ΣU_m over Ω rows of each label pattern
+  for (let r = 0; r < omega.length; r++) { const o = S.idB[r]! * c; for (let k = 0; k < c; k++) V[o + k] += Usum[r * c + k]!; }
+  const Qlab = new Float64Array(ka * c);
+  for (let a = 0; a < ka; a++) {
+    for (let b = 0; b < kb; b++) {
+      const s = table[a * kb + b]!;
+      if (s === 0) continue;
+      for (let k = 0; k < c; k++) Qlab[a * c + k] -= 2 * c * s * V[b * c + k]!;
+    }
+  }
+  if (pull) for (let x = 0; x < ka * c; x++) Qlab[x] += pull[x]!;
   const Q = new Float64Array(n * c);
   for (let i = 0; i < n; i++) {
-    for (let r = 0; r < omega.length; r++) {
-      const s = Snew[i * omega.length + r]!;
-      if (s === 0) continue;
-      for (let k = 0; k < c; k++) Q[i * c + k] -= 2 * c * s * Usum[r * c + k]!;
-    }
-    for (let k = 0; k < c; k++) Q[i * c + k] -= 2 * alpha * (Ux[i * c + k]! + Uy[i * c + k]!);
+    const o = S.idA[i]! * c;
+    for (let k = 0; k < c; k++) Q[i * c + k] = Qlab[o + k]! - 2 * alpha * (Ux[i * c + k]! + Uy[i * c + k]!);
   }
   for (let k = 0; k < c; k++) {
     for (let i = 0; i < n; i++) {
@@ -202,6 +234,40 @@ function dccSweep(Bnew: Float32Array, Ux: Float32Array, Uy: Float32Array, omega:
       Bnew[i * c + k] = -(2 * s + Q[i * c + k]!) >= 0 ? 1 : -1;
     }
   }
+}
+
+/**
+ * The old codes' pull on the new items' codes in the DCC step (option `oldPull`, weight w): the term
+ * −2c·w·Σᵢ Σⱼ S(lᵢ, lⱼ)·bᵢ·b_old,j over the epoch's sampled old codes is added to the code objective,
+ * i.e. Q −= 2c·w·S_{new,old}·B_old, so a new item's code is drawn toward the stored codes of old items
+ * that share its labels. Without it B_new was fitted to the new items alone (S_new, and the nets'
+ * outputs through α): on multi-label streams the new items share labels with old ones, and their
+ * codes need not agree with those items' stored codes. It is the linear part of the asymmetric term
+ * ‖B_new·B_oldᵀ − c·S_{new,old}‖²; its quadratic part Σ(bᵢ·bⱼ)² is left out: it would push every new
+ * code toward orthogonality with every old code, whether they share labels or not (not measured).
+ * On single-label streams whose sessions bring new classes only
+ * (Wikipedia) S_{new,old} = 0 and the pull is exactly zero. Returned per label pattern of the new
+ * items (LabelPatterns.firstA); the old codes are summed per distinct label row first.
+ * w = oldPull·|Ω| / (sampled old codes): at 1 the old codes weigh as much in total as one modality's
+ * outputs on Ω do in the S_new term.
+ */
+export function oldCodePull(newLabels: Uint8Array, newPatternFirst: ArrayLike<number>, width: number, codes: Float32Array, labels: Uint8Array, rows: ArrayLike<number>, c: number, w: number): Float64Array {
+  const L = gatherRows(labels, width, rows);
+  const pb = distinctRows(L, rows.length, width);
+  const kb = pb.first.length, ka = newPatternFirst.length;
+  const V = new Float64Array(kb * c); // Σ of old codes per distinct label row
+  for (let r = 0; r < rows.length; r++) { const o = pb.id[r]! * c, q = rows[r]! * c; for (let k = 0; k < c; k++) V[o + k] += codes[q + k]!; }
+  const T = cosineOfRows(newLabels, newPatternFirst, width, L, pb.first, width); // ka × kb
+  const Qlab = new Float64Array(ka * c);
+  for (let a = 0; a < ka; a++) {
+    for (let b = 0; b < kb; b++) {
+      const sv = T[a * kb + b]!;
+      if (sv === 0) continue;
+      const f = -2 * c * w * sv;
+      for (let k = 0; k < c; k++) Qlab[a * c + k] += f * V[b * c + k]!;
+    }
+  }
+  return Qlab;
 }
 
 /** P += uᵢuᵢᵀ and Usum[r] += uᵢ for row i of U (c columns). */
@@ -224,6 +290,8 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
   readonly budget: number;
   numClasses = 0;
   lastFit: FitSummary | null = null;
+  /** Wall seconds (and, suffixed _cpu, process CPU seconds) of each phase of the last fit()/update(): where increment time goes (report.json phase_seconds). */
+  lastPhaseSeconds: Record<string, number> = {};
   private labelNet: HashNet | null = null;
   /** Frozen codes (±1) of all training items so far and their labels (width numClasses, zero-padded). */
   private storedCodes: Float32Array = new Float32Array(0);
@@ -297,6 +365,8 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     checkSession('dlcmh', { ...data, index: 0, newClasses: [] }, { base: true });
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dlcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);
     const rng = new Rng(options.seed ?? 1);
+    const clock = new PhaseClock();
+    const setupW = performance.now(), setupC = cpuSecondsNow();
     const c = this.bits;
     const gamma = options.gamma ?? 1, eta = options.eta ?? 1;
     this.baseEpochs = options.epochs ?? 30;
@@ -312,21 +382,25 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const n = train.n, C = train.numClasses;
     const { X, Y } = this.standardized(train);
 
+    clock.add('setup', (performance.now() - setupW) / 1000, cpuSecondsNow() - setupC);
     // 1. Label net on all training label rows (sampled batches vs sampled anchors).
-    const labOpt = new Adam(this.labelNet.parameters(), { lr: options.labelLearningRate ?? 1e-3 });
     const Lf = new Float32Array(train.labels);
-    for (let step = 0; step < (options.labelSteps ?? 300); step++) {
-      const idx = n <= 256 ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, 256);
-      const m = idx.length;
-      labOpt.zeroGrad();
-      const H = this.labelNet.forward(Tensor.wrap(m, C, gatherRows(Lf, C, idx)));
-      const S = Tensor.wrap(m, m, labelCosMatrix(gatherRows(train.labels, C, idx), m, C, gatherRows(train.labels, C, idx), m, C));
-      const sim = ops.mean(ops.square(ops.sub(S, ops.relu(ops.cosineSimilarity(H, H)))));
-      const quant = ops.mean(ops.square(ops.sub(Tensor.wrap(m, c, signInto(H.data)), H)));
-      const bal = ops.mulScalar(ops.sum(ops.square(ops.mean(H, 0))), 1 / c);
-      ops.add(ops.add(sim, ops.mulScalar(quant, gamma)), ops.mulScalar(bal, eta)).backward();
-      labOpt.step();
-    }
+    const labelNet = this.labelNet;
+    clock.time('label_net', () => {
+      const labOpt = new Adam(labelNet.parameters(), { lr: options.labelLearningRate ?? 1e-3 });
+      for (let step = 0; step < (options.labelSteps ?? 300); step++) {
+        const idx = n <= 256 ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, 256);
+        const m = idx.length;
+        labOpt.zeroGrad();
+        const H = labelNet.forward(Tensor.wrap(m, C, gatherRows(Lf, C, idx)));
+        const S = Tensor.wrap(m, m, labelCosMatrix(gatherRows(train.labels, C, idx), m, C, gatherRows(train.labels, C, idx), m, C));
+        const sim = ops.mean(ops.square(ops.sub(S, ops.relu(ops.cosineSimilarity(H, H)))));
+        const quant = ops.mean(ops.square(ops.sub(Tensor.wrap(m, c, signInto(H.data)), H)));
+        const bal = ops.mulScalar(ops.sum(ops.square(ops.mean(H, 0))), 1 / c);
+        ops.add(ops.add(sim, ops.mulScalar(quant, gamma)), ops.mulScalar(bal, eta)).backward();
+        labOpt.step();
+      }
+    });
     const L = this.labelNet.infer(Lf, n);
 
     // 2. Image and text nets against the label codes, B_x = sign(2F + L), B_y = sign(2G + L).
@@ -358,20 +432,22 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
       }
       return total / Math.max(1, steps);
     };
-    const validate = validation ? makeValidator(this, train, validation) : undefined;
+    const validator = validation ? makeValidator(this, train, validation) : undefined;
+    const validate = validator ? () => clock.time('validation', () => noGrad(validator)) : undefined;
     this.lastFit = await runEpochs({
       epochs: this.baseEpochs, patience: options.patience, onProgress: options.onProgress,
       runEpoch: () => {
-        const a = half(this.imageNet!, optF, X, train.imageDim, F, Bx);
-        const b = half(this.textNet!, optG, Y, train.textDim, G, By);
+        const a = clock.time('image_net', () => half(this.imageNet!, optF, X, train.imageDim, F, Bx));
+        const b = clock.time('text_net', () => half(this.textNet!, optG, Y, train.textDim, G, By));
         updateB();
         return { image: a, text: b };
       },
-      validate: validate ? () => noGrad(validate) : undefined,
+      validate,
       snapshot: () => params.map((p) => p.data.slice()),
       restore: (s) => params.forEach((p, i) => p.data.set((s as Float32Array[])[i]!)),
     });
     // 3. Frozen database codes of every training item (validation items included): B = sign(F + G + L).
+    const storeW = performance.now(), storeC = cpuSecondsNow();
     const all = this.standardized(data);
     const Fa = this.imageNet.infer(all.X, data.n), Ga = this.textNet.infer(all.Y, data.n), La = this.labelNet.infer(new Float32Array(data.labels), data.n);
     this.storedCodes = new Float32Array(data.n * c);
@@ -381,18 +457,25 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     this.memRows = new Int32Array(0); this.seenN = 0;
     this.remember(data, 0, rng.fork(), split?.trainIdx);
     this.modelVersion++;
+    clock.add('store', (performance.now() - storeW) / 1000, cpuSecondsNow() - storeC);
+    this.lastPhaseSeconds = clock.report();
   }
 
   async update(session: SessionData, given: DlcmhTrainOptions): Promise<void> {
     checkOptions(this.method, this.schema, given, COMMON_TRAIN_KEYS, 'train');
     const options: DlcmhTrainOptions = { ...this.trainDefaults, ...given };
     if (!this.imageNet) throw new InputError('dlcmh.update: fit the base session first');
-    if (session.n === 0) { this.lastFit = emptyFit(); return; }
+    if (session.n === 0) { this.lastFit = emptyFit(); this.lastPhaseSeconds = {}; return; }
     checkSession('dlcmh', session, { imageDim: this.imageDim, textDim: this.textDim });
     const t0 = performance.now();
+    const clock = new PhaseClock();
+    const setupW = performance.now(), setupC = cpuSecondsNow();
     const c = this.bits;
     const rng = new Rng((options.seed ?? 1) * 7919 + session.index);
     const alpha = options.alpha ?? 10, alphaNet = options.alphaNet ?? 0.5, beta = options.beta ?? 1, oldWeight = options.oldWeight ?? 1;
+    // default 0.5: on the validation split it raised MIRFlickr 22+2, 6,6,6,6 and synthetic and left Wikipedia
+    // unchanged ({0, .25, .5, 1}; docs/experiments/2026-12-dlcmh-continual-bars.md)
+    const oldPull = this.lifelong ? options.oldPull ?? 0.5 : 0;
     const baseUpdateEpochs = options.updateEpochs ?? Math.max(2, Math.round((options.epochs ?? this.baseEpochs) / 6));
     // Label width grows with new classes: old labels are zero-padded (classes keyed by id, not by position).
     const width = Math.max(this.numClasses, session.numClasses);
@@ -432,10 +515,19 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const replayN = Math.min(memN, options.replayItems ?? n);
     const epochs = epochsForSteps(baseUpdateEpochs, n + replayN, batchSize, options.minUpdateSteps ?? 0);
     const omegaLabels = gatherRows(train.labels, width, omega);
-    const netPass = (net: HashNet, opt: Adam, feats: Float32Array, memFeats: Float32Array, dim: number, oldIdx: Int32Array, ep: EpochSet) => {
-      const mOld = oldIdx.length, N = n + ep.rows.length;
-      const BoldT = mOld ? Tensor.wrap(mOld, c, gatherRows(Bold, c, oldIdx)) : null;
-      const BnewT = Tensor.wrap(omega.length, c, gatherRows(Bnew, c, omega));
+    const Spat = labelPatterns(train.labels, n, width, omegaLabels, omega.length, width); // S_nΩ by label pattern, for the DCC step
+    // Both pairwise terms enter each distinct (code, label row) of their sample once, weighted by its
+    // count (parts/code-groups.ts: the same loss up to rounding, fewer columns per step).
+    const netPass = (net: HashNet, opt: Adam, feats: Float32Array, memFeats: Float32Array, dim: number, ep: EpochSet) => {
+      const N = n + ep.rows.length;
+      const mOld = ep.oldGroups ? ep.oldGroups.first.length : 0;
+      const BoldT = mOld ? Tensor.wrap(mOld, c, ep.oldCodes) : null;
+      const oldScale = mOld ? oldWeight * mOld / ep.oldGroups!.total : 0;
+      // grouped only where it pays (few groups): otherwise every Ω code is a column, as before
+      const groups = groupCodes(Bnew, c, omega, train.labels, width);
+      const newGroups = groups.first.length <= GROUPED_BELOW * omega.length ? groups : null;
+      const K = newGroups ? newGroups.first.length : omega.length, newScale = K / omega.length;
+      const BnewT = Tensor.wrap(K, c, newGroups ? scaledGroupCodes(Bnew, c, omega, newGroups) : gatherRows(Bnew, c, omega));
       const all = ep.rows.length ? concatArrays([feats, gatherRows(memFeats, dim, ep.rows)]) : feats;
       const target = ep.rows.length ? concatArrays([Bnew, ep.codes]) : Bnew;
       let total = 0, steps = 0;
@@ -443,13 +535,19 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
         const m = idx.length;
         opt.zeroGrad();
         const u = net.forward(Tensor.wrap(m, dim, gatherRows(all, dim, idx)));
-        const sN = new Float32Array(m * omega.length);
-        for (let r = 0; r < m; r++) { const i = idx[r]!; sN.set(i < n ? Snew.subarray(i * omega.length, (i + 1) * omega.length) : ep.Snew.subarray((i - n) * omega.length, (i - n + 1) * omega.length), r * omega.length); }
-        let loss = ops.pairwiseSquaredError(ops.matmul(u, BnewT, false, true), 1 / c, Tensor.wrap(m, omega.length, sN));
+        const sN = new Float32Array(m * K);
+        for (let r = 0; r < m; r++) {
+          const i = idx[r]!;
+          const row = i < n ? Snew.subarray(i * omega.length, (i + 1) * omega.length) : ep.Snew.subarray((i - n) * omega.length, (i - n + 1) * omega.length);
+          if (!newGroups) { sN.set(row, r * K); continue; }
+          for (let j = 0; j < K; j++) sN[r * K + j] = row[newGroups.first[j]!]! * newGroups.sqrtCount[j]!;
+        }
+        let loss = ops.pairwiseSquaredError(ops.matmul(u, BnewT, false, true), 1 / c, Tensor.wrap(m, K, sN));
+        if (newScale !== 1) loss = ops.mulScalar(loss, newScale);
         if (BoldT) {
           const sO = new Float32Array(m * mOld);
           for (let r = 0; r < m; r++) sO.set(ep.Sold.subarray(idx[r]! * mOld, (idx[r]! + 1) * mOld), r * mOld);
-          loss = ops.add(loss, ops.mulScalar(ops.pairwiseSquaredError(ops.matmul(u, BoldT, false, true), 1 / c, Tensor.wrap(m, mOld, sO)), oldWeight));
+          loss = ops.add(loss, ops.mulScalar(ops.pairwiseSquaredError(ops.matmul(u, BoldT, false, true), 1 / c, Tensor.wrap(m, mOld, sO)), oldScale));
         }
         loss = ops.add(loss, ops.mulScalar(ops.mean(ops.square(ops.sub(Tensor.wrap(m, c, gatherRows(target, c, idx)), u))), alphaNet));
         loss = ops.add(loss, ops.mulScalar(ops.sum(ops.square(ops.mean(u, 0))), beta / c));
@@ -464,34 +562,70 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const validation = split?.validation;
     const valOld = nOld <= 2000 ? Int32Array.from({ length: nOld }, (_, i) => i) : rng.fork().permutation(nOld).subarray(0, 2000).slice();
     const vStd = validation ? this.standardized(validation) : null; // once, not every epoch
-    const validate = validation ? () => {
+    const validate = validation ? () => clock.time('validation', () => {
       const v = vStd!;
       const db = PackedCodes.fromSigns(concatArrays([gatherRows(Bold, c, valOld), Bnew]), valOld.length + n, c);
       const dbl = concatArrays([gatherRows(oldLabels, width, valOld), train.labels]);
       const score = (q: Float32Array) => meanAveragePrecision({ queries: PackedCodes.fromReal(q, validation.n, c), database: db, queryLabels: validation.labels, databaseLabels: dbl, classes: width });
       return { i2t: score(this.imageNet!.infer(v.X, validation.n)), t2i: score(this.textNet!.infer(v.Y, validation.n)) };
-    } : undefined;
+    }) : undefined;
+    clock.add('setup', (performance.now() - setupW) / 1000, cpuSecondsNow() - setupC);
+    // The epoch's old codes by distinct (code, label row), each scaled by √count (parts/code-groups.ts),
+    // where that leaves at most GROUPED_BELOW as many columns; computed once when every old code is sampled.
+    let oldSampleAll: OldSample | null = null;
+    const oldSampleOf = (oldIdx: Int32Array): OldSample => {
+      if (oldSampleAll) return oldSampleAll;
+      let o: OldSample;
+      if (oldIdx.length === 0) o = { oldGroups: null, oldCodes: new Float32Array(0), groupRows: new Int32Array(0), grouped: false };
+      else {
+        const g = groupCodes(Bold, c, oldIdx, oldLabels, width);
+        o = g.first.length <= GROUPED_BELOW * oldIdx.length
+          ? { oldGroups: g, oldCodes: scaledGroupCodes(Bold, c, oldIdx, g), groupRows: Int32Array.from(g.first, (p) => oldIdx[p]!), grouped: true }
+          : { oldGroups: ungrouped(oldIdx.length), oldCodes: gatherRows(Bold, c, oldIdx), groupRows: oldIdx, grouped: false };
+      }
+      if (nOld <= this.budget) oldSampleAll = o;
+      return o;
+    };
+    // The old codes' pull on B_new (oldCodePull); computed once when every old code is sampled each epoch.
+    let pullAll: Float64Array | null = null;
+    const pullOf = (oldIdx: Int32Array): Float64Array | null => {
+      if (!(oldPull > 0) || oldIdx.length === 0) return null;
+      if (pullAll) return pullAll;
+      const p = oldCodePull(train.labels, Spat.firstA, width, Bold, oldLabels, oldIdx, c, oldPull * omega.length / oldIdx.length);
+      if (nOld <= this.budget) pullAll = p;
+      return p;
+    };
     const history: TrainProgress[] = [];
     const fitSummary = await runEpochs({
       epochs, patience: options.patience,
       onProgress: (p) => { history.push(p); options.onProgress?.(p); },
       runEpoch: () => {
-        // A fresh sample of the frozen old codes each epoch (indices into codes and labels alike).
-        const oldIdx = nOld <= this.budget ? Int32Array.from({ length: nOld }, (_, i) => i) : rng.permutation(nOld).subarray(0, this.budget).slice();
-        // Replayed memory items this epoch: features (by memory slot), frozen codes and labels (by stored row).
-        const rows = replayN >= memN ? Int32Array.from({ length: memN }, (_, i) => i) : rng.permutation(memN).subarray(0, replayN).slice();
-        const memStored = Int32Array.from(rows, (r) => this.memRows[r]!);
-        const repLabels = gatherRows(oldLabels, width, memStored);
-        const allLabels = concatArrays([train.labels, repLabels]), N = n + rows.length;
-        const ep: EpochSet = {
-          rows, codes: gatherRows(Bold, c, memStored),
-          Snew: labelCosMatrix(repLabels, rows.length, width, omegaLabels, omega.length, width),
-          Sold: labelCosMatrix(allLabels, N, width, gatherRows(oldLabels, width, oldIdx), oldIdx.length, width),
-        };
-        const a = netPass(this.imageNet!, optF, X, memX, train.imageDim, oldIdx, ep);
-        const b = netPass(this.textNet!, optG, Y, memY, train.textDim, oldIdx, ep);
-        Ux = this.imageNet!.infer(X, n); Uy = this.textNet!.infer(Y, n);
-        dccSweep(Bnew, Ux, Uy, omega, Snew, n, c, alpha);
+        const ep = clock.time('similarities', () => {
+          // A fresh sample of the frozen old codes each epoch (indices into codes and labels alike).
+          const oldIdx = nOld <= this.budget ? Int32Array.from({ length: nOld }, (_, i) => i) : rng.permutation(nOld).subarray(0, this.budget).slice();
+          // Replayed memory items this epoch: features (by memory slot), frozen codes and labels (by stored row).
+          const rows = replayN >= memN ? Int32Array.from({ length: memN }, (_, i) => i) : rng.permutation(memN).subarray(0, replayN).slice();
+          const memStored = Int32Array.from(rows, (r) => this.memRows[r]!);
+          const repLabels = gatherRows(oldLabels, width, memStored);
+          const allLabels = concatArrays([train.labels, repLabels]), N = n + rows.length;
+          const { oldGroups, oldCodes, groupRows, grouped } = oldSampleOf(oldIdx);
+          const ep: EpochSet = {
+            rows, codes: gatherRows(Bold, c, memStored),
+            // the pull of this epoch's old codes on B_new (the same every epoch when all old codes are sampled)
+            pull: pullOf(oldIdx),
+            Snew: labelCosMatrix(repLabels, rows.length, width, omegaLabels, omega.length, width),
+            oldGroups, oldCodes,
+            Sold: oldGroups ? labelCosMatrix(allLabels, N, width, gatherRows(oldLabels, width, groupRows), groupRows.length, width) : new Float32Array(0),
+          };
+          if (grouped) scaleColumns(ep.Sold, oldGroups!.sqrtCount); // each group's similarity column × √count
+          return ep;
+        });
+        const a = clock.time('image_net', () => netPass(this.imageNet!, optF, X, memX, train.imageDim, ep));
+        const b = clock.time('text_net', () => netPass(this.textNet!, optG, Y, memY, train.textDim, ep));
+        clock.time('code_update', () => {
+          Ux = this.imageNet!.infer(X, n); Uy = this.textNet!.infer(Y, n);
+          dccSweep(Bnew, Ux, Uy, omega, Spat, n, c, alpha, ep.pull ?? undefined);
+        });
         return { image: a, text: b };
       },
       validate,
@@ -499,6 +633,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
       restore: (s) => { const o = s as { p: Float32Array[]; b: Float32Array }; params.forEach((p, i) => p.data.set(o.p[i]!)); Bnew.set(o.b); },
     });
     // Append the new items' codes (validation items get the nets' codes) — old codes untouched.
+    const storeW = performance.now(), storeC = cpuSecondsNow();
     const addCodes = new Float32Array(full.n * c);
     const addLabels = new Uint8Array(full.n * width);
     const trainIdx = split ? split.trainIdx : Int32Array.from({ length: full.n }, (_, i) => i);
@@ -514,6 +649,8 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     this.remember(full, this.storedN, rng.fork(), split?.trainIdx);
     this.storedN += full.n;
     this.modelVersion++;
+    clock.add('store', (performance.now() - storeW) / 1000, cpuSecondsNow() - storeC);
+    this.lastPhaseSeconds = clock.report();
     this.lastFit = { ...fitSummary, trainSeconds: (performance.now() - t0) / 1000 };
   }
 
@@ -580,6 +717,30 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
   }
 }
 
+/**
+ * Group the pairwise terms' codes only when there are at most half as many groups as codes: with
+ * most pairs distinct (seed 1: MIRFlickr 22+2, 405 groups of 478 old codes; 6,6,6,6, 61–71 %) the
+ * key building and gathers would cost about what the columns save, and the term is computed over
+ * every code as before. Wikipedia's old codes group to 30–42 %; its DCC codes fall from 90 % of the
+ * items in the first epoch to 1–6 % by the last (the sweeps settle each label pattern on a few codes).
+ */
+const GROUPED_BELOW = 0.5;
+
+/** An epoch's sampled old codes as the old-code term uses them (grouped, or one column each). */
+interface OldSample { oldGroups: CodeGroups | null; oldCodes: Float32Array; groupRows: Int32Array; grouped: boolean }
+
+/** Every row its own group (count 1). */
+function ungrouped(n: number): CodeGroups {
+  return { first: Int32Array.from({ length: n }, (_, i) => i), sqrtCount: new Float32Array(n).fill(1), total: n };
+}
+
 /** One epoch's replayed memory items and the label similarities of every training row. */
-interface EpochSet { rows: Int32Array; codes: Float32Array; Snew: Float32Array; Sold: Float32Array }
+interface EpochSet {
+  rows: Int32Array; codes: Float32Array; Snew: Float32Array;
+  /** The old codes' pull on B_new per label pattern of the new items (oldCodePull), null when off. */
+  pull: Float64Array | null;
+  /** The sampled old codes grouped by (code, label row); their √count-scaled codes (groups × c) and label similarities of every training row (N × groups, columns scaled alike). */
+  oldGroups: CodeGroups | null; oldCodes: Float32Array; Sold: Float32Array;
+}
+
 
