@@ -49,6 +49,7 @@ import { prepareReferences, projectGradient, type PreparedReferences, type Proje
 import { checkSession } from './parts/session-checks.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import { TwoTowerHasher } from './two-tower.js';
+import { cpuSeconds } from './parts/phase-clock.js';
 import { paramsToTensors, tensorsToParams } from './checkpoint-io.js';
 import { concatArrays } from '../util/arrays.js';
 
@@ -796,9 +797,6 @@ function mergedMemoryBatch(memory: MemorySet[], perSession: number, rng: Rng, so
     targets: cat(parts.map((p) => p.targets)), weights: cat(parts.map((p) => p.weights)), soft: soft.length ? cat(parts.map((p) => p.soft!)) : null,
   };
 }
-
-/** Process CPU seconds (user + system) so far. */
-function cpuSeconds(): number { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }
 
 function prefixed(p: string, o: Record<string, number>): Record<string, number> {
   const r: Record<string, number> = {};
