@@ -37,11 +37,14 @@ export async function runScenario(scenario: string, dir: string, arg?: string): 
     } else if (scenario === 'remove') await c.removeItems(['b1-0', 'b1-1', 'b2-4']);
     else if (scenario === 'compact') await c.compact();
     else if (scenario === 'loop') {
-      // adds batch after batch from `arg` on, printing "ack <b>" after each commit, until killed
+      // adds batch after batch from `arg` on, printing "ack <b>" after each commit, until killed;
+      // CMHASH_CRASH_WRITER_PAUSE_MS waits between batches (a slow writer: fewer batches per crash)
+      const pause = Number(process.env.CMHASH_CRASH_WRITER_PAUSE_MS ?? 0);
       process.stdout.write('ready\n');
       for (let b = Number(arg); ; b++) {
         await c.addItems(batchItems(b, names, 6));
         process.stdout.write(`ack ${b}\n`);
+        if (pause > 0) await new Promise((r) => setTimeout(r, pause));
       }
     } else throw new Error(`unknown scenario ${scenario}`);
   } finally { c.close(); }

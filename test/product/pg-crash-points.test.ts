@@ -179,6 +179,40 @@ test('PostgreSQL crash points: random SIGKILLs of a writer adding batch after ba
   process.stdout.write(`# postgresql random kills: ${tries} tries, ${next - 10} batches stored, ${killedMidWrite} kills before the try's first commit, none half-written, every retry succeeded\n`);
 });
 
+// PostgreSQL 15+ (pgsql-hackers, "Fix sequence value may rollback after CREATE DATABASE TEMPLATE
+// with WAL_LOG strategy"): CREATE DATABASE … TEMPLATE copies a sequence's page as the template
+// holds it in memory, with values already WAL-logged ahead (log_cnt). nextval in the copy hands
+// those out without WAL, so crash recovery restores the template's value, below keys that committed
+// after the copy: the next add failed with a duplicate key on items_pkey. The restart test below met
+// it when its writer had committed a few batches, fewer keys than base had logged ahead, before the
+// first crash (a slow or loaded machine). The template here has such a sequence deterministically.
+test('PostgreSQL crash points: a database copied by CREATE DATABASE … TEMPLATE takes adds after the server crashes', { timeout: 300_000 }, async (t) => {
+  if (why) { t.skip(`PostgreSQL tests skipped: ${why}`); return; }
+  copyOf('seqtpl');
+  const tpl = SyncPg.connect(dbUrl('seqtpl'));
+  try {
+    const st = PgStore.open(dbUrl('seqtpl'), 'crash');
+    const seq = `${st.schema}.items_key_seq`;
+    st.close();
+    // the template's sequence as a write that took keys from it leaves it (cmhash before its keys
+    // came from the table, or an older replica): setval logs, then nextval logs 32 values ahead
+    tpl.query(`SELECT setval('${seq}', (SELECT last_value FROM ${seq}))`);
+    tpl.query(`SELECT nextval('${seq}')`);
+  } finally { tpl.close(); }
+  const where = copyOf('seqcopy'); // nothing between this copy and the crash may checkpoint (DROP DATABASE does)
+  let c = Collection.open(where);
+  const names = c.snapshot().labelNames;
+  try { await c.addItems(batchItems(10, names, 6)); } finally { c.close(); }
+  admin!.close(); admin = null;
+  pg!.restart('immediate');
+  admin = SyncPg.connect(pg!.url);
+  c = Collection.open(where);
+  try { await c.addItems(batchItems(11, names, 6)); } finally { c.close(); }
+  assert.equal(checkBatches(where, 11, 'after the crash'), 12);
+  dropDb('seqcopy');
+  dropDb('seqtpl');
+});
+
 test('PostgreSQL crash points: the server crashes (immediate shutdown) and restarts under a writer', { timeout: 600_000 }, async (t) => {
   if (why) { t.skip(`PostgreSQL tests skipped: ${why}`); return; }
   const where = copyOf('restart');

@@ -257,9 +257,20 @@ export class PgStore implements CollectionStore {
     const now = new Date().toISOString();
     try {
       this.write(() => {
-        // one statement for the batch; WITH ORDINALITY keeps the keys in the order given
-        this.q(`INSERT INTO ${this.s}.items (id, labels, metadata, session, added)
-          SELECT id, lab, meta::jsonb, $4, $5 FROM unnest($1::text[], $2::bytea[], $3::text[]) WITH ORDINALITY AS t(id, lab, meta, n) ORDER BY n`,
+        // One statement for the batch; keys in the order given (WITH ORDINALITY). The keys continue
+        // from the table's largest key, not from the items' sequence alone: PostgreSQL can put a
+        // sequence back below keys that committed (crash recovery or failover of a database made
+        // by CREATE DATABASE … TEMPLATE, whose copied sequence page had values logged ahead — a
+        // PostgreSQL 15+ bug), and nextval would then fail the add with a duplicate key. The
+        // sequence still counts (a removed item's key is not given again) and is moved past the
+        // keys taken, so a writer that takes keys from it (an older cmhash) does not collide.
+        const seq = `${this.s}.items_key_seq`;
+        this.q(`WITH base AS (SELECT GREATEST((SELECT COALESCE(MAX(key), 0) FROM ${this.s}.items),
+              (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM ${seq})) AS k),
+            ins AS (INSERT INTO ${this.s}.items (key, id, labels, metadata, session, added)
+              SELECT base.k + t.n, t.id, t.lab, t.meta::jsonb, $4, $5 FROM base, unnest($1::text[], $2::bytea[], $3::text[]) WITH ORDINALITY AS t(id, lab, meta, n) ORDER BY t.n
+              RETURNING key)
+          SELECT setval('${seq}', MAX(key)) FROM ins`,
         [ids, labels, meta, items.session ?? null, now]);
         if (classes > this.classes()) this.setMeta('classes', String(classes));
       });
