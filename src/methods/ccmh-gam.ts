@@ -35,7 +35,7 @@ import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
-import { flatGrad, numel, setFlatGrad } from '../nn/flat.js';
+import { bindFlatGrad, flatGrad, numel, restoreGrads } from '../nn/flat.js';
 import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import type { ContinualHasher, FitSummary, MemorySessionReport, SessionData, TrainingData, TrainOptions } from './hasher.js';
 import { checkBits, columnStats, epochsForSteps, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
@@ -486,7 +486,12 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     // Shrink and perturb the image net (after its distillation targets were taken): see imageShrink.
     if (this.sessionsSeen > 0 && this.keepCodebook) this.imageNet!.shrinkPerturb(options.imageShrink ?? CCMH_GAM_DEFAULTS.imageShrink, rng);
     let refs: PreparedReferences = prepareReferences([], this.projection);
-    const gradBuffer = new Float32Array(project ? numel(params) : 0); // the step's flattened gradient, reused
+    // With projection the nets' gradients live in one flat vector (bindFlatGrad): the step's backward
+    // passes write into it, the projection reads and changes it in place, Adam reads it — no copies.
+    // Each old session's reference gradient gets a flat vector of its own, reused at every refresh.
+    const gradBuffer = new Float32Array(project ? numel(params) : 0);
+    const refBuffers = project ? memory.map(() => new Float32Array(gradBuffer.length)) : [];
+    const savedGrads = project ? bindFlatGrad(params, gradBuffer) : null;
     let stepNo = 0;
     // The shared epoch loop without a validation scorer: the last epoch's parameters are kept.
     const runEpoch = (): Record<string, number> => {
@@ -498,12 +503,14 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         // steps, and this is what made an increment cost 1 + (old sessions) backward passes per step.
         if (project && stepNo % refreshEvery === 0) {
           const cr = cpuSeconds();
-          refs = prepareReferences(memory.map((mem) => {
-            opt.zeroGrad();
+          refs = prepareReferences(memory.map((mem, i) => {
+            const ref = refBuffers[i]!.fill(0);
+            bindFlatGrad(params, ref);
             const mb = memoryBatch(mem, 2 * perSession, rng, null);
             this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights).backward();
-            return flatGrad(params);
+            return ref;
           }), this.projection);
+          bindFlatGrad(params, gradBuffer);
           this.stepCpu.references += cpuSeconds() - cr;
         }
         opt.zeroGrad();
@@ -523,8 +530,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
           const cp = cpuSeconds();
           // The new-data gradient alone is projected (projecting new + replay never fired: the
           // replay term keeps gᵀg_ref > 0), then the replay gradient accumulates on top.
-          const g = flatGrad(params, gradBuffer);
-          if (projectGradient(this.projection, g, refs).projected) { projected++; setFlatGrad(params, g); }
+          if (projectGradient(this.projection, gradBuffer, refs).projected) projected++;
           this.stepCpu.projection += cpuSeconds() - cp;
         }
         if (replay) {
@@ -543,7 +549,11 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
       }
       return { codes: lossSum / steps, ...(increment ? { memory: memSum / steps, projected_share: projected / steps } : {}), ...prefixed('label_', labelLoss) };
     };
-    return runEpochs({ epochs, runEpoch, snapshot: () => null, restore: () => undefined, onProgress: options.onProgress });
+    try {
+      return await runEpochs({ epochs, runEpoch, snapshot: () => null, restore: () => undefined, onProgress: options.onProgress });
+    } finally {
+      if (savedGrads) restoreGrads(params, savedGrads); // the nets keep no view of this session's buffers
+    }
   }
 
   /** Closed-form last-layer gradient embeddings ([h, 1], δ) of each modality for n items. */
