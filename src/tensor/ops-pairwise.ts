@@ -35,28 +35,7 @@ export function pairwiseLikelihood(theta: Tensor, S: Tensor, reduction: Likeliho
   const expNegAbs = new Float64Array(theta.requiresGrad && isGradEnabled() ? n : 0);
   const keep = expNegAbs.length > 0;
   let total = 0;
-  const m = theta.rows;
-  if (m === theta.cols && m > 1 && isSymmetric(x, s, m)) {
-    // Θ = ½·H·Hᵀ against the same rows (CCMH-GAM's label net): entry (j, i) equals (i, j), so each
-    // pair's exp and log1p are computed once and the lower triangle reuses them; the sum still runs
-    // over every entry in index order, so the result is bit-identical to the loop below.
-    const f = new Float64Array(n);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) {
-        const a = i * m + j;
-        if (j < i) {
-          const b = j * m + i;
-          if (keep) expNegAbs[a] = expNegAbs[b]!;
-          f[a] = f[b]!;
-        } else {
-          const v = x[a]!, e = Math.exp(-Math.abs(v));
-          if (keep) expNegAbs[a] = e;
-          f[a] = f32 ? Math.fround(Math.fround(Math.max(v, 0) + Math.log1p(e)) - Math.fround(s[a]! * v)) : (Math.max(v, 0) + Math.log1p(e)) - s[a]! * v;
-        }
-        total += f[a]!;
-      }
-    }
-  } else if (f32) {
+  if (f32) {
     for (let i = 0; i < n; i++) {
       const v = x[i]!, e = Math.exp(-Math.abs(v));
       if (keep) expNegAbs[i] = e;
@@ -86,14 +65,6 @@ export function pairwiseLikelihood(theta: Tensor, S: Tensor, reduction: Likeliho
       else ga[i] = (ga[i]! + gz * s[i]!) + gd * sig;
     }
   });
-}
-
-/** True when the m × m matrices x and s are both symmetric (exactly; stops at the first difference). */
-function isSymmetric(x: ArrayLike<number>, s: ArrayLike<number>, m: number): boolean {
-  for (let i = 0; i < m; i++) {
-    for (let j = i + 1; j < m; j++) if (x[i * m + j] !== x[j * m + i] || s[i * m + j] !== s[j * m + i]) return false;
-  }
-  return true;
 }
 
 /** mean of (k·P − S)², S (same shape as P) a constant target; as mean(square(sub(mulScalar(P, k), S))). */
