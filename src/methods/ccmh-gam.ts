@@ -35,7 +35,7 @@ import { Rng } from '../util/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { Adam } from '../nn/optim-adam.js';
-import { flatGrad, numel, setFlatGrad } from '../nn/flat.js';
+import { bindFlatGrad, flatGrad, numel, restoreGrads } from '../nn/flat.js';
 import { saveCheckpoint, type CheckpointData } from '../nn/checkpoint.js';
 import type { ContinualHasher, FitSummary, MemorySessionReport, SessionData, TrainingData, TrainOptions } from './hasher.js';
 import { checkBits, columnStats, epochsForSteps, runEpochs, sessionValidationSplit, shuffledBatches, standardize } from './training-loop.js';
@@ -55,7 +55,7 @@ import { concatArrays } from '../util/arrays.js';
 
 export const CCMH_GAM_KIND = 'cmhash/ccmh-gam';
 /** Increment defaults chosen on the validation split (docs/continual.md, "Validation round"). */
-export const CCMH_GAM_DEFAULTS = { imageShrink: 0.5, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 300, minUpdateSteps: 40, pairwise: 0, labelSimilarity: 'shared' as LabelSimilarity } as const;
+export const CCMH_GAM_DEFAULTS = { imageShrink: 0.45, updateEpochsPerBaseEpoch: 2 / 15, replayRows: 128, minSteps: 300, minUpdateSteps: 40, pairwise: 0, labelSimilarity: 'shared' as LabelSimilarity } as const;
 const FORMAT = 1;
 
 export type MemoryMode = 'gradient' | 'random' | 'none';
@@ -79,13 +79,14 @@ export const CCMH_GAM_OPTIONS: OptionSchema = {
   labelSteps: { type: 'integer', min: 0, default: 300, doc: 'label-net steps of the base session' },
   updateLabelSteps: { type: 'integer', min: 0, default: 60, doc: 'label-net steps of each increment' },
   labelLearningRate: { type: 'number', min: 0, default: 1e-3, doc: 'learning rate of the label net' },
+  updateLabelBatch: { type: 'integer', min: 1, default: 256, doc: 'new label vectors sampled per label-net step in an increment (stored codes: twice as many as anchors, as many for the regulariser)' },
   memoryBatch: { type: 'integer', min: 1, default: 32, doc: 'memory items per old session in each step\'s replay batch' },
   replayRows: { type: 'integer', min: 1, default: 128, doc: 'cap on replayed memory rows per step over all old sessions (each gets min(memory-batch, max(1, cap / old sessions)))' },
   replayWeighting: { type: 'enum', values: ['session', 'size'], default: 'session', doc: 'weight of an old session\'s replay: replay, or replay × its training items / the new session\'s' },
   referenceRefresh: { type: 'integer', min: 1, default: 5, flag: 'ref-refresh', doc: 'steps between refreshes of the projection\'s reference gradients' },
   imageLearningRateScale: { type: 'number', min: 0, default: 1, flag: 'image-lr-scale', doc: 'image-net learning rate in increments, × the text net\'s' },
   distillation: { type: 'number', min: 0, default: 1, flag: 'distill', doc: 'weight of distillation of the image net\'s pre-session outputs on replayed memory items (0 = off)' },
-  imageShrink: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.7, 1], tuneIn: 'continual' },
+  imageShrink: { type: 'number', min: 0, max: 1, default: CCMH_GAM_DEFAULTS.imageShrink, doc: 'shrink and perturb of the image net at each increment, θ ← xθ + (1−x)θ_fresh (1 = off)', tune: [0.7, 1], tuneIn: 'continual' },
   validationFraction: { type: 'number', min: 0, below: 1, default: 0.1, doc: 'share of each session\'s training items held out from the modality nets' },
   weightDecay: { type: 'number', min: 0, default: 0, doc: 'decoupled weight decay (AdamW) of the image and text nets', tune: [0.01, 0.1] },
   heldOut: { type: 'hook', doc: 'rows to hold out instead of carving (joint:ccmh-gam passes every session\'s split)' },
@@ -182,11 +183,18 @@ export interface CcmhGamTrainOptions extends TrainOptions {
   /** Weight of distillation on replayed memory items: the image net keeps its pre-session outputs there (default 1; 0 = off). */
   distillation?: number;
   labelLearningRate?: number;
+  /**
+   * Label vectors per label-net step in an increment (default 256, the base session's): a step takes
+   * up to this many new vectors, twice as many stored codes as anchors and as many stored pairs for
+   * the regulariser (a sample when there are more), so a smaller batch estimates the same loss from
+   * fewer pairs — the step's cost is about (new)·(new + anchors) pairwise terms.
+   */
+  updateLabelBatch?: number;
   /** Decoupled weight decay (AdamW) of the image and text nets (default 0 = plain Adam). */
   weightDecay?: number;
   /**
    * Shrink and perturb of the image net at the start of an increment, θ ← λθ + (1−λ)θ_fresh
-   * (HashNet.shrinkPerturb; default 0.5, 1 = off): warm-started from the old session, the image net
+   * (HashNet.shrinkPerturb; default 0.45, chosen on the validation split of Wikipedia, MIRFlickr 22+2 and 6,6,6,6 and synthetic — docs/experiments/2026-12-ccmh-gam-round3.md; 1 = off): warm-started from the old session, the image net
    * learnt new classes badly; a partial re-initialisation restores its plasticity (docs/experiments/).
    */
   imageShrink?: number;
@@ -384,7 +392,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     }
     const tLabel = performance.now(), cLabel = cpuSeconds();
     const labelLoss = trainLabelNet(this.labelNet!, width, distinctNew, this.book, {
-      steps: s.index === 0 ? options.labelSteps ?? 300 : options.updateLabelSteps ?? 60, learningRate: options.labelLearningRate ?? 1e-3, batch: 256,
+      steps: s.index === 0 ? options.labelSteps ?? 300 : options.updateLabelSteps ?? 60, learningRate: options.labelLearningRate ?? 1e-3, batch: s.index === 0 ? 256 : options.updateLabelBatch ?? 256,
       quantization: 0.5, balance: 0.5, regulariser: this.keepCodebook ? this.labelRegulariser : 0,
       anchorOnStored: this.keepCodebook, similarity: this.labelSimilarity, rng: rng.fork(),
     });
@@ -486,7 +494,12 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     // Shrink and perturb the image net (after its distillation targets were taken): see imageShrink.
     if (this.sessionsSeen > 0 && this.keepCodebook) this.imageNet!.shrinkPerturb(options.imageShrink ?? CCMH_GAM_DEFAULTS.imageShrink, rng);
     let refs: PreparedReferences = prepareReferences([], this.projection);
-    const gradBuffer = new Float32Array(project ? numel(params) : 0); // the step's flattened gradient, reused
+    // With projection the nets' gradients live in one flat vector (bindFlatGrad): the step's backward
+    // passes write into it, the projection reads and changes it in place, Adam reads it — no copies.
+    // Each old session's reference gradient gets a flat vector of its own, reused at every refresh.
+    const gradBuffer = new Float32Array(project ? numel(params) : 0);
+    const refBuffers = project ? memory.map(() => new Float32Array(gradBuffer.length)) : [];
+    const savedGrads = project ? bindFlatGrad(params, gradBuffer) : null;
     let stepNo = 0;
     // The shared epoch loop without a validation scorer: the last epoch's parameters are kept.
     const runEpoch = (): Record<string, number> => {
@@ -498,12 +511,14 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         // steps, and this is what made an increment cost 1 + (old sessions) backward passes per step.
         if (project && stepNo % refreshEvery === 0) {
           const cr = cpuSeconds();
-          refs = prepareReferences(memory.map((mem) => {
-            opt.zeroGrad();
+          refs = prepareReferences(memory.map((mem, i) => {
+            const ref = refBuffers[i]!.fill(0);
+            bindFlatGrad(params, ref);
             const mb = memoryBatch(mem, 2 * perSession, rng, null);
             this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights).backward();
-            return flatGrad(params);
+            return ref;
           }), this.projection);
+          bindFlatGrad(params, gradBuffer);
           this.stepCpu.references += cpuSeconds() - cr;
         }
         opt.zeroGrad();
@@ -523,8 +538,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
           const cp = cpuSeconds();
           // The new-data gradient alone is projected (projecting new + replay never fired: the
           // replay term keeps gᵀg_ref > 0), then the replay gradient accumulates on top.
-          const g = flatGrad(params, gradBuffer);
-          if (projectGradient(this.projection, g, refs).projected) { projected++; setFlatGrad(params, g); }
+          if (projectGradient(this.projection, gradBuffer, refs).projected) projected++;
           this.stepCpu.projection += cpuSeconds() - cp;
         }
         if (replay) {
@@ -543,7 +557,11 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
       }
       return { codes: lossSum / steps, ...(increment ? { memory: memSum / steps, projected_share: projected / steps } : {}), ...prefixed('label_', labelLoss) };
     };
-    return runEpochs({ epochs, runEpoch, snapshot: () => null, restore: () => undefined, onProgress: options.onProgress });
+    try {
+      return await runEpochs({ epochs, runEpoch, snapshot: () => null, restore: () => undefined, onProgress: options.onProgress });
+    } finally {
+      if (savedGrads) restoreGrads(params, savedGrads); // the nets keep no view of this session's buffers
+    }
   }
 
   /** Closed-form last-layer gradient embeddings ([h, 1], δ) of each modality for n items. */

@@ -34,6 +34,27 @@ export function setFlatGrad(params: Tensor[], vec: Float32Array): void {
   for (const p of params) { gradOf(p).set(vec.subarray(o, o + p.size)); o += p.size; }
 }
 
+/**
+ * Makes each parameter's gradient a view of `vec` (in parameter order) and returns the previous
+ * gradient buffers (pass them to restoreGrads). Backward passes then accumulate straight into the
+ * flat vector, so reading it needs no flatGrad copy and changing it in place needs no setFlatGrad.
+ */
+export function bindFlatGrad(params: Tensor[], vec: Float32Array): (Tensor['grad'])[] {
+  checkLength('bindFlatGrad', params, vec);
+  const before = params.map((p) => p.grad);
+  let o = 0;
+  for (const p of params) {
+    if (p.dtype !== 'f32') throw new InputError(`bindFlatGrad: parameter of dtype ${p.dtype}, the flat vector is f32`);
+    p.grad = vec.subarray(o, o + p.size); o += p.size;
+  }
+  return before;
+}
+
+/** Puts back the gradient buffers bindFlatGrad returned. */
+export function restoreGrads(params: Tensor[], grads: (Tensor['grad'])[]): void {
+  params.forEach((p, i) => { p.grad = grads[i] ?? null; });
+}
+
 /** Concatenated parameter values. */
 export function flatParams(params: Tensor[], out?: Float32Array): Float32Array {
   const v = out ?? new Float32Array(numel(params));

@@ -103,3 +103,20 @@ test('ccmh-gam: pairwise > 0 changes training (the term is wired in); 0 is the r
   assert.deepEqual(await codes(0), await codes());
   assert.notDeepEqual(await codes(1), await codes());
 });
+
+test('ccmh-gam: updateLabelBatch samples the increment\'s label-net steps (smaller batch → other codes); 256 is the default, the base session keeps 256', async () => {
+  const plan = tinyPlan();
+  const s0 = sessionData(plan, 0), s1 = sessionData(plan, 1);
+  const run = async (updateLabelBatch?: number) => {
+    const m = new CcmhGam({ bits: 16, hidden: 16, labelHidden: 8 });
+    const o = { bits: 16, seed: 1, epochs: 2, batchSize: 64, labelSteps: 5, updateLabelSteps: 20, ...(updateLabelBatch !== undefined ? { updateLabelBatch } : {}) };
+    await m.fit(s0, o);
+    const base = Array.from(m.databaseCodes()!);
+    await m.update(s1, o);
+    return { base, all: Array.from(m.databaseCodes()!) };
+  };
+  const def = await run(), same = await run(256), small = await run(1);
+  assert.deepEqual(same.all, def.all);
+  assert.deepEqual(small.base, def.base);
+  assert.notDeepEqual(small.all, def.all);
+});
