@@ -22,8 +22,10 @@ export type Reply =
 runAsWorker(async (req: Request): Promise<Reply> => {
   try {
     if (req.op === 'connect') {
-      // bounded waits: the calling thread is blocked while a request runs (sync-client.ts)
-      const c = new pg.Client({ connectionString: req.url, application_name: req.applicationName, connectionTimeoutMillis: 10_000, query_timeout: QUERY_TIMEOUT_MS });
+      // bounded waits: the calling thread is blocked while a request runs (sync-client.ts). 30 s to
+      // connect: a refused connection fails at once anyway, and a server just restarted on a loaded
+      // machine took over 10 s to accept one (the crash tests, at load average ~5)
+      const c = new pg.Client({ connectionString: req.url, application_name: req.applicationName, connectionTimeoutMillis: 30_000, query_timeout: QUERY_TIMEOUT_MS });
       c.on('error', () => { /* a dropped connection fails the next query, which reports it */ });
       await c.connect();
       const id = next++;
