@@ -49,7 +49,7 @@ import { prepareReferences, projectGradient, type PreparedReferences, type Proje
 import { checkSession } from './parts/session-checks.js';
 import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from './options.js';
 import { TwoTowerHasher } from './two-tower.js';
-import { cpuSeconds } from './parts/phase-clock.js';
+import { PhaseClock } from './parts/phase-clock.js';
 import { paramsToTensors, tensorsToParams } from './checkpoint-io.js';
 import { concatArrays } from '../util/arrays.js';
 
@@ -253,8 +253,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   readonly memoryReports: MemorySessionReport[] = [];
   /** Wall seconds (and, suffixed _cpu, process CPU seconds) of each phase of the last fit()/update() (where increment time goes). */
   lastPhaseSeconds: Record<string, number> = {};
-  /** CPU seconds of the increment steps' reference gradients, projection and replay (lastPhaseSeconds). */
-  private stepCpu = { references: 0, projection: 0, replay: 0 };
+  /** The phases of the session being learnt, the increment steps' reference gradients, projection and replay among them (lastPhaseSeconds). */
+  private clock = new PhaseClock();
   private labelNet: HashNet | null = null;
   private book = new LabelCodebook();
   private memory: MemorySet[] = [];
@@ -373,8 +373,10 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
   /** One session: label net, targets, modality nets (with memory), then this session's memory. */
   private async learnSession(s: SessionData, options: CcmhGamTrainOptions, epochs: number, rng: Rng): Promise<void> {
     this.runDiagnostics(); // a measurement not yet taken is taken before the nets move
-    const t0 = performance.now(), c0 = cpuSeconds();
-    this.stepCpu = { references: 0, projection: 0, replay: 0 };
+    const t0 = performance.now();
+    const clock = this.clock = new PhaseClock();
+    for (const part of ['references', 'projection', 'replay']) clock.add(part, 0, 0); // 0 in a session without them
+    const stopSetup = clock.start('setup');
     const c = this.bits, width = this.numClasses;
     // Labels narrower than the model (fewer classes known to the stream) are zero-padded.
     const labels = padLabels(s.labels, s.n, s.numClasses, width);
@@ -390,7 +392,8 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
       const at = seen.get(k);
       if (at === undefined) { seen.set(k, distinctNew.length); distinctNew.push(k); counts.push(1); } else counts[at]!++;
     }
-    const tLabel = performance.now(), cLabel = cpuSeconds();
+    stopSetup();
+    const stopLabel = clock.start('label_net');
     const labelLoss = trainLabelNet(this.labelNet!, width, distinctNew, this.book, {
       steps: s.index === 0 ? options.labelSteps ?? 300 : options.updateLabelSteps ?? 60, learningRate: options.labelLearningRate ?? 1e-3, batch: s.index === 0 ? 256 : options.updateLabelBatch ?? 256,
       quantization: 0.5, balance: 0.5, regulariser: this.keepCodebook ? this.labelRegulariser : 0,
@@ -415,17 +418,15 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
     const L = (options.pairwise ?? CCMH_GAM_DEFAULTS.pairwise) > 0 ? gatherRows(labels, width, rows) : null;
     const nt = rows.length;
     epochs = epochsForSteps(epochs, nt, options.batchSize ?? 128, stepFloor(options, this.sessionsSeen === 0));
-    const tNets = performance.now(), cNets = cpuSeconds();
+    stopLabel();
+    const stopNets = clock.start('modality_nets');
     const fit = await this.trainModalities(X, Y, T, nt, epochs, options, rng, labelLoss, L, width);
-    const tMemory = performance.now(), cMemory = cpuSeconds();
-    if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, T, nt, rng.fork());
-    const tEnd = performance.now(), cEnd = cpuSeconds();
-    this.lastPhaseSeconds = {
-      setup: (tLabel - t0) / 1000, label_net: (tNets - tLabel) / 1000, modality_nets: (tMemory - tNets) / 1000, memory_selection: (tEnd - tMemory) / 1000,
-      // process CPU seconds of the same phases, and of three parts of the modality nets' steps
-      setup_cpu: cLabel - c0, label_net_cpu: cNets - cLabel, modality_nets_cpu: cMemory - cNets, memory_selection_cpu: cEnd - cMemory,
-      references_cpu: this.stepCpu.references, projection_cpu: this.stepCpu.projection, replay_cpu: this.stepCpu.replay,
-    };
+    stopNets();
+    clock.time('memory_selection', () => {
+      if (this.memoryMode !== 'none' && this.memoryPerSession > 0) this.selectMemory(s.index, X, Y, T, nt, rng.fork());
+    });
+    // wall and CPU seconds of each phase; references, projection and replay are parts of modality_nets
+    this.lastPhaseSeconds = clock.report();
     this.sessionsSeen++;
     this.modelVersion++;
     this.lastFit = { ...fit, trainSeconds: (performance.now() - t0) / 1000 };
@@ -510,7 +511,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         // refreshed every `referenceRefresh` steps, not every step: the nets move little in a few
         // steps, and this is what made an increment cost 1 + (old sessions) backward passes per step.
         if (project && stepNo % refreshEvery === 0) {
-          const cr = cpuSeconds();
+          const stopRefs = this.clock.start('references');
           refs = prepareReferences(memory.map((mem, i) => {
             const ref = refBuffers[i]!.fill(0);
             bindFlatGrad(params, ref);
@@ -519,7 +520,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
             return ref;
           }), this.projection);
           bindFlatGrad(params, gradBuffer);
-          this.stepCpu.references += cpuSeconds() - cr;
+          stopRefs();
         }
         opt.zeroGrad();
         const bx = gatherRows(X, this.imageDim, idx), by = gatherRows(Y, this.textDim, idx), bt = gatherRows(T, c, idx);
@@ -535,14 +536,14 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
         loss.backward();
         lossSum += loss.item();
         if (project) {
-          const cp = cpuSeconds();
+          const stopProjection = this.clock.start('projection');
           // The new-data gradient alone is projected (projecting new + replay never fired: the
           // replay term keeps gᵀg_ref > 0), then the replay gradient accumulates on top.
           if (projectGradient(this.projection, gradBuffer, refs).projected) projected++;
-          this.stepCpu.projection += cpuSeconds() - cp;
+          stopProjection();
         }
         if (replay) {
-          const cq = cpuSeconds();
+          const stopReplay = this.clock.start('replay');
           // One merged replay batch: `memoryBatch` items of every old session, weights rescaled so each
           // session's part estimates its weighted memory loss, times `replay`; gradients accumulate.
           // (The loss is scaled, not the weights: a small memory's batch is the stored memory itself.)
@@ -550,7 +551,7 @@ export class CcmhGam extends TwoTowerHasher<HashNet> implements ContinualHasher 
           const lm = this.weightedLoss(mb.image, mb.text, mb.targets, mb.n, mb.weights, mb.soft, distill);
           ops.mulScalar(lm, this.replay).backward();
           memSum += lm.item() / memory.length;
-          this.stepCpu.replay += cpuSeconds() - cq;
+          stopReplay();
         }
         opt.step();
         steps++; stepNo++;

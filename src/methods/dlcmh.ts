@@ -52,7 +52,7 @@ import { checkOptions, pickOptions, COMMON_TRAIN_KEYS, type OptionSchema } from 
 import { TwoTowerHasher } from './two-tower.js';
 import { paramsToTensors, tensorsToParams } from './checkpoint-io.js';
 import { concatArrays } from '../util/arrays.js';
-import { PhaseClock, cpuSeconds as cpuSecondsNow } from './parts/phase-clock.js';
+import { PhaseClock } from './parts/phase-clock.js';
 import { groupCodes, scaleColumns, scaledGroupCodes, type CodeGroups } from './parts/code-groups.js';
 
 export const DLCMH_KIND = 'cmhash/dlcmh';
@@ -366,7 +366,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     if (checkBits(options.bits) !== this.bits) throw new InputError(`dlcmh: options.bits ${options.bits} differs from the model's ${this.bits}`);
     const rng = new Rng(options.seed ?? 1);
     const clock = new PhaseClock();
-    const setupW = performance.now(), setupC = cpuSecondsNow();
+    const stopSetup = clock.start('setup');
     const c = this.bits;
     const gamma = options.gamma ?? 1, eta = options.eta ?? 1;
     this.baseEpochs = options.epochs ?? 30;
@@ -382,7 +382,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     const n = train.n, C = train.numClasses;
     const { X, Y } = this.standardized(train);
 
-    clock.add('setup', (performance.now() - setupW) / 1000, cpuSecondsNow() - setupC);
+    stopSetup();
     // 1. Label net on all training label rows (sampled batches vs sampled anchors).
     const Lf = new Float32Array(train.labels);
     const labelNet = this.labelNet;
@@ -447,7 +447,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
       restore: (s) => params.forEach((p, i) => p.data.set((s as Float32Array[])[i]!)),
     });
     // 3. Frozen database codes of every training item (validation items included): B = sign(F + G + L).
-    const storeW = performance.now(), storeC = cpuSecondsNow();
+    const stopStore = clock.start('store');
     const all = this.standardized(data);
     const Fa = this.imageNet.infer(all.X, data.n), Ga = this.textNet.infer(all.Y, data.n), La = this.labelNet.infer(new Float32Array(data.labels), data.n);
     this.storedCodes = new Float32Array(data.n * c);
@@ -457,7 +457,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     this.memRows = new Int32Array(0); this.seenN = 0;
     this.remember(data, 0, rng.fork(), split?.trainIdx);
     this.modelVersion++;
-    clock.add('store', (performance.now() - storeW) / 1000, cpuSecondsNow() - storeC);
+    stopStore();
     this.lastPhaseSeconds = clock.report();
   }
 
@@ -469,7 +469,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     checkSession('dlcmh', session, { imageDim: this.imageDim, textDim: this.textDim });
     const t0 = performance.now();
     const clock = new PhaseClock();
-    const setupW = performance.now(), setupC = cpuSecondsNow();
+    const stopSetup = clock.start('setup');
     const c = this.bits;
     const rng = new Rng((options.seed ?? 1) * 7919 + session.index);
     const alpha = options.alpha ?? 10, alphaNet = options.alphaNet ?? 0.5, beta = options.beta ?? 1, oldWeight = options.oldWeight ?? 1;
@@ -523,13 +523,11 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
       const mOld = ep.oldGroups ? ep.oldGroups.first.length : 0;
       const BoldT = mOld ? Tensor.wrap(mOld, c, ep.oldCodes) : null;
       const oldScale = mOld ? oldWeight * mOld / ep.oldGroups!.total : 0;
-      // grouped only where it pays (few groups): otherwise every Ω code is a column, as before
-      const groups = groupCodes(Bnew, c, omega, train.labels, width);
-      const newGroups = groups.first.length <= GROUPED_BELOW * omega.length ? groups : null;
+      const newGroups = ep.newGroups;
       const K = newGroups ? newGroups.first.length : omega.length, newScale = K / omega.length;
-      const BnewT = Tensor.wrap(K, c, newGroups ? scaledGroupCodes(Bnew, c, omega, newGroups) : gatherRows(Bnew, c, omega));
+      const BnewT = Tensor.wrap(K, c, ep.newCodes);
       const all = ep.rows.length ? concatArrays([feats, gatherRows(memFeats, dim, ep.rows)]) : feats;
-      const target = ep.rows.length ? concatArrays([Bnew, ep.codes]) : Bnew;
+      const target = ep.target;
       let total = 0, steps = 0;
       for (const idx of shuffledBatches(N, Math.min(batchSize, N), rng)) {
         const m = idx.length;
@@ -569,7 +567,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
       const score = (q: Float32Array) => meanAveragePrecision({ queries: PackedCodes.fromReal(q, validation.n, c), database: db, queryLabels: validation.labels, databaseLabels: dbl, classes: width });
       return { i2t: score(this.imageNet!.infer(v.X, validation.n)), t2i: score(this.textNet!.infer(v.Y, validation.n)) };
     }) : undefined;
-    clock.add('setup', (performance.now() - setupW) / 1000, cpuSecondsNow() - setupC);
+    stopSetup();
     // The epoch's old codes by distinct (code, label row), each scaled by √count (parts/code-groups.ts),
     // where that leaves at most GROUPED_BELOW as many columns; computed once when every old code is sampled.
     let oldSampleAll: OldSample | null = null;
@@ -609,8 +607,14 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
           const repLabels = gatherRows(oldLabels, width, memStored);
           const allLabels = concatArrays([train.labels, repLabels]), N = n + rows.length;
           const { oldGroups, oldCodes, groupRows, grouped } = oldSampleOf(oldIdx);
+          // B_new's Ω codes as both nets' passes see them (B_new changes only in the DCC step after
+          // them): grouped only where it pays (few groups), otherwise every Ω code is a column
+          const g = groupCodes(Bnew, c, omega, train.labels, width);
+          const newGroups = g.first.length <= GROUPED_BELOW * omega.length ? g : null;
+          const codes = gatherRows(Bold, c, memStored);
           const ep: EpochSet = {
-            rows, codes: gatherRows(Bold, c, memStored),
+            rows, codes, target: rows.length ? concatArrays([Bnew, codes]) : Bnew,
+            newGroups, newCodes: newGroups ? scaledGroupCodes(Bnew, c, omega, newGroups) : gatherRows(Bnew, c, omega),
             // the pull of this epoch's old codes on B_new (the same every epoch when all old codes are sampled)
             pull: pullOf(oldIdx),
             Snew: labelCosMatrix(repLabels, rows.length, width, omegaLabels, omega.length, width),
@@ -633,7 +637,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
       restore: (s) => { const o = s as { p: Float32Array[]; b: Float32Array }; params.forEach((p, i) => p.data.set(o.p[i]!)); Bnew.set(o.b); },
     });
     // Append the new items' codes (validation items get the nets' codes) — old codes untouched.
-    const storeW = performance.now(), storeC = cpuSecondsNow();
+    const stopStore = clock.start('store');
     const addCodes = new Float32Array(full.n * c);
     const addLabels = new Uint8Array(full.n * width);
     const trainIdx = split ? split.trainIdx : Int32Array.from({ length: full.n }, (_, i) => i);
@@ -649,7 +653,7 @@ export class Dlcmh extends TwoTowerHasher<HashNet> implements ContinualHasher {
     this.remember(full, this.storedN, rng.fork(), split?.trainIdx);
     this.storedN += full.n;
     this.modelVersion++;
-    clock.add('store', (performance.now() - storeW) / 1000, cpuSecondsNow() - storeC);
+    stopStore();
     this.lastPhaseSeconds = clock.report();
     this.lastFit = { ...fitSummary, trainSeconds: (performance.now() - t0) / 1000 };
   }
@@ -737,6 +741,10 @@ function ungrouped(n: number): CodeGroups {
 /** One epoch's replayed memory items and the label similarities of every training row. */
 interface EpochSet {
   rows: Int32Array; codes: Float32Array; Snew: Float32Array;
+  /** The nets' regression targets: B_new, then the replayed items' frozen codes. */
+  target: Float32Array;
+  /** B_new's Ω codes by (code, label row) when that groups them (null: one column per Ω code), and those columns (√count-scaled when grouped). */
+  newGroups: CodeGroups | null; newCodes: Float32Array;
   /** The old codes' pull on B_new per label pattern of the new items (oldCodePull), null when off. */
   pull: Float64Array | null;
   /** The sampled old codes grouped by (code, label row); their √count-scaled codes (groups × c) and label similarities of every training row (N × groups, columns scaled alike). */

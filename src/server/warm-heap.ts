@@ -39,12 +39,13 @@ const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space
  * (4 MB of fresh pages) in the upload's first 40 ms. Objects kept alive across a few scavenges here
  * make V8 grow it now; it is not shrunk while the service runs (checked over 30 s of light traffic).
  * The same as starting node with --min-semi-space-size, which a CLI cannot set on itself.
- * Returns the new space's size afterwards (bytes); stops after `maxRounds` rounds without growth.
+ * Returns the new space's size afterwards (bytes); stops at `target`, after `maxRounds` rounds, or
+ * after 12 rounds in a row without growth.
  */
 export function warmNewSpace(target = NEW_SPACE_WARM_BYTES, maxRounds = 48): number {
   if (newSpaceWarmed) return newSpaceBytes();
   newSpaceWarmed = true;
-  let keep: object[][] = [];
+  const keep: object[][] = [];
   let size = newSpaceBytes();
   for (let r = 0, still = 0; r < maxRounds && size < target && still < 12; r++) {
     const round: object[] = [];
@@ -55,6 +56,5 @@ export function warmNewSpace(target = NEW_SPACE_WARM_BYTES, maxRounds = 48): num
     const s = newSpaceBytes();
     if (s > size) { size = s; still = 0; } else still++;
   }
-  keep = [];
   return size;
 }

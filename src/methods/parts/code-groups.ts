@@ -19,10 +19,10 @@ export interface CodeGroups {
 }
 
 /**
- * Groups sample rows idx[0..] of `codes` (±1, c wide; row idx[p]) with label rows `labelsOf(p)` of
- * width w by identical (code, label row), in order of first appearance.
+ * Groups sample rows idx[0..] of `codes` (±1, c wide) with their label rows (`labels`, width w; the
+ * same row idx[p]) by identical (code, label row), in order of first appearance.
  */
-export function groupCodes(codes: Float32Array, c: number, idx: ArrayLike<number>, labels: Uint8Array, w: number, labelRow: (p: number) => number = (p) => idx[p]!): CodeGroups {
+export function groupCodes(codes: Float32Array, c: number, idx: ArrayLike<number>, labels: Uint8Array, w: number): CodeGroups {
   const seen = new Map<string, number>();
   const first: number[] = [], count: number[] = [];
   const words = Math.ceil(c / 30);
@@ -35,7 +35,7 @@ export function groupCodes(codes: Float32Array, c: number, idx: ArrayLike<number
       for (let k = q * 30; k < end; k++) v = v * 2 + (codes[o + k]! > 0 ? 1 : 0);
       parts[q] = v;
     }
-    const lo = labelRow(p) * w;
+    const lo = idx[p]! * w;
     for (let k = 0; k < w; k++) parts[words + k] = labels[lo + k]!;
     const key = parts.join(',');
     const g = seen.get(key);

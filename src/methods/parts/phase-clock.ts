@@ -1,7 +1,7 @@
 // Where a fit()/update() spends its time: wall and process CPU seconds per named phase, reported as
 // lastPhaseSeconds (`phase` wall seconds, `phase_cpu` CPU seconds), which the continual runner keeps
-// in report.json detail.per_session[t].phase_seconds. The same keys as CCMH-GAM's report (wall, and
-// the CPU seconds suffixed _cpu); process CPU is user + system of every thread of the process.
+// in report.json detail.per_session[t].phase_seconds (DLCMH, CCMH-GAM). Process CPU is user + system
+// of every thread of the process.
 
 /** Process CPU seconds (user + system) so far. */
 export function cpuSeconds(): number { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }
@@ -12,8 +12,14 @@ export class PhaseClock {
 
   /** Runs fn and adds its wall and CPU seconds to `phase` (phases may be timed many times). */
   time<T>(phase: string, fn: () => T): T {
+    const stop = this.start(phase);
+    try { return fn(); } finally { stop(); }
+  }
+
+  /** Starts timing `phase`; the returned function stops it and adds the seconds (for a stretch of code, not one callback). */
+  start(phase: string): () => void {
     const w0 = performance.now(), c0 = cpuSeconds();
-    try { return fn(); } finally { this.add(phase, (performance.now() - w0) / 1000, cpuSeconds() - c0); }
+    return () => this.add(phase, (performance.now() - w0) / 1000, cpuSeconds() - c0);
   }
 
   add(phase: string, wallSeconds: number, cpuSecs: number): void {
