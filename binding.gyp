@@ -19,7 +19,8 @@
         "src/native/vector_ops.cc",
         "src/native/gemm_bf16.cc",
         "src/native/cache_info.cc",
-        "src/native/addon_train.cc"
+        "src/native/addon_train.cc",
+        "src/native/gemm_adam.cc"
       ],
       "include_dirs": ["node_modules/node-addon-api"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -16,6 +16,7 @@
 namespace cmh { void registerOptimKernels(Napi::Env env, Napi::Object exports); }
 namespace cmh { void registerVectorKernels(Napi::Env env, Napi::Object exports); }
 namespace cmh { void registerTrainKernels(Napi::Env env, Napi::Object exports); }
+namespace cmh { void registerGemmAdam(Napi::Env env, Napi::Object exports); }
 
 namespace {
 
@@ -355,6 +356,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cmh::registerOptimKernels(env, exports);
   cmh::registerVectorKernels(env, exports);
   cmh::registerTrainKernels(env, exports);
+  cmh::registerGemmAdam(env, exports);
   return exports;
 }
 

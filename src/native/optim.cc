@@ -4,10 +4,9 @@
 #include <cmath>
 #include <string>
 #include "isa.h"
+#include "adam_kernel.h"
 
-namespace {
-
-struct AdamArgs { float b1, b2, stepSize, invSqrtC2, eps, wd, lrWd; bool decoupled; };
+namespace cmh {
 
 template <int Dummy>
 inline void adamLoop(float* __restrict x, const float* __restrict g, float* __restrict m, float* __restrict v,
@@ -32,6 +31,18 @@ void adamAvx2(float* x, const float* g, float* m, float* v, long n, const AdamAr
 
 void adamGeneric(float* x, const float* g, float* m, float* v, long n, const AdamArgs& a) { adamLoop<3>(x, g, m, v, n, a); }
 
+void adamUpdate(Isa isa, float* x, const float* g, float* m, float* v, long n, const AdamArgs& a) {
+  if (isa == Isa::Avx512) adamAvx512(x, g, m, v, n, a);
+  else if (isa == Isa::Avx2) adamAvx2(x, g, m, v, n, a);
+  else adamGeneric(x, g, m, v, n, a);
+}
+
+}  // namespace cmh
+
+namespace {
+
+using cmh::AdamArgs;
+
 float* f32(const Napi::CallbackInfo& info, size_t i, const char* name, long n) {
   if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(info.Env(), std::string("adamStep: ") + name + " must be a Float32Array");
@@ -55,9 +66,7 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   a.lrWd = info[12].As<Napi::Number>().FloatValue(); a.decoupled = info[13].ToBoolean().Value();
   cmh::Isa isa;
   if (!cmh::parseIsa(isaName, &isa) || !cmh::isaSupported(isa)) throw Napi::RangeError::New(info.Env(), "adamStep: unsupported ISA '" + isaName + "'");
-  if (isa == cmh::Isa::Avx512) adamAvx512(x, g, m, v, n, a);
-  else if (isa == cmh::Isa::Avx2) adamAvx2(x, g, m, v, n, a);
-  else adamGeneric(x, g, m, v, n, a);
+  cmh::adamUpdate(isa, x, g, m, v, n, a);
   return info.Env().Undefined();
 }
 

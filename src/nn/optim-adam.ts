@@ -1,11 +1,46 @@
 // Adam (Kingma & Ba) with bias correction. Weight decay is L2 added to the gradient by default
 // (as in the classic formulation); `decoupled: true` applies it directly to the weights (AdamW).
+//
+// `fusedBackward: true` lets a float32 weight's update run inside the backward pass, in the GEMM
+// that makes its gradient (Backend.gemmAdam): the gradient is never written, zeroed or read back.
+// Same bits as the unfused step. It applies only where that is exact — the weight fed one recorded
+// op since the last zeroGrad/step, nothing else wrote its gradient, the GEMM is fp32 — and the
+// other parameters are updated by step() as usual. So with it on, `.grad` of such a weight is not
+// filled, the learning rate must be set before backward(), not between backward() and step(), and
+// step() must follow the backward() it belongs to.
 import { InputError } from '../util/errors.js';
 import { getBackend } from '../tensor/backends.js';
-import type { Buf, Tensor } from '../tensor/tensor.js';
-import { resolveGroups, zeroGrads, Optimizer, ParamGroup, ResolvedGroup } from './optimizer.js';
+import type { AdamStepParams } from '../tensor/backend.js';
+import type { Buf, GradSink, Tensor } from '../tensor/tensor.js';
+import { gradOf } from '../tensor/tensor.js';
+import { resolveGroups, Optimizer, ParamGroup, ResolvedGroup } from './optimizer.js';
 
-export interface AdamOpts { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decoupled?: boolean }
+export interface AdamOpts {
+  lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decoupled?: boolean;
+  /** Apply float32 weights' updates inside the backward pass where exact (see above). Default false. */
+  fusedBackward?: boolean;
+}
+
+/** One weight's state for the fused update: uses since the last step and whether `.grad` is all zero. */
+class FusedUpdate implements GradSink {
+  uses = 0;
+  clean = true;
+  applied = false;
+  constructor(private readonly opt: Adam, readonly param: Tensor, readonly group: ResolvedGroup) {}
+  noteUse(): void { this.uses++; }
+  markWritten(): void { this.clean = false; }
+  take(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+    b: Float32Array, ldb: number): boolean {
+    const be = getBackend();
+    const p = this.param;
+    if (!be.gemmAdam || this.uses !== 1 || !this.clean || this.applied || !(p.data instanceof Float32Array)
+      || m !== p.rows || n !== p.cols) return false;
+    const s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
+    be.gemmAdam(transA, transB, m, n, k, alpha, a, lda, b, ldb, p.data, s.m, s.v, this.opt.stepParams(this.opt.t + 1, this.group));
+    this.applied = true;
+    return true;
+  }
+}
 
 export class Adam implements Optimizer {
   lr: number;
@@ -17,6 +52,7 @@ export class Adam implements Optimizer {
   /** Steps taken (bias correction uses it). */
   t = 0;
   private readonly state = new Map<Tensor, { m: Buf; v: Buf }>();
+  private readonly fused = new Map<Tensor, FusedUpdate>();
 
   constructor(params: Tensor[] | ParamGroup[], opts: AdamOpts) {
     this.lr = opts.lr;
@@ -28,6 +64,35 @@ export class Adam implements Optimizer {
       throw new InputError(`Adam: betas must be in [0, 1), got ${this.beta1}, ${this.beta2}`);
     }
     this.groups = resolveGroups('Adam', params, opts.lr, opts.weightDecay ?? 0);
+    if (opts.fusedBackward) {
+      for (const grp of this.groups) for (const p of grp.params) {
+        if (!(p.data instanceof Float32Array)) continue;
+        if (p.gradSink) throw new InputError(`Adam: a ${p.rows}×${p.cols} parameter already has a fused update (another optimiser with fusedBackward)`);
+        const f = new FusedUpdate(this, p, grp);
+        p.gradSink = f;
+        this.fused.set(p, f);
+      }
+    }
+  }
+
+  /** This parameter's moments, made (zero) on first use. */
+  stateOf(p: Tensor): { m: Buf; v: Buf } {
+    let s = this.state.get(p);
+    if (!s) {
+      const mk = (): Buf => (p.dtype === 'f64' ? new Float64Array(p.size) : new Float32Array(p.size));
+      s = { m: mk(), v: mk() };
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** The update's constants at step t for a group (bias corrections folded into the step size). */
+  stepParams(t: number, grp: ResolvedGroup): AdamStepParams {
+    const b1 = this.beta1, b2 = this.beta2;
+    const c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
+    const lr = this.lr * grp.lrScale, wd = grp.weightDecay;
+    // θ −= lr · m̂ / (√v̂ + ε) with m̂ = m/c1, v̂ = v/c2, folded into one step size
+    return { b1, b2, stepSize: lr / c1, invSqrtC2: 1 / Math.sqrt(c2), eps: this.eps, wd, lrWd: lr * wd, decoupled: this.decoupled };
   }
 
   step(): void {
@@ -36,23 +101,23 @@ export class Adam implements Optimizer {
     const c1 = 1 - Math.pow(b1, this.t), c2 = 1 - Math.pow(b2, this.t);
     for (const grp of this.groups) {
       const lr = this.lr * grp.lrScale, wd = grp.weightDecay;
-      // θ −= lr · m̂ / (√v̂ + ε) with m̂ = m/c1, v̂ = v/c2, folded into one step size
       const stepSize = lr / c1, sqrtC2 = Math.sqrt(c2);
       for (const p of grp.params) {
+        const f = this.fused.get(p);
+        if (f) {
+          const done = f.applied;
+          f.applied = false; f.uses = 0;
+          if (done) continue; // updated in the backward pass
+          // unused this step but updated before: the unfused step would see a zero gradient here
+          if (!p.grad && this.state.has(p)) gradOf(p);
+        }
         const g = p.grad;
         if (!g) continue;
         const x = p.data;
-        let s = this.state.get(p);
-        if (!s) {
-          const mk = (): Buf => (p.dtype === 'f64' ? new Float64Array(x.length) : new Float32Array(x.length));
-          s = { m: mk(), v: mk() };
-          this.state.set(p, s);
-        }
-        const m = s.m, v = s.v;
+        const { m, v } = this.stateOf(p);
         if (x instanceof Float32Array) {
           // float32 parameters: one fused pass on the backend (native: vectorised, memory-bound)
-          getBackend().adamStep(x, g as Float32Array, m as Float32Array, v as Float32Array, x.length,
-            { b1, b2, stepSize, invSqrtC2: 1 / sqrtC2, eps, wd, lrWd: lr * wd, decoupled: this.decoupled });
+          getBackend().adamStep(x, g as Float32Array, m as Float32Array, v as Float32Array, x.length, this.stepParams(this.t, grp));
           continue;
         }
         for (let i = 0; i < x.length; i++) {
@@ -70,5 +135,13 @@ export class Adam implements Optimizer {
     }
   }
 
-  zeroGrad(): void { zeroGrads(this.groups); }
+  zeroGrad(): void {
+    for (const grp of this.groups) for (const p of grp.params) {
+      const f = this.fused.get(p);
+      if (!f) { p.zeroGrad(); continue; }
+      // a gradient nothing wrote since the last zeroing is still zero
+      if (!f.clean) p.zeroGrad();
+      f.clean = true; f.uses = 0;
+    }
+  }
 }

@@ -57,6 +57,14 @@ export class JsBackend implements Backend {
     }
   }
 
+  /** The reference: the whole gradient into a buffer, then one Adam pass. */
+  gemmAdam(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+    b: Float32Array, ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams): void {
+    const g = new Float32Array(m * n);
+    this.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, 0, g, n);
+    this.adamStep(x, g, mState, vState, m * n, p);
+  }
+
   adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void {
     const { b1, b2, stepSize, invSqrtC2, eps, wd, lrWd, decoupled } = p;
     for (let i = 0; i < n; i++) {

@@ -51,6 +51,10 @@ export interface NativeAddon {
   sgemmBf16?(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
   bf16Supported?(): boolean;
+  /** Weight-gradient GEMM with the Adam update fused in (gemm_adam.cc; addons built before it lack it). */
+  sgemmAdam?(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array,
+    b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
   bf16Peak?(seconds: number, threads: number): number;
   gemmTuning?(): GemmTuning;
   /** Grows this thread's malloc heap by touched, freed pages (addon_train.cc); bytes warmed. */
@@ -110,7 +114,16 @@ export class NativeBackend implements Backend {
       const f = lib.sgemmBf16;
       this.sgemmBf16 = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => f(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
+    if (lib.sgemmAdam) {
+      const f = lib.sgemmAdam;
+      this.gemmAdam = (transA, transB, m, n, k, alpha, a, lda, b, ldb, x, mState, vState, p) =>
+        f(variant, transA, transB, m, n, k, alpha, a, lda, b, ldb, x, mState, vState, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);
+    }
   }
+
+  /** Weight-gradient GEMM with Adam fused in (an own property when the addon has it; see Backend.gemmAdam). */
+  gemmAdam?: (transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+    b: Float32Array, ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams) => void;
 
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void {

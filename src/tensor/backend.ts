@@ -78,6 +78,16 @@ export interface Backend {
    * x −= stepSize · m / (√v · invSqrtC2 + eps).
    */
   adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void;
+  /**
+   * adamStep on x, m, v (m × n, row-major) with the gradient alpha·op(A)·op(B), computed and applied
+   * block by block so the gradient never exists in full (native: src/native/gemm_adam.cc). Same
+   * bits as sgemm with beta = 0 followed by adamStep. Optional: a backend without it is never asked.
+   */
+  gemmAdam?(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
+    x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams,
+  ): void;
   /** y[i] = x[i] > 0 ? x[i] : 0 for i < n. */
   relu(x: Float32Array, y: Float32Array, n: number): void;
   /** ga[i] += x[i] > 0 ? g[i] : 0 for i < n (ReLU's backward, x its input). */

@@ -17,6 +17,22 @@ export interface GradNode {
   backward(gradOut: Buf): void;
 }
 
+/**
+ * Where a parameter's gradient can go instead of `.grad` (an optimiser that applies its update
+ * inside the backward pass, nn/optim-adam.ts `fusedBackward`). The tensor layer tells it how often
+ * the tensor fed a recorded op and when `.grad` is written; a weight-gradient product is offered to
+ * it (`take`) and, if taken, never accumulated. Declining is always safe.
+ */
+export interface GradSink {
+  /** The tensor is a parent of a newly recorded op. */
+  noteUse(): void;
+  /** Something is about to accumulate into the tensor's `.grad`. */
+  markWritten(): void;
+  /** Offered: gradient = alpha·op(A)·op(B) (rows × cols of the tensor). True = applied, do not accumulate. */
+  take(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+    b: Float32Array, ldb: number): boolean;
+}
+
 let gradEnabled = true;
 
 /** True when ops should record the graph (false inside noGrad). */
@@ -43,6 +59,8 @@ export class Tensor {
   requiresGrad: boolean;
   /** Set on op outputs that take part in autograd; null on leaves and constants. */
   node: GradNode | null = null;
+  /** Set by an optimiser that fuses its update into the backward pass (see GradSink). */
+  gradSink: GradSink | null = null;
 
   constructor(rows: number, cols: number, data: Buf, requiresGrad = false) {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
@@ -138,6 +156,7 @@ export class Tensor {
 
 /** The gradient buffer of t, allocated (zeroed) on first use; ops accumulate into it. */
 export function gradOf(t: Tensor): Buf {
+  t.gradSink?.markWritten();
   if (!t.grad) t.grad = allocBuf(t.dtype, t.size);
   return t.grad;
 }
@@ -177,6 +196,7 @@ export function makeResult(op: string, rows: number, cols: number, data: Buf, pa
   if (!needs) return out;
   out.requiresGrad = true;
   out.node = { op, parents, backward };
+  for (const p of parents) p.gradSink?.noteUse();
   return out;
 }
 

@@ -1,0 +1,92 @@
+// Adam's fused update (fusedBackward: the weight's update inside the backward GEMM): after many
+// steps the parameters and moments are bit-identical to the plain Adam's, on the native and the
+// portable backend — with weight decay (both kinds), a learning-rate change between steps, batches
+// of different sizes, a net skipped for a step, and a weight used twice in one step (not fused).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor } from '../../src/tensor/tensor.js';
+import * as ops from '../../src/tensor/ops.js';
+import { getBackend, getJsBackend, getNativeBackend, setBackend } from '../../src/tensor/backends.js';
+import type { Backend } from '../../src/tensor/backend.js';
+import { mlp } from '../../src/nn/mlp.js';
+import { Adam, type AdamOpts } from '../../src/nn/optim-adam.js';
+import { Rng } from '../../src/util/rng.js';
+
+/** Trains two small nets on a fixed stream of batches; returns every parameter and the fused-call count. */
+function train(be: Backend, fused: boolean, opts: Omit<AdamOpts, 'lr'>, twice = false) {
+  const prev = getBackend();
+  let fusedCalls = 0;
+  const counting: Backend = Object.assign(Object.create(be) as Backend, be.gemmAdam
+    ? { gemmAdam: (...a: Parameters<NonNullable<Backend['gemmAdam']>>) => { fusedCalls++; be.gemmAdam!(...a); } }
+    : {});
+  setBackend(counting);
+  try {
+    const rng = new Rng(5);
+    const img = mlp([37, 70, 9], { rng: rng.fork(), activation: 'relu', init: 'xavier' });
+    const txt = mlp([23, 70, 9], { rng: rng.fork(), activation: 'relu', init: 'xavier' });
+    const optI = new Adam(img.parameters(), { lr: 3e-3, fusedBackward: fused, ...opts });
+    const optT = new Adam(txt.parameters(), { lr: 3e-3, fusedBackward: fused, ...opts });
+    const data = new Rng(9);
+    for (let step = 0; step < 12; step++) {
+      const n = 5 + (step % 4) * 7;
+      const x = Tensor.wrap(n, 37, data.fillUniform(new Float32Array(n * 37)));
+      const y = Tensor.wrap(n, 23, data.fillUniform(new Float32Array(n * 23)));
+      if (step === 6) { optI.lr = 1e-3; optT.lr = 1e-3; } // set before backward, as a schedule does
+      const skipText = step === 4; // the text net sits this step out (its update sees a zero gradient)
+      optI.zeroGrad(); optT.zeroGrad();
+      let f = img.forward(x);
+      if (twice && step % 2 === 0) f = ops.add(f, img.forward(x)); // each weight feeds two ops: not fused
+      const g = skipText ? Tensor.wrap(n, 9, new Float32Array(n * 9).fill(0.1)) : txt.forward(y);
+      const loss = ops.add(ops.sum(ops.square(ops.sub(ops.matmul(f, g, false, true), Tensor.wrap(n, n, new Float32Array(n * n).fill(0.5))))),
+        ops.sum(ops.square(f)));
+      loss.backward();
+      optI.step(); optT.step();
+    }
+    const all = [...img.parameters(), ...txt.parameters()];
+    return { params: all.map((p) => Array.from(p.data)), fusedCalls, grads: all.map((p) => p.grad) };
+  } finally {
+    setBackend(prev);
+  }
+}
+
+const backends = (): [string, Backend][] => {
+  const out: [string, Backend][] = [['js', getJsBackend()]];
+  const native = getNativeBackend();
+  if (native?.gemmAdam) out.push(['native', native]);
+  else console.log('# native backend with gemmAdam absent: only the portable backend is checked');
+  return out;
+};
+
+for (const [label, opts] of [['plain', {}], ['L2 weight decay', { weightDecay: 1e-2 }], ['decoupled weight decay', { weightDecay: 1e-2, decoupled: true }]] as const) {
+  test(`fused Adam = plain Adam bit for bit (${label})`, () => {
+    for (const [name, be] of backends()) {
+      const plain = train(be, false, opts), fused = train(be, true, opts);
+      assert.equal(plain.fusedCalls, 0);
+      // 2 nets × 2 weights × 12 steps, less the text net's skipped step
+      assert.equal(fused.fusedCalls, 46, `${name}: fused updates taken`);
+      assert.deepEqual(fused.params, plain.params, `${name}: parameters differ`);
+    }
+  });
+}
+
+test('a weight used twice in a step is not fused, and results still match', () => {
+  for (const [name, be] of backends()) {
+    const plain = train(be, false, {}, true), fused = train(be, true, {}, true);
+    assert.equal(fused.fusedCalls, 46 - 6 * 2, `${name}: the image net's 6 double-use steps fall back`);
+    assert.deepEqual(fused.params, plain.params, `${name}: parameters differ`);
+  }
+});
+
+test('a fused weight never gets a gradient buffer; its bias does', () => {
+  const be = getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend();
+  const r = train(be, true, {});
+  // parameters: [W1, b1, W2, b2] per net
+  assert.equal(r.grads[0], null);
+  assert.ok(r.grads[1] instanceof Float32Array);
+});
+
+test('two optimisers cannot both fuse the same weight', () => {
+  const net = mlp([4, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
+  new Adam(net.parameters(), { lr: 1e-3, fusedBackward: true });
+  assert.throws(() => new Adam(net.parameters(), { lr: 1e-3, fusedBackward: true }), /already has a fused update/);
+});
