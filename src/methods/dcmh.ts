@@ -215,7 +215,8 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
     const lr = options.learningRate ?? DCMH_DEFAULTS.learningRate;
     const makeOpt = (params: Tensor[]): Optimizer => (options.optimizer === 'sgd'
       ? new SGD(params, { lr, momentum: 0.9, weightDecay: options.weightDecay ?? 0 })
-      : new Adam(params, { lr, weightDecay: options.weightDecay ?? 0 }));
+      // the weights' updates run inside their gradient GEMMs (same bits, less memory traffic: nn/optim-adam.ts)
+      : new Adam(params, { lr, weightDecay: options.weightDecay ?? 0, fusedBackward: true }));
     const optF = makeOpt(imageNet.parameters());
     const optG = makeOpt(textNet.parameters());
 

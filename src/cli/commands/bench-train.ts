@@ -42,12 +42,13 @@ export interface TrainStep {
   run(): void;
 }
 
-export function makeTrainStep(shape: TrainBenchShape): TrainStep {
+/** `fusedAdam`: weights updated inside their gradient GEMM (Adam's fusedBackward), the default of DCMH's training. */
+export function makeTrainStep(shape: TrainBenchShape, fusedAdam = true): TrainStep {
   const rng = new Rng(1);
   const { batch: n, bits: c } = shape;
   const img = mlp([shape.imageDim, shape.hidden, c], { rng: rng.fork(), activation: 'relu', init: 'xavier' });
   const txt = mlp([shape.textDim, shape.hidden, c], { rng: rng.fork(), activation: 'relu', init: 'xavier' });
-  const opt = new Adam([...img.parameters(), ...txt.parameters()], { lr: 1e-4 });
+  const opt = new Adam([...img.parameters(), ...txt.parameters()], { lr: 1e-4, fusedBackward: fusedAdam });
   const x = Tensor.wrap(n, shape.imageDim, rng.fillUniform(new Float32Array(n * shape.imageDim)));
   const y = Tensor.wrap(n, shape.textDim, Float32Array.from({ length: n * shape.textDim }, () => (rng.uniform() < 0.01 ? 1 : 0)));
   const labels = Array.from({ length: n }, () => Array.from({ length: 24 }, () => rng.uniform() < 0.15));
@@ -86,6 +87,8 @@ function cpuMs(c0: NodeJS.CpuUsage): number { const c = process.cpuUsage(c0); re
 /** Per-kernel CPU time, call counts and GEMM FLOPs, collected by a wrapper around the active backend. */
 class KernelMeter {
   gemmMs = 0; gemmFlops = 0; reluMs = 0; adamMs = 0; calls = 0;
+  /** Weight-gradient GEMMs with Adam fused in: their time (GEMM and update together) and FLOPs. */
+  fusedMs = 0; fusedFlops = 0;
   constructor(readonly inner: Backend) {}
   wrap(): Backend {
     const inner = this.inner, meter = this;
@@ -103,6 +106,9 @@ class KernelMeter {
       relu: timed(inner.relu.bind(inner), (ms) => { meter.reluMs += ms; }),
       reluBackward: timed(inner.reluBackward.bind(inner), (ms) => { meter.reluMs += ms; }),
       adamStep: timed(inner.adamStep.bind(inner), (ms) => { meter.adamMs += ms; }),
+      ...(inner.gemmAdam ? { gemmAdam: timed(inner.gemmAdam.bind(inner), (ms, a) => {
+        meter.fusedMs += ms; meter.fusedFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number);
+      }) } : {}),
     });
   }
 }
@@ -144,10 +150,10 @@ export function trainStepBreakdown(step: TrainStep, steps: number):
   try {
     const sec: Record<string, { ms: number; gemm: number; relu: number }> = {};
     const timeSection = (name: string, fn: () => void) => {
-      const g0 = meter.gemmMs, r0 = meter.reluMs, c0 = process.cpuUsage();
+      const g0 = meter.gemmMs + meter.fusedMs, r0 = meter.reluMs, c0 = process.cpuUsage();
       fn();
       const s = (sec[name] ??= { ms: 0, gemm: 0, relu: 0 });
-      s.ms += cpuMs(c0); s.gemm += meter.gemmMs - g0; s.relu += meter.reluMs - r0;
+      s.ms += cpuMs(c0); s.gemm += meter.gemmMs + meter.fusedMs - g0; s.relu += meter.reluMs - r0;
     };
     const f0 = minorFaults(), c0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) {
@@ -159,18 +165,20 @@ export function trainStepBreakdown(step: TrainStep, steps: number):
     }
     const total = cpuMs(c0) / steps, faults = (minorFaults() - f0) / steps;
     const per = (x: number) => x / steps;
-    const gemm = per(meter.gemmMs), gflop = meter.gemmFlops / steps / 1e9;
+    const gemm = per(meter.gemmMs), gflopPlain = meter.gemmFlops / steps / 1e9;
+    const fusedMs = per(meter.fusedMs), gflopFused = meter.fusedFlops / steps / 1e9, gflop = gflopPlain + gflopFused;
     const fw = sec['forward']!, ls = sec['loss']!, bw = sec['backward']!, op = sec['optimiser']!, zg = sec['zero grad']!;
     const faultUs = pageFaultCostUs(), callUs = nativeCallCostUs(inner);
     const calls = meter.calls / steps;
     const row = (phase: string, ms: number, note: string): PhaseRow => ({ phase, ms_per_step: round2(ms), share: round3(ms / total), note });
     const rows: PhaseRow[] = [
-      row('gemm', gemm, `${gflop.toFixed(2)} GFLOP/step at ${(gflop / (gemm / 1000)).toFixed(0)} GFLOP/s`),
+      row('gemm', gemm, `${gflopPlain.toFixed(2)} GFLOP/step at ${(gflopPlain / (gemm / 1000)).toFixed(0)} GFLOP/s`),
+      ...(gflopFused > 0 ? [row('gemm + fused Adam', fusedMs, `weight gradients (${gflopFused.toFixed(2)} GFLOP/step) with their Adam update; ${(gflopFused / (fusedMs / 1000)).toFixed(0)} GFLOP/s counting the GEMM alone`)] : []),
       row('relu kernels', per(fw.relu + bw.relu), 'native relu + relu backward'),
       row('forward other', per(fw.ms - fw.gemm - fw.relu), 'bias broadcast copies, output allocation'),
       row('loss', per(ls.ms - ls.gemm), 'elementwise ops of the DCMH loss (its 128×64×128 GEMM is under gemm)'),
       row('backward other', per(bw.ms - bw.gemm - bw.relu), 'loss backward, bias gradients, gradient allocation'),
-      row('optimiser', per(op.ms), `native fused Adam ${per(meter.adamMs).toFixed(1)} ms`),
+      row('optimiser', per(op.ms), `native Adam pass ${per(meter.adamMs).toFixed(1)} ms${gflopFused > 0 ? ' (biases only: the weights are updated in the backward GEMMs)' : ''}`),
       row('zero grad', per(zg.ms), 'fill of the gradient buffers'),
       row('total', total, 'process CPU time per step'),
       row('  page faults', (faults * faultUs) / 1000, `${Math.round(faults)} minor faults/step × ${faultUs.toFixed(1)} µs (measured); inside the phases above`),
@@ -206,12 +214,13 @@ export function register(bench: Command): void {
     .option('--steps <n>', 'timed steps', '20')
     .option('--warmup <n>', 'untimed steps first (the first few fault in parameters, optimiser state and the malloc heap)', '5')
     .option('--precision <list>', 'GEMM precision(s) to run: fp32, bf16 (AVX512_BF16), or fp32,bf16 for both', 'fp32')
+    .option('--adam <list>', 'Adam update: fused (inside the weight-gradient GEMMs, as DCMH trains), plain (a pass of its own after backward), or fused,plain for both in the same run', 'fused,plain')
     .option('--breakdown-steps <n>', 'steps of the per-phase breakdown (0: none)', '3')
     .option('--python <path>', 'interpreter with torch (Debian python3-torch installs into /usr/bin/python3)', '/usr/bin/python3')
     .option('--no-pytorch', 'skip the PyTorch column')
     .option('--json', 'JSON lines: {"name": "cmhash"|"pytorch", "precision", "threads", "samples_per_s", "gflops", "peak_gflops", "ratio", ...}, {"name": "phase", "precision", "phase", "ms_per_step", "share"}, then {"name": "ratio", "value"}')
     .addHelpText('after', '\nGFLOP/s counts the FLOPs of the GEMMs the step runs (2·m·n·k each); "ratio" divides by the fp32 FMA peak of the same run\n(bf16 steps too: the bf16 dot-product peak is printed beside it).\n\nExamples:\n  cmhash bench train --threads 1 --steps 20 --json\n  cmhash bench train --precision fp32,bf16 --no-pytorch')
-    .action((o: { threads: string; steps: string; warmup: string; precision: string; breakdownSteps: string; python: string; pytorch: boolean; json?: boolean }) => {
+    .action((o: { threads: string; steps: string; warmup: string; precision: string; adam: string; breakdownSteps: string; python: string; pytorch: boolean; json?: boolean }) => {
       const out = new Output(!!o.json);
       const threads = positiveInt(o.threads, '--threads'), steps = positiveInt(o.steps, '--steps');
       const warmup = Number(o.warmup);
@@ -221,6 +230,9 @@ export function register(bench: Command): void {
       const precisions = o.precision.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
       for (const p of precisions) if (p !== 'fp32' && p !== 'bf16') throw new InputError(`--precision must list fp32 and/or bf16, got ${o.precision}`);
       if (precisions.length === 0) throw new InputError('--precision is empty');
+      const adamModes = o.adam.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+      for (const a of adamModes) if (a !== 'fused' && a !== 'plain') throw new InputError(`--adam must list fused and/or plain, got ${o.adam}`);
+      if (adamModes.length === 0) throw new InputError('--adam is empty');
       const be = getBackend();
       be.setThreads(threads);
       out.text(`backend ${be.name} (${be.variant}), ${be.getThreads()} thread(s); shape ${JSON.stringify(DCMH_SHAPE)}`);
@@ -231,38 +243,40 @@ export function register(bench: Command): void {
       const rows: Record<string, unknown>[] = [];
       const phaseRows: Record<string, unknown>[] = [];
       const saved = getMatmulPrecision();
-      let ours = 0, oursCpu = 0, fp32Sps: number | null = null;
+      let ours = 0, oursCpu = 0, first = true;
+      const fp32Sps = new Map<string, number>();
       try {
-        for (const prec of precisions as MatmulPrecision[]) {
+        for (const prec of precisions as MatmulPrecision[]) for (const adam of adamModes) {
           setMatmulPrecision(prec);
+          const label = `${prec}${adam === 'plain' ? ' plain Adam' : ''}`;
           // warm-up, then the breakdown (its counted steps also give the FLOPs per step), then the timed steps
-          const step = makeTrainStep(DCMH_SHAPE);
+          const step = makeTrainStep(DCMH_SHAPE, adam === 'fused');
           for (let i = 0; i < warmup; i++) step.run();
           const bd = trainStepBreakdown(step, Math.max(1, bdSteps));
-          const bar = out.progress(steps, `cmhash ${prec} `);
+          const bar = out.progress(steps, `cmhash ${label} `);
           const timed = benchCmhashTrainStepTimed(DCMH_SHAPE, steps, 0, (i) => bar.update(i), step);
           bar.stop();
           const flopPerSample = (bd.gflopPerStep * 1e9) / DCMH_SHAPE.batch;
           const gflops = (timed.samplesPerSecond * flopPerSample) / 1e9, cpuGflops = (timed.samplesPerCpuSecond * flopPerSample) / 1e9;
           const rec = {
-            name: 'cmhash', precision: prec, threads: be.getThreads(), samples_per_s: timed.samplesPerSecond, samples_per_cpu_s: timed.samplesPerCpuSecond,
+            name: 'cmhash', precision: prec, adam, threads: be.getThreads(), samples_per_s: timed.samplesPerSecond, samples_per_cpu_s: timed.samplesPerCpuSecond,
             gflop_per_step: round3(bd.gflopPerStep), gflops: round2(gflops), cpu_gflops: round2(cpuGflops),
             peak_gflops: peak ? round2(peak) : null, ratio: peak ? round3(gflops / peak) : null, cpu_ratio: peak ? round3(cpuGflops / peak) : null,
             bf16_peak_gflops: bfPeak ? round2(bfPeak) : null,
-            speedup_vs_fp32: prec === 'bf16' && fp32Sps ? round3(timed.samplesPerCpuSecond / fp32Sps) : null,
+            speedup_vs_fp32: prec === 'bf16' && fp32Sps.has(adam) ? round3(timed.samplesPerCpuSecond / fp32Sps.get(adam)!) : null,
             backend: `${be.name}/${be.variant}`,
           };
-          if (prec === 'fp32') fp32Sps = timed.samplesPerCpuSecond;
-          if (prec === precisions[0]) { ours = timed.samplesPerSecond; oursCpu = timed.samplesPerCpuSecond; }
+          if (prec === 'fp32') fp32Sps.set(adam, timed.samplesPerCpuSecond);
+          if (first) { ours = timed.samplesPerSecond; oursCpu = timed.samplesPerCpuSecond; first = false; }
           out.record(rec);
           rows.push({
-            name: `cmhash ${prec}`, threads: rec.threads, samples_per_s: rec.samples_per_s, samples_per_cpu_s: rec.samples_per_cpu_s,
+            name: `cmhash ${label}`, threads: rec.threads, samples_per_s: rec.samples_per_s, samples_per_cpu_s: rec.samples_per_cpu_s,
             'GFLOP/s': rec.gflops, 'cpu GFLOP/s': rec.cpu_gflops, ratio: rec.ratio ?? '', 'cpu ratio': rec.cpu_ratio ?? '', backend: rec.backend,
           });
           if (bdSteps > 0) {
             for (const r of bd.rows) {
-              out.record({ name: 'phase', precision: prec, ...r });
-              phaseRows.push({ precision: prec, phase: r.phase, 'cpu ms/step': r.ms_per_step.toFixed(1), share: r.share.toFixed(3), note: r.note });
+              out.record({ name: 'phase', precision: prec, adam, ...r });
+              phaseRows.push({ step: label, phase: r.phase, 'cpu ms/step': r.ms_per_step.toFixed(1), share: r.share.toFixed(3), note: r.note });
             }
           }
         }
@@ -290,7 +304,7 @@ export function register(bench: Command): void {
         // machine distorts far less (each engine may get a different share of the cores).
         const ratio = { name: 'ratio', value: ours / theirs, cpu_value: theirsCpu ? oursCpu / theirsCpu : null };
         out.record(ratio);
-        rows.push({ name: `ratio (cmhash ${precisions[0]} / pytorch)`, threads: '', samples_per_s: ours / theirs, samples_per_cpu_s: ratio.cpu_value ?? '', backend: '' });
+        rows.push({ name: `ratio (cmhash ${precisions[0]}${adamModes[0] === 'plain' ? ' plain Adam' : ''} / pytorch)`, threads: '', samples_per_s: ours / theirs, samples_per_cpu_s: ratio.cpu_value ?? '', backend: '' });
       }
       out.table(rows);
       if (phaseRows.length) {
