@@ -5,6 +5,8 @@
 #include <string>
 #include "isa.h"
 #include "adam_kernel.h"
+#include "thread_pool.h"
+#include <algorithm>
 
 namespace cmh {
 
@@ -66,7 +68,13 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   a.lrWd = info[12].As<Napi::Number>().FloatValue(); a.decoupled = info[13].ToBoolean().Value();
   cmh::Isa isa;
   if (!cmh::parseIsa(isaName, &isa) || !cmh::isaSupported(isa)) throw Napi::RangeError::New(info.Env(), "adamStep: unsupported ISA '" + isaName + "'");
-  cmh::adamUpdate(isa, x, g, m, v, n, a);
+  // large parameter vectors are split across the kernel threads (elementwise: same bits)
+  const int nt = static_cast<int>(std::min<long>(cmh::getThreads(), n / (1L << 18)));
+  if (nt <= 1) cmh::adamUpdate(isa, x, g, m, v, n, a);
+  else cmh::ThreadPool::instance().run(nt, [&](int t) {
+    const long i0 = n * t / nt / 16 * 16, i1 = t == nt - 1 ? n : n * (t + 1) / nt / 16 * 16;
+    cmh::adamUpdate(isa, x + i0, g + i0, m + i0, v + i0, i1 - i0, a);
+  });
   return info.Env().Undefined();
 }
 

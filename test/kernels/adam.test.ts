@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
 import { backendsUnderTest } from './backends-under-test.js';
+import { createNativeBackend } from '../../src/tensor/backend-native.js';
 
 function reference(x: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, t: number,
   o: { lr: number; b1: number; b2: number; eps: number; wd: number; decoupled: boolean }): void {
@@ -45,4 +46,28 @@ test('adamStep rejects arrays shorter than n (native)', (t) => {
   if (!native?.backend) { t.skip('native avx512 backend not available'); return; }
   const a = new Float32Array(4);
   assert.throws(() => native.backend!.adamStep(a, a, a, new Float32Array(2), 4, { b1: 0.9, b2: 0.999, stepSize: 1, invSqrtC2: 1, eps: 1e-8, wd: 0, lrWd: 0, decoupled: false }), /v has 2 elements, need 4/);
+});
+
+test('adamStep on a large vector gives the same bits on 1 and 2 kernel threads (native)', (t) => {
+  const be = createNativeBackend();
+  if (!be) { t.skip('native addon absent'); return; }
+  const n = (1 << 19) * 3 + 5; // split across threads (≥ 2^18 elements each), odd length
+  const rng = new Rng(3);
+  const x0 = rng.fillUniform(new Float32Array(n)), g = rng.fillUniform(new Float32Array(n));
+  const m0 = rng.fillUniform(new Float32Array(n)).map((v) => v * 0.01), v0 = rng.fillUniform(new Float32Array(n)).map((v) => v * 0.001);
+  const p = { b1: 0.9, b2: 0.999, stepSize: 1e-3, invSqrtC2: 3, eps: 1e-8, wd: 1e-2, lrWd: 0, decoupled: false };
+  const run = (threads: number) => {
+    const before = be.getThreads();
+    be.setThreads(threads);
+    try {
+      const x = x0.slice(), m = m0.slice(), v = v0.slice();
+      be.adamStep(x, g, m, v, n, p);
+      return { x, m, v };
+    } finally { be.setThreads(before); }
+  };
+  const one = run(1), two = run(2);
+  assert.ok(one.x.some((v, i) => v !== x0[i]), 'the step changed x');
+  assert.deepEqual(two.x, one.x);
+  assert.deepEqual(two.m, one.m);
+  assert.deepEqual(two.v, one.v);
 });
