@@ -3,11 +3,12 @@
 //
 // `fusedBackward: true` lets a float32 weight's update run inside the backward pass, in the GEMM
 // that makes its gradient (Backend.gemmAdam): the gradient is never written, zeroed or read back.
-// Same bits as the unfused step. It applies only where that is exact — the weight fed one recorded
-// op since the last zeroGrad/step, nothing else wrote its gradient, the GEMM is fp32 — and the
-// other parameters are updated by step() as usual. So with it on, `.grad` of such a weight is not
-// filled, the learning rate must be set before backward(), not between backward() and step(), and
-// step() must follow the backward() it belongs to.
+// Same bits as the unfused step. It applies only between this optimiser's zeroGrad() and step(),
+// and only where that is exact (the weight fed one recorded op since zeroGrad(), nothing else wrote
+// its gradient, the GEMM is fp32); step() updates everything else as usual. So with it on, such a
+// weight's `.grad` is not filled, the learning rate must be set before backward(), step() must
+// follow the backward() it belongs to, and gradients must be written through autograd (gradOf),
+// not by assigning `.grad`.
 import { InputError } from '../util/errors.js';
 import { getBackend } from '../tensor/backends.js';
 import type { AdamStepParams } from '../tensor/backend.js';
@@ -21,10 +22,15 @@ export interface AdamOpts {
   fusedBackward?: boolean;
 }
 
-/** One weight's state for the fused update: uses since the last step and whether `.grad` is all zero. */
+/**
+ * One weight's state for the fused update: uses since the last step, whether `.grad` is all zero,
+ * and whether this optimiser is driving (its zeroGrad() came after its last step(): another
+ * optimiser stepping the same weight meanwhile is never intercepted).
+ */
 class FusedUpdate implements GradSink {
   uses = 0;
   clean = true;
+  armed = false;
   applied = false;
   constructor(private readonly opt: Adam, readonly param: Tensor, readonly group: ResolvedGroup) {}
   noteUse(): void { this.uses++; }
@@ -33,7 +39,7 @@ class FusedUpdate implements GradSink {
     b: Float32Array, ldb: number): boolean {
     const be = getBackend();
     const p = this.param;
-    if (!be.gemmAdam || this.uses !== 1 || !this.clean || this.applied || !(p.data instanceof Float32Array)
+    if (!be.gemmAdam || !this.armed || this.uses !== 1 || !this.clean || this.applied || !(p.data instanceof Float32Array)
       || m !== p.rows || n !== p.cols) return false;
     const s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
     be.gemmAdam(transA, transB, m, n, k, alpha, a, lda, b, ldb, p.data, s.m, s.v, this.opt.stepParams(this.opt.t + 1, this.group));
@@ -67,12 +73,20 @@ export class Adam implements Optimizer {
     if (opts.fusedBackward) {
       for (const grp of this.groups) for (const p of grp.params) {
         if (!(p.data instanceof Float32Array)) continue;
-        if (p.gradSink) throw new InputError(`Adam: a ${p.rows}×${p.cols} parameter already has a fused update (another optimiser with fusedBackward)`);
+        // the newest optimiser takes a weight over (refitting the same nets); an earlier one then
+        // updates it as plain Adam (see fusedOf)
         const f = new FusedUpdate(this, p, grp);
         p.gradSink = f;
         this.fused.set(p, f);
       }
     }
+  }
+
+  /** p's fused update, unless another optimiser has taken p over since. */
+  private fusedOf(p: Tensor): FusedUpdate | undefined {
+    const f = this.fused.get(p);
+    if (f && p.gradSink !== f) { this.fused.delete(p); return undefined; }
+    return f;
   }
 
   /** This parameter's moments, made (zero) on first use. */
@@ -103,10 +117,10 @@ export class Adam implements Optimizer {
       const lr = this.lr * grp.lrScale, wd = grp.weightDecay;
       const stepSize = lr / c1, sqrtC2 = Math.sqrt(c2);
       for (const p of grp.params) {
-        const f = this.fused.get(p);
+        const f = this.fusedOf(p);
         if (f) {
           const done = f.applied;
-          f.applied = false; f.uses = 0;
+          f.applied = false; f.uses = 0; f.armed = false;
           if (done) continue; // updated in the backward pass
           // unused this step but updated before: the unfused step would see a zero gradient here
           if (!p.grad && this.state.has(p)) gradOf(p);
@@ -137,11 +151,11 @@ export class Adam implements Optimizer {
 
   zeroGrad(): void {
     for (const grp of this.groups) for (const p of grp.params) {
-      const f = this.fused.get(p);
+      const f = this.fusedOf(p);
       if (!f) { p.zeroGrad(); continue; }
       // a gradient nothing wrote since the last zeroing is still zero
       if (!f.clean) p.zeroGrad();
-      f.clean = true; f.uses = 0;
+      f.clean = true; f.uses = 0; f.armed = true;
     }
   }
 }
