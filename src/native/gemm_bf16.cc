@@ -276,6 +276,11 @@ const Bf16Blocking& bf16Blocking() {
   return b;
 }
 
+const Bf16Panels& bf16Panels() {
+  static const Bf16Panels p{kMR, kNR, bf16Blocking().kc, &packA<kMR>, &packB, &ukr<kMR>};
+  return p;
+}
+
 void sgemmBf16(bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
                float beta, float* C, long ldc, int threads) {
   if (m <= 0 || n <= 0) return;

@@ -5,12 +5,14 @@
 // that makes its gradient (Backend.gemmAdam): the gradient is never written, zeroed or read back.
 // Same bits as the unfused step. It applies only between this optimiser's zeroGrad() and step(),
 // and only where that is exact (the weight fed one recorded op since zeroGrad(), nothing else wrote
-// its gradient, the GEMM is fp32); step() updates everything else as usual. So with it on, such a
+// its gradient, the backend has the fused GEMM in the current precision); step() updates
+// everything else as usual. So with it on, such a
 // weight's `.grad` is not filled, the learning rate must be set before backward(), step() must
 // follow the backward() it belongs to, and gradients must be written through autograd (gradOf),
 // not by assigning `.grad`.
 import { InputError } from '../util/errors.js';
 import { getBackend } from '../tensor/backends.js';
+import { getMatmulPrecision } from '../tensor/precision.js';
 import type { AdamStepParams } from '../tensor/backend.js';
 import type { Buf, GradSink, Tensor } from '../tensor/tensor.js';
 import { gradOf } from '../tensor/tensor.js';
@@ -39,10 +41,12 @@ class FusedUpdate implements GradSink {
     b: Float32Array, ldb: number): boolean {
     const be = getBackend();
     const p = this.param;
-    if (!be.gemmAdam || !this.armed || this.uses !== 1 || !this.clean || this.applied || !(p.data instanceof Float32Array)
+    // the product in the precision every other GEMM runs in (bf16 only where the backend has it)
+    const fused = getMatmulPrecision() === 'bf16' ? be.gemmAdamBf16 : be.gemmAdam;
+    if (!fused || !this.armed || this.uses !== 1 || !this.clean || this.applied || !(p.data instanceof Float32Array)
       || m !== p.rows || n !== p.cols) return false;
     const s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
-    be.gemmAdam(transA, transB, m, n, k, alpha, a, lda, b, ldb, p.data, s.m, s.v, this.opt.stepParams(this.opt.t + 1, this.group));
+    fused.call(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, p.data, s.m, s.v, this.opt.stepParams(this.opt.t + 1, this.group));
     this.applied = true;
     return true;
   }

@@ -40,6 +40,7 @@ export interface NativeAddon {
   setThreads(n: number): void;
   adamStep(isa: IsaVariant, x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
     b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
+  sgemmAdamBf16?: NativeAddon['sgemmAdam'];
   reluForward(isa: IsaVariant, x: Float32Array, y: Float32Array, n: number): void;
   reluBackward(isa: IsaVariant, x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void;
   dotF32(a: Float32Array, b: Float32Array, n: number): number;
@@ -114,16 +115,17 @@ export class NativeBackend implements Backend {
       const f = lib.sgemmBf16;
       this.sgemmBf16 = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => f(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
-    if (lib.sgemmAdam) {
-      const f = lib.sgemmAdam;
-      this.gemmAdam = (transA, transB, m, n, k, alpha, a, lda, b, ldb, x, mState, vState, p) =>
-        f(variant, transA, transB, m, n, k, alpha, a, lda, b, ldb, x, mState, vState, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);
-    }
+    type Fused = NonNullable<NativeAddon['sgemmAdam']>;
+    const bind = (f: Fused): NonNullable<Backend['gemmAdam']> => (transA, transB, m, n, k, alpha, a, lda, b, ldb, x, mState, vState, p) =>
+      f(variant, transA, transB, m, n, k, alpha, a, lda, b, ldb, x, mState, vState, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);
+    if (lib.sgemmAdam) this.gemmAdam = bind(lib.sgemmAdam);
+    if (this.sgemmBf16 && lib.sgemmAdamBf16) this.gemmAdamBf16 = bind(lib.sgemmAdamBf16);
   }
 
   /** Weight-gradient GEMM with Adam fused in (an own property when the addon has it; see Backend.gemmAdam). */
-  gemmAdam?: (transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
-    b: Float32Array, ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams) => void;
+  gemmAdam?: Backend['gemmAdam'];
+  /** The same with the bf16 GEMM (own property only beside sgemmBf16). */
+  gemmAdamBf16?: Backend['gemmAdamBf16'];
 
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void {

@@ -88,6 +88,12 @@ export interface Backend {
     alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
     x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams,
   ): void;
+  /** gemmAdam with the gradient from sgemmBf16 (same bits as sgemmBf16 + adamStep); only beside sgemmBf16. */
+  gemmAdamBf16?(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
+    x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams,
+  ): void;
   /** y[i] = x[i] > 0 ? x[i] : 0 for i < n. */
   relu(x: Float32Array, y: Float32Array, n: number): void;
   /** ga[i] += x[i] > 0 ? g[i] : 0 for i < n (ReLU's backward, x its input). */

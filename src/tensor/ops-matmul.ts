@@ -60,8 +60,8 @@ function matmulBackward(a: Tensor, b: Tensor, transA: boolean, transB: boolean, 
     else gemm(transB, true, k, m, n, 1, b.data, b.cols, g, n, 1, ga, a.cols);
   }
   if (b.requiresGrad && k * n > 0) {
-    // a weight whose optimiser applies its update here takes the product instead (fp32 only)
-    if (!transB && b.gradSink && g instanceof Float32Array && a.data instanceof Float32Array && getMatmulPrecision() === 'fp32'
+    // a weight whose optimiser applies its update here takes the product instead
+    if (!transB && b.gradSink && g instanceof Float32Array && a.data instanceof Float32Array
       && b.gradSink.take(!transA, false, k, n, m, 1, a.data, a.cols, g, n)) return;
     const gb = gradOf(b);
     if (!transB) gemm(!transA, false, k, n, m, 1, a.data, a.cols, g, n, 1, gb, b.cols);

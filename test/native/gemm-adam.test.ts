@@ -1,7 +1,8 @@
 // The weight-gradient GEMM with Adam fused in (src/native/gemm_adam.cc): bit for bit the native
 // sgemm into a zeroed gradient followed by adamStep, on every ISA variant, 1 and 2 threads, both
-// transposes and odd shapes; within float32 rounding of the TypeScript reference (the portable
-// backend, which sums in another order); and its argument checks name the array.
+// transposes and odd shapes (the bf16 variant against sgemmBf16 + adamStep); within float32
+// rounding of the TypeScript reference (the portable backend, which sums in another order); and
+// its argument checks name the array.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNativeBackend, loadNativeAddon } from '../../src/tensor/backend-native.js';
@@ -47,6 +48,31 @@ test('gemmAdam equals sgemm (beta 0) + adamStep bit for bit on every native vari
     } finally { be.setThreads(before); }
   }
   assert.ok(cases >= SHAPES.length * 8);
+});
+
+test('gemmAdamBf16 equals sgemmBf16 (beta 0) + adamStep bit for bit, 1 and 2 threads', (t) => {
+  const be = createNativeBackend('avx512');
+  if (!be?.gemmAdamBf16 || !be.sgemmBf16) { t.skip('no AVX512_BF16 here (or an addon without sgemmAdamBf16)'); return; }
+  const before = be.getThreads();
+  try {
+    for (const threads of [1, 2]) {
+      be.setThreads(threads);
+      // k = 1100 and 1025 span more than one bf16 k block (512), odd ones included
+      for (const [m, n, k] of [...SHAPES, [64, 100, 1100], [33, 70, 1025]] as [number, number, number][]) for (const ta of [true, false]) for (const tb of [false, true]) {
+        const p = problem(m, n, k, m + n + k);
+        const lda = ta ? m : k, ldb = tb ? k : n, prm = params(m % 2 === 0);
+        const x1 = p.x.slice(), m1 = p.m.slice(), v1 = p.v.slice(), g = new Float32Array(m * n);
+        be.sgemmBf16(ta, tb, m, n, k, 1, p.a, lda, p.b, ldb, 0, g, n);
+        be.adamStep(x1, g, m1, v1, m * n, prm);
+        const x2 = p.x.slice(), m2 = p.m.slice(), v2 = p.v.slice();
+        be.gemmAdamBf16(ta, tb, m, n, k, 1, p.a, lda, p.b, ldb, x2, m2, v2, prm);
+        const where = `${threads}t ${m}x${n}x${k} ta=${ta} tb=${tb}`;
+        assert.deepEqual(x2, x1, `x differs: ${where}`);
+        assert.deepEqual(m2, m1, `m differs: ${where}`);
+        assert.deepEqual(v2, v1, `v differs: ${where}`);
+      }
+    }
+  } finally { be.setThreads(before); }
 });
 
 test('gemmAdam matches the TypeScript reference within float32 rounding', (t) => {

@@ -1,7 +1,8 @@
 // Adam's fused update (fusedBackward: the weight's update inside the backward GEMM): after many
-// steps the parameters and moments are bit-identical to the plain Adam's, on the native and the
-// portable backend — with weight decay (both kinds), a learning-rate change between steps, batches
-// of different sizes, a net skipped for a step, and a weight used twice in one step (not fused).
+// steps the parameters are bit-identical to plain Adam's, on the native and the portable backend
+// and with bf16 GEMMs where the CPU has them — with weight decay (both kinds), a learning-rate
+// change between steps, batches of different sizes, a net skipped for a step, and a weight used
+// twice in one step (not fused); and a later fused optimiser takes the weights over.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -11,14 +12,15 @@ import type { Backend } from '../../src/tensor/backend.js';
 import { mlp } from '../../src/nn/mlp.js';
 import { Adam, type AdamOpts } from '../../src/nn/optim-adam.js';
 import { Rng } from '../../src/util/rng.js';
+import { setMatmulPrecision } from '../../src/tensor/precision.js';
 
 /** Trains two small nets on a fixed stream of batches; returns every parameter and the fused-call count. */
 function train(be: Backend, fused: boolean, opts: Omit<AdamOpts, 'lr'>, twice = false) {
   const prev = getBackend();
   let fusedCalls = 0;
-  const counting: Backend = Object.assign(Object.create(be) as Backend, be.gemmAdam
-    ? { gemmAdam: (...a: Parameters<NonNullable<Backend['gemmAdam']>>) => { fusedCalls++; be.gemmAdam!(...a); } }
-    : {});
+  const counting: Backend = Object.assign(Object.create(be) as Backend,
+    be.gemmAdam ? { gemmAdam: (...a: Parameters<NonNullable<Backend['gemmAdam']>>) => { fusedCalls++; be.gemmAdam!(...a); } } : {},
+    be.gemmAdamBf16 ? { gemmAdamBf16: (...a: Parameters<NonNullable<Backend['gemmAdamBf16']>>) => { fusedCalls++; be.gemmAdamBf16!(...a); } } : {});
   setBackend(counting);
   try {
     const rng = new Rng(5);
@@ -68,6 +70,22 @@ for (const [label, opts] of [['plain', {}], ['L2 weight decay', { weightDecay: 1
     }
   });
 }
+
+test('with bf16 GEMMs too: fused Adam = plain Adam bit for bit', (t) => {
+  const native = getNativeBackend();
+  if (!native?.gemmAdamBf16) { t.skip('no AVX512_BF16 here (or an addon without sgemmAdamBf16)'); return; }
+  setMatmulPrecision('bf16');
+  try {
+    const plain = train(native, false, {}), fused = train(native, true, {});
+    assert.equal(fused.fusedCalls, 46);
+    assert.deepEqual(fused.params, plain.params);
+    // bf16 really changed the numbers (so the check above compares bf16 runs)
+    setMatmulPrecision('fp32');
+    assert.notDeepEqual(train(native, false, {}).params, plain.params);
+  } finally {
+    setMatmulPrecision('fp32');
+  }
+});
 
 test('a weight used twice in a step is not fused, and results still match', () => {
   for (const [name, be] of backends()) {

@@ -99,6 +99,7 @@ class KernelMeter {
       meter.calls++;
     };
     const gemmAdd = (ms: number, a: unknown[]) => { meter.gemmMs += ms; meter.gemmFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number); };
+    const fusedAdd = (ms: number, a: unknown[]) => { meter.fusedMs += ms; meter.fusedFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number); };
     const w: Backend = Object.create(inner) as Backend;
     return Object.assign(w, {
       sgemm: timed(inner.sgemm.bind(inner), gemmAdd),
@@ -106,9 +107,8 @@ class KernelMeter {
       relu: timed(inner.relu.bind(inner), (ms) => { meter.reluMs += ms; }),
       reluBackward: timed(inner.reluBackward.bind(inner), (ms) => { meter.reluMs += ms; }),
       adamStep: timed(inner.adamStep.bind(inner), (ms) => { meter.adamMs += ms; }),
-      ...(inner.gemmAdam ? { gemmAdam: timed(inner.gemmAdam.bind(inner), (ms, a) => {
-        meter.fusedMs += ms; meter.fusedFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number);
-      }) } : {}),
+      ...(inner.gemmAdam ? { gemmAdam: timed(inner.gemmAdam.bind(inner), fusedAdd) } : {}),
+      ...(inner.gemmAdamBf16 ? { gemmAdamBf16: timed(inner.gemmAdamBf16.bind(inner), fusedAdd) } : {}),
     });
   }
 }
