@@ -40,7 +40,6 @@ export interface NativeAddon {
   setThreads(n: number): void;
   adamStep(isa: IsaVariant, x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
     b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
-  sgemmAdamBf16?: NativeAddon['sgemmAdam'];
   reluForward(isa: IsaVariant, x: Float32Array, y: Float32Array, n: number): void;
   reluBackward(isa: IsaVariant, x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void;
   dotF32(a: Float32Array, b: Float32Array, n: number): number;
@@ -56,6 +55,8 @@ export interface NativeAddon {
   sgemmAdam?(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array,
     b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
+  /** The same arguments, avx512 only, with the gradient from the bf16 GEMM. */
+  sgemmAdamBf16?: NativeAddon['sgemmAdam'];
   bf16Peak?(seconds: number, threads: number): number;
   gemmTuning?(): GemmTuning;
   /** Grows this thread's malloc heap by touched, freed pages (addon_train.cc); bytes warmed. */
