@@ -18,25 +18,15 @@
 #include "gemm_bf16.h"
 #include "napi_args.h"
 #include "thread_pool.h"
+#include "thread_scratch.h"
 
 namespace cmh {
 
 namespace {
 
-struct AlignedFree { void operator()(float* p) const { std::free(p); } };
-
-/** Per-thread buffers (0: packed B, 1: packed A, 2: the gradient block), grown on demand. */
-float* buffer(int which, size_t floats) {
-  thread_local std::unique_ptr<float, AlignedFree> buf[3];
-  thread_local size_t cap[3] = {0, 0, 0};
-  if (cap[which] < floats) {
-    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    buf[which].reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    if (!buf[which]) throw std::bad_alloc();
-    cap[which] = floats;
-  }
-  return buf[which].get();
-}
+struct FusedScratch;
+/** Per-thread buffers (0: packed B, 1: packed A, 2: the gradient block). */
+float* buffer(int which, size_t floats) { return threadScratch<FusedScratch, float, 3>(which, floats); }
 
 /** The fp32 kernel's packing and micro-kernel as the driver below uses them. */
 struct Fp32Panels {

@@ -17,6 +17,7 @@
 #include "gemm_bf16.h"
 #include "thread_pool.h"
 #include "gemm_split.h"
+#include "thread_scratch.h"
 
 #define CMH_TARGET_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512bf16,avx2,fma,popcnt")))
 
@@ -173,19 +174,9 @@ inline void prefetchTileC(const float* c, long ldc, long rows, long cols) {
     for (long j = 0; j < cols; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
 }
 
-struct U32Free { void operator()(uint32_t* p) const { std::free(p); } };
-
-uint32_t* scratchU32(int which, size_t n) {
-  thread_local std::unique_ptr<uint32_t, U32Free> buf[2];
-  thread_local size_t cap[2] = {0, 0};
-  if (cap[which] < n) {
-    const size_t bytes = (n * sizeof(uint32_t) + 63) / 64 * 64;
-    buf[which].reset(static_cast<uint32_t*>(std::aligned_alloc(64, bytes)));
-    if (!buf[which]) throw std::bad_alloc();
-    cap[which] = n;
-  }
-  return buf[which].get();
-}
+struct Bf16Scratch;
+/** Per-thread packing buffers of bf16 pairs (0: B, 1: A). */
+uint32_t* scratchU32(int which, size_t n) { return threadScratch<Bf16Scratch, uint32_t, 2>(which, n); }
 
 constexpr int kMR = 8;
 

@@ -10,6 +10,7 @@
 #include "cache_info.h"
 #include "thread_pool.h"
 #include "gemm_split.h"
+#include "thread_scratch.h"
 
 namespace cmh {
 
@@ -23,20 +24,9 @@ const GemmKernel& gemmKernel(Isa isa) {
 
 namespace {
 
-struct AlignedFree { void operator()(float* p) const { std::free(p); } };
-
-/** Per-thread packing buffer, grown on demand (64-byte aligned for the panel loads). */
-float* scratch(int which, size_t floats) {
-  thread_local std::unique_ptr<float, AlignedFree> buf[2];
-  thread_local size_t cap[2] = {0, 0};
-  if (cap[which] < floats) {
-    size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    buf[which].reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    if (!buf[which]) throw std::bad_alloc();
-    cap[which] = floats;
-  }
-  return buf[which].get();
-}
+struct DriverScratch;
+/** Per-thread packing buffers (0: B, 1: A). */
+float* scratch(int which, size_t floats) { return threadScratch<DriverScratch, float, 2>(which, floats); }
 
 // CMHASH_GEMM_PREFETCH=0 turns the software prefetches off (for A/B measurements).
 const bool kPrefetch = [] { const char* e = std::getenv("CMHASH_GEMM_PREFETCH"); return !(e && e[0] == '0'); }();
