@@ -26,6 +26,10 @@ export function register(program: Command): void {
         caches: tuning ? `L1d ${tuning.l1d / 1024} KiB, L2 ${tuning.l2 / 1024} KiB, L3 ${tuning.l3 > 0 ? `${Math.round(tuning.l3 / 1024)} KiB` : 'unknown'} (from ${tuning.cacheSource})` : null,
         gemm_choice: tuning ? (native!.variant === 'avx512' ? tuning.avx512 : `${native!.variant}: fixed blocks (the cache-based choice applies to avx512)`) : null,
         bf16_gemm: tuning ? (tuning.bf16 ? `${tuning.bf16Kernel}; opt in with --precision bf16` : 'no (needs AVX512_BF16)') : null,
+        // which GEMMs can apply Adam as they make a weight's gradient (Adam's fusedBackward; DCMH uses it)
+        fused_adam: !b.gemmAdam ? 'no (plain Adam pass after backward)'
+          : b.name === 'native' ? `yes, ${b.gemmAdamBf16 ? 'fp32 and bf16 GEMMs' : 'fp32 GEMM'} (threads split the gradient rows)`
+            : 'portable reference (the whole gradient, then the Adam pass)',
         malloc_retain: tuning ? (tuning.mallocRetain ? 'freed buffers up to 32 MiB stay on the heap (CMHASH_MALLOC_RETAIN=0 to turn off)' : 'glibc defaults') : null,
         env: { CMHASH_BACKEND: process.env.CMHASH_BACKEND ?? null, CMHASH_ISA: process.env.CMHASH_ISA ?? null, CMHASH_THREADS: process.env.CMHASH_THREADS ?? null },
         cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
