@@ -294,6 +294,8 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
         B.set(snap.B);
       },
     });
+    // training is over: the nets drop their fused-update hooks (and with them the optimisers' moments)
+    for (const o of [optF, optG]) if (o instanceof Adam) o.detachFused();
     // Optional ITQ rotation of the outputs (folded into the last layers); B follows the rotated outputs.
     const score = selectionScore(options.selection ?? DCMH_DEFAULTS.selection);
     this.rotation = applyOutputRotation({

@@ -4,7 +4,8 @@
 // block's weights (x, m, v) runs right after. The gradient never goes to memory, is never zeroed
 // and never read back by a separate optimiser pass — about 0.7 GB less traffic per DCMH-size step.
 //
-// Same bits as sgemm (beta = 0 into a zeroed gradient) followed by adamStep: the same micro-kernel
+// Same bits as sgemm into a zeroed gradient (beta 0 or 1: only the sign of a zero can differ, and
+// no update sees it) followed by adamStep: the same micro-kernel
 // sums each tile over the same KC blocks in the same order, and the update is the optimiser's own
 // compiled loop (adam_kernel.h). test/native/gemm-adam.test.ts checks this on odd shapes.
 #include <napi.h>
@@ -60,7 +61,8 @@ struct Bf16PanelsView {
 
 /**
  * Rows [0, m) of the m × n gradient, one thread. Blocks: the packed B block (all of k × nc) takes
- * at most half of L2 and the gradient block (mc × nc) a quarter, so both stay there while the
+ * about half of L2 (more when k is so large that even NR columns exceed it) and the gradient block
+ * (mc × nc) a quarter, so both stay there while the
  * block's tiles are computed and its update reads them back. Each tile sums the same KC blocks in
  * the same order as the plain GEMM, so the gradient has the same bits.
  */

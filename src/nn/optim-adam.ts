@@ -6,10 +6,11 @@
 // Same bits as the unfused step. It applies only between this optimiser's zeroGrad() and step(),
 // and only where that is exact (the weight fed one recorded op since zeroGrad(), nothing else wrote
 // its gradient, the backend has the fused GEMM in the current precision); step() updates
-// everything else as usual. So with it on, such a
-// weight's `.grad` is not filled, the learning rate must be set before backward(), step() must
-// follow the backward() it belongs to, and gradients must be written through autograd (gradOf),
-// not by assigning `.grad`.
+// everything else as usual. So with it on, backward() itself updates such a weight and its `.grad`
+// stays unfilled: nothing else may read or use that gradient (another optimiser over the same
+// weights, clipGradNorm, gradient projection), the learning rate must be set before backward(),
+// gradients must be written through autograd (gradOf), and one backward() per step() (accumulating
+// over several is refused at step()). detachFused() ends it, e.g. when training is done.
 import { InputError } from '../util/errors.js';
 import { getBackend } from '../tensor/backends.js';
 import { getMatmulPrecision } from '../tensor/precision.js';
@@ -25,16 +26,19 @@ export interface AdamOpts {
 }
 
 /**
- * One weight's state for the fused update: uses since the last step, whether `.grad` is all zero,
- * and whether this optimiser is driving (its zeroGrad() came after its last step(): another
- * optimiser stepping the same weight meanwhile is never intercepted).
+ * One weight's state for the fused update: uses since zeroGrad(), whether `.grad` is all zero (or
+ * absent), whether this optimiser is driving (its zeroGrad() came after its last step()), and
+ * whether the backward pass already applied this step's update.
  */
 class FusedUpdate implements GradSink {
   uses = 0;
-  clean = true;
+  clean: boolean;
   armed = false;
   applied = false;
-  constructor(private readonly opt: Adam, readonly param: Tensor, readonly group: ResolvedGroup) {}
+  constructor(private readonly opt: Adam, readonly param: Tensor, readonly group: ResolvedGroup) {
+    // a gradient left from before this optimiser (earlier training) must be zeroed, not trusted
+    this.clean = param.grad === null;
+  }
   noteUse(): void { this.uses++; }
   markWritten(): void { this.clean = false; }
   take(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
@@ -93,6 +97,15 @@ export class Adam implements Optimizer {
     return f;
   }
 
+  /**
+   * Stops fusing: the weights' hooks are removed (when still this optimiser's), so a trained model
+   * does not keep the optimiser and its moments alive; later steps are plain Adam.
+   */
+  detachFused(): void {
+    for (const [p, f] of this.fused) if (p.gradSink === f) p.gradSink = null;
+    this.fused.clear();
+  }
+
   /** This parameter's moments, made (zero) on first use. */
   stateOf(p: Tensor): { m: Buf; v: Buf } {
     let s = this.state.get(p);
@@ -125,6 +138,10 @@ export class Adam implements Optimizer {
         if (f) {
           const done = f.applied;
           f.applied = false; f.uses = 0; f.armed = false;
+          if (done && !f.clean) {
+            // a second gradient came after the fused update (two backward passes per step): it would be lost
+            throw new InputError(`Adam (fusedBackward): a ${p.rows}×${p.cols} weight got a gradient after its update was applied in the backward pass; accumulating gradients over several backward passes needs fusedBackward off`);
+          }
           if (done) continue; // updated in the backward pass
           // unused this step but updated before: the unfused step would see a zero gradient here
           if (!p.grad && this.state.has(p)) gradOf(p);
@@ -159,7 +176,8 @@ export class Adam implements Optimizer {
       if (!f) { p.zeroGrad(); continue; }
       // a gradient nothing wrote since the last zeroing is still zero
       if (!f.clean) p.zeroGrad();
-      f.clean = true; f.uses = 0; f.armed = true;
+      // (a backward pass whose step() never came has already updated its weights: nothing to undo)
+      f.clean = true; f.uses = 0; f.armed = true; f.applied = false;
     }
   }
 }

@@ -114,7 +114,8 @@ test('a later fused optimiser takes the weights over; the earlier one then updat
       const opt = second ? new Adam(net.parameters(), { lr: 1e-2, fusedBackward: true }) : first;
       const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
       for (let i = 0; i < 3; i++) { opt.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); opt.step(); }
-      // the first optimiser, stepped now, treats the weights as plain Adam (zero gradients here)
+      // the first optimiser, stepped now, treats the weights as plain Adam (they get real gradients:
+      // the second optimiser's hooks are not armed without its zeroGrad())
       first.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); first.step();
       return net.parameters().map((p) => Array.from(p.data));
     };
@@ -131,4 +132,55 @@ test('a later fused optimiser takes the weights over; the earlier one then updat
   } finally {
     setBackend(prev);
   }
+});
+
+test('a fused optimiser built on weights that already hold gradients zeroes them first (as plain Adam)', () => {
+  const be = getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend();
+  const prev = getBackend();
+  setBackend(be);
+  try {
+    const run = (fusedSecond: boolean) => {
+      const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
+      const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
+      const first = new Adam(net.parameters(), { lr: 1e-2 });
+      for (let i = 0; i < 2; i++) { first.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); first.step(); }
+      const second = new Adam(net.parameters(), { lr: 1e-2, fusedBackward: fusedSecond });
+      for (let i = 0; i < 3; i++) { second.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); second.step(); }
+      return net.parameters().map((p) => Array.from(p.data));
+    };
+    assert.deepEqual(run(true), run(false));
+  } finally {
+    setBackend(prev);
+  }
+});
+
+test('two backward passes before one step are refused with fusedBackward (the second gradient would be lost)', () => {
+  const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
+  const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
+  const opt = new Adam(net.parameters(), { lr: 1e-2, fusedBackward: true });
+  const prev = getBackend();
+  setBackend(getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend());
+  try {
+    opt.zeroGrad();
+    ops.sum(ops.square(net.forward(x))).backward();
+    ops.sum(ops.square(net.forward(x))).backward();
+    assert.throws(() => opt.step(), /got a gradient after its update was applied in the backward pass/);
+    // a skipped step does not poison the next one: zeroGrad starts afresh
+    opt.zeroGrad();
+    ops.sum(ops.square(net.forward(x))).backward();
+    opt.step();
+  } finally {
+    setBackend(prev);
+  }
+});
+
+test('detachFused removes the hooks; later steps are plain Adam', () => {
+  const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
+  const opt = new Adam(net.parameters(), { lr: 1e-2, fusedBackward: true });
+  assert.ok(net.parameters().every((p) => p.gradSink !== null));
+  opt.detachFused();
+  assert.ok(net.parameters().every((p) => p.gradSink === null));
+  const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
+  opt.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); opt.step();
+  assert.ok(net.parameters()[0]!.grad instanceof Float32Array, 'the weight gets a gradient again');
 });
