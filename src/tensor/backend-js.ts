@@ -57,12 +57,20 @@ export class JsBackend implements Backend {
     }
   }
 
-  /** The reference: the whole gradient into a buffer, then one Adam pass. */
+  /**
+   * The reference: the gradient a block of rows at a time (at most ~1M floats, so a large weight
+   * does not cost a gradient-sized allocation per step), each block then one Adam pass.
+   */
   gemmAdam(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
     b: Float32Array, ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams): void {
-    const g = new Float32Array(m * n);
-    this.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, 0, g, n);
-    this.adamStep(x, g, mState, vState, m * n, p);
+    const rows = Math.max(1, Math.min(m, Math.floor((1 << 20) / Math.max(1, n))));
+    const g = new Float32Array(rows * n);
+    for (let r0 = 0; r0 < m; r0 += rows) {
+      const r = Math.min(rows, m - r0), o = r0 * n;
+      // rows r0.. of op(A): columns r0.. of a stored-transposed A, rows r0.. otherwise
+      this.sgemm(transA, transB, r, n, k, alpha, transA ? a.subarray(r0) : a.subarray(r0 * lda), lda, b, ldb, 0, g, n);
+      this.adamStep(x.subarray(o, o + r * n), g, mState.subarray(o, o + r * n), vState.subarray(o, o + r * n), r * n, p);
+    }
   }
 
   adamStep(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, p: AdamStepParams): void {

@@ -108,3 +108,19 @@ test('gemmAdam refuses arrays too small for the shape, naming them', (t) => {
   assert.throws(() => call(ok, ok, short), /v \(second moment, m x n\).*needs 4 elements, array has 3/);
   assert.throws(() => call(ok, new Int32Array(4) as unknown as Float32Array, ok), /m \(first moment\) has the wrong array type/);
 });
+
+test('the portable gemmAdam (block by block) equals its own sgemm + adamStep bit for bit', () => {
+  const js = new JsBackend();
+  // n = 400,000: blocks of 2 rows (~1M floats), so 7 rows take four blocks, the last one short
+  const [m, n, k] = [7, 400_000, 3];
+  for (const ta of [true, false]) {
+    const p = problem(m, n, k, 5);
+    const lda = ta ? m : k, prm = params(false);
+    const x1 = p.x.slice(), m1 = p.m.slice(), v1 = p.v.slice(), g = new Float32Array(m * n);
+    js.sgemm(ta, false, m, n, k, 1, p.a, lda, p.b, n, 0, g, n);
+    js.adamStep(x1, g, m1, v1, m * n, prm);
+    const x2 = p.x.slice(), m2 = p.m.slice(), v2 = p.v.slice();
+    js.gemmAdam(ta, false, m, n, k, 1, p.a, lda, p.b, n, x2, m2, v2, prm);
+    assert.ok(x2.every((v, i) => v === x1[i]) && m2.every((v, i) => v === m1[i]) && v2.every((v, i) => v === v1[i]), `ta=${ta}: differs`);
+  }
+});
