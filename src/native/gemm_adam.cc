@@ -1,13 +1,13 @@
 // A weight's gradient GEMM with Adam applied as each block of it is finished: G = alpha·op(A)·op(B)
-// (fp32, or the bf16 GEMM's inputs rounded to bfloat16)
-// is computed block by block into a small buffer that stays in L2, and the Adam update of that
-// block's weights (x, m, v) runs right after. The gradient never goes to memory, is never zeroed
-// and never read back by a separate optimiser pass — about 0.7 GB less traffic per DCMH-size step.
+// (fp32, or the bf16 GEMM's inputs rounded to bfloat16) is computed block by block into a small
+// buffer that stays in L2, and the Adam update of that block's weights (x, m, v) runs right after.
+// The gradient never goes to memory, is never zeroed and never read back by a separate optimiser
+// pass — about 0.7 GB less traffic per DCMH-size step.
 //
 // Same bits as sgemm into a zeroed gradient (beta 0 or 1: only the sign of a zero can differ, and
-// no update sees it) followed by adamStep: the same micro-kernel
-// sums each tile over the same KC blocks in the same order, and the update is the optimiser's own
-// compiled loop (adam_kernel.h). test/native/gemm-adam.test.ts checks this on odd shapes.
+// no update sees it) followed by adamStep: the same micro-kernel sums each tile over the same KC
+// blocks in the same order, and the update is the optimiser's own compiled loop (adam_kernel.h).
+// test/native/gemm-adam.test.ts checks this on odd shapes.
 #include <napi.h>
 #include <algorithm>
 #include <cstdlib>
