@@ -121,7 +121,8 @@ export type SessionWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'trained'; trainSeconds: number; method: string }
   | { type: 'committed'; record: CommitRecordMessage }
-  | { type: 'error'; message: string }
+  /** `ended`: the relay is ending with its process (sent just before it exits). */
+  | { type: 'error'; message: string; ended?: boolean }
   | { type: 'started'; pid: number }
   | { type: 'ready' };
 
@@ -193,6 +194,8 @@ function trainingThread(lowPriority = true): TrainingThread {
   const me: TrainingThread = { worker, pid: null, ready, markReady, onMessage: null, onFailure: null };
   const fail = (e: Error) => { if (thread === me) thread = null; me.markReady(); me.onFailure?.(e); };
   worker.on('message', (m: SessionWorkerMessage) => {
+    // a relay whose process died takes no new job, even before its thread's exit is seen here
+    if (m.type === 'error' && m.ended && thread === me) thread = null;
     if (m.type === 'started') me.pid = m.pid;
     else if (m.type === 'ready') me.markReady();
     else me.onMessage?.(m);

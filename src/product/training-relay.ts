@@ -59,7 +59,7 @@ child.on('exit', (code, signal) => {
   // under the crash tests, the process killed at a crash point stands for the whole service crashing
   if (signal === 'SIGKILL' && crashPointsArmed()) process.kill(process.pid, 'SIGKILL');
   removeFiles();
-  port.postMessage({ type: 'error', message: `training process exited (${signal ?? `code ${code}`}) before finishing` } satisfies SessionWorkerMessage);
+  port.postMessage({ type: 'error', message: `training process exited (${signal ?? `code ${code}`}) before finishing`, ended: true } satisfies SessionWorkerMessage);
   process.exit(1); // this thread ends with it; the next job starts both again
 });
 
