@@ -128,11 +128,11 @@ export class Adam implements Optimizer {
 
   step(): void {
     this.t++;
-    const b1 = this.beta1, b2 = this.beta2, eps = this.eps;
-    const c1 = 1 - Math.pow(b1, this.t), c2 = 1 - Math.pow(b2, this.t);
+    // float64 parameters (gradient checks) keep their own loop, which divides by √c2
+    const sqrtC2 = Math.sqrt(1 - Math.pow(this.beta2, this.t));
     for (const grp of this.groups) {
-      const lr = this.lr * grp.lrScale, wd = grp.weightDecay;
-      const stepSize = lr / c1, sqrtC2 = Math.sqrt(c2);
+      const sp = this.stepParams(this.t, grp);
+      const { b1, b2, eps, wd } = sp;
       for (const p of grp.params) {
         const f = this.fusedOf(p);
         if (f) {
@@ -152,19 +152,19 @@ export class Adam implements Optimizer {
         const { m, v } = this.stateOf(p);
         if (x instanceof Float32Array) {
           // float32 parameters: one fused pass on the backend (native: vectorised, memory-bound)
-          getBackend().adamStep(x, g as Float32Array, m as Float32Array, v as Float32Array, x.length, this.stepParams(this.t, grp));
+          getBackend().adamStep(x, g as Float32Array, m as Float32Array, v as Float32Array, x.length, sp);
           continue;
         }
         for (let i = 0; i < x.length; i++) {
           let gi = g[i]!;
           if (wd !== 0) {
-            if (this.decoupled) x[i]! -= lr * wd * x[i]!;
+            if (sp.decoupled) x[i]! -= sp.lrWd * x[i]!;
             else gi += wd * x[i]!;
           }
           const mi = b1 * m[i]! + (1 - b1) * gi;
           const vi = b2 * v[i]! + (1 - b2) * gi * gi;
           m[i] = mi; v[i] = vi;
-          x[i]! -= stepSize * mi / (Math.sqrt(vi) / sqrtC2 + eps);
+          x[i]! -= sp.stepSize * mi / (Math.sqrt(vi) / sqrtC2 + eps);
         }
       }
     }
