@@ -95,92 +95,80 @@ test('a weight used twice in a step is not fused, and results still match', () =
   }
 });
 
+/** The backend with the fused kernel: native when it has one, else the portable reference. */
+const fusedBackend = (): Backend => (getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend());
+
+function onFusedBackend<T>(fn: () => T): T {
+  const prev = getBackend();
+  setBackend(fusedBackend());
+  try { return fn(); } finally { setBackend(prev); }
+}
+
+/** A small net on a fixed input: `step(opt)` is zeroGrad, forward, backward, step; `params()` its values. */
+function smallNet() {
+  const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
+  const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
+  const backward = () => ops.sum(ops.square(net.forward(x))).backward();
+  const step = (opt: Adam) => { opt.zeroGrad(); backward(); opt.step(); };
+  return { net, backward, step, params: () => net.parameters().map((p) => Array.from(p.data)) };
+}
+
 test('a fused weight never gets a gradient buffer; its bias does', () => {
-  const be = getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend();
-  const r = train(be, true, {});
+  const r = train(fusedBackend(), true, {});
   // parameters: [W1, b1, W2, b2] per net
   assert.equal(r.grads[0], null);
   assert.ok(r.grads[1] instanceof Float32Array);
 });
 
 test('a later fused optimiser takes the weights over; the earlier one then updates them plainly', () => {
-  const be = getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend();
-  const prev = getBackend();
-  setBackend(be);
-  try {
-    const run = (second: boolean) => {
-      const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
-      const first = new Adam(net.parameters(), { lr: 1e-2, fusedBackward: true });
-      const opt = second ? new Adam(net.parameters(), { lr: 1e-2, fusedBackward: true }) : first;
-      const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
-      for (let i = 0; i < 3; i++) { opt.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); opt.step(); }
+  onFusedBackend(() => {
+    const run = (fused: boolean) => {
+      const s = smallNet();
+      const first = new Adam(s.net.parameters(), { lr: 1e-2, fusedBackward: fused });
+      const second = new Adam(s.net.parameters(), { lr: 1e-2, fusedBackward: fused });
+      for (let i = 0; i < 3; i++) s.step(second);
       // the first optimiser, stepped now, treats the weights as plain Adam (they get real gradients:
       // the second optimiser's hooks are not armed without its zeroGrad())
-      first.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); first.step();
-      return net.parameters().map((p) => Array.from(p.data));
+      s.step(first);
+      return s.params();
     };
-    const plain = (() => {
-      const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
-      const opt = new Adam(net.parameters(), { lr: 1e-2 });
-      const first = new Adam(net.parameters(), { lr: 1e-2 });
-      const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
-      for (let i = 0; i < 3; i++) { opt.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); opt.step(); }
-      first.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); first.step();
-      return net.parameters().map((p) => Array.from(p.data));
-    })();
-    assert.deepEqual(run(true), plain);
-  } finally {
-    setBackend(prev);
-  }
+    assert.deepEqual(run(true), run(false));
+  });
 });
 
 test('a fused optimiser built on weights that already hold gradients zeroes them first (as plain Adam)', () => {
-  const be = getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend();
-  const prev = getBackend();
-  setBackend(be);
-  try {
+  onFusedBackend(() => {
     const run = (fusedSecond: boolean) => {
-      const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
-      const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
-      const first = new Adam(net.parameters(), { lr: 1e-2 });
-      for (let i = 0; i < 2; i++) { first.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); first.step(); }
-      const second = new Adam(net.parameters(), { lr: 1e-2, fusedBackward: fusedSecond });
-      for (let i = 0; i < 3; i++) { second.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); second.step(); }
-      return net.parameters().map((p) => Array.from(p.data));
+      const s = smallNet();
+      const first = new Adam(s.net.parameters(), { lr: 1e-2 });
+      for (let i = 0; i < 2; i++) s.step(first);
+      const second = new Adam(s.net.parameters(), { lr: 1e-2, fusedBackward: fusedSecond });
+      for (let i = 0; i < 3; i++) s.step(second);
+      return s.params();
     };
     assert.deepEqual(run(true), run(false));
-  } finally {
-    setBackend(prev);
-  }
+  });
 });
 
 test('two backward passes before one step are refused with fusedBackward (the second gradient would be lost)', () => {
-  const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
-  const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
-  const opt = new Adam(net.parameters(), { lr: 1e-2, fusedBackward: true });
-  const prev = getBackend();
-  setBackend(getNativeBackend()?.gemmAdam ? getNativeBackend()! : getJsBackend());
-  try {
+  onFusedBackend(() => {
+    const s = smallNet();
+    const opt = new Adam(s.net.parameters(), { lr: 1e-2, fusedBackward: true });
     opt.zeroGrad();
-    ops.sum(ops.square(net.forward(x))).backward();
-    ops.sum(ops.square(net.forward(x))).backward();
+    s.backward();
+    s.backward();
     assert.throws(() => opt.step(), /got a gradient after its update was applied in the backward pass/);
     // a skipped step does not poison the next one: zeroGrad starts afresh
-    opt.zeroGrad();
-    ops.sum(ops.square(net.forward(x))).backward();
-    opt.step();
-  } finally {
-    setBackend(prev);
-  }
+    s.step(opt);
+  });
 });
 
 test('detachFused removes the hooks; later steps are plain Adam', () => {
-  const net = mlp([6, 5, 3], { rng: new Rng(1), activation: 'relu', init: 'xavier' });
-  const opt = new Adam(net.parameters(), { lr: 1e-2, fusedBackward: true });
-  assert.ok(net.parameters().every((p) => p.gradSink !== null));
+  const s = smallNet();
+  const opt = new Adam(s.net.parameters(), { lr: 1e-2, fusedBackward: true });
+  assert.ok(s.net.parameters().every((p) => p.gradSink !== null));
   opt.detachFused();
-  assert.ok(net.parameters().every((p) => p.gradSink === null));
-  const x = Tensor.wrap(4, 6, new Rng(2).fillUniform(new Float32Array(24)));
-  opt.zeroGrad(); ops.sum(ops.square(net.forward(x))).backward(); opt.step();
-  assert.ok(net.parameters()[0]!.grad instanceof Float32Array, 'the weight gets a gradient again');
+  assert.ok(s.net.parameters().every((p) => p.gradSink === null));
+  s.step(opt);
+  assert.ok(s.net.parameters()[0]!.grad instanceof Float32Array, 'the weight gets a gradient again');
 });
