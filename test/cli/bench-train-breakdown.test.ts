@@ -16,7 +16,8 @@ for (const fused of [true, false]) {
   test(`trainStepBreakdown (${fused ? 'fused' : 'plain'} Adam): counted GFLOP/step is the analytic count; phases sum to the total`, () => {
     const step = makeTrainStep(SMALL, fused);
     step.run();
-    const bd = trainStepBreakdown(step, 2);
+    // 10 steps: this ~2 ms step's per-phase CPU times average over a moment of load on a busy machine
+    const bd = trainStepBreakdown(step, 10);
     const { batch: n, imageDim: di, textDim: dt, hidden: h, bits: c } = SMALL;
     const flops = 4 * n * h * (di + dt) + 12 * n * h * c + 6 * n * n * c;
     assert.ok(Math.abs(bd.gflopPerStep * 1e9 - flops) < 1, `${bd.gflopPerStep * 1e9} vs ${flops}`);
@@ -28,7 +29,8 @@ for (const fused of [true, false]) {
     if (fusedRow) phases.push('gemm + fused Adam');
     for (const p of [...phases, 'total', '  page faults', '  js↔native']) assert.ok(byName.has(p), p);
     const parts = phases.reduce((s, p) => s + byName.get(p)!, 0);
-    assert.ok(Math.abs(parts - byName.get('total')!) <= 0.05 * byName.get('total')! + 0.5, `${parts} vs ${byName.get('total')}`);
+    // every phase counted once: leaving out a large one (loss, optimiser: each ~a third here) fails this
+    assert.ok(Math.abs(parts - byName.get('total')!) <= 0.1 * byName.get('total')! + 0.5, `${parts} vs ${byName.get('total')}`);
   });
 }
 
