@@ -84,18 +84,21 @@ export function benchCmhashTrainStepTimed(shape: TrainBenchShape, steps: number,
 
 function cpuMs(c0: NodeJS.CpuUsage): number { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; }
 
+/** Process CPU milliseconds so far (the breakdown's clock; a test gives it a deterministic one). */
+export function processCpuMs(): number { const c = process.cpuUsage(); return (c.user + c.system) / 1000; }
+
 /** Per-kernel CPU time, call counts and GEMM FLOPs, collected by a wrapper around the active backend. */
 class KernelMeter {
   gemmMs = 0; gemmFlops = 0; reluMs = 0; adamMs = 0; calls = 0;
   /** Weight-gradient GEMMs with Adam fused in: their time (GEMM and update together) and FLOPs. */
   fusedMs = 0; fusedFlops = 0;
-  constructor(readonly inner: Backend) {}
+  constructor(readonly inner: Backend, private readonly clock: () => number) {}
   wrap(): Backend {
     const inner = this.inner, meter = this;
     const timed = <A extends unknown[]>(fn: (...a: A) => void, add: (ms: number, a: A) => void) => (...a: A): void => {
-      const c0 = process.cpuUsage();
+      const c0 = meter.clock();
       fn(...a);
-      add(cpuMs(c0), a);
+      add(meter.clock() - c0, a);
       meter.calls++;
     };
     const gemmAdd = (ms: number, a: unknown[]) => { meter.gemmMs += ms; meter.gemmFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number); };
@@ -142,20 +145,20 @@ function nativeCallCostUs(be: Backend): number {
  * the kernel wrapper into GEMM / ReLU / Adam and the rest. Page faults and garbage collection happen
  * inside the phases; faults are reported beside them (their ms are included above).
  */
-export function trainStepBreakdown(step: TrainStep, steps: number):
+export function trainStepBreakdown(step: TrainStep, steps: number, clock: () => number = processCpuMs):
   { rows: PhaseRow[]; gflopPerStep: number; cpuMsPerStep: number } {
   const inner = getBackend();
-  const meter = new KernelMeter(inner);
+  const meter = new KernelMeter(inner, clock);
   setBackend(meter.wrap());
   try {
     const sec: Record<string, { ms: number; gemm: number; relu: number }> = {};
     const timeSection = (name: string, fn: () => void) => {
-      const g0 = meter.gemmMs + meter.fusedMs, r0 = meter.reluMs, c0 = process.cpuUsage();
+      const g0 = meter.gemmMs + meter.fusedMs, r0 = meter.reluMs, c0 = clock();
       fn();
       const s = (sec[name] ??= { ms: 0, gemm: 0, relu: 0 });
-      s.ms += cpuMs(c0); s.gemm += meter.gemmMs + meter.fusedMs - g0; s.relu += meter.reluMs - r0;
+      s.ms += clock() - c0; s.gemm += meter.gemmMs + meter.fusedMs - g0; s.relu += meter.reluMs - r0;
     };
-    const f0 = minorFaults(), c0 = process.cpuUsage();
+    const f0 = minorFaults(), c0 = clock();
     for (let i = 0; i < steps; i++) {
       timeSection('zero grad', step.zeroGrad);
       timeSection('forward', step.forward);
@@ -163,7 +166,7 @@ export function trainStepBreakdown(step: TrainStep, steps: number):
       timeSection('backward', step.backward);
       timeSection('optimiser', step.optimiser);
     }
-    const total = cpuMs(c0) / steps, faults = (minorFaults() - f0) / steps;
+    const total = (clock() - c0) / steps, faults = (minorFaults() - f0) / steps;
     const per = (x: number) => x / steps;
     const gemm = per(meter.gemmMs), gflopPlain = meter.gemmFlops / steps / 1e9;
     const fusedMs = per(meter.fusedMs), gflopFused = meter.fusedFlops / steps / 1e9, gflop = gflopPlain + gflopFused;
