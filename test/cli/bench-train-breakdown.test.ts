@@ -1,7 +1,7 @@
 // bench train's accounting on a small shape: the GEMM FLOPs it counts equal the step's analytic
 // count (4·n·h·(dᵢ+dₜ) + 12·n·h·c + 6·n²·c), the phases add up to the total (on a deterministic
-// clock: no timing in the test), and every precision it accepts runs, with Adam fused into the weight-gradient GEMMs or as a pass of its
-// own; a bad --precision or --adam is refused.
+// clock: no timing in the test), and every precision it accepts runs, with Adam fused into the
+// weight-gradient GEMMs or as a pass of its own; a bad --precision or --adam is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
