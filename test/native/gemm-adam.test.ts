@@ -51,6 +51,7 @@ test('gemmAdam equals sgemm (beta 0) + adamStep bit for bit on every native vari
 });
 
 test('gemmAdamBf16 equals sgemmBf16 (beta 0) + adamStep bit for bit, 1 and 2 threads', (t) => {
+  if (!loadNativeAddon()?.supportedIsas().includes('avx512')) { t.skip('no native avx512 here'); return; }
   const be = createNativeBackend('avx512');
   if (!be?.gemmAdamBf16 || !be.sgemmBf16) { t.skip('no AVX512_BF16 here (or an addon without sgemmAdamBf16)'); return; }
   const before = be.getThreads();
