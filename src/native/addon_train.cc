@@ -72,6 +72,7 @@ Napi::Value GemmTuning(const Napi::CallbackInfo& info) {
   o.Set("l1d", static_cast<double>(c.l1d)); o.Set("l2", static_cast<double>(c.l2)); o.Set("l3", static_cast<double>(c.l3));
   o.Set("cacheSource", c.source);
   o.Set("avx512", gemmChoiceReport());
+  o.Set("avx2", gemmChoiceReportAvx2());
   o.Set("bf16", bf16Supported());
   if (bf16Supported()) {
     const Bf16Blocking& b = bf16Blocking();

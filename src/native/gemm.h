@@ -44,6 +44,8 @@ GemmKernel avx512KernelForTile(int mr, long mcRows, long kc, long nc);
 std::string gemmChoiceReport();
 bool mallocRetained();
 const GemmKernel& gemmKernelAvx2();
+/** The AVX2 kernel's blocks and paths, and why they are what they are. */
+std::string gemmChoiceReportAvx2();
 const GemmKernel& gemmKernelGeneric();
 const GemmKernel& gemmKernel(Isa isa);
 

@@ -23,6 +23,8 @@ export interface GemmTuning {
   l1d: number; l2: number; l3: number; cacheSource: string;
   /** Cache sizes, blocks, measured tile rates and the choice, in one sentence. */
   avx512: string;
+  /** The AVX2 kernel's blocks and paths and why (absent in addons built before it existed). */
+  avx2?: string;
   bf16: boolean; bf16Kernel?: string;
   /** Freed buffers up to 32 MiB stay on the malloc heap (no page faults on reuse). */
   mallocRetain: boolean;

@@ -24,7 +24,7 @@ export function register(program: Command): void {
         gemm_kernel: b.name === 'native' && kernels ? kernels.gemm : 'typescript 4x4',
         hamming_kernel: b.name === 'native' && kernels ? kernels.hamming : 'typescript',
         caches: tuning ? `L1d ${tuning.l1d / 1024} KiB, L2 ${tuning.l2 / 1024} KiB, L3 ${tuning.l3 > 0 ? `${Math.round(tuning.l3 / 1024)} KiB` : 'unknown'} (from ${tuning.cacheSource})` : null,
-        gemm_choice: tuning ? (native!.variant === 'avx512' ? tuning.avx512 : `${native!.variant}: fixed blocks (the cache-based choice applies to avx512)`) : null,
+        gemm_choice: tuning ? (native!.variant === 'avx512' ? tuning.avx512 : native!.variant === 'avx2' && tuning.avx2 ? tuning.avx2 : `${native!.variant}: fixed blocks`) : null,
         bf16_gemm: tuning ? (tuning.bf16 ? `${tuning.bf16Kernel}; opt in with --precision bf16` : 'no (needs AVX512_BF16)') : null,
         // which GEMMs can apply Adam as they make a weight's gradient (Adam's fusedBackward; DCMH uses it)
         fused_adam: !b.gemmAdam ? 'no (plain Adam pass after backward)'
