@@ -30,11 +30,10 @@ struct GemmKernel {
    *  B panel into Bp (kc × NR) as it goes. */
   void (*ukrDirectAPackB)(long kc, const float* A, long lda, const float* B, long ldb, float* Bp, float* C, long ldc, int mr,
                           float alpha, float beta) = nullptr;
-  /** Optional: ukr (packed A) on a full NR-column tile of row-major B, packing that B panel into Bp. */
-  void (*ukrPackB)(long kc, const float* Ap, const float* B, long ldb, float* Bp, float* C, long ldc, int mr, float alpha,
-                   float beta) = nullptr;
   /** ukrDirectA is used only when C has at most this many columns (packing A pays off past it). */
   long directAMaxN = 1L << 40;
+  /** m <= mc with A packed: true = the one-row-block path (B panel by panel), false = the blocked path. */
+  bool oneBlockPackedA = true;
 };
 
 const GemmKernel& gemmKernelAvx512();

@@ -215,38 +215,37 @@ CMH_TARGET_AVX2 static void packAAvx2(bool transA, const float* A, long lda, lon
   }
 }
 
-// ukrAvx2 (packed A) for the first tile of a 16-column panel of a row-major B, packing the panel
-// into Bp as it goes (see ukrAvx2DirectAPackB).
-CMH_TARGET_AVX2 static void ukrAvx2PackB(long kc, const float* CMH_RESTRICT A, const float* B, long ldb,
-                                         float* CMH_RESTRICT Bp, float* C, long ldc, int mr, float alpha, float beta) {
-  alignas(32) float tile[kMr2 * kNr2];
-  long ldbBytes = ldb * 4, k = kc;
-  const float* pf = B + kAheadB * ldb;
-  asm volatile(
-      CMH_AVX2_ZERO_TILE
-      "test %[k], %[k]\n\t" "je 2f\n\t"
-      ".p2align 5\n"
-      "1:\n\t"
-      "prefetcht0 (%[pf])\n\t" "prefetcht0 60(%[pf])\n\t" "add %[ldb], %[pf]\n\t"
-      "vmovups (%[b]), %%ymm0\n\t" "vmovups 32(%[b]), %%ymm1\n\t"
-      "vmovaps %%ymm0, (%[bp])\n\t" "vmovaps %%ymm1, 32(%[bp])\n\t"
-      CMH_AVX2_ROWS("0(%[a])", "4(%[a])", "8(%[a])", "12(%[a])", "16(%[a])", "20(%[a])")
-      "add $24, %[a]\n\t" "add %[ldb], %[b]\n\t" "add $64, %[bp]\n\t" "dec %[k]\n\t" "jne 1b\n"
-      "2:\n\t"
-      CMH_AVX2_SAVE_TILE
-      : [a] "+r"(A), [b] "+r"(B), [bp] "+r"(Bp), [k] "+r"(k), [pf] "+r"(pf)
-      : [t] "r"(tile), [ldb] "r"(ldbBytes)
-      : CMH_AVX2_CLOBBERS);
-  storeTileAvx2(tile, C, ldc, mr, kNr2, alpha, beta);
+// Packs op(B) into 16-column micro-panels ([p][16], zero-padded columns), as packBPanels<16> does,
+// but for row-major B row by row: each B row is read once, front to back, and its 16-float pieces
+// go to the panels. Reading panel by panel instead touches every row once per panel, each time in
+// another page and (when B's rows are not 64-byte aligned, as in JS arrays) across two cache lines.
+CMH_TARGET_AVX2 static void packBAvx2(bool transB, const float* B, long ldb, long kc, long nc, float* out) {
+  const long full = nc / kNr2 * kNr2;
+  if (transB || full == 0) { packBPanels<kNr2>(transB, B, ldb, kc, nc, out); return; }
+  for (long p = 0; p < kc; p++) {
+    const float* src = B + p * ldb;
+    float* dst = out + p * kNr2;
+    for (long j = 0; j < full; j += kNr2, dst += kNr2 * kc) {
+      _mm256_store_ps(dst, _mm256_loadu_ps(src + j));
+      _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + j + 8));
+    }
+  }
+  if (full < nc) packBPanels<kNr2>(false, B + full, ldb, kc, nc - full, out + full * kc);
 }
 
 const GemmKernel& gemmKernelAvx2() {
-  // A is read in place only up to 256 columns of C (16 panels): past that, A's rows (a power-of-two
-  // stride apart, so in one L1 set) and the B panel no longer fit L1's 8 ways together, and packing
-  // A once per k block costs less (measured at 128x4096xN: N=64 direct .82 vs packed .70 of peak,
-  // N=256 equal, N=1024 .70 vs .74).
-  static const GemmKernel k{"avx2 6x16", kMr2, kNr2, 144, 256, 4096, &ukrAvx2, &packAAvx2, &packBPanels<kNr2>,
-                            &ukrAvx2DirectA, &ukrAvx2DirectAPackB, &ukrAvx2PackB, 256};
+  // Blocks and paths measured on a Zen 2 core (32 KiB L1d, 512 KiB L2), B rows 16 bytes off a cache
+  // line as in JS arrays:
+  //  - A is read in place only up to 256 columns of C (16 panels): past that, A's rows (a power-of-two
+  //    stride apart, so in one L1 set) and the B panel no longer fit L1's 8 ways together, and packing
+  //    A once per k block costs less (128x4096xN: N=64 direct .82 vs packed .70 of peak, N=256 equal);
+  //  - with A packed, even one block of rows (m <= MC) takes the blocked path, whose B block is packed
+  //    row by row (packBAvx2): 128x4096x8192 65 -> 78 GFLOP/s, 128x4096x1024 77-81 -> 83-85 against
+  //    packing each panel in its first tile;
+  //  - NC = 1024 (a 1 MiB B block, in L3): at 128x4096x8192 78 GFLOP/s against 74 with 4096; MC 96-204
+  //    alike.
+  static const GemmKernel k{"avx2 6x16", kMr2, kNr2, 144, 256, 1024, &ukrAvx2, &packAAvx2, &packBAvx2,
+                            &ukrAvx2DirectA, &ukrAvx2DirectAPackB, 256, false};
   return k;
 }
 
@@ -254,9 +253,9 @@ std::string gemmChoiceReportAvx2() {
   const GemmKernel& k = gemmKernelAvx2();
   return std::string(k.name) + " (k loop in assembly, all 16 ymm registers placed), MC=" + std::to_string(k.mc) + " KC=" +
          std::to_string(k.kc) + " NC=" + std::to_string(k.nc) +
-         " (fixed: KC sets the fp32 summation order; MC 96-204 measured alike on a Zen 2 core with a 512 KiB L2); A read in place"
-         " when C has at most " + std::to_string(k.directAMaxN) + " columns, else packed once per k block; each B panel"
-         " packed by its first tile";
+         " (fixed: KC sets the fp32 summation order; MC 96-204 and NC 1024 measured on a Zen 2 core with a 512 KiB L2); A read in"
+         " place with each B panel packed by its first tile when C has at most " + std::to_string(k.directAMaxN) +
+         " columns, else the blocked path with B packed row by row";
 }
 
 CMH_TARGET_AVX2 double fmaLoopAvx2(long iters) {

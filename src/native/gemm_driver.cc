@@ -55,7 +55,9 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
   const long ncMax = std::min(K.nc, (n + NR - 1) / NR * NR);
   const long mcMax = std::min(K.mc, (m + MR - 1) / MR * MR);
   float* Ap = scratch(1, static_cast<size_t>(kcMax) * ((mcMax + MR - 1) / MR * MR));
-  if (m <= K.mc) {
+  // A not transposed: the kernel can read its rows in place (no packing at all).
+  const bool directA = !ta && kDirectA && K.ukrDirectA && n <= K.directAMaxN;
+  if (m <= K.mc && (directA || K.oneBlockPackedA)) {
     // One block of rows (the training shapes: batch 128): pack A once per k block and each B
     // micro-panel just before its column of tiles, so the panel is still in L1 for every tile
     // instead of round-tripping a KC×NC block through L2/L3.
@@ -63,14 +65,12 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
     for (long pc = 0; pc < k; pc += K.kc) {
       const long kc = std::min(K.kc, k - pc);
       const float betaBlock = pc == 0 ? beta : 1.0f;
-      // A not transposed: the kernel can read its rows in place (no packing at all).
-      const bool directA = !ta && kDirectA && K.ukrDirectA && n <= K.directAMaxN;
       if (!directA) K.packA(ta, ta ? A + pc * lda : A + pc, lda, m, kc, Ap);
       const long tilesM = (m + MR - 1) / MR;
       for (long jr = 0; jr < n; jr += NR) {
         const int nr = static_cast<int>(std::min(NR, n - jr));
         // Row-major B with A read in place: the panel's first tile packs it (ukrDirectAPackB).
-        const bool fusedB = !tb && nr == NR && kFusedB && (directA ? K.ukrDirectAPackB != nullptr : K.ukrPackB != nullptr);
+        const bool fusedB = directA && !tb && nr == NR && kFusedB && K.ukrDirectAPackB;
         if (!fusedB) K.packB(tb, tb ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, kc, nr, Bp);
         // Prefetch (no effect on results): the next tile's C rows (for writing: with beta 0 too, the
         // lines are fetched for ownership anyway; +4-6% at 4096x128x1024-At on AVX2), and a slice of
@@ -87,8 +87,7 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
               for (long off = 0; off < bBytes; off += 64) __builtin_prefetch(row + off, 0, 2);
             }
           }
-          if (fusedB && ir == 0 && directA) K.ukrDirectAPackB(kc, A + pc, lda, B + pc * ldb + jr, ldb, Bp, C + jr, ldc, mr, alpha, betaBlock);
-          else if (fusedB && ir == 0) K.ukrPackB(kc, Ap, B + pc * ldb + jr, ldb, Bp, C + jr, ldc, mr, alpha, betaBlock);
+          if (fusedB && ir == 0) K.ukrDirectAPackB(kc, A + pc, lda, B + pc * ldb + jr, ldb, Bp, C + jr, ldc, mr, alpha, betaBlock);
           else if (directA) K.ukrDirectA(kc, A + ir * lda + pc, lda, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
           else K.ukr(kc, Ap + ir * kc, Bp, C + ir * ldc + jr, ldc, mr, nr, alpha, betaBlock);
         }
