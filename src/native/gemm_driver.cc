@@ -55,7 +55,9 @@ void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, 
   const long ncMax = std::min(K.nc, (n + NR - 1) / NR * NR);
   const long mcMax = std::min(K.mc, (m + MR - 1) / MR * MR);
   float* Ap = scratch(1, static_cast<size_t>(kcMax) * ((mcMax + MR - 1) / MR * MR));
-  // A not transposed: the kernel can read its rows in place (no packing at all).
+  // A not transposed: the kernel can read its rows in place (no packing at all). A kernel may send
+  // one block of rows with A packed to the blocked path (oneBlockPackedA: AVX2, whose B packing
+  // reads each row once there; see gemm_avx2.cc).
   const bool directA = !ta && kDirectA && K.ukrDirectA && n <= K.directAMaxN;
   if (m <= K.mc && (directA || K.oneBlockPackedA)) {
     // One block of rows (the training shapes: batch 128): pack A once per k block and each B
