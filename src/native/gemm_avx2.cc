@@ -34,6 +34,9 @@ constexpr int kMr2 = 6, kNr2 = 16;
 // A read in place: one pointer per row (r0..r5), the step's value at OFF.
 #define CMH_AVX2_ROWS_DIRECT(AOFF) \
   CMH_AVX2_ROWS(AOFF "(%[r0])", AOFF "(%[r1])", AOFF "(%[r2])", AOFF "(%[r3])", AOFF "(%[r4])", AOFF "(%[r5])")
+#define CMH_AVX2_ADVANCE_ROWS(BYTES)                                                                       \
+  "add $" BYTES ", %[r0]\n\t" "add $" BYTES ", %[r1]\n\t" "add $" BYTES ", %[r2]\n\t" "add $" BYTES ", %[r3]\n\t"  \
+  "add $" BYTES ", %[r4]\n\t" "add $" BYTES ", %[r5]\n\t"
 #define CMH_AVX2_ZERO_TILE                                                                                 \
   "vxorps %%ymm4, %%ymm4, %%ymm4\n\t" "vxorps %%ymm5, %%ymm5, %%ymm5\n\t" "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"         \
   "vxorps %%ymm7, %%ymm7, %%ymm7\n\t" "vxorps %%ymm8, %%ymm8, %%ymm8\n\t" "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"         \
@@ -47,6 +50,11 @@ constexpr int kMr2 = 6, kNr2 = 16;
 #define CMH_AVX2_CLOBBERS                                                                                  \
   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", \
       "xmm14", "xmm15", "memory", "cc"
+
+/** Row pointers of a tile of row-major A read in place; rows past mr point at row 0 (read, not stored). */
+static inline void tileRows(const float* A, long lda, int mr, const float* r[kMr2]) {
+  for (int i = 0; i < kMr2; i++) r[i] = A + (i < mr ? i : 0) * lda;
+}
 
 /** Writes the accumulated tile (tile[i*16 + j]) to C: C = alpha·tile (+ beta·C unless beta == 0). */
 CMH_TARGET_AVX2 static inline void storeTileAvx2(const float* tile, float* C, long ldc, int mr, int nr, float alpha, float beta) {
@@ -101,12 +109,8 @@ CMH_TARGET_AVX2 static void ukrAvx2(long kc, const float* CMH_RESTRICT A, const 
 CMH_TARGET_AVX2 static void ukrAvx2DirectA(long kc, const float* A, long lda, const float* CMH_RESTRICT B, float* C,
                                            long ldc, int mr, int nr, float alpha, float beta) {
   alignas(32) float tile[kMr2 * kNr2];
-  const float* r0 = A;
-  const float* r1 = A + (1 < mr ? 1 : 0) * lda;
-  const float* r2 = A + (2 < mr ? 2 : 0) * lda;
-  const float* r3 = A + (3 < mr ? 3 : 0) * lda;
-  const float* r4 = A + (4 < mr ? 4 : 0) * lda;
-  const float* r5 = A + (5 < mr ? 5 : 0) * lda;
+  const float* r[kMr2];
+  tileRows(A, lda, mr, r);
   long k4 = kc / 4, k1 = kc % 4;
   asm volatile(
       CMH_AVX2_ZERO_TILE
@@ -115,17 +119,15 @@ CMH_TARGET_AVX2 static void ukrAvx2DirectA(long kc, const float* A, long lda, co
       "1:\n\t"
       CMH_AVX2_LOAD_B("0") CMH_AVX2_ROWS_DIRECT("0") CMH_AVX2_LOAD_B("64") CMH_AVX2_ROWS_DIRECT("4")
       CMH_AVX2_LOAD_B("128") CMH_AVX2_ROWS_DIRECT("8") CMH_AVX2_LOAD_B("192") CMH_AVX2_ROWS_DIRECT("12")
-      "add $16, %[r0]\n\t" "add $16, %[r1]\n\t" "add $16, %[r2]\n\t" "add $16, %[r3]\n\t" "add $16, %[r4]\n\t"
-      "add $16, %[r5]\n\t" "add $256, %[b]\n\t" "dec %[k4]\n\t" "jne 1b\n"
+      CMH_AVX2_ADVANCE_ROWS("16") "add $256, %[b]\n\t" "dec %[k4]\n\t" "jne 1b\n"
       "2:\n\t"
       "test %[k1], %[k1]\n\t" "je 4f\n"
       "3:\n\t"
       CMH_AVX2_LOAD_B("0") CMH_AVX2_ROWS_DIRECT("0")
-      "add $4, %[r0]\n\t" "add $4, %[r1]\n\t" "add $4, %[r2]\n\t" "add $4, %[r3]\n\t" "add $4, %[r4]\n\t"
-      "add $4, %[r5]\n\t" "add $64, %[b]\n\t" "dec %[k1]\n\t" "jne 3b\n"
+      CMH_AVX2_ADVANCE_ROWS("4") "add $64, %[b]\n\t" "dec %[k1]\n\t" "jne 3b\n"
       "4:\n\t"
       CMH_AVX2_SAVE_TILE
-      : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [r4] "+r"(r4), [r5] "+r"(r5), [b] "+r"(B),
+      : [r0] "+r"(r[0]), [r1] "+r"(r[1]), [r2] "+r"(r[2]), [r3] "+r"(r[3]), [r4] "+r"(r[4]), [r5] "+r"(r[5]), [b] "+r"(B),
         [k4] "+r"(k4), [k1] "+r"(k1)
       : [t] "r"(tile)
       : CMH_AVX2_CLOBBERS);
@@ -141,12 +143,8 @@ constexpr long kAheadB = 8;
 CMH_TARGET_AVX2 static void ukrAvx2DirectAPackB(long kc, const float* A, long lda, const float* B, long ldb,
                                                 float* CMH_RESTRICT Bp, float* C, long ldc, int mr, float alpha, float beta) {
   alignas(32) float tile[kMr2 * kNr2];
-  const float* r0 = A;
-  const float* r1 = A + (1 < mr ? 1 : 0) * lda;
-  const float* r2 = A + (2 < mr ? 2 : 0) * lda;
-  const float* r3 = A + (3 < mr ? 3 : 0) * lda;
-  const float* r4 = A + (4 < mr ? 4 : 0) * lda;
-  const float* r5 = A + (5 < mr ? 5 : 0) * lda;
+  const float* r[kMr2];
+  tileRows(A, lda, mr, r);
   long ldbBytes = ldb * 4, k = kc;
   const float* pf = B + kAheadB * ldb;
   asm volatile(
@@ -158,11 +156,10 @@ CMH_TARGET_AVX2 static void ukrAvx2DirectAPackB(long kc, const float* A, long ld
       "vmovups (%[b]), %%ymm0\n\t" "vmovups 32(%[b]), %%ymm1\n\t"
       "vmovaps %%ymm0, (%[bp])\n\t" "vmovaps %%ymm1, 32(%[bp])\n\t"
       CMH_AVX2_ROWS_DIRECT("0")
-      "add $4, %[r0]\n\t" "add $4, %[r1]\n\t" "add $4, %[r2]\n\t" "add $4, %[r3]\n\t" "add $4, %[r4]\n\t"
-      "add $4, %[r5]\n\t" "add %[ldb], %[b]\n\t" "add $64, %[bp]\n\t" "dec %[k]\n\t" "jne 1b\n"
+      CMH_AVX2_ADVANCE_ROWS("4") "add %[ldb], %[b]\n\t" "add $64, %[bp]\n\t" "dec %[k]\n\t" "jne 1b\n"
       "2:\n\t"
       CMH_AVX2_SAVE_TILE
-      : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [r4] "+r"(r4), [r5] "+r"(r5), [b] "+r"(B),
+      : [r0] "+r"(r[0]), [r1] "+r"(r[1]), [r2] "+r"(r[2]), [r3] "+r"(r[3]), [r4] "+r"(r[4]), [r5] "+r"(r[5]), [b] "+r"(B),
         [bp] "+r"(Bp), [k] "+r"(k), [pf] "+r"(pf)
       : [t] "r"(tile), [ldb] "r"(ldbBytes)
       : CMH_AVX2_CLOBBERS);
