@@ -47,6 +47,13 @@ constexpr int kMr2 = 6, kNr2 = 16;
   "vmovaps %%ymm7, 96(%[t])\n\t" "vmovaps %%ymm8, 128(%[t])\n\t" "vmovaps %%ymm9, 160(%[t])\n\t"                      \
   "vmovaps %%ymm10, 192(%[t])\n\t" "vmovaps %%ymm11, 224(%[t])\n\t" "vmovaps %%ymm12, 256(%[t])\n\t"                  \
   "vmovaps %%ymm13, 288(%[t])\n\t" "vmovaps %%ymm14, 320(%[t])\n\t" "vmovaps %%ymm15, 352(%[t])\n\t" "vzeroupper\n\t"
+// The tile zeroed, then k4 = kc / 4 rounds of BODY4 (four k steps and the pointer advance) and
+// k1 = kc % 4 of BODY1 (one step), then the tile saved to t: the frame of the kernels below.
+#define CMH_AVX2_TILE_LOOPS(BODY4, BODY1)                                                                  \
+  CMH_AVX2_ZERO_TILE                                                                                        \
+  "test %[k4], %[k4]\n\t" "je 2f\n\t" ".p2align 5\n" "1:\n\t" BODY4 "dec %[k4]\n\t" "jne 1b\n" "2:\n\t"         \
+  "test %[k1], %[k1]\n\t" "je 4f\n" "3:\n\t" BODY1 "dec %[k1]\n\t" "jne 3b\n" "4:\n\t"                       \
+  CMH_AVX2_SAVE_TILE
 #define CMH_AVX2_CLOBBERS                                                                                  \
   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", \
       "xmm14", "xmm15", "memory", "cc"
@@ -81,20 +88,10 @@ CMH_TARGET_AVX2 static void ukrAvx2(long kc, const float* CMH_RESTRICT A, const 
   alignas(32) float tile[kMr2 * kNr2];
   long k4 = kc / 4, k1 = kc % 4;
   asm volatile(
-      CMH_AVX2_ZERO_TILE
-      "test %[k4], %[k4]\n\t" "je 2f\n\t"
-      ".p2align 5\n"
-      "1:\n\t"
-      CMH_AVX2_STEP_PACKED("0", "0") CMH_AVX2_STEP_PACKED("24", "64") CMH_AVX2_STEP_PACKED("48", "128")
-      CMH_AVX2_STEP_PACKED("72", "192")
-      "add $96, %[a]\n\t" "add $256, %[b]\n\t" "dec %[k4]\n\t" "jne 1b\n"
-      "2:\n\t"
-      "test %[k1], %[k1]\n\t" "je 4f\n"
-      "3:\n\t"
-      CMH_AVX2_STEP_PACKED("0", "0")
-      "add $24, %[a]\n\t" "add $64, %[b]\n\t" "dec %[k1]\n\t" "jne 3b\n"
-      "4:\n\t"
-      CMH_AVX2_SAVE_TILE
+      CMH_AVX2_TILE_LOOPS(
+          CMH_AVX2_STEP_PACKED("0", "0") CMH_AVX2_STEP_PACKED("24", "64") CMH_AVX2_STEP_PACKED("48", "128")
+          CMH_AVX2_STEP_PACKED("72", "192") "add $96, %[a]\n\t" "add $256, %[b]\n\t",
+          CMH_AVX2_STEP_PACKED("0", "0") "add $24, %[a]\n\t" "add $64, %[b]\n\t")
       : [a] "+r"(A), [b] "+r"(B), [k4] "+r"(k4), [k1] "+r"(k1)
       : [t] "r"(tile)
       : CMH_AVX2_CLOBBERS);
@@ -113,20 +110,11 @@ CMH_TARGET_AVX2 static void ukrAvx2DirectA(long kc, const float* A, long lda, co
   tileRows(A, lda, mr, r);
   long k4 = kc / 4, k1 = kc % 4;
   asm volatile(
-      CMH_AVX2_ZERO_TILE
-      "test %[k4], %[k4]\n\t" "je 2f\n\t"
-      ".p2align 5\n"
-      "1:\n\t"
-      CMH_AVX2_LOAD_B("0") CMH_AVX2_ROWS_DIRECT("0") CMH_AVX2_LOAD_B("64") CMH_AVX2_ROWS_DIRECT("4")
-      CMH_AVX2_LOAD_B("128") CMH_AVX2_ROWS_DIRECT("8") CMH_AVX2_LOAD_B("192") CMH_AVX2_ROWS_DIRECT("12")
-      CMH_AVX2_ADVANCE_ROWS("16") "add $256, %[b]\n\t" "dec %[k4]\n\t" "jne 1b\n"
-      "2:\n\t"
-      "test %[k1], %[k1]\n\t" "je 4f\n"
-      "3:\n\t"
-      CMH_AVX2_LOAD_B("0") CMH_AVX2_ROWS_DIRECT("0")
-      CMH_AVX2_ADVANCE_ROWS("4") "add $64, %[b]\n\t" "dec %[k1]\n\t" "jne 3b\n"
-      "4:\n\t"
-      CMH_AVX2_SAVE_TILE
+      CMH_AVX2_TILE_LOOPS(
+          CMH_AVX2_LOAD_B("0") CMH_AVX2_ROWS_DIRECT("0") CMH_AVX2_LOAD_B("64") CMH_AVX2_ROWS_DIRECT("4")
+          CMH_AVX2_LOAD_B("128") CMH_AVX2_ROWS_DIRECT("8") CMH_AVX2_LOAD_B("192") CMH_AVX2_ROWS_DIRECT("12")
+          CMH_AVX2_ADVANCE_ROWS("16") "add $256, %[b]\n\t",
+          CMH_AVX2_LOAD_B("0") CMH_AVX2_ROWS_DIRECT("0") CMH_AVX2_ADVANCE_ROWS("4") "add $64, %[b]\n\t")
       : [r0] "+r"(r[0]), [r1] "+r"(r[1]), [r2] "+r"(r[2]), [r3] "+r"(r[3]), [r4] "+r"(r[4]), [r5] "+r"(r[5]), [b] "+r"(B),
         [k4] "+r"(k4), [k1] "+r"(k1)
       : [t] "r"(tile)
