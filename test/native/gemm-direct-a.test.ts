@@ -55,16 +55,18 @@ for (const isa of VARIANTS) test(`direct-A sgemm (${isa}) is bit-identical to th
   const lib = loadNativeAddon();
   if (!lib || !lib.supportedIsas().includes(isa)) { t.skip(`no native ${isa}`); return; }
   const run = (env: Record<string, string>) => sgemmResultHash(CASES, env, 4242, isa);
-  for (const tile of isa === 'avx2' ? ['6'] : ['8', '12', '14']) {
-    const packed = run({ CMHASH_GEMM_TILE: tile, CMHASH_GEMM_DIRECT_A: '0' });
-    assert.equal(run({ CMHASH_GEMM_TILE: tile }), packed, `tile ${tile}: direct-A results differ from packed-A`);
-    assert.equal(run({ CMHASH_GEMM_TILE: tile, CMHASH_GEMM_FUSED_B: '0' }), packed, `tile ${tile}: direct-A without the fused B packing differs`);
+  // the AVX2 kernel has one tile (6x16); CMHASH_GEMM_TILE forces the AVX-512 one
+  for (const tile of isa === 'avx2' ? [null] : ['8', '12', '14']) {
+    const forced: Record<string, string> = tile ? { CMHASH_GEMM_TILE: tile } : {};
+    const packed = run({ ...forced, CMHASH_GEMM_DIRECT_A: '0' });
+    assert.equal(run(forced), packed, `${isa} tile ${tile ?? '6'}: direct-A results differ from packed-A`);
+    assert.equal(run({ ...forced, CMHASH_GEMM_FUSED_B: '0' }), packed, `${isa} tile ${tile ?? '6'}: direct-A without the fused B packing differs`);
   }
 });
 
 // sha256 of the avx2 results of CASES plus the transposed-A and larger products below (seed 4242),
 // computed with the intrinsics 6x16 kernel and scalar packing of 3b4a9fa, which the assembly
-// kernels, vectorised packing and panel-packing tiles replaced: every fp32 result is unchanged.
+// kernels, vectorised and row-wise packing and the new paths replaced: every fp32 result is unchanged.
 const PINNED_AVX2 = '754e55d4704721bac4fec3b3785bfbe0578c19128bd18a35f0262f7da338340f';
 const MORE: SgemmCase[] = [
   { m: 300, n: 200, k: 700, ta: true, tb: false, alpha: 1, beta: 0 }, { m: 301, n: 99, k: 513, ta: true, tb: true, alpha: 0.5, beta: 1 },
