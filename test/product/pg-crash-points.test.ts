@@ -36,6 +36,20 @@ const loc = (db: string) => `${dbUrl(db)}#crash`;
 const copyOf = (db: string) => { admin!.query(`CREATE DATABASE ${db} TEMPLATE base`); return loc(db); };
 const dropDb = (db: string) => admin!.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 
+/**
+ * Waits until no session is left on database `db`. A killed writer's server backend finishes the
+ * statement it is in (a COMMIT already sent still commits) before it notices the client is gone, so
+ * a look at the data before then can miss a batch that lands a moment later (seen: the next writer
+ * then met "item … already exists" for the batch the check had called absent).
+ */
+async function settled(db: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (Number(admin!.value(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '${db}'`)) === 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`database ${db}: a killed writer's session was still there after 10 s`);
+}
+
 before(async () => {
   if (why) return;
   pg = await startLocalCluster();
@@ -104,6 +118,7 @@ for (const scenario of ['add', 'update-worker', 'remove', 'compact']) {
       const where = copyOf(db);
       const k = await run([scenario, where], { CMHASH_CRASH_AT: String(at) });
       assert.equal(k.signal, 'SIGKILL', `${scenario} point ${points[at - 1]}: expected a kill (exit ${k.code}: ${k.err})`);
+      await settled(db);
       const got = state(where);
       if (got === before) {
         sawBefore++;
@@ -169,6 +184,7 @@ test('PostgreSQL crash points: random SIGKILLs of a writer adding batch after ba
     await new Promise((r) => setTimeout(r, rng.int(250)));
     w.p.kill('SIGKILL');
     assert.equal(await w.exited, null, `try ${i}: the writer stopped by itself: ${w.io.err}`);
+    await settled('loop');
     acked = Math.max(acked, acks(w.io.out));
     const b = checkBatches(where, acked, `try ${i}`);
     if (b === next) killedMidWrite++;
