@@ -122,12 +122,13 @@ CMH_TARGET_AVX2 static void ukrAvx2DirectA(long kc, const float* A, long lda, co
   storeTileAvx2(tile, C, ldc, mr, nr, alpha, beta);
 }
 
+// B rows prefetched this many k steps ahead by the panel-packing tile (measured: 4-32 alike).
+constexpr long kAheadB = 8;
+
 // ukrAvx2DirectA for the first tile of a 16-column panel of a row-major B, which it packs as it goes:
 // each k step loads the B row's 16 floats straight from B (stride ldb), stores them into the panel Bp
-// for the panel's other tiles, and prefetches the row 8 k steps ahead (B's rows are each in another
+// for the panel's other tiles, and prefetches the row kAheadB steps ahead (B's rows are each in another
 // page when B is wide, which the hardware prefetchers do not follow). Same FMA sequence per C element.
-// B rows prefetched this many k steps ahead by the panel-packing tiles (measured: 4-32 alike).
-constexpr long kAheadB = 8;
 CMH_TARGET_AVX2 static void ukrAvx2DirectAPackB(long kc, const float* A, long lda, const float* B, long ldb,
                                                 float* CMH_RESTRICT Bp, float* C, long ldc, int mr, float alpha, float beta) {
   alignas(32) float tile[kMr2 * kNr2];
