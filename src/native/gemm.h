@@ -25,8 +25,8 @@ struct GemmKernel {
   MicroKernel ukr;
   PackA packA;
   PackB packB;
-  MicroKernelDirectA ukrDirectA = nullptr;  // optional (avx512): skips packing a non-transposed A
-  /** Optional (avx512): ukrDirectA on a full NR-column tile of row-major B (stride ldb), packing that
+  MicroKernelDirectA ukrDirectA = nullptr;  // optional (avx512, avx2): skips packing a non-transposed A
+  /** Optional (avx512, avx2): ukrDirectA on a full NR-column tile of row-major B (stride ldb), packing that
    *  B panel into Bp (kc × NR) as it goes. */
   void (*ukrDirectAPackB)(long kc, const float* A, long lda, const float* B, long ldb, float* Bp, float* C, long ldc, int mr,
                           float alpha, float beta) = nullptr;

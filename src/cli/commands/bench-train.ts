@@ -82,8 +82,6 @@ export function benchCmhashTrainStepTimed(shape: TrainBenchShape, steps: number,
   return { samplesPerSecond: (steps * n) / wall, samplesPerCpuSecond: (steps * n) / ((cpu.user + cpu.system) / 1e6) };
 }
 
-function cpuMs(c0: NodeJS.CpuUsage): number { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; }
-
 /** Process CPU milliseconds so far (the breakdown's clock; a test gives it a deterministic one). */
 export function processCpuMs(): number { const c = process.cpuUsage(); return (c.user + c.system) / 1000; }
 
@@ -123,10 +121,10 @@ function minorFaults(): number { return process.resourceUsage().minorPageFault; 
 
 /** CPU µs per fresh page: touches a new 64 MiB buffer (above the malloc threshold, so freshly mapped). */
 export function pageFaultCostUs(): number {
-  const f0 = minorFaults(), c0 = process.cpuUsage();
+  const f0 = minorFaults(), c0 = processCpuMs();
   const buf = new Float32Array(16 * 1024 * 1024);
   for (let i = 0; i < buf.length; i += 1024) buf[i] = 1;
-  const faults = minorFaults() - f0, ms = cpuMs(c0);
+  const faults = minorFaults() - f0, ms = processCpuMs() - c0;
   return faults > 0 ? (ms * 1000) / faults : 0;
 }
 
@@ -134,9 +132,9 @@ export function pageFaultCostUs(): number {
 function nativeCallCostUs(be: Backend): number {
   const x = new Float32Array(16), y = new Float32Array(16);
   for (let i = 0; i < 1000; i++) be.relu(x, y, 16);
-  const c0 = process.cpuUsage();
+  const c0 = processCpuMs();
   for (let i = 0; i < 20000; i++) be.relu(x, y, 16);
-  return (cpuMs(c0) * 1000) / 20000;
+  return ((processCpuMs() - c0) * 1000) / 20000;
 }
 
 /**
