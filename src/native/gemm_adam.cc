@@ -60,11 +60,17 @@ struct Bf16PanelsView {
 };
 
 /**
- * Rows [0, m) of the m × n gradient, one thread. Blocks: the packed B block (all of k × nc) takes
- * about half of L2 (more when k is so large that even NR columns exceed it) and the gradient block
- * (mc × nc) a quarter, so both stay there while the
- * block's tiles are computed and its update reads them back. Each tile sums the same KC blocks in
- * the same order as the plain GEMM, so the gradient has the same bits.
+ * Rows [0, m) of the m × n gradient, one thread. Each tile sums the same KC blocks in the same order
+ * as the plain GEMM, so the gradient has the same bits; a block's update runs once its mc × nc
+ * gradient block (in L2) is finished. Two ways to choose the blocks:
+ * - L2-resident (AVX-512, as tuned there): the packed B block takes about half of L2 and the
+ *   gradient block a quarter, so both stay in L2 while the block's tiles run.
+ * - Long rows (AVX2): nc = the row width up to 4096 columns (packed B up to 4 MiB, read from L3)
+ *   and mc the rows whose gradient block fills a quarter of L2. The update then streams x, m and v
+ *   in runs of ≥ 16 KiB instead of 2 KiB pieces of rows 32 KiB apart, which ran at half the speed of
+ *   the optimiser's own pass (Zen 2, 4096×8192×128: 210 → 163 ms a product; the GEMM part itself
+ *   went from 126 to 118 ms). Software prefetch of the next block's or strip's x, m, v, and
+ *   updating in column strips between tiles, were slower (docs/experiments/2026-12-avx2-gemm.md).
  */
 template <class Panels>
 void serial(Isa isa, const Panels& K, bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda,
@@ -74,9 +80,10 @@ void serial(Isa isa, const Panels& K, bool ta, bool tb, long m, long n, long k, 
   const long l2 = cacheInfo().l2 > 0 ? cacheInfo().l2 : (1L << 20);
   const long nPc = (k + KC - 1) / KC, kcLen = Panels::length(std::min(KC, k));
   const long nPadAll = (n + NR - 1) / NR * NR;
-  // (software prefetch of the block's x, m, v while its tiles run, and smaller blocks, were measured:
-  // no gain beyond the spread on the DCMH-size shapes)
-  long nc = std::max(NR, (l2 / 2) / (nPc * kcLen * static_cast<long>(sizeof(Elem))) / NR * NR);
+  const long bRow = nPc * kcLen * static_cast<long>(sizeof(Elem));  // packed B bytes per column
+  long nc;
+  if (isa == Isa::Avx2) nc = std::max(NR, std::min(4096L, (4L << 20) / bRow) / NR * NR);
+  else nc = std::max(NR, (l2 / 2) / bRow / NR * NR);  // (prefetching the block's x, m, v, and smaller blocks: no gain there)
   nc = std::min({nc, 4096L, nPadAll});
   long mc = std::max(MR, (l2 / 4) / (nc * 4) / MR * MR);
   mc = std::min(mc, (m + MR - 1) / MR * MR);

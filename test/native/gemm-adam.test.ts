@@ -10,7 +10,9 @@ import { JsBackend } from '../../src/tensor/backend-js.js';
 import type { AdamStepParams } from '../../src/tensor/backend.js';
 import { Rng } from '../../src/util/rng.js';
 
-const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 33, 5], [37, 65, 129], [13, 1000, 300], [300, 40, 513], [1386, 96, 128], [8, 2100, 128]];
+const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 33, 5], [37, 65, 129], [13, 1000, 300], [300, 40, 513], [1386, 96, 128], [8, 2100, 128],
+  // several column and row blocks of the long-row blocking (AVX2: nc ≤ 4096, mc from L2), and k over 2 KC
+  [20, 4200, 64], [9, 5000, 700]];
 
 function problem(m: number, n: number, k: number, seed: number) {
   const rng = new Rng(seed);
