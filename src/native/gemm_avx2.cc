@@ -241,7 +241,8 @@ std::string gemmChoiceReportAvx2() {
          std::to_string(k.kc) + " NC=" + std::to_string(k.nc) +
          " (fixed: KC sets the fp32 summation order; MC 96-204 and NC 1024 measured on a Zen 2 core with a 512 KiB L2); A read in"
          " place with each B panel packed by its first tile when C has at most " + std::to_string(k.directAMaxN) +
-         " columns, else the blocked path with B packed row by row";
+         " columns, else the blocked path with B packed row by row; the weight-gradient GEMM with Adam fused in takes"
+         " gradient rows up to 4096 columns wide (packed B in L3) so its update streams x, m, v in long runs";
 }
 
 CMH_TARGET_AVX2 double fmaLoopAvx2(long iters) {
