@@ -46,3 +46,31 @@ test('f32 matmul forward/backward match the f64 reference: native backend', (t) 
   if (b.name !== 'native') { t.skip(`native backend not active (${b.name}); skipped`); return; }
   runAll(b);
 });
+
+// affine's bias gradient is the column sums of the output gradient, added row after row in float32;
+// wide rows go through the backend's axpy (ops-matmul.ts), narrow ones through a loop: both must give
+// exactly these sums.
+function biasGradientAgainstLoop(backend: Backend): void {
+  const prev = getBackend();
+  setBackend(backend);
+  try {
+    const rng = new Rng(7);
+    for (const [n, k, m] of [[5, 3, 255], [5, 3, 256], [128, 4, 1000], [3, 2, 7]] as const) {
+      const x = Tensor.randn(n, k, rng), w = Tensor.randn(k, m, rng);
+      const b = Tensor.randn(1, m, rng, 1, { requiresGrad: true });
+      const g = Tensor.randn(n, m, rng, 100); // large and small terms, so the order of the sums shows
+      O.sum(O.mul(O.affine(x, w, b), g)).backward();
+      const want = new Float32Array(m);
+      for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) want[j] = want[j]! + g.data[i * m + j]!;
+      assert.deepEqual(Array.from(b.grad!), Array.from(want), `${backend.name} bias gradient ${n}x${m}`);
+    }
+  } finally { setBackend(prev); }
+}
+
+test('affine bias gradient: float32 column sums in row order, bit for bit: portable backend', () => biasGradientAgainstLoop(getJsBackend()));
+
+test('affine bias gradient: float32 column sums in row order, bit for bit: native backend', (t) => {
+  const b = getBackend();
+  if (b.name !== 'native') { t.skip(`native backend not active (${b.name}); skipped`); return; }
+  biasGradientAgainstLoop(b);
+});
