@@ -60,30 +60,37 @@ struct Bf16PanelsView {
 };
 
 /**
- * Rows [0, m) of the m × n gradient, one thread. Each tile sums the same KC blocks in the same order
- * as the plain GEMM, so the gradient has the same bits; a block's update runs once its mc × nc
- * gradient block (in L2) is finished. Two ways to choose the blocks:
- * - L2-resident (AVX-512, as tuned there): the packed B block takes about half of L2 and the
- *   gradient block a quarter, so both stay in L2 while the block's tiles run.
- * - Long rows (AVX2): nc = the row width up to 4096 columns (packed B up to 4 MiB, read from L3)
- *   and mc the rows whose gradient block fills a quarter of L2. The update then streams x, m and v
- *   in runs of ≥ 16 KiB instead of 2 KiB pieces of rows 32 KiB apart, which ran at half the speed of
- *   the optimiser's own pass (Zen 2, 4096×8192×128: 210 → 163 ms a product; the GEMM part itself
- *   went from 126 to 118 ms). Software prefetch of the next block's or strip's x, m, v, and
- *   updating in column strips between tiles, were slower (docs/experiments/2026-12-avx2-gemm.md).
+ * Rows [0, m) of the m × n gradient, one thread of `threads`. Each tile sums the same KC blocks in
+ * the same order as the plain GEMM, so the gradient has the same bits; a block's update runs once
+ * its mc × nc gradient block is finished. Two ways to choose the blocks:
+ * - L2-resident (AVX-512 as tuned there, and the generic kernel): the packed B block takes about
+ *   half of L2 and the gradient block a quarter, so both stay in L2 while the block's tiles run.
+ * - Long rows (AVX2): nc = the row width up to 4096 columns, with the packed B (each thread packs
+ *   its own) up to 4 MiB and a share of L3, read from L3; mc = the rows whose gradient block is a
+ *   quarter of L2 (at least MR rows). The update then streams x, m and v in runs of whole rows up to
+ *   16 KiB instead of 2 KiB pieces of rows 32 KiB apart, which ran at half the speed of the
+ *   optimiser's own pass (Zen 2, the two DCMH products 4096×8192×128 and 1386×8192×128 together:
+ *   200–210 → 162–165 ms; their GEMM part alone 126 → 118 ms). Software prefetch of the next
+ *   block's or strip's x, m, v, updating in column strips between tiles, and a pipelined update
+ *   were slower or no better (docs/experiments/2026-12-avx2-gemm.md).
  */
 template <class Panels>
 void serial(Isa isa, const Panels& K, bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda,
-            const float* B, long ldb, float* X, float* M, float* V, long ldx, const AdamArgs& adam) {
+            const float* B, long ldb, float* X, float* M, float* V, long ldx, const AdamArgs& adam, int threads) {
   using Elem = typename Panels::Elem;
   const long MR = K.mr(), NR = K.nr(), KC = K.kc();
-  const long l2 = cacheInfo().l2 > 0 ? cacheInfo().l2 : (1L << 20);
+  const CacheInfo& cache = cacheInfo();
+  const long l2 = cache.l2 > 0 ? cache.l2 : (1L << 20);
   const long nPc = (k + KC - 1) / KC, kcLen = Panels::length(std::min(KC, k));
   const long nPadAll = (n + NR - 1) / NR * NR;
   const long bRow = nPc * kcLen * static_cast<long>(sizeof(Elem));  // packed B bytes per column
   long nc;
-  if (isa == Isa::Avx2) nc = std::max(NR, std::min(4096L, (4L << 20) / bRow) / NR * NR);
-  else nc = std::max(NR, (l2 / 2) / bRow / NR * NR);  // (prefetching the block's x, m, v, and smaller blocks: no gain there)
+  if (isa == Isa::Avx2) {
+    const long bBudget = std::min(4L << 20, cache.l3 > 0 ? cache.l3 / (2L * threads) : (4L << 20));
+    nc = std::max(NR, bBudget / bRow / NR * NR);
+  } else {
+    nc = std::max(NR, (l2 / 2) / bRow / NR * NR);  // (prefetching the block's x, m, v, and smaller blocks: no gain there)
+  }
   nc = std::min({nc, 4096L, nPadAll});
   long mc = std::max(MR, (l2 / 4) / (nc * 4) / MR * MR);
   mc = std::min(mc, (m + MR - 1) / MR * MR);
@@ -127,12 +134,12 @@ void acrossThreads(Isa isa, const Panels& K, bool ta, bool tb, long m, long n, l
   const double flops = 2.0 * m * n * k;
   const long MR = K.mr(), tiles = (m + MR - 1) / MR;
   const int nt = static_cast<int>(std::min<long>(tiles, std::max(1, std::min(threads, static_cast<int>(flops / 4e6)))));
-  if (nt <= 1) { serial(isa, K, ta, tb, m, n, k, alpha, A, lda, B, ldb, X, M, V, ldx, adam); return; }
+  if (nt <= 1) { serial(isa, K, ta, tb, m, n, k, alpha, A, lda, B, ldb, X, M, V, ldx, adam, 1); return; }
   ThreadPool::instance().run(nt, [&](int t) {
     const long i0 = std::min(m, tiles * t / nt * MR), i1 = std::min(m, tiles * (t + 1) / nt * MR);
     if (i0 >= i1) return;
     serial(isa, K, ta, tb, i1 - i0, n, k, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, X + i0 * ldx, M + i0 * ldx,
-           V + i0 * ldx, ldx, adam);
+           V + i0 * ldx, ldx, adam, nt);
   });
 }
 
