@@ -7,6 +7,7 @@
 // (ymm0-1 the B row, ymm2-3 the A broadcasts, ymm4-15 the tile) it runs at ~0.92-0.96. Every C
 // element still gets acc = fma(a, b, acc) over p = 0..kc-1 from acc = 0, then alpha·acc (+ beta·C):
 // the same float32 operations in the same order as before, so results are bit-identical.
+#include <cmath>
 #include <immintrin.h>
 #include <string>
 #include "gemm.h"
@@ -80,7 +81,15 @@ CMH_TARGET_AVX2 static inline void storeTileAvx2(const float* tile, float* C, lo
     }
     return;
   }
-  mergeTile<kNr2>(tile, C, ldc, mr, nr, alpha, beta);
+  // Edge tiles: C = fma(alpha, t, beta·C), written out. (mergeTile's alpha·t + beta·c, inlined here,
+  // was contracted by GCC to exactly this; at another call site it chose fma(beta, c, alpha·t),
+  // which changes the last bit. The pinned hash in test/native/gemm-direct-a.test.ts checks it.)
+  for (int i = 0; i < mr; i++) {
+    float* c = C + i * ldc;
+    const float* t = tile + i * kNr2;
+    if (beta == 0.0f) for (int j = 0; j < nr; j++) c[j] = alpha * t[j];
+    else for (int j = 0; j < nr; j++) c[j] = std::fma(alpha, t[j], beta * c[j]);
+  }
 }
 
 CMH_TARGET_AVX2 static void ukrAvx2(long kc, const float* CMH_RESTRICT A, const float* CMH_RESTRICT B, float* C, long ldc,
