@@ -14,63 +14,58 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function runAll(backend: Backend): void {
-  const prev = getBackend();
-  setBackend(backend);
-  try {
-    const rng = new Rng(42);
-    for (const [m, k, n] of [[1, 1, 1], [7, 33, 5], [33, 7, 129], [2, 129, 3]] as const) {
-      for (const tA of [false, true]) {
-        for (const tB of [false, true]) {
-          const a32 = Tensor.randn(tA ? k : m, tA ? m : k, rng, 1, { requiresGrad: true });
-          const b32 = Tensor.randn(tB ? n : k, tB ? k : n, rng, 1, { requiresGrad: true });
-          const a64 = toDtype(a32, 'f64', { requiresGrad: true }), b64 = toDtype(b32, 'f64', { requiresGrad: true });
-          const w = Tensor.randn(m, n, rng);
-          const c32 = O.matmul(a32, b32, tA, tB), c64 = O.matmul(a64, b64, tA, tB);
-          const tag = `${backend.name} ${m}x${k}x${n} tA=${tA} tB=${tB}`;
-          assert.ok(maxRelDiff(c32.data, c64.data) < 1e-4, `forward ${tag}`);
-          O.sum(O.mul(c32, w)).backward();
-          O.sum(O.mul(c64, toDtype(w, 'f64'))).backward();
-          assert.ok(maxRelDiff(a32.grad!, a64.grad!) < 1e-4, `dA ${tag}`);
-          assert.ok(maxRelDiff(b32.grad!, b64.grad!) < 1e-4, `dB ${tag}`);
-        }
-      }
-    }
-  } finally { setBackend(prev); }
+/** Registers `name` on the portable backend and on the native one (skipped, saying so, when it is not active). */
+function onBothBackends(name: string, body: (backend: Backend) => void): void {
+  const run = (backend: Backend) => {
+    const prev = getBackend();
+    setBackend(backend);
+    try { body(backend); } finally { setBackend(prev); }
+  };
+  test(`${name}: portable backend`, () => run(getJsBackend()));
+  test(`${name}: native backend`, (t) => {
+    const b = getBackend();
+    if (b.name !== 'native') { t.skip(`native backend not active (${b.name}); skipped`); return; }
+    run(b);
+  });
 }
 
-test('f32 matmul forward/backward match the f64 reference: portable backend', () => runAll(getJsBackend()));
+function runAll(backend: Backend): void {
+  const rng = new Rng(42);
+  for (const [m, k, n] of [[1, 1, 1], [7, 33, 5], [33, 7, 129], [2, 129, 3]] as const) {
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        const a32 = Tensor.randn(tA ? k : m, tA ? m : k, rng, 1, { requiresGrad: true });
+        const b32 = Tensor.randn(tB ? n : k, tB ? k : n, rng, 1, { requiresGrad: true });
+        const a64 = toDtype(a32, 'f64', { requiresGrad: true }), b64 = toDtype(b32, 'f64', { requiresGrad: true });
+        const w = Tensor.randn(m, n, rng);
+        const c32 = O.matmul(a32, b32, tA, tB), c64 = O.matmul(a64, b64, tA, tB);
+        const tag = `${backend.name} ${m}x${k}x${n} tA=${tA} tB=${tB}`;
+        assert.ok(maxRelDiff(c32.data, c64.data) < 1e-4, `forward ${tag}`);
+        O.sum(O.mul(c32, w)).backward();
+        O.sum(O.mul(c64, toDtype(w, 'f64'))).backward();
+        assert.ok(maxRelDiff(a32.grad!, a64.grad!) < 1e-4, `dA ${tag}`);
+        assert.ok(maxRelDiff(b32.grad!, b64.grad!) < 1e-4, `dB ${tag}`);
+      }
+    }
+  }
+}
 
-test('f32 matmul forward/backward match the f64 reference: native backend', (t) => {
-  const b = getBackend();
-  if (b.name !== 'native') { t.skip(`native backend not active (${b.name}); skipped`); return; }
-  runAll(b);
-});
+onBothBackends('f32 matmul forward/backward match the f64 reference', runAll);
 
 // affine's bias gradient is the column sums of the output gradient, added row after row in float32;
 // wide rows go through the backend's axpy (ops-matmul.ts), narrow ones through a loop: both must give
 // exactly these sums.
 function biasGradientAgainstLoop(backend: Backend): void {
-  const prev = getBackend();
-  setBackend(backend);
-  try {
-    const rng = new Rng(7);
-    for (const [n, k, m] of [[5, 3, 255], [5, 3, 256], [128, 4, 1000], [3, 2, 7]] as const) {
-      const x = Tensor.randn(n, k, rng), w = Tensor.randn(k, m, rng);
-      const b = Tensor.randn(1, m, rng, 1, { requiresGrad: true });
-      const g = Tensor.randn(n, m, rng, 100); // large and small terms, so the order of the sums shows
-      O.sum(O.mul(O.affine(x, w, b), g)).backward();
-      const want = new Float32Array(m);
-      for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) want[j] = want[j]! + g.data[i * m + j]!;
-      assert.deepEqual(Array.from(b.grad!), Array.from(want), `${backend.name} bias gradient ${n}x${m}`);
-    }
-  } finally { setBackend(prev); }
+  const rng = new Rng(7);
+  for (const [n, k, m] of [[5, 3, 255], [5, 3, 256], [128, 4, 1000], [3, 2, 7]] as const) {
+    const x = Tensor.randn(n, k, rng), w = Tensor.randn(k, m, rng);
+    const b = Tensor.randn(1, m, rng, 1, { requiresGrad: true });
+    const g = Tensor.randn(n, m, rng, 100); // large and small terms, so the order of the sums shows
+    O.sum(O.mul(O.affine(x, w, b), g)).backward();
+    const want = new Float32Array(m);
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) want[j] = want[j]! + g.data[i * m + j]!;
+    assert.deepEqual(Array.from(b.grad!), Array.from(want), `${backend.name} bias gradient ${n}x${m}`);
+  }
 }
 
-test('affine bias gradient: float32 column sums in row order, bit for bit: portable backend', () => biasGradientAgainstLoop(getJsBackend()));
-
-test('affine bias gradient: float32 column sums in row order, bit for bit: native backend', (t) => {
-  const b = getBackend();
-  if (b.name !== 'native') { t.skip(`native backend not active (${b.name}); skipped`); return; }
-  biasGradientAgainstLoop(b);
-});
+onBothBackends('affine bias gradient: float32 column sums in row order, bit for bit', biasGradientAgainstLoop);
