@@ -34,6 +34,10 @@ struct GemmKernel {
   long directAMaxN = 1L << 40;
   /** m <= mc with A packed: true = the one-row-block path (B panel by panel), false = the blocked path. */
   bool oneBlockPackedA = true;
+  /** The weight-gradient GEMM with Adam fused in (gemm_adam.cc): true = gradient blocks of whole rows up
+   *  to 4096 columns (packed B in L3), so the update streams x, m, v in long runs; false = blocks that
+   *  keep the packed B and the gradient block in L2. */
+  bool fusedAdamLongRows = false;
 };
 
 const GemmKernel& gemmKernelAvx512();

@@ -36,6 +36,7 @@ struct Fp32Panels {
   long mr() const { return K.mr; }
   long nr() const { return K.nr; }
   long kc() const { return K.kc; }
+  bool longRows() const { return K.fusedAdamLongRows; }
   static long length(long kc) { return kc; }  // floats per panel row of a k block
   void packA(bool ta, const float* A, long lda, long mc, long kc, float* out) const { K.packA(ta, A, lda, mc, kc, out); }
   void packB(bool tb, const float* B, long ldb, long kc, long nc, float* out) const { K.packB(tb, B, ldb, kc, nc, out); }
@@ -51,6 +52,7 @@ struct Bf16PanelsView {
   long mr() const { return P.mr; }
   long nr() const { return P.nr; }
   long kc() const { return P.kc; }
+  static bool longRows() { return false; }
   static long length(long kc) { return (kc + 1) / 2; }
   void packA(bool ta, const float* A, long lda, long mc, long kc, uint32_t* out) const { P.packA(ta, A, lda, mc, kc, out); }
   void packB(bool tb, const float* B, long ldb, long kc, long nc, uint32_t* out) const { P.packB(tb, B, ldb, kc, nc, out); }
@@ -63,9 +65,9 @@ struct Bf16PanelsView {
  * Rows [0, m) of the m × n gradient, one thread of `threads`. Each tile sums the same KC blocks in
  * the same order as the plain GEMM, so the gradient has the same bits; a block's update runs once
  * its mc × nc gradient block is finished. Two ways to choose the blocks:
- * - L2-resident (AVX-512 as tuned there, and the generic kernel): the packed B block takes about
- *   half of L2 and the gradient block a quarter, so both stay in L2 while the block's tiles run.
- * - Long rows (AVX2): nc = the row width up to 4096 columns, with the packed B (each thread packs
+ * - L2-resident (AVX-512 as tuned there, the bf16 and generic kernels): the packed B block takes
+ *   about half of L2 and the gradient block a quarter, so both stay in L2 while the block's tiles run.
+ * - Long rows (the kernels with fusedAdamLongRows: AVX2): nc = the row width up to 4096 columns, with the packed B (each thread packs
  *   its own) up to 4 MiB and a share of L3, read from L3; mc = the rows whose gradient block is a
  *   quarter of L2 (at least MR rows). The update then streams x, m and v in runs of whole rows up to
  *   16 KiB instead of 2 KiB pieces of rows 32 KiB apart, which ran at half the speed of the
@@ -85,7 +87,7 @@ void serial(Isa isa, const Panels& K, bool ta, bool tb, long m, long n, long k, 
   const long nPadAll = (n + NR - 1) / NR * NR;
   const long bRow = nPc * kcLen * static_cast<long>(sizeof(Elem));  // packed B bytes per column
   long nc;
-  if (isa == Isa::Avx2) {
+  if (K.longRows()) {
     const long bBudget = std::min(4L << 20, cache.l3 > 0 ? cache.l3 / (2L * threads) : (4L << 20));
     nc = std::max(NR, bBudget / bRow / NR * NR);
   } else {

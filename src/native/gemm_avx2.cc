@@ -239,8 +239,9 @@ const GemmKernel& gemmKernelAvx2() {
   //    packing each panel in its first tile;
   //  - NC = 1024 (a 1 MiB B block, in L3): at 128x4096x8192 78 GFLOP/s against 74 with 4096; MC 96-204
   //    alike.
+  //  - the fused Adam GEMM takes long gradient rows (fusedAdamLongRows; gemm_adam.cc says why).
   static const GemmKernel k{"avx2 6x16", kMr2, kNr2, 144, 256, 1024, &ukrAvx2, &packAAvx2, &packBAvx2,
-                            &ukrAvx2DirectA, &ukrAvx2DirectAPackB, 256, false};
+                            &ukrAvx2DirectA, &ukrAvx2DirectAPackB, 256, false, true};
   return k;
 }
 

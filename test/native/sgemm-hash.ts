@@ -1,6 +1,6 @@
-// A sha256 of native sgemm results (avx512 unless another variant is named) for a list of products, computed in a child process run
-// under the given environment (the GEMM tile/blocking/path switches are read once per process), so
-// tests can compare kernels' results bit for bit across settings.
+// A sha256 of native sgemm results (avx512 unless another variant is named) for a list of products,
+// computed in a child process run under the given environment (the GEMM tile/blocking/path switches
+// are read once per process), so tests can compare kernels' results bit for bit across settings.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
