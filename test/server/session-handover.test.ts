@@ -122,3 +122,20 @@ test('items whose features are no longer laid out as handed over are copied: the
   assert.equal(c.snapshot().image.size, before.image.size + 200);
   assertSameModel(c.snapshot().hasher!, loadHasher(currentCheckpointPath(c)), 'adopted model vs the committed file');
 });
+
+test('the serving thread prepares a worker update over several turns of the event loop, none of it in the caller\'s turn', async () => {
+  const got = await parseSessionBody(body(120, 300, 'turns'), 64 << 20, schema, c);
+  // a search's place in the event loop: a check-phase callback that re-queues itself and counts
+  let turns = 0, stop = false;
+  const tick = () => { turns++; if (!stop) setImmediate(tick); };
+  setImmediate(tick);
+  let turnsAtTraining = -1;
+  const done = applySessionUpdate(c, got.items, {
+    name: 'turns', epochs: 1, seed: 3, inWorker: true,
+    onStage: (s) => { if (s === 'training') turnsAtTraining = turns; },
+  });
+  assert.equal(turnsAtTraining, -1, 'nothing of the update ran in the caller\'s turn');
+  try { await done; } finally { stop = true; }
+  // the caller's turn, then after the label names, the hand-over check and the label matrix
+  assert.ok(turnsAtTraining >= 4, `searches got ${turnsAtTraining} turns before training started (expected at least 4)`);
+});
