@@ -54,14 +54,42 @@ let nextId = 1;
 /**
  * Chunk buffers: the worker sends each one back after copying its bytes, so a body streams through
  * the same few pages (touched once, when the pool is filled) instead of fresh memory. Socket chunks
- * (at most 64 KiB) are copied into them; a larger one is split.
+ * (at most 64 KiB) are copied into them; a larger one is split. When the pool is empty the upload
+ * waits for a buffer to come back (the request is not read meanwhile: the socket holds the rest)
+ * instead of taking fresh memory — a loopback client sends a 5 MB body faster than the parsing
+ * worker (at low priority) returns buffers, and the fresh pages cost the serving thread 1,000-2,400
+ * page faults, a 4-5 ms stall, at the upload's start. A fresh buffer is taken only if none comes
+ * back within WAIT_MS (a buffer lost with a dead worker must not hold an upload).
  */
 const CHUNK_BYTES = 64 << 10;
-const POOL_START = 16, POOL_MAX = 64;
+const POOL_START = 16, POOL_MAX = 64, WAIT_MS = 200;
 const pool: ArrayBuffer[] = [];
+const waiting: ((b: ArrayBuffer) => void)[] = [];
+/** Buffers taken fresh because none came back in time (for tests and diagnostics). */
+let freshBuffers = 0;
+export function freshChunkBuffers(): number { return freshBuffers; }
 
-function takeBuffer(): ArrayBuffer {
-  return pool.pop() ?? new ArrayBuffer(CHUNK_BYTES);
+function takeBuffer(): ArrayBuffer | Promise<ArrayBuffer> {
+  const b = pool.pop();
+  if (b) return b;
+  return new Promise<ArrayBuffer>((resolve) => {
+    const give = (got: ArrayBuffer) => { clearTimeout(timer); resolve(got); };
+    const timer = setTimeout(() => {
+      const i = waiting.indexOf(give);
+      if (i >= 0) waiting.splice(i, 1);
+      freshBuffers++;
+      resolve(new ArrayBuffer(CHUNK_BYTES));
+    }, WAIT_MS);
+    waiting.push(give);
+  });
+}
+
+/** A buffer the worker sent back: to the longest waiting upload, else to the pool. */
+function giveBack(b: ArrayBuffer): void {
+  if (b.byteLength !== CHUNK_BYTES) return;
+  const next = waiting.shift();
+  if (next) next(b);
+  else if (pool.length < POOL_MAX) pool.push(b);
 }
 
 /** Fills the pool with buffers whose pages are already touched (at service start). */
@@ -81,7 +109,7 @@ function bodyWorker(): Shared {
     me.pending.clear();
   };
   worker.on('message', (m: SessionBodyMessage) => {
-    if (m.type === 'free') { if (pool.length < POOL_MAX && m.buffer.byteLength === CHUNK_BYTES) pool.push(m.buffer); return; }
+    if (m.type === 'free') { giveBack(m.buffer); return; }
     const p = me.pending.get(m.id);
     me.pending.delete(m.id);
     if (me.pending.size === 0) worker.unref();
@@ -117,7 +145,7 @@ export async function parseSessionBody(body: AsyncIterable<Uint8Array>, limit: n
       if (bytes > limit) throw new CmhashError(`request body too large (limit ${limit} bytes)`, 2, 413);
       for (let at = 0; at < chunk.byteLength; at += CHUNK_BYTES) {
         const part = chunk.subarray(at, Math.min(chunk.byteLength, at + CHUNK_BYTES));
-        const buffer = takeBuffer();
+        const buffer = await takeBuffer();
         const copy = new Uint8Array(buffer, 0, part.byteLength);
         copy.set(part);
         send({ id, type: 'chunk', chunk: copy }, [buffer]);

@@ -1,12 +1,13 @@
 // The session body streams to the parsing worker through pooled chunk buffers (session-body.ts):
 // whatever the socket's chunk sizes (larger than a pool buffer, a few bytes, uneven), the parsed
 // session is the body's; requests one after another and at the same time reuse the buffers the
-// worker sends back without mixing their bytes; a body that fails to parse leaves the next one
-// unaffected.
+// worker sends back without mixing their bytes; a body far larger than the pool streams through it
+// (the upload waits for buffers to come back, no fresh memory); a body that fails to parse leaves
+// the next one unaffected.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { parseSessionBody } from '../../src/server/session-body.js';
+import { freshChunkBuffers, parseSessionBody, prestartSessionBodyWorker } from '../../src/server/session-body.js';
 import { InputError } from '../../src/util/errors.js';
 import { buildFixture, type Fixture } from './fixture.js';
 
@@ -78,4 +79,26 @@ test('a body that is not JSON fails alone; the next request parses', async () =>
   await assert.rejects(parseSessionBody(chunks(bad, [65_536]), LIMIT, schema, fx.collection), (e: unknown) => e instanceof InputError && /not valid JSON/.test(e.message));
   const got = await parseSessionBody(chunks(body(120, 3, 'after'), [65_536]), LIMIT, schema, fx.collection);
   assertSession(got, 120, 3, 'after');
+});
+
+test('a body of many pool sizes, sent faster than the worker copies it, streams through the pooled buffers: no fresh ones', async () => {
+  prestartSessionBodyWorker();
+  const ds = fx.ds, n = 6000;
+  const b = Buffer.from(JSON.stringify({
+    name: 'burst', items: Array.from({ length: n }, (_, i) => ({
+      id: `burst-${i}`, image: Array.from(ds.imageRow(i % ds.n)), text: Array.from(ds.textRow(i % ds.n)), labels: [ds.labelNames[i % ds.labelNames.length]!],
+    })),
+  }));
+  assert.ok(b.length > 3 * 16 * 65_536, `the body (${b.length} bytes) is over three pools of 16 × 64 KiB`);
+  const before = freshChunkBuffers();
+  // every chunk at once: the generator never yields to the event loop, so only waiting for buffers to
+  // come back lets the worker's 'free' messages in
+  async function* all(): AsyncGenerator<Uint8Array> { for (let at = 0; at < b.length; at += 65_536) yield b.subarray(at, at + 65_536); }
+  const got = await parseSessionBody(all(), LIMIT, schema, fx.collection);
+  assert.equal(got.items.length, n);
+  for (const i of [0, 2777, n - 1]) {
+    assert.equal(got.items[i]!.id, `burst-${i}`);
+    assert.deepEqual(Array.from(got.items[i]!.image!), Array.from(ds.imageRow(i % ds.n)));
+  }
+  assert.equal(freshChunkBuffers() - before, 0, 'buffers taken fresh instead of waiting for the pool');
 });
