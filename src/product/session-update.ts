@@ -140,8 +140,8 @@ function takeHandedOver(items: readonly ItemInput[], dI: number, dT: number): { 
 export async function applySessionUpdate(collection: Collection, items: readonly ItemInput[], o: UpdateOptions = {}): Promise<UpdateResult> {
   // On the worker path this runs on the serving thread: its preparation of a large session is split
   // over turns of the event loop (after the label names, the hand-over check, the label matrix, the
-  // commit's lists), each 1-4 ms, instead of one 12-14 ms turn that held the searches queued behind
-  // it (bench serve-train --stalls on a 2-vCPU VM, 3,000 items).
+  // checkpoint and the commit's lists; then the post to the relay), each 0.5-3 ms, instead of one
+  // 12-14 ms turn that held the searches queued behind it (bench serve-train on a 2-vCPU VM, 3,000 items).
   const turn = o.inWorker ? nextTurn : async () => {};
   await turn(); // the caller's turn (the route's reply) ends first
   checkSessionItems(items);
@@ -184,12 +184,13 @@ export async function applySessionUpdate(collection: Collection, items: readonly
     o.onStage?.('committing');
   } else {
     // the worker trains and then commits, while this thread holds the write lock only for the commit
+    const checkpoint = currentCheckpoint(collection);
     const commit = {
       dir: collection.source!, ids: items.map((it) => it.id), labels: items.map((it) => [...it.labels!]), metadata: items.map((it) => it.metadata ?? null),
       labelNames: names, session: { name: o.name ?? `session-${session.index}`, newClasses: newLabels, meta: { items: n, ...(o.jobId ? { job: o.jobId } : {}) } }, meta: {},
     };
     await turn();
-    const r = await trainInWorker({ checkpoint: currentCheckpoint(collection), session, options, commit },
+    const r = await trainInWorker({ checkpoint, session, options, commit },
       o.onProgress, (c) => { o.onStage?.('committing'); return collection.adoptCommit(c); });
     return { model_version: r.version, previous_version: before.modelVersion, items: n, new_labels: newLabels, train_seconds: r.trainSeconds, method: r.method };
   }
