@@ -4,7 +4,7 @@
 # thread's tail latency is the service's, not a neighbour's. One `ps` per second finds processes
 # started meanwhile (the benchmark's own tree is left running); all are continued on any exit.
 # Output: /tmp/qst<label>.json per run, and a summary line over the runs (how many met the bar). Example:
-#   RUNS="1 2 3 4" BENCH_ARGS="--samples /tmp/s.csv" bash scripts/bench-quiet.sh
+#   RUNS="1 2 3 4" BENCH_ARGS="--samples /tmp/s{run}.csv" bash scripts/bench-quiet.sh   # {run}: the run's label
 cd "$(dirname "$0")/.."
 stopped=""
 cont() { [ -n "$stopped" ] && kill -CONT $stopped 2>/dev/null; stopped=""; }
@@ -20,22 +20,12 @@ pause_others() {
 }
 for i in ${RUNS:-1 2 3}; do
   pause_others
-  node $NODE_FLAGS bin/cmhash.js bench serve-train --json $BENCH_ARGS > /tmp/qst$i.json 2>/tmp/qst$i.err &
+  node $NODE_FLAGS bin/cmhash.js bench serve-train --json ${BENCH_ARGS//\{run\}/$i} > /tmp/qst$i.json 2>/tmp/qst$i.err &
   b=$!
   while kill -0 $b 2>/dev/null; do pause_others; sleep 1; done
   cont
   node -e "const j=JSON.parse(require('fs').readFileSync('/tmp/qst$i.json','utf8')); console.log('run $i: p99 outside', j.outside.p99_ms, 'ms, during', j.during.p99_ms, 'ms, ratio', j.p99_ratio, '(training part', j.p99_ratio_training + '), max during', j.during.max_ms, 'ms')" 2>/dev/null || echo "run $i: no result (/tmp/qst$i.err)"
 done
-# Summary over this call's runs: how many met the bar (p99 during ≤ 2× outside, ≤ 250 ms), the ratios.
-node -e "
-const fs = require('fs');
-const runs = process.argv.slice(1).map((i) => { try { return JSON.parse(fs.readFileSync('/tmp/qst' + i + '.json', 'utf8')); } catch { return null; } }).filter(Boolean);
-if (runs.length < 2) process.exit(0);
-const r = runs.map((j) => j.p99_ratio).sort((a, b) => a - b), mid = r.length >> 1;
-const median = r.length % 2 ? r[mid] : (r[mid - 1] + r[mid]) / 2;
-const range = (f) => Math.min(...runs.map(f)) + '-' + Math.max(...runs.map(f));
-console.log('summary: ' + runs.length + ' runs, p99 during <= 2x outside in ' + runs.filter((j) => j.p99_ratio <= 2).length +
-  ' (training part in ' + runs.filter((j) => j.p99_ratio_training <= 2).length + '), <= 250 ms in ' + runs.filter((j) => j.during.p99_ms <= 250).length +
-  '; median ratio ' + median.toFixed(2) + ' (' + r[0] + '-' + r[r.length - 1] + '); p99 outside ' + range((j) => j.outside.p99_ms) +
-  ' ms, during ' + range((j) => j.during.p99_ms) + ' ms, max during ' + range((j) => j.during.max_ms) + ' ms; errors ' + runs.reduce((s, j) => s + j.errors, 0));
-" ${RUNS:-1 2 3}
+# Summary over this call's runs (scripts/bench-quiet-summary.mjs): how many met the bar, the ratios,
+# and with --samples per run ({run} in BENCH_ARGS) the slow searches by phase.
+node scripts/bench-quiet-summary.mjs "${BENCH_ARGS:-}" ${RUNS:-1 2 3}
