@@ -107,6 +107,8 @@ function bodyWorker(): Shared {
     if (shared === me) shared = null;
     for (const p of me.pending.values()) p.reject(e);
     me.pending.clear();
+    // uploads waiting for a buffer this worker held go on at once (and stop at their failed answer)
+    for (const give of waiting.splice(0)) give(new ArrayBuffer(CHUNK_BYTES));
   };
   worker.on('message', (m: SessionBodyMessage) => {
     if (m.type === 'free') { giveBack(m.buffer); return; }
@@ -122,6 +124,11 @@ function bodyWorker(): Shared {
   return me;
 }
 
+/** Stops the parsing worker (requests in flight fail; the next request starts a new one). */
+export async function stopSessionBodyWorker(): Promise<void> {
+  if (shared) await shared.worker.terminate();
+}
+
 /** Starts the parsing worker now (the service calls it at start-up). */
 export function prestartSessionBodyWorker(): void { bodyWorker(); fillPool(); }
 
@@ -134,13 +141,15 @@ export async function parseSessionBody(body: AsyncIterable<Uint8Array>, limit: n
   const { worker, pending } = bodyWorker();
   const id = nextId++;
   const answer = new Promise<SessionBodyAnswer>((resolve, reject) => pending.set(id, { resolve, reject }));
-  answer.catch(() => undefined); // observed below; a failure while streaming must not go unhandled
+  let failed: Error | null = null; // the worker died: stop reading the body
+  answer.catch((e: Error) => { failed = e; }); // observed below; a failure while streaming must not go unhandled
   worker.ref();
   const send = (m: SessionBodyRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
   send({ id, type: 'begin', data: { schema, config: c.config, vocabulary: c.vocabulary } });
   try {
     let bytes = 0;
     for await (const chunk of body) {
+      if (failed) throw failed;
       bytes += chunk.byteLength;
       if (bytes > limit) throw new CmhashError(`request body too large (limit ${limit} bytes)`, 2, 413);
       for (let at = 0; at < chunk.byteLength; at += CHUNK_BYTES) {

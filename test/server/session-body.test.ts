@@ -3,11 +3,12 @@
 // session is the body's; requests one after another and at the same time reuse the buffers the
 // worker sends back without mixing their bytes; a body far larger than the pool streams through it
 // (the upload waits for buffers to come back, no fresh memory); a body that fails to parse leaves
-// the next one unaffected.
+// the next one unaffected; a worker that dies mid-upload fails that upload at once (the rest of the
+// body is not read) and the next request gets a new worker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { freshChunkBuffers, parseSessionBody, prestartSessionBodyWorker } from '../../src/server/session-body.js';
+import { freshChunkBuffers, parseSessionBody, prestartSessionBodyWorker, stopSessionBodyWorker } from '../../src/server/session-body.js';
 import { InputError } from '../../src/util/errors.js';
 import { buildFixture, type Fixture } from './fixture.js';
 
@@ -101,4 +102,24 @@ test('a body of many pool sizes, sent faster than the worker copies it, streams 
     assert.deepEqual(Array.from(got.items[i]!.image!), Array.from(ds.imageRow(i % ds.n)));
   }
   assert.equal(freshChunkBuffers() - before, 0, 'buffers taken fresh instead of waiting for the pool');
+});
+
+test('the worker dying mid-upload fails the upload without reading the rest of the body; the next request parses', async () => {
+  prestartSessionBodyWorker();
+  const b = body(480, 0, 'dies');
+  const chunkCount = Math.ceil(b.length / 16_384);
+  assert.ok(chunkCount > 4);
+  let read = 0;
+  async function* dying(): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < b.length; at += 16_384) {
+      if (read === 2) await stopSessionBodyWorker(); // after two chunks
+      read++;
+      yield b.subarray(at, at + 16_384);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  await assert.rejects(parseSessionBody(dying(), LIMIT, schema, fx.collection), /session body worker exited/);
+  assert.ok(read < chunkCount, `read ${read} of ${chunkCount} chunks after the worker died`);
+  const got = await parseSessionBody(chunks(body(120, 3, 'after-death'), [65_536]), LIMIT, schema, fx.collection);
+  assertSession(got, 120, 3, 'after-death');
 });
