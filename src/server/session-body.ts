@@ -58,8 +58,9 @@ let nextId = 1;
  * waits for a buffer to come back (the request is not read meanwhile: the socket holds the rest)
  * instead of taking fresh memory — a loopback client sends a 5 MB body faster than the parsing
  * worker (at low priority) returns buffers, and the fresh pages cost the serving thread 1,000-2,400
- * page faults, a 4-5 ms stall, at the upload's start. A fresh buffer is taken only if none comes
- * back within WAIT_MS (a buffer lost with a dead worker must not hold an upload).
+ * page faults, a 4-5 ms stall, at the upload's start. A worker that dies hands its waiters fresh
+ * buffers at once (failAll); otherwise a fresh buffer is taken only if none comes back within
+ * WAIT_MS (a worker starved of CPU that long, or a buffer that never comes back, must not hold an upload).
  */
 const CHUNK_BYTES = 64 << 10;
 const POOL_START = 16, POOL_MAX = 64, WAIT_MS = 200;
