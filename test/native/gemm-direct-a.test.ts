@@ -1,8 +1,8 @@
 // The one-row-block path (m <= MC, A not transposed) of the AVX-512 and AVX2 kernels reads A in
 // place instead of packing it (ukrDirectA; AVX2 only up to 256 columns of C), and the first tile of
-// each panel of a row-major B packs that panel as it goes (ukrDirectAPackB). Checked two ways: against the float64 reference on odd shapes (every tile remainder
-// of the 6-row and 8/12/14-row tiles, k across KC = 256, padded strides, both B layouts, beta 0 with
-// NaN in C, 1 and 2 threads); and bit for bit against the packed path of the same build
+// each panel of a row-major B packs that panel as it goes (ukrDirectAPackB). Checked two ways:
+// against the float64 reference on odd shapes (every tile remainder of the 6-row and 8/12/14-row
+// tiles, k across KC = 256, padded strides, both B layouts, beta 0 with NaN in C, 1 and 2 threads); and bit for bit against the packed path of the same build
 // (CMHASH_GEMM_DIRECT_A=0, and CMHASH_GEMM_FUSED_B=0, in child processes), under each forced tile.
 // The AVX2 kernels' results are also pinned to a hash of the intrinsics kernel they replaced.
 import { test } from 'node:test';
