@@ -10,6 +10,7 @@
         "src/native/gemm_avx512.cc",
         "src/native/gemm_avx2.cc",
         "src/native/gemm_generic.cc",
+        "src/native/gemm_panel.cc",
         "src/native/hamming_driver.cc",
         "src/native/hamming_avx512.cc",
         "src/native/hamming_scalar.cc",

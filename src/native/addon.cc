@@ -17,6 +17,7 @@ namespace cmh { void registerOptimKernels(Napi::Env env, Napi::Object exports); 
 namespace cmh { void registerVectorKernels(Napi::Env env, Napi::Object exports); }
 namespace cmh { void registerTrainKernels(Napi::Env env, Napi::Object exports); }
 namespace cmh { void registerGemmAdam(Napi::Env env, Napi::Object exports); }
+namespace cmh { void registerGemmPanels(Napi::Env env, Napi::Object exports); }
 
 namespace {
 
@@ -357,6 +358,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cmh::registerVectorKernels(env, exports);
   cmh::registerTrainKernels(env, exports);
   cmh::registerGemmAdam(env, exports);
+  cmh::registerGemmPanels(env, exports);
   return exports;
 }
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { AdamStepParams, Backend, MihTables, RankingBlock } from './backend.js';
+import type { AdamStepParams, Backend, MihTables, PanelKernels, RankingBlock } from './backend.js';
 
 export type IsaVariant = 'avx512' | 'avx2' | 'generic';
 
@@ -59,6 +59,15 @@ export interface NativeAddon {
     b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
   /** The same arguments, avx512 only, with the gradient from the bf16 GEMM. */
   sgemmAdamBf16?: NativeAddon['sgemmAdam'];
+  /** Weights in panel layout (gemm_panel.cc; addons built before it lack these). */
+  panelAlign?(a: Float32Array): number;
+  packPanels?(isa: IsaVariant, rows: number, cols: number, src: Float32Array, dst: Float32Array): void;
+  unpackPanels?(isa: IsaVariant, rows: number, cols: number, src: Float32Array, dst: Float32Array): void;
+  sgemmPanels?(isa: IsaVariant, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, w: Float32Array,
+    beta: number, c: Float32Array, ldc: number): void;
+  sgemmAdamPanels?(isa: IsaVariant, transA: boolean, rows: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+    b: Float32Array, ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array,
+    b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
   bf16Peak?(seconds: number, threads: number): number;
   gemmTuning?(): GemmTuning;
   /** Grows this thread's malloc heap by touched, freed pages (addon_train.cc); bytes warmed. */
@@ -123,7 +132,29 @@ export class NativeBackend implements Backend {
       f(variant, transA, transB, m, n, k, alpha, a, lda, b, ldb, x, mState, vState, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled);
     if (lib.sgemmAdam) this.gemmAdam = bind(lib.sgemmAdam);
     if (this.sgemmBf16 && lib.sgemmAdamBf16) this.gemmAdamBf16 = bind(lib.sgemmAdamBf16);
+    const { panelAlign, packPanels, unpackPanels, sgemmPanels, sgemmAdamPanels } = lib;
+    if (panelAlign && packPanels && unpackPanels && sgemmPanels && sgemmAdamPanels) {
+      const info = lib.kernelInfo(variant);
+      this.panels = {
+        nr: info.nr, kc: info.kc,
+        // measured on the AVX2 kernel only (docs/experiments/2026-12-avx2-gemm.md, round 4)
+        preferred: variant === 'avx2',
+        alloc: (n) => {
+          // 16 spare floats cover any start; an ArrayBuffer's data never moves
+          const raw = new Float32Array(n + 16), skip = panelAlign(raw);
+          return raw.subarray(skip, skip + n);
+        },
+        pack: (rows, cols, w, p) => packPanels(variant, rows, cols, w, p),
+        unpack: (rows, cols, p, w) => unpackPanels(variant, rows, cols, p, w),
+        sgemm: (m, n, k, alpha, a, lda, w, beta, c, ldc) => sgemmPanels(variant, m, n, k, alpha, a, lda, w, beta, c, ldc),
+        gemmAdam: (transA, rows, n, k, alpha, a, lda, b, ldb, x, mState, vState, p) => sgemmAdamPanels(variant, transA, rows, n, k, alpha,
+          a, lda, b, ldb, x, mState, vState, p.b1, p.b2, p.stepSize, p.invSqrtC2, p.eps, p.wd, p.lrWd, p.decoupled),
+      };
+    }
   }
+
+  /** Weights in the kernel's panel layout (an own property when the addon has it; see Backend.panels). */
+  panels?: PanelKernels;
 
   /** Weight-gradient GEMM with Adam fused in (an own property when the addon has it; see Backend.gemmAdam). */
   gemmAdam?: Backend['gemmAdam'];

@@ -94,6 +94,12 @@ export interface Backend {
     alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
     x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams,
   ): void;
+  /**
+   * Weights kept in the GEMM kernel's own B-panel layout (native: src/native/gemm_panel.cc), so the
+   * forward product reads them without packing and the fused Adam update writes them in place.
+   * Optional; tensor/panel-weight.ts decides when a weight uses it.
+   */
+  panels?: PanelKernels;
   /** y[i] = x[i] > 0 ? x[i] : 0 for i < n. */
   relu(x: Float32Array, y: Float32Array, n: number): void;
   /** ga[i] += x[i] > 0 ? g[i] : 0 for i < n (ReLU's backward, x its input). */
@@ -136,4 +142,26 @@ export interface Backend {
 export interface AdamStepParams {
   b1: number; b2: number; stepSize: number; invSqrtC2: number; eps: number;
   wd: number; lrWd: number; decoupled: boolean;
+}
+
+/**
+ * The panel layout of a rows × cols weight (cols a multiple of nr): blocks of kc rows (the last one
+ * shorter), each block its nr-column panels one after another, each panel row-major (block rows) × nr.
+ * Every product below gives the same bits as its row-major counterpart (sgemm, gemmAdam).
+ */
+export interface PanelKernels {
+  readonly nr: number;
+  readonly kc: number;
+  /** True where the layout was measured to pay (the AVX2 kernel); weights then use it by default. */
+  readonly preferred: boolean;
+  /** A zeroed array of n floats whose data starts on a 64-byte boundary (the kernels read panels aligned). */
+  alloc(n: number): Float32Array;
+  pack(rows: number, cols: number, w: Float32Array, p: Float32Array): void;
+  unpack(rows: number, cols: number, p: Float32Array, w: Float32Array): void;
+  /** C (m × n) = alpha·A·W + beta·C, A m × k row-major (stride lda), W k × n in panels. */
+  sgemm(m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, w: Float32Array, beta: number,
+    c: Float32Array, ldc: number): void;
+  /** gemmAdam (transB false) with x, m, v (rows × n) in panels. */
+  gemmAdam(transA: boolean, rows: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, b: Float32Array,
+    ldb: number, x: Float32Array, mState: Float32Array, vState: Float32Array, p: AdamStepParams): void;
 }
