@@ -2,8 +2,8 @@
 // they are instead of packing W on every call, and the weight-gradient product with Adam updates
 // them (and their moments) in that layout.
 //
-// The panel arrays are read with aligned vector loads: they must start on a 64-byte boundary
-// (panelAlign tells JS how many floats of an over-allocated array to skip).
+// The forward product reads the weight's panels with aligned vector loads: they must start on a
+// 64-byte boundary (panelAlign tells JS how many floats of an over-allocated array to skip).
 //
 // Layout of a rows × cols weight (cols a multiple of the kernel's NR): blocks of KC rows (the last
 // one shorter), each block its NR-column panels one after another, each panel row-major kc × NR —
@@ -102,7 +102,18 @@ int threadsFor(double flops, long units, int threads) {
 
 void packPanels(Isa isa, long rows, long cols, const float* W, float* P) {
   const GemmKernel& K = gemmKernel(isa);
-  for (long pc = 0; pc < rows; pc += K.kc) K.packB(false, W + pc * cols, cols, std::min(K.kc, rows - pc), cols, P + pc * cols);
+  if (reinterpret_cast<uintptr_t>(P) % 64 == 0) {
+    for (long pc = 0; pc < rows; pc += K.kc) K.packB(false, W + pc * cols, cols, std::min(K.kc, rows - pc), cols, P + pc * cols);
+    return;
+  }
+  // an unaligned destination (an optimiser's moments, which only the update reads): plain copies
+  for (long pc = 0; pc < rows; pc += K.kc) {
+    const long kc = std::min(K.kc, rows - pc);
+    for (long q = 0; q < cols / K.nr; q++) {
+      float* dst = P + pc * cols + q * kc * K.nr;
+      for (long r = 0; r < kc; r++) std::copy(W + (pc + r) * cols + q * K.nr, W + (pc + r) * cols + (q + 1) * K.nr, dst + r * K.nr);
+    }
+  }
 }
 
 void unpackPanels(Isa isa, long rows, long cols, const float* P, float* W) {
@@ -205,7 +216,6 @@ Napi::Value Convert(const Napi::CallbackInfo& info, bool pack) {
   float* dst = args::typedArg<float>(info, 4, napi_float32_array, "destination", &ld);
   checkMatrix(info.Env(), "source (rows x cols)", ls, rows, cols, cols);
   checkMatrix(info.Env(), "destination (rows x cols)", ld, rows, cols, cols);
-  checkAligned(info.Env(), pack ? dst : src, fn, "the panel array");
   if (pack) packPanels(isa, rows, cols, src, dst);
   else unpackPanels(isa, rows, cols, src, dst);
   return info.Env().Undefined();

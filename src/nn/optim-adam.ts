@@ -17,6 +17,7 @@ import { getMatmulPrecision } from '../tensor/precision.js';
 import type { AdamStepParams } from '../tensor/backend.js';
 import type { Buf, GradSink, Tensor } from '../tensor/tensor.js';
 import { gradOf } from '../tensor/tensor.js';
+import { enterPanels, leavePanels, panelsForProduct, panelsWritten } from '../tensor/panel-weight.js';
 import { resolveGroups, Optimizer, ParamGroup, ResolvedGroup } from './optimizer.js';
 
 export interface AdamOpts {
@@ -35,6 +36,8 @@ class FusedUpdate implements GradSink {
   clean: boolean;
   armed = false;
   applied = false;
+  /** The moments are in the weight's panel layout (they follow where the update last ran). */
+  private statePanels = false;
   constructor(private readonly opt: Adam, readonly param: Tensor, readonly group: ResolvedGroup) {
     // a gradient left from before this optimiser (earlier training) must be zeroed, not trusted
     this.clean = param.grad === null;
@@ -46,13 +49,42 @@ class FusedUpdate implements GradSink {
     const be = getBackend();
     const p = this.param;
     // the product in the precision every other GEMM runs in (bf16 only where the backend has it)
-    const fused = getMatmulPrecision() === 'bf16' ? be.gemmAdamBf16 : be.gemmAdam;
-    if (!fused || !this.armed || this.uses !== 1 || !this.clean || this.applied || !(p.data instanceof Float32Array)
+    const bf16 = getMatmulPrecision() === 'bf16';
+    const fused = bf16 ? be.gemmAdamBf16 : be.gemmAdam;
+    if (!fused || !this.armed || this.uses !== 1 || !this.clean || this.applied || p.dtype !== 'f32'
       || m !== p.rows || n !== p.cols) return false;
     const s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
-    fused.call(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, p.data, s.m, s.v, this.opt.stepParams(this.opt.t + 1, this.group));
+    const params = this.opt.stepParams(this.opt.t + 1, this.group);
+    // a weight kept in panels is updated there (same bits; tensor/panel-weight.ts)
+    const pw = !bf16 && !transB && p.inPanels ? panelsForProduct(p) : null;
+    if (pw && pw.kernels === be.panels) {
+      this.momentsIn(true);
+      pw.kernels.gemmAdam(transA, m, n, k, alpha, a, lda, b, ldb, pw.panel, s.m, s.v, params);
+      panelsWritten(p);
+    } else {
+      this.momentsIn(false);
+      fused.call(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, p.data as Float32Array, s.m, s.v, params);
+    }
     this.applied = true;
     return true;
+  }
+  /** Puts the moments in the panel layout or back in rows (a permutation; zeros need none). */
+  momentsIn(panels: boolean): void {
+    if (this.statePanels === panels) return;
+    const pk = getBackend().panels, p = this.param;
+    const s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
+    if (!pk) throw new Error('Adam: moments in panel layout but the backend has no panel kernels');
+    for (const arr of [s.m, s.v]) {
+      const from = arr.slice();
+      if (panels) pk.pack(p.rows, p.cols, from, arr);
+      else pk.unpack(p.rows, p.cols, from, arr);
+    }
+    this.statePanels = panels;
+  }
+  /** Training with this optimiser is over: the weight back in rows (when still ours), the moments too. */
+  detach(): void {
+    if (this.param.gradSink === this) { this.param.gradSink = null; leavePanels(this.param); }
+    this.momentsIn(false);
   }
 }
 
@@ -86,6 +118,9 @@ export class Adam implements Optimizer {
         const f = new FusedUpdate(this, p, grp);
         p.gradSink = f;
         this.fused.set(p, f);
+        // big float32 weights are kept in the GEMM kernel's panel layout while they train (when the
+        // backend prefers it: tensor/panel-weight.ts)
+        enterPanels(p);
       }
     }
   }
@@ -93,7 +128,7 @@ export class Adam implements Optimizer {
   /** p's fused update, unless another optimiser has taken p over since. */
   private fusedOf(p: Tensor): FusedUpdate | undefined {
     const f = this.fused.get(p);
-    if (f && p.gradSink !== f) { this.fused.delete(p); return undefined; }
+    if (f && p.gradSink !== f) { f.momentsIn(false); this.fused.delete(p); return undefined; }
     return f;
   }
 
@@ -102,7 +137,7 @@ export class Adam implements Optimizer {
    * does not keep the optimiser and its moments alive; later steps are plain Adam.
    */
   detachFused(): void {
-    for (const [p, f] of this.fused) if (p.gradSink === f) p.gradSink = null;
+    for (const f of this.fused.values()) f.detach();
     this.fused.clear();
   }
 
@@ -143,6 +178,7 @@ export class Adam implements Optimizer {
             throw new InputError(`Adam (fusedBackward): a ${p.rows}×${p.cols} weight got a gradient after its update was applied in the backward pass; accumulating gradients over several backward passes needs fusedBackward off`);
           }
           if (done) continue; // updated in the backward pass
+          f.momentsIn(false); // the update below runs on rows
           // unused this step but updated before: the unfused step would see a zero gradient here
           if (!p.grad && this.state.has(p)) gradOf(p);
         }

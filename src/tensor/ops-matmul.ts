@@ -5,6 +5,7 @@ import { shapeError } from '../util/errors.js';
 import { getBackend } from './backends.js';
 import { getMatmulPrecision } from './precision.js';
 import { Tensor, Buf, allocBuf, gradOf, makeResult, sameDtype } from './tensor.js';
+import { panelsForProduct, rowsForReading } from './panel-weight.js';
 
 /** C = alpha·op(A)·op(B) + beta·C on either dtype (all three buffers of the same dtype). */
 export function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
@@ -45,7 +46,7 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
     throw shapeError('matmul', a.shape, b.shape, `(inner dimensions ${k} vs ${kb}; transA=${transA}, transB=${transB})`);
   }
   const out = allocBuf(dtype, m * n);
-  if (m * n > 0) gemm(transA, transB, m, n, k, 1, a.data, a.cols, b.data, b.cols, 0, out, n);
+  if (m * n > 0) gemm(transA, transB, m, n, k, 1, rowsForReading(a), a.cols, rowsForReading(b), b.cols, 0, out, n);
   return makeResult('matmul', m, n, out, [a, b], (g) => {
     matmulBackward(a, b, transA, transB, m, n, k, g);
   });
@@ -55,17 +56,18 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
 // the transpose of that, which is again one gemm with swapped operands.
 function matmulBackward(a: Tensor, b: Tensor, transA: boolean, transB: boolean, m: number, n: number, k: number, g: Buf): void {
   if (a.requiresGrad && m * k > 0) {
-    const ga = gradOf(a);
-    if (!transA) gemm(false, !transB, m, k, n, 1, g, n, b.data, b.cols, 1, ga, a.cols);
-    else gemm(transB, true, k, m, n, 1, b.data, b.cols, g, n, 1, ga, a.cols);
+    const ga = gradOf(a), bd = rowsForReading(b);
+    if (!transA) gemm(false, !transB, m, k, n, 1, g, n, bd, b.cols, 1, ga, a.cols);
+    else gemm(transB, true, k, m, n, 1, bd, b.cols, g, n, 1, ga, a.cols);
   }
   if (b.requiresGrad && k * n > 0) {
     // a weight whose optimiser applies its update here takes the product instead
-    if (!transB && b.gradSink && g instanceof Float32Array && a.data instanceof Float32Array
-      && b.gradSink.take(!transA, false, k, n, m, 1, a.data, a.cols, g, n)) return;
+    const ad = rowsForReading(a);
+    if (!transB && b.gradSink && g instanceof Float32Array && ad instanceof Float32Array
+      && b.gradSink.take(!transA, false, k, n, m, 1, ad, a.cols, g, n)) return;
     const gb = gradOf(b);
-    if (!transB) gemm(!transA, false, k, n, m, 1, a.data, a.cols, g, n, 1, gb, b.cols);
-    else gemm(true, transA, n, k, m, 1, g, n, a.data, a.cols, 1, gb, b.cols);
+    if (!transB) gemm(!transA, false, k, n, m, 1, ad, a.cols, g, n, 1, gb, b.cols);
+    else gemm(true, transA, n, k, m, 1, g, n, ad, a.cols, 1, gb, b.cols);
   }
 }
 
@@ -81,7 +83,12 @@ export function affine(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   const n = x.rows, k = x.cols, m = w.cols;
   const out = allocBuf(dtype, n * m);
   if (b) for (let i = 0; i < n; i++) out.set(b.data, i * m);
-  if (n * m > 0) gemm(false, false, n, m, k, 1, x.data, k, w.data, m, b ? 1 : 0, out, m);
+  if (n * m > 0) {
+    // a weight kept in panel layout (tensor/panel-weight.ts) is read as it is stored, in fp32
+    const pw = w.inPanels && getMatmulPrecision() === 'fp32' && x.data instanceof Float32Array ? panelsForProduct(w) : null;
+    if (pw && pw.kernels === getBackend().panels) pw.kernels.sgemm(n, m, k, 1, x.data as Float32Array, k, pw.panel, b ? 1 : 0, out as Float32Array, m);
+    else gemm(false, false, n, m, k, 1, x.data, k, rowsForReading(w), m, b ? 1 : 0, out, m);
+  }
   const parents = b ? [x, w, b] : [x, w];
   return makeResult('affine', n, m, out, parents, (g) => {
     matmulBackward(x, w, false, false, n, m, k, g);

@@ -61,6 +61,8 @@ export class Tensor {
   node: GradNode | null = null;
   /** Set by an optimiser that fuses its update into the backward pass (see GradSink). */
   gradSink: GradSink | null = null;
+  /** True while the weight is kept in the GEMM kernel's panel layout (tensor/panel-weight.ts); always float32 then. */
+  inPanels = false;
 
   constructor(rows: number, cols: number, data: Buf, requiresGrad = false) {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
@@ -99,7 +101,8 @@ export class Tensor {
 
   get shape(): [number, number] { return [this.rows, this.cols]; }
   get size(): number { return this.rows * this.cols; }
-  get dtype(): DType { return dtypeOf(this.data); }
+  // (a weight in panels is float32; reading .data would mark its panels stale)
+  get dtype(): DType { return this.inPanels ? 'f32' : dtypeOf(this.data); }
 
   /** The value of a 1×1 tensor. */
   item(): number {

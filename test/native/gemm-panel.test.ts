@@ -42,6 +42,10 @@ test('packPanels puts element (i, j) where the layout says, and unpackPanels inv
       const back = new Float32Array(rows * cols);
       pk.unpack(rows, cols, p, back);
       assert.deepEqual(back, w, `${isa} ${rows}x${cols} round trip`);
+      // an unaligned destination (an optimiser's moments) takes the plain copy: same layout
+      const raw = new Float32Array(rows * cols + 1), q = raw.subarray(1);
+      pk.pack(rows, cols, w, q);
+      assert.deepEqual(q, p, `${isa} ${rows}x${cols} unaligned destination`);
     }
   }
 });
@@ -117,6 +121,6 @@ test('the panel kernels name a bad argument', (t) => {
   assert.throws(() => lib.sgemmPanels!(isa, 2, nr, 3, 1, new Float32Array(6), 3, new Float32Array(3 * nr - 1), 0, new Float32Array(2 * nr), nr),
     /W \(k x n, panels\)/);
   const raw = new Float32Array(3 * nr + 16), skip = lib.panelAlign!(raw);
-  assert.throws(() => lib.packPanels!(isa, 3, nr, new Float32Array(3 * nr), raw.subarray(skip + 1, skip + 1 + 3 * nr)),
-    /the panel array must start on a 64-byte boundary/);
+  assert.throws(() => lib.sgemmPanels!(isa, 2, nr, 3, 1, new Float32Array(6), 3, raw.subarray(skip + 1, skip + 1 + 3 * nr), 0, new Float32Array(2 * nr), nr),
+    /W \(panels\) must start on a 64-byte boundary/);
 });
