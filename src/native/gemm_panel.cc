@@ -80,6 +80,22 @@ void gradientPanels(Isa isa, const GemmKernel& K, bool ta, long rows, long n, lo
     for (long pc = 0, p = 0; pc < k; pc += KC, p++)
       K.packA(ta, ta ? A + pc * lda + r0 : A + r0 * lda + pc, lda, kcb, std::min(KC, k - pc), Ap + p * kcMax * aStride);
     for (long q = q0; q < q1; q++) {
+      const long o = r0 * n + q * kcb * NR;
+      if (nPc == 1) {
+        // one k block (the usual batch): each tile's update right after the tile, the next tile's x,
+        // m, v prefetched (contiguous in this layout)
+        const float* bp = Bp + q * NR * k;
+        for (long ir = 0; ir < kcb; ir += MR) {
+          const int mr = static_cast<int>(std::min(MR, kcb - ir));
+          const long next = o + (ir + MR) * NR;
+          for (long l = 0; l < MR * NR; l += 16) {
+            __builtin_prefetch(X + next + l, 1, 3); __builtin_prefetch(M + next + l, 1, 3); __builtin_prefetch(V + next + l, 1, 3);
+          }
+          K.ukr(k, Ap + ir * k, bp, G, NR, mr, static_cast<int>(NR), alpha, 0.0f);
+          adamUpdate(isa, X + o + ir * NR, G, M + o + ir * NR, V + o + ir * NR, mr * NR, adam);
+        }
+        continue;
+      }
       for (long pc = 0, p = 0; pc < k; pc += KC, p++) {
         const long kc = std::min(KC, k - pc);
         const float* bp = Bp + p * kcMax * n + q * NR * kc;
@@ -88,7 +104,6 @@ void gradientPanels(Isa isa, const GemmKernel& K, bool ta, long rows, long n, lo
           K.ukr(kc, ap + ir * kc, bp, G + ir * NR, NR, static_cast<int>(std::min(MR, kcb - ir)), static_cast<int>(NR), alpha,
                 p == 0 ? 0.0f : 1.0f);
       }
-      const long o = r0 * n + q * kcb * NR;
       adamUpdate(isa, X + o, G, M + o, V + o, kcb * NR, adam);
     }
   }

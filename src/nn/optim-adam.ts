@@ -11,10 +11,13 @@
 // weights, clipGradNorm, gradient projection), the learning rate must be set before backward(),
 // gradients must be written through autograd (gradOf), and one backward() per step() (accumulating
 // over several is refused at step()). detachFused() ends it, e.g. when training is done.
+// While it is on, big float32 weights (and their moments) are kept in the GEMM kernel's panel
+// layout where the backend prefers it; `.data` still reads and writes the row-major weight, but a
+// buffer taken from it holds only until the next pass that uses the weight (tensor/panel-weight.ts).
 import { InputError } from '../util/errors.js';
 import { getBackend } from '../tensor/backends.js';
 import { getMatmulPrecision } from '../tensor/precision.js';
-import type { AdamStepParams } from '../tensor/backend.js';
+import type { AdamStepParams, PanelKernels } from '../tensor/backend.js';
 import type { Buf, GradSink, Tensor } from '../tensor/tensor.js';
 import { gradOf } from '../tensor/tensor.js';
 import { enterPanels, leavePanels, panelsForProduct, panelsWritten } from '../tensor/panel-weight.js';
@@ -36,8 +39,8 @@ class FusedUpdate implements GradSink {
   clean: boolean;
   armed = false;
   applied = false;
-  /** The moments are in the weight's panel layout (they follow where the update last ran). */
-  private statePanels = false;
+  /** The panel kernels whose layout the moments are in (they follow where the update last ran), or null: rows. */
+  private momentLayout: PanelKernels | null = null;
   constructor(private readonly opt: Adam, readonly param: Tensor, readonly group: ResolvedGroup) {
     // a gradient left from before this optimiser (earlier training) must be zeroed, not trusted
     this.clean = param.grad === null;
@@ -57,34 +60,36 @@ class FusedUpdate implements GradSink {
     const params = this.opt.stepParams(this.opt.t + 1, this.group);
     // a weight kept in panels is updated there (same bits; tensor/panel-weight.ts)
     const pw = !bf16 && !transB && p.inPanels ? panelsForProduct(p) : null;
-    if (pw && pw.kernels === be.panels) {
-      this.momentsIn(true);
+    if (pw) {
+      this.momentsToPanels(pw.kernels);
       pw.kernels.gemmAdam(transA, m, n, k, alpha, a, lda, b, ldb, pw.panel, s.m, s.v, params);
       panelsWritten(p);
     } else {
-      this.momentsIn(false);
+      this.momentsToRows();
       fused.call(be, transA, transB, m, n, k, alpha, a, lda, b, ldb, p.data as Float32Array, s.m, s.v, params);
     }
     this.applied = true;
     return true;
   }
-  /** Puts the moments in the panel layout or back in rows (a permutation; zeros need none). */
-  momentsIn(panels: boolean): void {
-    if (this.statePanels === panels) return;
-    const pk = getBackend().panels, p = this.param;
-    const s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
-    if (!pk) throw new Error('Adam: moments in panel layout but the backend has no panel kernels');
-    for (const arr of [s.m, s.v]) {
-      const from = arr.slice();
-      if (panels) pk.pack(p.rows, p.cols, from, arr);
-      else pk.unpack(p.rows, p.cols, from, arr);
-    }
-    this.statePanels = panels;
+  /** Puts the moments in the weight's panel layout (a permutation of both arrays). */
+  private momentsToPanels(pk: PanelKernels): void {
+    if (this.momentLayout) return;
+    const p = this.param, s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
+    for (const arr of [s.m, s.v]) pk.pack(p.rows, p.cols, arr.slice(), arr);
+    this.momentLayout = pk;
   }
-  /** Training with this optimiser is over: the weight back in rows (when still ours), the moments too. */
+  /** Puts the moments back in rows, where every other update runs. */
+  momentsToRows(): void {
+    const pk = this.momentLayout;
+    if (!pk) return;
+    const p = this.param, s = this.opt.stateOf(p) as { m: Float32Array; v: Float32Array };
+    for (const arr of [s.m, s.v]) pk.unpack(p.rows, p.cols, arr.slice(), arr);
+    this.momentLayout = null;
+  }
+  /** Training with this optimiser is over: the moments and (when still ours) the weight back in rows. */
   detach(): void {
+    this.momentsToRows();
     if (this.param.gradSink === this) { this.param.gradSink = null; leavePanels(this.param); }
-    this.momentsIn(false);
   }
 }
 
@@ -128,7 +133,7 @@ export class Adam implements Optimizer {
   /** p's fused update, unless another optimiser has taken p over since. */
   private fusedOf(p: Tensor): FusedUpdate | undefined {
     const f = this.fused.get(p);
-    if (f && p.gradSink !== f) { f.momentsIn(false); this.fused.delete(p); return undefined; }
+    if (f && p.gradSink !== f) { f.momentsToRows(); this.fused.delete(p); return undefined; }
     return f;
   }
 
@@ -178,7 +183,7 @@ export class Adam implements Optimizer {
             throw new InputError(`Adam (fusedBackward): a ${p.rows}×${p.cols} weight got a gradient after its update was applied in the backward pass; accumulating gradients over several backward passes needs fusedBackward off`);
           }
           if (done) continue; // updated in the backward pass
-          f.momentsIn(false); // the update below runs on rows
+          f.momentsToRows(); // the update below runs on rows
           // unused this step but updated before: the unfused step would see a zero gradient here
           if (!p.grad && this.state.has(p)) gradOf(p);
         }

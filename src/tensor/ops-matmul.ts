@@ -86,7 +86,7 @@ export function affine(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   if (n * m > 0) {
     // a weight kept in panel layout (tensor/panel-weight.ts) is read as it is stored, in fp32
     const pw = w.inPanels && getMatmulPrecision() === 'fp32' && x.data instanceof Float32Array ? panelsForProduct(w) : null;
-    if (pw && pw.kernels === getBackend().panels) pw.kernels.sgemm(n, m, k, 1, x.data as Float32Array, k, pw.panel, b ? 1 : 0, out as Float32Array, m);
+    if (pw) pw.kernels.sgemm(n, m, k, 1, x.data as Float32Array, k, pw.panel, b ? 1 : 0, out as Float32Array, m);
     else gemm(false, false, n, m, k, 1, x.data, k, rowsForReading(w), m, b ? 1 : 0, out, m);
   }
   const parents = b ? [x, w, b] : [x, w];

@@ -66,12 +66,17 @@ export function leavePanels(t: Tensor): void {
   Object.defineProperty(t, 'data', { configurable: true, enumerable: true, writable: true, value: row });
 }
 
-/** t's weight in panels for a product (packed first when stale), or null when t is not kept in panels. */
+/**
+ * t's weight in panels for a product (packed first when stale) and the active backend's panel
+ * kernels to run it with, or null when t is not kept in panels or the active backend has no kernels
+ * for this layout (then the product runs on the row-major weight).
+ */
 export function panelsForProduct(t: Tensor): { panel: Float32Array; kernels: PanelKernels } | null {
   const s = states.get(t);
-  if (!s) return null;
+  const active = getBackend().panels;
+  if (!s || !active || active.nr !== s.kernels.nr || active.kc !== s.kernels.kc) return null;
   if (!s.panelValid) { s.kernels.pack(t.rows, t.cols, s.rows(), s.panel); s.panelValid = true; }
-  return { panel: s.panel, kernels: s.kernels };
+  return { panel: s.panel, kernels: active };
 }
 
 /** The panels were just updated in place (the fused optimiser step): the row-major copy is stale. */

@@ -102,7 +102,16 @@ class KernelMeter {
     const gemmAdd = (ms: number, a: unknown[]) => { meter.gemmMs += ms; meter.gemmFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number); };
     const fusedAdd = (ms: number, a: unknown[]) => { meter.fusedMs += ms; meter.fusedFlops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number); };
     const w: Backend = Object.create(inner) as Backend;
+    const pk = inner.panels;
     return Object.assign(w, {
+      // weights kept in panel layout (tensor/panel-weight.ts): the forward product and the fused update
+      ...(pk ? {
+        panels: {
+          ...pk,
+          sgemm: timed(pk.sgemm.bind(pk), (ms, a) => { meter.gemmMs += ms; meter.gemmFlops += 2 * a[0] * a[1] * a[2]; }),
+          gemmAdam: timed(pk.gemmAdam.bind(pk), (ms, a) => { meter.fusedMs += ms; meter.fusedFlops += 2 * a[1] * a[2] * a[3]; }),
+        },
+      } : {}),
       sgemm: timed(inner.sgemm.bind(inner), gemmAdd),
       ...(inner.sgemmBf16 ? { sgemmBf16: timed(inner.sgemmBf16.bind(inner), gemmAdd) } : {}),
       relu: timed(inner.relu.bind(inner), (ms) => { meter.reluMs += ms; }),
