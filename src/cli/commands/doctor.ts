@@ -30,6 +30,10 @@ export function register(program: Command): void {
         fused_adam: !b.gemmAdam ? 'no (plain Adam pass after backward)'
           : b.name === 'native' ? `yes, ${b.gemmAdamBf16 ? 'fp32 and bf16 GEMMs' : 'fp32 GEMM'} (threads split the gradient rows)`
             : 'portable reference (the whole gradient, then the Adam pass)',
+        // weights a fused Adam trains kept in the GEMM kernel's panel layout (tensor/panel-weight.ts)
+        panel_weights: !b.panels ? 'no (weights stay row-major)'
+          : b.panels.preferred ? `yes: float32 weights wider than 256 columns (a multiple of ${b.panels.nr}) that a fused Adam trains are kept in ${b.panels.kc}-row blocks of ${b.panels.nr}-column panels; the forward reads them unpacked`
+            : `available, not used by default on ${b.variant} (measured to pay on avx2 only)`,
         malloc_retain: tuning ? (tuning.mallocRetain ? 'freed buffers up to 32 MiB stay on the heap (CMHASH_MALLOC_RETAIN=0 to turn off)' : 'glibc defaults') : null,
         env: { CMHASH_BACKEND: process.env.CMHASH_BACKEND ?? null, CMHASH_ISA: process.env.CMHASH_ISA ?? null, CMHASH_THREADS: process.env.CMHASH_THREADS ?? null },
         cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
