@@ -33,9 +33,17 @@ export interface SgemmTiming { wall: number; cpu: number }
  * threads, by wall clock and by process CPU time (per thread). On a quiet machine the two agree;
  * on a loaded one the wall-clock figure includes time the process spent descheduled.
  */
-export function timeSgemm(be: NativeBackend, s: GemmShape, threads: number, reps: number, minSeconds: number, rng: Rng, bf16 = false): SgemmTiming {
-  const gemm = bf16 && be.sgemmBf16 ? be.sgemmBf16 : be.sgemm.bind(be);
+export function timeSgemm(be: NativeBackend, s: GemmShape, threads: number, reps: number, minSeconds: number, rng: Rng, bf16 = false,
+  panels = false): SgemmTiming {
   const a = rng.fillNormal(new Float32Array(s.m * s.k)), b = rng.fillNormal(new Float32Array(s.k * s.n));
+  let gemm = bf16 && be.sgemmBf16 ? be.sgemmBf16 : be.sgemm.bind(be);
+  const pk = be.panels;
+  if (panels && pk) {
+    // B stored in the kernel's panel layout, as a weight a fused Adam trains is (tensor/panel-weight.ts)
+    const stored = pk.alloc(s.k * s.n);
+    pk.pack(s.k, s.n, b, stored);
+    gemm = (_ta, _tb, m, n, k, alpha, a_, lda, _b, _ldb, beta, c_, ldc) => pk.sgemm(m, n, k, alpha, a_, lda, stored, beta, c_, ldc);
+  }
   const c = new Float32Array(s.m * s.n);
   const lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
   const flops = 2 * s.m * s.n * s.k;
@@ -63,7 +71,7 @@ export function register(bench: Command): void {
     .option('--reps <n>', 'repetitions per shape; the best is reported', '10')
     .option('--isa <variant>', 'native kernel variant: avx512 | avx2 | generic (default: best for this CPU)')
     .option('--precision <list>', 'fp32, bf16 (AVX512_BF16: inputs rounded to bfloat16, fp32 accumulation) or fp32,bf16; bf16 rows are named "<shape> bf16" and their ratio is to the fp32 FMA peak', 'fp32')
-    .addHelpText('after', '\nShapes are M×K×N; "-At" means C = Aᵀ·B with A stored K×M.\n\nExamples:\n  cmhash bench gemm\n  cmhash bench gemm --json --threads 2 --reps 20')
+    .addHelpText('after', '\nShapes are M×K×N; "-At" means C = Aᵀ·B with A stored K×M; "panels" rows read B stored in the kernel\'s panel layout (how training reads the weights a fused Adam keeps there; avx2).\n\nExamples:\n  cmhash bench gemm\n  cmhash bench gemm --json --threads 2 --reps 20')
     .action((opts: { json?: boolean; threads?: string; reps: string; isa?: string; precision: string }) => {
       const out = new Output(!!opts.json);
       const reps = positiveInt(opts.reps, '--reps');
@@ -100,6 +108,12 @@ export function register(bench: Command): void {
             const g = timeSgemm(be, s, t, reps, 0.5, rng, prec === 'bf16');
             const p = peaks.get(t)!;
             emit({ name: prec === 'bf16' ? `${s.name} bf16` : s.name, threads: t, gflops: round(g.wall), peak_gflops: round(p), ratio: ratio(g.wall, p), cpu_gflops: round(g.cpu), cpu_ratio: ratio(g.cpu, p) });
+          }
+          // the forward shapes with B kept in panels, as training runs them where the backend prefers it
+          if (precisions.includes('fp32') && be.panels?.preferred) for (const s of GEMM_SHAPES.filter((x) => !x.transA && !x.transB && x.n > 256 && x.n % be.panels!.nr === 0)) {
+            const g = timeSgemm(be, s, t, reps, 0.5, rng, false, true);
+            const p = peaks.get(t)!;
+            emit({ name: `${s.name} panels`, threads: t, gflops: round(g.wall), peak_gflops: round(p), ratio: ratio(g.wall, p), cpu_gflops: round(g.cpu), cpu_ratio: ratio(g.cpu, p) });
           }
         }
       } finally {
