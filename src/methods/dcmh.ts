@@ -270,32 +270,35 @@ export class Dcmh extends TwoTowerHasher<Module> implements Hasher {
 
     const snapshotParams = () => [...imageNet.parameters(), ...textNet.parameters()].map((p) => p.data.slice());
     const validate = options.validation ? makeValidator(this, data, options.validation) : undefined;
-    this.lastFit = await runEpochs({
-      epochs,
-      patience: options.patience,
-      score: selectionScore(options.selection ?? DCMH_DEFAULTS.selection),
-      onProgress: options.onProgress,
-      runEpoch: () => {
-        const a = halfEpoch(imageNet, optF, X, data.imageDim, F, G);
-        const b = halfEpoch(textNet, optG, Y, data.textDim, G, F);
-        updateB();
-        // Reported per pair (nll), per code entry (quantization) and per entry of ‖F·1‖² / n² (balance).
-        const batches = Math.max(1, shuffledBatchCount(n, batchSize));
-        return {
-          nll: (a.nll + b.nll) / (2 * n * n), quantization: (a.quantization + b.quantization) / (2 * n * c),
-          balance: (a.balance + b.balance) / (2 * batches * n * n * c),
-        };
-      },
-      validate: validate ? () => noGrad(validate) : undefined,
-      snapshot: () => ({ params: snapshotParams(), B: B.slice() }),
-      restore: (s) => {
-        const snap = s as { params: Float32Array[]; B: Float32Array };
-        [...imageNet.parameters(), ...textNet.parameters()].forEach((p, i) => p.data.set(snap.params[i]!));
-        B.set(snap.B);
-      },
-    });
-    // training is over: the nets drop their fused-update hooks (and with them the optimisers' moments)
-    for (const o of [optF, optG]) if (o instanceof Adam) o.detachFused();
+    // training is over (or failed): the nets drop their fused-update hooks (and with them the
+    // optimisers' moments) and their weights are plain row-major tensors again
+    const detach = () => { for (const o of [optF, optG]) if (o instanceof Adam) o.detachFused(); };
+    try {
+      this.lastFit = await runEpochs({
+        epochs,
+        patience: options.patience,
+        score: selectionScore(options.selection ?? DCMH_DEFAULTS.selection),
+        onProgress: options.onProgress,
+        runEpoch: () => {
+          const a = halfEpoch(imageNet, optF, X, data.imageDim, F, G);
+          const b = halfEpoch(textNet, optG, Y, data.textDim, G, F);
+          updateB();
+          // Reported per pair (nll), per code entry (quantization) and per entry of ‖F·1‖² / n² (balance).
+          const batches = Math.max(1, shuffledBatchCount(n, batchSize));
+          return {
+            nll: (a.nll + b.nll) / (2 * n * n), quantization: (a.quantization + b.quantization) / (2 * n * c),
+            balance: (a.balance + b.balance) / (2 * batches * n * n * c),
+          };
+        },
+        validate: validate ? () => noGrad(validate) : undefined,
+        snapshot: () => ({ params: snapshotParams(), B: B.slice() }),
+        restore: (s) => {
+          const snap = s as { params: Float32Array[]; B: Float32Array };
+          [...imageNet.parameters(), ...textNet.parameters()].forEach((p, i) => p.data.set(snap.params[i]!));
+          B.set(snap.B);
+        },
+      });
+    } finally { detach(); }
     // Optional ITQ rotation of the outputs (folded into the last layers); B follows the rotated outputs.
     const score = selectionScore(options.selection ?? DCMH_DEFAULTS.selection);
     this.rotation = applyOutputRotation({
