@@ -52,6 +52,8 @@ std::string gemmChoiceReportAvx2();
 const GemmKernel& gemmKernelGeneric();
 const GemmKernel& gemmKernel(Isa isa);
 
+/** C = beta·C (beta 0: zeros, without reading C): what a product with k = 0 or alpha = 0 leaves. */
+void scaleC(long m, long n, float beta, float* C, long ldc);
 /** Full SGEMM; splits C among up to `threads` threads when the product is large enough. */
 void sgemm(Isa isa, bool transA, bool transB, long m, long n, long k, float alpha, const float* A, long lda,
            const float* B, long ldb, float beta, float* C, long ldc, int threads);

@@ -204,11 +204,7 @@ Napi::Value Call(const Napi::CallbackInfo& info, bool bf16) {
   checkMatrix(env, "x (m x n)", lx, m, n, n);
   checkMatrix(env, "m (first moment, m x n)", lm, m, n, n);
   checkMatrix(env, "v (second moment, m x n)", lv, m, n, n);
-  AdamArgs a;
-  a.b1 = info[14].As<Napi::Number>().FloatValue(); a.b2 = info[15].As<Napi::Number>().FloatValue();
-  a.stepSize = info[16].As<Napi::Number>().FloatValue(); a.invSqrtC2 = info[17].As<Napi::Number>().FloatValue();
-  a.eps = info[18].As<Napi::Number>().FloatValue(); a.wd = info[19].As<Napi::Number>().FloatValue();
-  a.lrWd = info[20].As<Napi::Number>().FloatValue(); a.decoupled = info[21].ToBoolean().Value();
+  const AdamArgs a = args::adamArgs(info, 14);
   if (bf16) sgemmAdamBf16(ta, tb, m, n, k, alpha, A, lda, B, ldb, X, M, V, n, a, getThreads());
   else sgemmAdam(isa, ta, tb, m, n, k, alpha, A, lda, B, ldb, X, M, V, n, a, getThreads());
   return env.Undefined();

@@ -275,14 +275,7 @@ const Bf16Panels& bf16Panels() {
 void sgemmBf16(bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
                float beta, float* C, long ldc, int threads) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0.0f) {
-    for (long i = 0; i < m; i++) {
-      float* c = C + i * ldc;
-      if (beta == 0.0f) std::fill(c, c + n, 0.0f);
-      else if (beta != 1.0f) for (long j = 0; j < n; j++) c[j] *= beta;
-    }
-    return;
-  }
+  if (k <= 0 || alpha == 0.0f) { scaleC(m, n, beta, C, ldc); return; }
   const Bf16Blocking& K = bf16Blocking();
   gemmAcrossThreads(K.mr, K.nr, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, threads,
                     [&K](bool ta_, bool tb_, long m_, long n_, long k_, float alpha_, const float* A_, long lda_, const float* B_,

@@ -14,6 +14,14 @@
 
 namespace cmh {
 
+void scaleC(long m, long n, float beta, float* C, long ldc) {
+  for (long i = 0; i < m; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0.0f) std::fill(c, c + n, 0.0f);
+    else if (beta != 1.0f) for (long j = 0; j < n; j++) c[j] *= beta;
+  }
+}
+
 const GemmKernel& gemmKernel(Isa isa) {
   switch (isa) {
     case Isa::Avx512: return gemmKernelAvx512();
@@ -40,13 +48,6 @@ inline void prefetchTileC(const float* c, long ldc, long rows, long cols) {
     for (long j = 0; j < cols; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
 }
 
-void scaleC(long m, long n, float beta, float* C, long ldc) {
-  for (long i = 0; i < m; i++) {
-    float* c = C + i * ldc;
-    if (beta == 0.0f) std::fill(c, c + n, 0.0f);
-    else if (beta != 1.0f) for (long j = 0; j < n; j++) c[j] *= beta;
-  }
-}
 
 void sgemmSerial(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda,
                  const float* B, long ldb, float beta, float* C, long ldc) {

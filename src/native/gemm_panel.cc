@@ -146,14 +146,7 @@ void unpackPanels(Isa isa, long rows, long cols, const float* P, float* W) {
 void sgemmPanels(Isa isa, long m, long n, long k, float alpha, const float* A, long lda, const float* P, float beta, float* C,
                  long ldc, int threads) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0.0f) {
-    for (long i = 0; i < m; i++) {
-      float* c = C + i * ldc;
-      if (beta == 0.0f) std::fill(c, c + n, 0.0f);
-      else if (beta != 1.0f) for (long j = 0; j < n; j++) c[j] *= beta;
-    }
-    return;
-  }
+  if (k <= 0 || alpha == 0.0f) { scaleC(m, n, beta, C, ldc); return; }
   const GemmKernel& K = gemmKernel(isa);
   const long panels = n / K.nr;
   const int nt = threadsFor(2.0 * m * n * k, panels, threads);
@@ -284,11 +277,7 @@ Napi::Value SgemmAdamPanels(const Napi::CallbackInfo& info) {
   checkMatrix(env, "x (rows x n, panels)", lx, rows, n, n);
   checkMatrix(env, "m (first moment, rows x n)", lm, rows, n, n);
   checkMatrix(env, "v (second moment, rows x n)", lv, rows, n, n);
-  AdamArgs a;
-  a.b1 = info[13].As<Napi::Number>().FloatValue(); a.b2 = info[14].As<Napi::Number>().FloatValue();
-  a.stepSize = info[15].As<Napi::Number>().FloatValue(); a.invSqrtC2 = info[16].As<Napi::Number>().FloatValue();
-  a.eps = info[17].As<Napi::Number>().FloatValue(); a.wd = info[18].As<Napi::Number>().FloatValue();
-  a.lrWd = info[19].As<Napi::Number>().FloatValue(); a.decoupled = info[20].ToBoolean().Value();
+  const AdamArgs a = args::adamArgs(info, 13);
   sgemmAdamPanels(isa, ta, rows, n, k, alpha, A, lda, B, ldb, X, M, V, a, getThreads());
   return env.Undefined();
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 #include <string>
+#include "adam_kernel.h"
 
 namespace cmh::args {
 
@@ -33,6 +34,16 @@ inline void checkMatrix(Napi::Env env, const char* name, size_t len, long rows, 
   if (static_cast<double>(len) < need)
     fail(env, std::string(name) + ": " + std::to_string(rows) + "x" + std::to_string(cols) + " with stride " + std::to_string(ld) +
                   " needs " + std::to_string(static_cast<long long>(need)) + " elements, array has " + std::to_string(len));
+}
+
+/** Adam's constants from 8 arguments starting at i: b1, b2, stepSize, invSqrtC2, eps, wd, lrWd, decoupled. */
+inline AdamArgs adamArgs(const Napi::CallbackInfo& info, size_t i) {
+  AdamArgs a;
+  a.b1 = info[i].As<Napi::Number>().FloatValue(); a.b2 = info[i + 1].As<Napi::Number>().FloatValue();
+  a.stepSize = info[i + 2].As<Napi::Number>().FloatValue(); a.invSqrtC2 = info[i + 3].As<Napi::Number>().FloatValue();
+  a.eps = info[i + 4].As<Napi::Number>().FloatValue(); a.wd = info[i + 5].As<Napi::Number>().FloatValue();
+  a.lrWd = info[i + 6].As<Napi::Number>().FloatValue(); a.decoupled = info[i + 7].ToBoolean().Value();
+  return a;
 }
 
 }  // namespace cmh::args

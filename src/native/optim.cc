@@ -5,6 +5,7 @@
 #include <string>
 #include "isa.h"
 #include "adam_kernel.h"
+#include "napi_args.h"
 #include "thread_pool.h"
 #include <algorithm>
 
@@ -61,11 +62,7 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const long n = static_cast<long>(info[5].As<Napi::Number>().DoubleValue());
   if (n < 0) throw Napi::RangeError::New(info.Env(), "adamStep: n must be non-negative");
   float* x = f32(info, 1, "x", n); float* g = f32(info, 2, "g", n); float* m = f32(info, 3, "m", n); float* v = f32(info, 4, "v", n);
-  AdamArgs a;
-  a.b1 = info[6].As<Napi::Number>().FloatValue(); a.b2 = info[7].As<Napi::Number>().FloatValue();
-  a.stepSize = info[8].As<Napi::Number>().FloatValue(); a.invSqrtC2 = info[9].As<Napi::Number>().FloatValue();
-  a.eps = info[10].As<Napi::Number>().FloatValue(); a.wd = info[11].As<Napi::Number>().FloatValue();
-  a.lrWd = info[12].As<Napi::Number>().FloatValue(); a.decoupled = info[13].ToBoolean().Value();
+  const AdamArgs a = cmh::args::adamArgs(info, 6);
   cmh::Isa isa;
   if (!cmh::parseIsa(isaName, &isa) || !cmh::isaSupported(isa)) throw Napi::RangeError::New(info.Env(), "adamStep: unsupported ISA '" + isaName + "'");
   // large parameter vectors are split across the kernel threads (elementwise: same bits)
