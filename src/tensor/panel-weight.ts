@@ -1,7 +1,7 @@
 // A float32 weight kept, while a fused optimiser trains it, in the GEMM kernel's panel layout
 // (Backend.panels): the forward product reads it without packing it first, and the fused Adam
-// update writes it there (nn/optim-adam.ts). On a Zen 2 core that saves ~25 ms of a DCMH-size
-// step's ~340 (docs/experiments/2026-12-avx2-gemm.md, round 4). Same bits as the row-major weight.
+// update writes it there (nn/optim-adam.ts). On a Zen 2 core that took a DCMH-size step from ~344
+// to ~302–311 ms (docs/experiments/2026-12-avx2-gemm.md, round 4). Same bits as the row-major weight.
 //
 // `.data` stays the row-major weight for every other reader. Getting it unpacks the panels when
 // they are newer and, since the getter cannot tell a reader from a writer, marks the panels stale
@@ -27,7 +27,7 @@ class PanelState {
 const states = new WeakMap<Tensor, PanelState>();
 
 /** Panel kernels that may hold this weight, or null (not float32, columns not a multiple of the panel width, too narrow). */
-export function panelKernelsFor(t: Tensor): PanelKernels | null {
+function panelKernelsFor(t: Tensor): PanelKernels | null {
   const pk = getBackend().panels;
   // the blocked products of more than 256 columns are where packing the weight on each call costs
   // (narrower ones read it in place on AVX2)
