@@ -137,8 +137,9 @@ export class NativeBackend implements Backend {
       const info = lib.kernelInfo(variant);
       this.panels = {
         nr: info.nr, kc: info.kc,
-        // measured on the AVX2 kernel only (docs/experiments/2026-12-avx2-gemm.md, round 4)
-        preferred: variant === 'avx2',
+        // measured on the AVX2 kernel only (docs/experiments/2026-12-avx2-gemm.md, round 4);
+        // CMHASH_PANEL_WEIGHTS=1 / 0 turns it on / off on any variant (for A/B measurements)
+        preferred: process.env.CMHASH_PANEL_WEIGHTS === '1' || (process.env.CMHASH_PANEL_WEIGHTS !== '0' && variant === 'avx2'),
         alloc: (n) => {
           // 16 spare floats cover any start; an ArrayBuffer's data never moves
           const raw = new Float32Array(n + 16), skip = panelAlign(raw);

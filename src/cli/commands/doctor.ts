@@ -33,9 +33,10 @@ export function register(program: Command): void {
         // weights a fused Adam trains kept in the GEMM kernel's panel layout (tensor/panel-weight.ts)
         panel_weights: !b.panels ? 'no (weights stay row-major)'
           : b.panels.preferred ? `yes: float32 weights wider than 256 columns (a multiple of ${b.panels.nr}) that a fused Adam trains are kept in ${b.panels.kc}-row blocks of ${b.panels.nr}-column panels; the forward reads them unpacked`
-            : `available, not used by default on ${b.variant} (measured to pay on avx2 only)`,
+            : process.env.CMHASH_PANEL_WEIGHTS === '0' ? 'available, off (CMHASH_PANEL_WEIGHTS=0)'
+              : `available, off on ${b.variant} (measured to pay on avx2 only; CMHASH_PANEL_WEIGHTS=1 turns it on)`,
         malloc_retain: tuning ? (tuning.mallocRetain ? 'freed buffers up to 32 MiB stay on the heap (CMHASH_MALLOC_RETAIN=0 to turn off)' : 'glibc defaults') : null,
-        env: { CMHASH_BACKEND: process.env.CMHASH_BACKEND ?? null, CMHASH_ISA: process.env.CMHASH_ISA ?? null, CMHASH_THREADS: process.env.CMHASH_THREADS ?? null },
+        env: { CMHASH_BACKEND: process.env.CMHASH_BACKEND ?? null, CMHASH_ISA: process.env.CMHASH_ISA ?? null, CMHASH_THREADS: process.env.CMHASH_THREADS ?? null, CMHASH_PANEL_WEIGHTS: process.env.CMHASH_PANEL_WEIGHTS ?? null },
         cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
       };
       out.record(info);
