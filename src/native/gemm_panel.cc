@@ -15,6 +15,7 @@
 // loop applied to the same values (test/native/gemm-panel.test.ts). What it saves on a Zen 2 core
 // (bench/native/forward-prepacked.cc): 128×4096×8192 with beta 1 111–113 → 93–94 ms, 128×1386×8192
 // 37–38 → 33 ms; packing W each call reads it from memory, writes the packed copy and reads that.
+// The update per tile, in this layout, also beat the long-row fused kernel (weight-grad-adam.cc).
 #include <napi.h>
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <string>
 #include "adam_kernel.h"
 #include "gemm.h"
+#include "gemm_split.h"
 #include "napi_args.h"
 #include "thread_pool.h"
 #include "thread_scratch.h"
@@ -109,8 +111,9 @@ void gradientPanels(Isa isa, const GemmKernel& K, bool ta, long rows, long n, lo
   }
 }
 
+/** Threads worth waking for a product of `flops` split into `units` pieces (as gemm_split.h decides). */
 int threadsFor(double flops, long units, int threads) {
-  return static_cast<int>(std::min<long>(units, std::max(1, std::min(threads, static_cast<int>(flops / 4e6)))));
+  return static_cast<int>(std::min<long>(units, std::max(1, std::min(threads, static_cast<int>(flops / kGemmMinFlopsPerThread)))));
 }
 
 }  // namespace
