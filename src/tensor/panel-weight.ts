@@ -50,7 +50,7 @@ export function enterPanels(t: Tensor): boolean {
       if (!(v instanceof Float32Array) || v.length !== s.row.length) {
         throw new TypeError(`a weight kept in panel layout takes a Float32Array of ${s.row.length} values`);
       }
-      s.rows(); s.row.set(v); s.panelValid = false;
+      s.row.set(v); s.rowValid = true; s.panelValid = false; // every value replaced: nothing to unpack first
     },
   });
   return true;

@@ -100,20 +100,21 @@ export function register(bench: Command): void {
           emit({ name: 'peak bf16', threads: t, gflops: round(bp), peak_gflops: round(p), ratio: ratio(bp, p), cpu_gflops: round(bp), cpu_ratio: ratio(bp, p) });
         }
       }
+      // every shape in each precision, then the forward shapes with B kept in panels (as training runs
+      // them where the backend prefers it)
+      const runs = precisions.flatMap((prec) => GEMM_SHAPES.map((s) => ({ s, name: prec === 'bf16' ? `${s.name} bf16` : s.name, bf16: prec === 'bf16', panels: false })));
+      const pk = be.panels;
+      if (precisions.includes('fp32') && pk?.preferred) {
+        for (const s of GEMM_SHAPES) if (!s.transA && !s.transB && s.n > 256 && s.n % pk.nr === 0) runs.push({ s, name: `${s.name} panels`, bf16: false, panels: true });
+      }
       const rng = new Rng(42);
       try {
         for (const t of threadCounts) {
           be.setThreads(t);
-          for (const prec of precisions) for (const s of GEMM_SHAPES) {
-            const g = timeSgemm(be, s, t, reps, 0.5, rng, prec === 'bf16');
+          for (const r of runs) {
+            const g = timeSgemm(be, r.s, t, reps, 0.5, rng, r.bf16, r.panels);
             const p = peaks.get(t)!;
-            emit({ name: prec === 'bf16' ? `${s.name} bf16` : s.name, threads: t, gflops: round(g.wall), peak_gflops: round(p), ratio: ratio(g.wall, p), cpu_gflops: round(g.cpu), cpu_ratio: ratio(g.cpu, p) });
-          }
-          // the forward shapes with B kept in panels, as training runs them where the backend prefers it
-          if (precisions.includes('fp32') && be.panels?.preferred) for (const s of GEMM_SHAPES.filter((x) => !x.transA && !x.transB && x.n > 256 && x.n % be.panels!.nr === 0)) {
-            const g = timeSgemm(be, s, t, reps, 0.5, rng, false, true);
-            const p = peaks.get(t)!;
-            emit({ name: `${s.name} panels`, threads: t, gflops: round(g.wall), peak_gflops: round(p), ratio: ratio(g.wall, p), cpu_gflops: round(g.cpu), cpu_ratio: ratio(g.cpu, p) });
+            emit({ name: r.name, threads: t, gflops: round(g.wall), peak_gflops: round(p), ratio: ratio(g.wall, p), cpu_gflops: round(g.cpu), cpu_ratio: ratio(g.cpu, p) });
           }
         }
       } finally {
