@@ -14,6 +14,7 @@
 //   has more than 2·24 + 2 bits, so rounding twice gives the correctly rounded float).
 #include <napi.h>
 #include <cmath>
+#include <immintrin.h>
 #include <string>
 #include "isa.h"
 
@@ -30,6 +31,23 @@ inline void reluBackwardLoop(const float* x, const float* g, float* ga, long n) 
   for (long i = 0; i < n; i++) ga[i] += x[i] > 0.0f ? g[i] : 0.0f;
 }
 
+// ReLU's backward in place from its output y: g[i] = 0 + (y[i] > 0 ? g[i] : 0), what reluBackward
+// gives into a zeroed buffer (y > 0 exactly where the input was > 0; the 0 + turns a −0 into +0).
+template <int Variant>
+inline void reluMaskLoop(const float* y, float* g, long n) {
+  for (long i = 0; i < n; i++) g[i] = 0.0f + (y[i] > 0.0f ? g[i] : 0.0f);
+}
+
+// dst[j] += Σᵢ g[i·cols + j], row after row: each column's float32 sum in the order of the
+// row-by-row loop (and of one axpy per row), vectorised across the columns.
+template <int Variant>
+inline void addColumnSumsLoop(float* dst, const float* g, long rows, long cols) {
+  for (long i = 0; i < rows; i++) {
+    const float* row = g + i * cols;
+    for (long j = 0; j < cols; j++) dst[j] += row[j];
+  }
+}
+
 template <int Variant>
 inline void axpyLoop(float* y, double s, const float* x, long n) {
   for (long i = 0; i < n; i++) y[i] = static_cast<float>(static_cast<double>(y[i]) + s * static_cast<double>(x[i]));
@@ -39,6 +57,20 @@ __attribute__((target("avx2"))) void reluAvx2(const float* x, float* y, long n) 
 void reluGeneric(const float* x, float* y, long n) { reluLoop<0>(x, y, n); }
 __attribute__((target("avx2"))) void reluBackwardAvx2(const float* x, const float* g, float* ga, long n) { reluBackwardLoop<1>(x, g, ga, n); }
 void reluBackwardGeneric(const float* x, const float* g, float* ga, long n) { reluBackwardLoop<0>(x, g, ga, n); }
+// Written with intrinsics: GCC keeps the loop's select as a branch per element (it mispredicts half
+// the time). cmp(>, ordered) is false for NaN as the scalar test is; and-ing keeps g or gives +0.
+__attribute__((target("avx2"))) void reluMaskAvx2(const float* y, float* g, long n) {
+  const __m256 zero = _mm256_setzero_ps();
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 keep = _mm256_cmp_ps(_mm256_loadu_ps(y + i), zero, _CMP_GT_OQ);
+    _mm256_storeu_ps(g + i, _mm256_add_ps(zero, _mm256_and_ps(keep, _mm256_loadu_ps(g + i))));
+  }
+  reluMaskLoop<1>(y + i, g + i, n - i);
+}
+void reluMaskGeneric(const float* y, float* g, long n) { reluMaskLoop<0>(y, g, n); }
+__attribute__((target("avx2"))) void addColumnSumsAvx2(float* dst, const float* g, long rows, long cols) { addColumnSumsLoop<1>(dst, g, rows, cols); }
+void addColumnSumsGeneric(float* dst, const float* g, long rows, long cols) { addColumnSumsLoop<0>(dst, g, rows, cols); }
 __attribute__((target("avx2"))) void axpyAvx2(float* y, double s, const float* x, long n) { axpyLoop<1>(y, s, x, n); }
 void axpyGeneric(float* y, double s, const float* x, long n) { axpyLoop<0>(y, s, x, n); }
 
@@ -93,6 +125,27 @@ Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluMask(isa, y, g, n)
+Napi::Value ReluMask(const Napi::CallbackInfo& info) {
+  if (info.Length() < 4) throw Napi::TypeError::New(info.Env(), "reluMask: expected 4 arguments");
+  const long n = countArg(info, 3, "reluMask");
+  const float* y = f32Arg(info, 1, "reluMask", "y", n);
+  float* g = f32Arg(info, 2, "reluMask", "g", n);
+  if (avx2(info, "reluMask")) reluMaskAvx2(y, g, n); else reluMaskGeneric(y, g, n);
+  return info.Env().Undefined();
+}
+
+// addColumnSums(isa, dst, g, rows, cols)
+Napi::Value AddColumnSums(const Napi::CallbackInfo& info) {
+  if (info.Length() < 5) throw Napi::TypeError::New(info.Env(), "addColumnSums: expected 5 arguments");
+  const long rows = countArg(info, 3, "addColumnSums"), cols = countArg(info, 4, "addColumnSums");
+  if (rows > 0 && cols > 9007199254740992L / rows) throw Napi::RangeError::New(info.Env(), "addColumnSums: rows × cols is too large");
+  float* dst = f32Arg(info, 1, "addColumnSums", "dst", cols);
+  const float* g = f32Arg(info, 2, "addColumnSums", "g", rows * cols);
+  if (avx2(info, "addColumnSums")) addColumnSumsAvx2(dst, g, rows, cols); else addColumnSumsGeneric(dst, g, rows, cols);
+  return info.Env().Undefined();
+}
+
 // dotF32(a, b, n) → Σ a[i]·b[i] accumulated in double
 Napi::Value DotF32(const Napi::CallbackInfo& info) {
   if (info.Length() < 3) throw Napi::TypeError::New(info.Env(), "dotF32: expected 3 arguments");
@@ -118,6 +171,8 @@ namespace cmh {
 void registerVectorKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("reluMask", Napi::Function::New(env, ReluMask));
+  exports.Set("addColumnSums", Napi::Function::New(env, AddColumnSums));
   exports.Set("dotF32", Napi::Function::New(env, DotF32));
   exports.Set("axpyF32", Napi::Function::New(env, AxpyF32));
 }

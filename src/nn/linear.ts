@@ -3,7 +3,7 @@
 import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import { affine } from '../tensor/ops-matmul.js';
+import { affine, affineRelu } from '../tensor/ops-matmul.js';
 import type { Module } from './module.js';
 import { initWeight, InitKind } from './init.js';
 
@@ -28,10 +28,20 @@ export class Linear implements Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (x.cols !== this.inDim) {
-      throw new InputError(`Linear.forward: input has ${x.cols} columns, expected ${this.inDim} (shape [${x.rows}×${x.cols}] vs weight [${this.inDim}×${this.outDim}])`);
-    }
+    this.checkInput('forward', x);
     return affine(x, this.weight, this.bias);
+  }
+
+  /** relu(forward(x)) as one op (ops-matmul.ts affineRelu): the same values, less memory traffic. */
+  forwardRelu(x: Tensor): Tensor {
+    this.checkInput('forwardRelu', x);
+    return affineRelu(x, this.weight, this.bias);
+  }
+
+  private checkInput(fn: string, x: Tensor): void {
+    if (x.cols !== this.inDim) {
+      throw new InputError(`Linear.${fn}: input has ${x.cols} columns, expected ${this.inDim} (shape [${x.rows}×${x.cols}] vs weight [${this.inDim}×${this.outDim}])`);
+    }
   }
 
   parameters(): Tensor[] { return this.bias ? [this.weight, this.bias] : [this.weight]; }

@@ -13,7 +13,12 @@ export class Sequential implements Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const l of this.layers) h = l.forward(h);
+    const ls = this.layers;
+    for (let i = 0; i < ls.length; i++) {
+      const l = ls[i]!;
+      // a Linear followed by a ReLU runs as one op (Linear.forwardRelu: the same values)
+      if (l instanceof Linear && ls[i + 1] instanceof ReLU) { h = l.forwardRelu(h); i++; } else h = l.forward(h);
+    }
     return h;
   }
   parameters(): Tensor[] { return this.layers.flatMap((l) => l.parameters()); }

@@ -94,6 +94,14 @@ export class JsBackend implements Backend {
     for (let i = 0; i < n; i++) if (x[i]! > 0) ga[i]! += g[i]!;
   }
 
+  reluMask(y: Float32Array, g: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) g[i] = 0 + (y[i]! > 0 ? g[i]! : 0);
+  }
+
+  addColumnSums(dst: Float32Array, g: Float32Array, rows: number, cols: number): void {
+    for (let i = 0; i < rows; i++) { const o = i * cols; for (let j = 0; j < cols; j++) dst[j]! += g[o + j]!; }
+  }
+
   dot(a: Float32Array, b: Float32Array, n: number): number {
     let s = 0;
     for (let i = 0; i < n; i++) s += a[i]! * b[i]!;

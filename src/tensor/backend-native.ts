@@ -44,6 +44,8 @@ export interface NativeAddon {
     b1: number, b2: number, stepSize: number, invSqrtC2: number, eps: number, wd: number, lrWd: number, decoupled: boolean): void;
   reluForward(isa: IsaVariant, x: Float32Array, y: Float32Array, n: number): void;
   reluBackward(isa: IsaVariant, x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void;
+  reluMask(isa: IsaVariant, y: Float32Array, g: Float32Array, n: number): void;
+  addColumnSums(isa: IsaVariant, dst: Float32Array, g: Float32Array, rows: number, cols: number): void;
   dotF32(a: Float32Array, b: Float32Array, n: number): number;
   axpyF32(isa: IsaVariant, y: Float32Array, s: number, x: Float32Array, n: number): void;
   sgemm(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -90,7 +92,7 @@ export interface NativeAddon {
 const mihHandles = new WeakMap<MihTables, object>();
 
 let addon: NativeAddon | null | undefined;
-const REQUIRED_KERNELS = ['sgemm', 'adamStep', 'reluForward', 'reluBackward', 'dotF32', 'axpyF32', 'hammingKnn', 'apBlock'];
+const REQUIRED_KERNELS = ['sgemm', 'adamStep', 'reluForward', 'reluBackward', 'reluMask', 'addColumnSums', 'dotF32', 'axpyF32', 'hammingKnn', 'apBlock'];
 let loadError: string | null = null;
 let noticeShown = false;
 
@@ -193,6 +195,8 @@ export class NativeBackend implements Backend {
 
   relu(x: Float32Array, y: Float32Array, n: number): void { this.lib.reluForward(this.variant, x, y, n); }
   reluBackward(x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void { this.lib.reluBackward(this.variant, x, g, ga, n); }
+  reluMask(y: Float32Array, g: Float32Array, n: number): void { this.lib.reluMask(this.variant, y, g, n); }
+  addColumnSums(dst: Float32Array, g: Float32Array, rows: number, cols: number): void { this.lib.addColumnSums(this.variant, dst, g, rows, cols); }
   dot(a: Float32Array, b: Float32Array, n: number): number { return this.lib.dotF32(a, b, n); }
   axpy(y: Float32Array, s: number, x: Float32Array, n: number): void { this.lib.axpyF32(this.variant, y, s, x, n); }
 

@@ -104,6 +104,10 @@ export interface Backend {
   relu(x: Float32Array, y: Float32Array, n: number): void;
   /** ga[i] += x[i] > 0 ? g[i] : 0 for i < n (ReLU's backward, x its input). */
   reluBackward(x: Float32Array, g: Float32Array, ga: Float32Array, n: number): void;
+  /** g[i] = 0 + (y[i] > 0 ? g[i] : 0) for i < n: ReLU's backward in place, y its output (tensor/ops-matmul.ts affineRelu). */
+  reluMask(y: Float32Array, g: Float32Array, n: number): void;
+  /** dst[j] += g[i·cols + j] for each row i in order, j < cols: a bias gradient, each column summed in float32 row after row. */
+  addColumnSums(dst: Float32Array, g: Float32Array, rows: number, cols: number): void;
   /** Σ a[i]·b[i] over i < n, accumulated in float64 in index order (so every backend agrees bit for bit). */
   dot(a: Float32Array, b: Float32Array, n: number): number;
   /** y[i] = float32(y[i] + s·x[i]) with the product and sum in float64, for i < n. */

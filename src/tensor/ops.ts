@@ -1,6 +1,6 @@
 // All tensor ops in one import. Every op records itself on the autograd graph when an input
 // requires grad (and grad is enabled); shape mismatches throw InputError naming the op and shapes.
-export { matmul, affine, gemm, gemmPlain } from './ops-matmul.js';
+export { matmul, affine, affineRelu, gemm, gemmPlain } from './ops-matmul.js';
 export {
   add, sub, mul, div, addScalar, mulScalar, powScalar, neg, square, sqrt, abs,
   tanh, sigmoid, relu, softplus, logSigmoid, exp, log, sign, clamp,

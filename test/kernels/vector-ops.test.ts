@@ -1,4 +1,4 @@
-// ReLU forward/backward, float64-accumulated dot and axpy on every backend against a plain
+// ReLU forward/backward/in-place mask, bias column sums, float64-accumulated dot and axpy on every backend against a plain
 // TypeScript reference, bit for bit, on odd sizes (tails of every vector width) and special values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,6 +49,28 @@ for (const { label, backend, skip } of backendsUnderTest()) {
     assert.deepEqual([y[0], ga[0]], [0, 1], label);
   });
 
+  test(`reluMask (ReLU's backward in place) and addColumnSums match the reference bit for bit (${label})`, (t) => {
+    if (!backend) { t.skip(skip); return; }
+    const rng = new Rng(23);
+    for (const n of SIZES) {
+      const y = values(rng, n), g0 = values(rng, n);
+      for (let i = 0; i < n; i += 11) y[i] = NaN; // NaN output: the test is false, no gradient
+      const g = g0.slice();
+      backend.reluMask(y, g, n);
+      // what reluBackward gives into a zeroed buffer: 0 + (y > 0 ? g : 0), so −0 becomes +0 exactly
+      const ref = new Float32Array(n);
+      for (let i = 0; i < n; i++) ref[i] = 0 + (y[i]! > 0 ? g0[i]! : 0);
+      sameBits(g, ref, `${label} reluMask n=${n}`);
+    }
+    for (const [rows, cols] of [[0, 5], [3, 0], [1, 1], [7, 9], [128, 32], [5, 513], [33, 17], [2, 4099]] as const) {
+      const g = values(rng, rows * cols), d0 = values(rng, cols + 3), d = d0.slice();
+      backend.addColumnSums(d, g, rows, cols);
+      const ref = d0.slice();
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) ref[j] = ref[j]! + g[i * cols + j]!;
+      sameBits(d, ref, `${label} addColumnSums ${rows}×${cols}`);
+    }
+  });
+
   test(`dot (float64, in order) and axpy match the reference bit for bit (${label})`, (t) => {
     if (!backend) { t.skip(skip); return; }
     const rng = new Rng(22);
@@ -87,4 +109,7 @@ test('native vector kernels reject arrays shorter than n and non-float32 arrays'
   assert.throws(() => lib.reluForward('generic', new Float32Array(3), new Float32Array(2), 3), /y has 2 elements, need 3/);
   assert.throws(() => lib.dotF32(new Float32Array(3), new Float64Array(3) as unknown as Float32Array, 3), /b must be a Float32Array/);
   assert.throws(() => lib.axpyF32('generic', new Float32Array(3), 1, new Float32Array(3), -1), /non-negative integer/);
+  assert.throws(() => lib.reluMask('generic', new Float32Array(2), new Float32Array(3), 3), /y has 2 elements, need 3/);
+  assert.throws(() => lib.addColumnSums('generic', new Float32Array(4), new Float32Array(11), 3, 4), /g has 11 elements, need 12/);
+  assert.throws(() => lib.addColumnSums('generic', new Float32Array(3), new Float32Array(12), 3, 4), /dst has 3 elements, need 4/);
 });

@@ -137,3 +137,26 @@ test('Sequential and mlp: structure, names, train switch, gradient check through
   const res = gradCheck(([xx]) => net64.forward(xx!), [x, ...net64.parameters()]);
   assert.ok(res.ok, JSON.stringify(res));
 });
+
+test('Sequential runs a Linear followed by a ReLU as one op, with the same values and gradients', () => {
+  const rng = new Rng(12);
+  const net = mlp([7, 9, 8, 3], { rng, activation: 'relu', dropout: 0.25 });
+  const x = Tensor.randn(5, 7, rng);
+  const run = (fused: boolean) => {
+    for (const p of net.parameters()) p.zeroGrad();
+    for (const l of net.layers) if (l instanceof Dropout) (l as unknown as { rng: Rng }).rng = new Rng(3); // the same masks both times
+    let h = x;
+    if (fused) h = net.forward(x);
+    else for (const l of net.layers) h = l.forward(h); // layer by layer: Linear, then ReLU on its own
+    h.backward(new Float32Array(h.size).fill(1));
+    return { out: Array.from(h.data), grads: net.parameters().map((p) => Array.from(p.grad!)) };
+  };
+  const a = run(true), b = run(false);
+  assert.deepEqual(a.out, b.out);
+  assert.deepEqual(a.grads, b.grads);
+  // the fused net's graph has no separate relu nodes
+  const ops = new Set<string>();
+  const walk = (t: Tensor) => { if (!t.node) return; ops.add(t.node.op); t.node.parents.forEach(walk); };
+  walk(net.forward(x));
+  assert.ok(ops.has('affineRelu') && !ops.has('relu'), [...ops].join(','));
+});

@@ -37,6 +37,10 @@ for (const tA of [false, true]) {
 check('matmul same tensor twice (aᵀa)', ([a]) => O.matmul(a!, a!, true, false), [[4, 3]]);
 check('affine with bias', ([x, w, b]) => O.affine(x!, w!, b!), [[5, 3], [3, 4], [1, 4]]);
 check('affine without bias', ([x, w]) => O.affine(x!, w!, null), [[5, 3], [3, 4]]);
+check('affineRelu with bias', ([x, w, b]) => O.affineRelu(x!, w!, b!), [[6, 3], [3, 5], [1, 5]]);
+check('affineRelu without bias', ([x, w]) => O.affineRelu(x!, w!, null), [[6, 3], [3, 5]]);
+// its output feeding two ops: the masked gradient is the sum of both consumers' gradients
+check('affineRelu output used twice', ([x, w, b]) => { const h = O.affineRelu(x!, w!, b!); return O.add(O.mul(h, h), h); }, [[4, 3], [3, 5], [1, 5]]);
 
 // binary ops with every broadcast form
 const bshapes: [string, [number, number, Init?], [number, number, Init?]][] = [

@@ -52,9 +52,8 @@ function runAll(backend: Backend): void {
 
 onBothBackends('f32 matmul forward/backward match the f64 reference', runAll);
 
-// affine's bias gradient is the column sums of the output gradient, added row after row in float32;
-// wide rows go through the backend's axpy (ops-matmul.ts), narrow ones through a loop: both must give
-// exactly these sums.
+// affine's bias gradient is the column sums of the output gradient, added row after row in float32
+// (the backend's addColumnSums): it must give exactly these sums, for narrow and wide rows.
 function biasGradientAgainstLoop(backend: Backend): void {
   const rng = new Rng(7);
   for (const [n, k, m] of [[5, 3, 255], [5, 3, 256], [128, 4, 1000], [3, 2, 7]] as const) {
@@ -69,3 +68,29 @@ function biasGradientAgainstLoop(backend: Backend): void {
 }
 
 onBothBackends('affine bias gradient: float32 column sums in row order, bit for bit', biasGradientAgainstLoop);
+
+// affineRelu is relu(affine(·)) as one op: the same output and the same gradients for x, W and b,
+// bit for bit, also when the output feeds two ops (its gradient is masked in place once, after both).
+function affineReluAgainstComposition(backend: Backend): void {
+  const rng = new Rng(11);
+  for (const [n, k, m, bias] of [[5, 3, 7, true], [128, 33, 512, true], [9, 4, 300, false], [1, 1, 1, true]] as const) {
+    const x0 = Tensor.randn(n, k, rng), w0 = Tensor.randn(k, m, rng), b0 = Tensor.randn(1, m, rng);
+    const g = Tensor.randn(n, m, rng, 10);
+    const run = (fused: boolean) => {
+      const x = x0.clone(), w = w0.clone(), b = b0.clone();
+      for (const t of [x, w, b]) t.requiresGrad = true;
+      const h = fused ? O.affineRelu(x, w, bias ? b : null) : O.relu(O.affine(x, w, bias ? b : null));
+      O.add(O.sum(O.mul(h, g)), O.sum(O.square(h))).backward();
+      return { h: h.data, x: x.grad!, w: w.grad!, b: b.grad };
+    };
+    const a = run(true), r = run(false);
+    const tag = `${backend.name} ${n}x${k}x${m}${bias ? '' : ' no bias'}`;
+    assert.deepEqual(Array.from(a.h), Array.from(r.h), `output ${tag}`);
+    assert.deepEqual(Array.from(a.x), Array.from(r.x), `dx ${tag}`);
+    assert.deepEqual(Array.from(a.w), Array.from(r.w), `dW ${tag}`);
+    if (bias) assert.deepEqual(Array.from(a.b!), Array.from(r.b!), `db ${tag}`);
+    if (n * m > 1) assert.ok(a.h.some((v) => v === 0) && a.h.some((v) => v > 0), `${tag}: both sides of the ReLU are exercised`);
+  }
+}
+
+onBothBackends('affineRelu: relu(affine) as one op, bit for bit', affineReluAgainstComposition);

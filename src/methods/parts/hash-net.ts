@@ -24,7 +24,7 @@ export class HashNet implements Module {
 
   /** Hidden activations and the tanh output. */
   forwardWithHidden(x: Tensor): { hidden: Tensor; out: Tensor } {
-    const hidden = ops.relu(this.l1.forward(x));
+    const hidden = this.l1.forwardRelu(x);
     return { hidden, out: ops.tanh(this.l2.forward(hidden)) };
   }
 
