@@ -23,6 +23,20 @@ import { Output } from '../output.js';
 
 export interface TrainBenchShape { batch: number; imageDim: number; textDim: number; hidden: number; bits: number }
 export const DCMH_SHAPE: TrainBenchShape = { batch: 128, imageDim: 4096, textDim: 1386, hidden: 8192, bits: 64 };
+/** The continual methods' nets on Wikipedia's features (CCMH-GAM, DLCMH: hidden 512, 32 bits): small products, where per-op overhead shows. */
+export const CONTINUAL_SHAPE: TrainBenchShape = { batch: 128, imageDim: 128, textDim: 10, hidden: 512, bits: 32 };
+
+/** --shape: a name (dcmh, continual) or batch,imageDim,textDim,hidden,bits. */
+export function parseTrainShape(v: string): TrainBenchShape {
+  if (v === 'dcmh') return DCMH_SHAPE;
+  if (v === 'continual') return CONTINUAL_SHAPE;
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 5 || !parts.every((x) => Number.isInteger(x) && x >= 1)) {
+    throw new InputError(`--shape must be dcmh, continual or five positive integers batch,imageDim,textDim,hidden,bits; got "${v}"`);
+  }
+  const [batch, imageDim, textDim, hidden, bits] = parts as [number, number, number, number, number];
+  return { batch, imageDim, textDim, hidden, bits };
+}
 
 /**
  * Samples per second of full training steps (forward both nets, DCMH loss over the batch, backward,
@@ -116,6 +130,7 @@ class KernelMeter {
       ...(inner.sgemmBf16 ? { sgemmBf16: timed(inner.sgemmBf16.bind(inner), gemmAdd) } : {}),
       relu: timed(inner.relu.bind(inner), (ms) => { meter.reluMs += ms; }),
       reluBackward: timed(inner.reluBackward.bind(inner), (ms) => { meter.reluMs += ms; }),
+      reluMask: timed(inner.reluMask.bind(inner), (ms) => { meter.reluMs += ms; }),
       adamStep: timed(inner.adamStep.bind(inner), (ms) => { meter.adamMs += ms; }),
       ...(inner.gemmAdam ? { gemmAdam: timed(inner.gemmAdam.bind(inner), fusedAdd) } : {}),
       ...(inner.gemmAdamBf16 ? { gemmAdamBf16: timed(inner.gemmAdamBf16.bind(inner), fusedAdd) } : {}),
@@ -184,7 +199,7 @@ export function trainStepBreakdown(step: TrainStep, steps: number, clock: () => 
     const rows: PhaseRow[] = [
       row('gemm', gemm, `${gflopPlain.toFixed(2)} GFLOP/step at ${(gflopPlain / (gemm / 1000)).toFixed(0)} GFLOP/s`),
       ...(gflopFused > 0 ? [row('gemm + fused Adam', fusedMs, `weight gradients (${gflopFused.toFixed(2)} GFLOP/step) with their Adam update; ${(gflopFused / (fusedMs / 1000)).toFixed(0)} GFLOP/s counting the GEMM alone`)] : []),
-      row('relu kernels', per(fw.relu + bw.relu), 'native relu + relu backward'),
+      row('relu kernels', per(fw.relu + bw.relu), 'native relu (in place on the product) + its backward (masking the gradient in place)'),
       row('forward other', per(fw.ms - fw.gemm - fw.relu), 'bias broadcast copies, output allocation'),
       row('loss', per(ls.ms - ls.gemm), 'elementwise ops of the DCMH loss (its 128×64×128 GEMM is under gemm)'),
       row('backward other', per(bw.ms - bw.gemm - bw.relu), 'loss backward, bias gradients, gradient allocation'),
@@ -219,8 +234,9 @@ export function torchUnavailable(python: string): string | null {
 
 export function register(bench: Command): void {
   bench.command('train')
-    .description('training throughput: DCMH-size MLP steps (4096→8192→64 + 1386→8192→64, batch 128, Adam): samples/s, GFLOP/s vs the same-run FMA peak, per-phase breakdown, cmhash vs PyTorch CPU')
+    .description('training throughput: DCMH-size MLP steps (4096→8192→64 + 1386→8192→64, batch 128, Adam; --shape for others): samples/s, GFLOP/s vs the same-run FMA peak, per-phase breakdown, cmhash vs PyTorch CPU')
     .option('--threads <n>', 'threads for both engines', '1')
+    .option('--shape <shape>', 'nets: dcmh (4096→8192→64 + 1386→8192→64), continual (128→512→32 + 10→512→32, the continual methods on Wikipedia), or batch,imageDim,textDim,hidden,bits', 'dcmh')
     .option('--steps <n>', 'timed steps', '20')
     .option('--warmup <n>', 'untimed steps first (the first few fault in parameters, optimiser state and the malloc heap)', '5')
     .option('--precision <list>', 'GEMM precision(s) to run: fp32, bf16 (AVX512_BF16), or fp32,bf16 for both', 'fp32')
@@ -229,8 +245,8 @@ export function register(bench: Command): void {
     .option('--python <path>', 'interpreter with torch (Debian python3-torch installs into /usr/bin/python3)', '/usr/bin/python3')
     .option('--no-pytorch', 'skip the PyTorch column')
     .option('--json', 'JSON lines: {"name": "cmhash"|"pytorch", "precision", "threads", "samples_per_s", "gflops", "peak_gflops", "ratio", ...}, {"name": "phase", "precision", "phase", "ms_per_step", "share"}, then {"name": "ratio", "value"}')
-    .addHelpText('after', '\nGFLOP/s counts the FLOPs of the GEMMs the step runs (2·m·n·k each); "ratio" divides by the fp32 FMA peak of the same run\n(bf16 steps too: the bf16 dot-product peak is printed beside it).\n\nExamples:\n  cmhash bench train --threads 1 --steps 20 --json\n  cmhash bench train --precision fp32,bf16 --no-pytorch')
-    .action((o: { threads: string; steps: string; warmup: string; precision: string; adam: string; breakdownSteps: string; python: string; pytorch: boolean; json?: boolean }) => {
+    .addHelpText('after', '\nGFLOP/s counts the FLOPs of the GEMMs the step runs (2·m·n·k each); "ratio" divides by the fp32 FMA peak of the same run\n(bf16 steps too: the bf16 dot-product peak is printed beside it).\n\nExamples:\n  cmhash bench train --threads 1 --steps 20 --json\n  cmhash bench train --precision fp32,bf16 --no-pytorch\n  cmhash bench train --shape continual --adam plain --no-pytorch')
+    .action((o: { threads: string; shape: string; steps: string; warmup: string; precision: string; adam: string; breakdownSteps: string; python: string; pytorch: boolean; json?: boolean }) => {
       const out = new Output(!!o.json);
       const threads = positiveInt(o.threads, '--threads'), steps = positiveInt(o.steps, '--steps');
       const warmup = Number(o.warmup);
@@ -243,9 +259,10 @@ export function register(bench: Command): void {
       const adamModes = o.adam.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
       for (const a of adamModes) if (a !== 'fused' && a !== 'plain') throw new InputError(`--adam must list fused and/or plain, got ${o.adam}`);
       if (adamModes.length === 0) throw new InputError('--adam is empty');
+      const shape = parseTrainShape(o.shape);
       const be = getBackend();
       be.setThreads(threads);
-      out.text(`backend ${be.name} (${be.variant}), ${be.getThreads()} thread(s); shape ${JSON.stringify(DCMH_SHAPE)}`);
+      out.text(`backend ${be.name} (${be.variant}), ${be.getThreads()} thread(s); shape ${JSON.stringify(shape)}`);
       const native = be.name === 'native' ? getNativeBackend() : null;
       const peak = native ? native.fmaPeak(0.4, be.getThreads()) : null;
       const bfPeak = native && precisions.includes('bf16') ? native.bf16Peak(0.4, be.getThreads()) : null;
@@ -260,16 +277,16 @@ export function register(bench: Command): void {
           setMatmulPrecision(prec);
           const label = `${prec}${adam === 'plain' ? ' plain Adam' : ''}`;
           // warm-up, then the breakdown (its counted steps also give the FLOPs per step), then the timed steps
-          const step = makeTrainStep(DCMH_SHAPE, adam === 'fused');
+          const step = makeTrainStep(shape, adam === 'fused');
           for (let i = 0; i < warmup; i++) step.run();
           const bd = trainStepBreakdown(step, Math.max(1, bdSteps));
           const bar = out.progress(steps, `cmhash ${label} `);
-          const timed = benchCmhashTrainStepTimed(DCMH_SHAPE, steps, 0, (i) => bar.update(i), step);
+          const timed = benchCmhashTrainStepTimed(shape, steps, 0, (i) => bar.update(i), step);
           bar.stop();
-          const flopPerSample = (bd.gflopPerStep * 1e9) / DCMH_SHAPE.batch;
+          const flopPerSample = (bd.gflopPerStep * 1e9) / shape.batch;
           const gflops = (timed.samplesPerSecond * flopPerSample) / 1e9, cpuGflops = (timed.samplesPerCpuSecond * flopPerSample) / 1e9;
           const rec = {
-            name: 'cmhash', precision: prec, adam, threads: be.getThreads(), samples_per_s: timed.samplesPerSecond, samples_per_cpu_s: timed.samplesPerCpuSecond,
+            name: 'cmhash', shape, precision: prec, adam, threads: be.getThreads(), samples_per_s: timed.samplesPerSecond, samples_per_cpu_s: timed.samplesPerCpuSecond,
             gflop_per_step: round3(bd.gflopPerStep), gflops: round2(gflops), cpu_gflops: round2(cpuGflops),
             peak_gflops: peak ? round2(peak) : null, ratio: peak ? round3(gflops / peak) : null, cpu_ratio: peak ? round3(cpuGflops / peak) : null,
             bf16_peak_gflops: bfPeak ? round2(bfPeak) : null,
@@ -298,7 +315,8 @@ export function register(bench: Command): void {
         const why = torchUnavailable(o.python);
         if (why) out.text(`pytorch column skipped: ${why}`);
         else {
-          const r = spawnSync(o.python, [pytorchScriptPath(), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup)],
+          const r = spawnSync(o.python, [pytorchScriptPath(), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup),
+            '--batch', String(shape.batch), '--image-dim', String(shape.imageDim), '--text-dim', String(shape.textDim), '--hidden', String(shape.hidden), '--bits', String(shape.bits)],
             { encoding: 'utf8', timeout: 3_600_000, env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) } });
           if (r.status !== 0) out.text(`pytorch run failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
           else {
