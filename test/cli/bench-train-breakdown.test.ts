@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { makeTrainStep, trainStepBreakdown, type TrainBenchShape, type TrainStep } from '../../src/cli/commands/bench-train.js';
+import { CONTINUAL_SHAPE, DCMH_SHAPE, makeTrainStep, parseTrainShape, trainStepBreakdown, type TrainBenchShape, type TrainStep } from '../../src/cli/commands/bench-train.js';
 import type { Backend } from '../../src/tensor/backend.js';
 import { getBackend, setBackend } from '../../src/tensor/backends.js';
 import { setMatmulPrecision } from '../../src/tensor/precision.js';
@@ -85,4 +85,11 @@ test('bench train: a bad --adam is a clear error (exit 2)', () => {
   const r = spawnSync(process.execPath, [resolve('bin/cmhash.js'), 'bench', 'train', '--adam', 'lamb', '--no-pytorch'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /--adam must list fused and\/or plain, got lamb/);
+});
+
+test('bench train --shape: the named shapes, five integers, and a bad value named', () => {
+  assert.deepEqual(parseTrainShape('dcmh'), DCMH_SHAPE);
+  assert.deepEqual(parseTrainShape('continual'), CONTINUAL_SHAPE);
+  assert.deepEqual(parseTrainShape('16, 40,30,32,16'), SMALL);
+  for (const bad of ['1,2,3', '16,40,30,32,0', '16,40,30,32,1.5', 'big']) assert.throws(() => parseTrainShape(bad), new RegExp(`--shape must be .*got "${bad.replace('.', '\\.')}"`));
 });
