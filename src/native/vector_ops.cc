@@ -104,15 +104,19 @@ bool avx2(const Napi::CallbackInfo& info, const char* fn) {
   return isa != cmh::Isa::Generic; // the AVX-512 variant uses the AVX2 loops (memory-bound)
 }
 
-// reluForward(isa, x, y, n)
-Napi::Value ReluForward(const Napi::CallbackInfo& info) {
-  if (info.Length() < 4) throw Napi::TypeError::New(info.Env(), "reluForward: expected 4 arguments");
-  const long n = countArg(info, 3, "reluForward");
-  const float* x = f32Arg(info, 1, "reluForward", "x", n);
-  float* y = f32Arg(info, 2, "reluForward", "y", n);
-  if (avx2(info, "reluForward")) reluAvx2(x, y, n); else reluGeneric(x, y, n);
+// fn(isa, in, out, n): the N-API side of a kernel that reads n floats of one array and writes n of another.
+using InOutKernel = void (*)(const float*, float*, long);
+Napi::Value inOutKernel(const Napi::CallbackInfo& info, const char* fn, const char* inName, const char* outName, InOutKernel avx2Kernel, InOutKernel generic) {
+  if (info.Length() < 4) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected 4 arguments");
+  const long n = countArg(info, 3, fn);
+  const float* in = f32Arg(info, 1, fn, inName, n);
+  float* out = f32Arg(info, 2, fn, outName, n);
+  (avx2(info, fn) ? avx2Kernel : generic)(in, out, n);
   return info.Env().Undefined();
 }
+
+// reluForward(isa, x, y, n)
+Napi::Value ReluForward(const Napi::CallbackInfo& info) { return inOutKernel(info, "reluForward", "x", "y", reluAvx2, reluGeneric); }
 
 // reluBackward(isa, x, g, ga, n)
 Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
@@ -126,14 +130,7 @@ Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
 }
 
 // reluMask(isa, y, g, n)
-Napi::Value ReluMask(const Napi::CallbackInfo& info) {
-  if (info.Length() < 4) throw Napi::TypeError::New(info.Env(), "reluMask: expected 4 arguments");
-  const long n = countArg(info, 3, "reluMask");
-  const float* y = f32Arg(info, 1, "reluMask", "y", n);
-  float* g = f32Arg(info, 2, "reluMask", "g", n);
-  if (avx2(info, "reluMask")) reluMaskAvx2(y, g, n); else reluMaskGeneric(y, g, n);
-  return info.Env().Undefined();
-}
+Napi::Value ReluMask(const Napi::CallbackInfo& info) { return inOutKernel(info, "reluMask", "y", "g", reluMaskAvx2, reluMaskGeneric); }
 
 // addColumnSums(isa, dst, g, rows, cols)
 Napi::Value AddColumnSums(const Napi::CallbackInfo& info) {
