@@ -16,6 +16,7 @@
 #include <cmath>
 #include <immintrin.h>
 #include <string>
+#include <vector>
 #include "isa.h"
 
 namespace {
@@ -78,6 +79,30 @@ double dotSequential(const float* a, const float* b, long n) {
   double s = 0;
   for (long i = 0; i < n; i++) s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
   return s;
+}
+
+// K of the dot products a·b_j in one pass, each summed in index order as dotSequential sums it (a
+// float·float product is exact in double, so a contracted FMA rounds the same). One chain is bound
+// by the add's latency; K independent chains share the pass, and a is read once instead of K times.
+template <int K>
+void dotsInterleaved(const float* a, const float* const* b, long n, double* out) {
+  double s[K] = {};
+  for (long i = 0; i < n; i++) {
+    const double x = static_cast<double>(a[i]);
+    for (int j = 0; j < K; j++) s[j] += x * static_cast<double>(b[j][i]);
+  }
+  for (int j = 0; j < K; j++) out[j] = s[j];
+}
+
+void dotsSequential(const float* a, const float* const* b, long k, long n, double* out) {
+  long j = 0;
+  for (; j + 4 <= k; j += 4) dotsInterleaved<4>(a, b + j, n, out + j);
+  switch (k - j) {
+    case 3: dotsInterleaved<3>(a, b + j, n, out + j); break;
+    case 2: dotsInterleaved<2>(a, b + j, n, out + j); break;
+    case 1: dotsInterleaved<1>(a, b + j, n, out + j); break;
+    default: break;
+  }
 }
 
 float* f32Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, long n) {
@@ -150,6 +175,34 @@ Napi::Value DotF32(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), dotSequential(f32Arg(info, 0, "dotF32", "a", n), f32Arg(info, 1, "dotF32", "b", n), n));
 }
 
+// dotsF32(a, bs, n, out): out[j] = Σ a[i]·bs[j][i] accumulated in double, for each Float32Array bs[j]
+Napi::Value DotsF32(const Napi::CallbackInfo& info) {
+  if (info.Length() < 4) throw Napi::TypeError::New(info.Env(), "dotsF32: expected 4 arguments");
+  const long n = countArg(info, 2, "dotsF32");
+  const float* a = f32Arg(info, 0, "dotsF32", "a", n);
+  if (!info[1].IsArray()) throw Napi::TypeError::New(info.Env(), "dotsF32: bs must be an array of Float32Array");
+  auto list = info[1].As<Napi::Array>();
+  const long k = static_cast<long>(list.Length());
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(info.Env(), "dotsF32: out must be a Float64Array");
+  auto out = info[3].As<Napi::Float64Array>();
+  if (static_cast<long>(out.ElementLength()) < k)
+    throw Napi::RangeError::New(info.Env(), "dotsF32: out has " + std::to_string(out.ElementLength()) + " elements, need " + std::to_string(k));
+  std::vector<const float*> bs(static_cast<size_t>(k));
+  std::vector<Napi::Value> keep(static_cast<size_t>(k)); // the arrays stay referenced while their data is read
+  for (long j = 0; j < k; j++) {
+    keep[j] = list.Get(static_cast<uint32_t>(j));
+    if (!keep[j].IsTypedArray() || keep[j].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(info.Env(), "dotsF32: bs[" + std::to_string(j) + "] must be a Float32Array");
+    auto b = keep[j].As<Napi::Float32Array>();
+    if (static_cast<long>(b.ElementLength()) < n)
+      throw Napi::RangeError::New(info.Env(), "dotsF32: bs[" + std::to_string(j) + "] has " + std::to_string(b.ElementLength()) + " elements, need " + std::to_string(n));
+    bs[j] = b.Data();
+  }
+  dotsSequential(a, bs.data(), k, n, out.Data());
+  return info.Env().Undefined();
+}
+
 // axpyF32(isa, y, s, x, n): y[i] = float(y[i] + s·x[i]) in double
 Napi::Value AxpyF32(const Napi::CallbackInfo& info) {
   if (info.Length() < 5) throw Napi::TypeError::New(info.Env(), "axpyF32: expected 5 arguments");
@@ -171,6 +224,7 @@ void registerVectorKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("reluMask", Napi::Function::New(env, ReluMask));
   exports.Set("addColumnSums", Napi::Function::New(env, AddColumnSums));
   exports.Set("dotF32", Napi::Function::New(env, DotF32));
+  exports.Set("dotsF32", Napi::Function::New(env, DotsF32));
   exports.Set("axpyF32", Napi::Function::New(env, AxpyF32));
 }
 }  // namespace cmh

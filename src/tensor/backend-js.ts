@@ -108,6 +108,10 @@ export class JsBackend implements Backend {
     return s;
   }
 
+  dots(a: Float32Array, bs: readonly Float32Array[], n: number, out: Float64Array): void {
+    for (let j = 0; j < bs.length; j++) out[j] = this.dot(a, bs[j]!, n);
+  }
+
   axpy(y: Float32Array, s: number, x: Float32Array, n: number): void {
     for (let i = 0; i < n; i++) y[i] = y[i]! + s * x[i]!;
   }

@@ -47,6 +47,7 @@ export interface NativeAddon {
   reluMask(isa: IsaVariant, y: Float32Array, g: Float32Array, n: number): void;
   addColumnSums(isa: IsaVariant, dst: Float32Array, g: Float32Array, rows: number, cols: number): void;
   dotF32(a: Float32Array, b: Float32Array, n: number): number;
+  dotsF32(a: Float32Array, bs: readonly Float32Array[], n: number, out: Float64Array): void;
   axpyF32(isa: IsaVariant, y: Float32Array, s: number, x: Float32Array, n: number): void;
   sgemm(isa: IsaVariant, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
@@ -92,7 +93,7 @@ export interface NativeAddon {
 const mihHandles = new WeakMap<MihTables, object>();
 
 let addon: NativeAddon | null | undefined;
-const REQUIRED_KERNELS = ['sgemm', 'adamStep', 'reluForward', 'reluBackward', 'reluMask', 'addColumnSums', 'dotF32', 'axpyF32', 'hammingKnn', 'apBlock'];
+const REQUIRED_KERNELS = ['sgemm', 'adamStep', 'reluForward', 'reluBackward', 'reluMask', 'addColumnSums', 'dotF32', 'dotsF32', 'axpyF32', 'hammingKnn', 'apBlock'];
 let loadError: string | null = null;
 let noticeShown = false;
 
@@ -198,6 +199,7 @@ export class NativeBackend implements Backend {
   reluMask(y: Float32Array, g: Float32Array, n: number): void { this.lib.reluMask(this.variant, y, g, n); }
   addColumnSums(dst: Float32Array, g: Float32Array, rows: number, cols: number): void { this.lib.addColumnSums(this.variant, dst, g, rows, cols); }
   dot(a: Float32Array, b: Float32Array, n: number): number { return this.lib.dotF32(a, b, n); }
+  dots(a: Float32Array, bs: readonly Float32Array[], n: number, out: Float64Array): void { this.lib.dotsF32(a, bs, n, out); }
   axpy(y: Float32Array, s: number, x: Float32Array, n: number): void { this.lib.axpyF32(this.variant, y, s, x, n); }
 
   hammingDistances(query: Uint32Array, db: Uint32Array, n: number, words64: number, out: Uint16Array): void {

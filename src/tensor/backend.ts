@@ -110,6 +110,8 @@ export interface Backend {
   addColumnSums(dst: Float32Array, g: Float32Array, rows: number, cols: number): void;
   /** Σ a[i]·b[i] over i < n, accumulated in float64 in index order (so every backend agrees bit for bit). */
   dot(a: Float32Array, b: Float32Array, n: number): number;
+  /** out[j] = dot(a, bs[j], n) for every j, each summed as `dot` sums it (several chains share one pass over a). */
+  dots(a: Float32Array, bs: readonly Float32Array[], n: number, out: Float64Array): void;
   /** y[i] = float32(y[i] + s·x[i]) with the product and sum in float64, for i < n. */
   axpy(y: Float32Array, s: number, x: Float32Array, n: number): void;
   /** Threads used by large kernels (small products always run on one thread). */

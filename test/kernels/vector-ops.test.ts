@@ -100,6 +100,28 @@ for (const { label, backend, skip } of backendsUnderTest()) {
     assert.deepEqual(Array.from(y), [3, 4, 3]);
     assert.equal(backend.dot(new Float32Array([1, 2, 3]), new Float32Array([1, 1, 100]), 2), 3);
   });
+
+  test(`dots (several float64 chains in one pass) equal one dot per vector bit for bit (${label})`, (t) => {
+    if (!backend) { t.skip(skip); return; }
+    const rng = new Rng(23);
+    for (const n of SIZES) {
+      for (const k of [0, 1, 2, 3, 4, 5, 7, 9]) {
+        const a = values(rng, n), bs = Array.from({ length: k }, () => values(rng, n + 2));
+        const out = new Float64Array(k + 1).fill(42);
+        backend.dots(a, bs, n, out);
+        for (let j = 0; j < k; j++) {
+          let ref = 0;
+          for (let i = 0; i < n; i++) ref += a[i]! * bs[j]![i]!;
+          assert.ok(Object.is(out[j], ref), `${label} dots n=${n} k=${k} [${j}]: ${out[j]} vs ${ref}`);
+        }
+        assert.equal(out[k], 42, `${label} dots n=${n} k=${k}: wrote past k`);
+      }
+    }
+    // the same array as a and as one of the bs (a Gram matrix's diagonal)
+    const a = values(rng, 1001), out = new Float64Array(2);
+    backend.dots(a, [a, a], 1001, out);
+    assert.ok(Object.is(out[0], backend.dot(a, a, 1001)) && Object.is(out[1], out[0]));
+  });
 }
 
 test('native vector kernels reject arrays shorter than n and non-float32 arrays', async (t) => {
@@ -109,6 +131,10 @@ test('native vector kernels reject arrays shorter than n and non-float32 arrays'
   assert.throws(() => lib.reluForward('generic', new Float32Array(3), new Float32Array(2), 3), /y has 2 elements, need 3/);
   assert.throws(() => lib.dotF32(new Float32Array(3), new Float64Array(3) as unknown as Float32Array, 3), /b must be a Float32Array/);
   assert.throws(() => lib.axpyF32('generic', new Float32Array(3), 1, new Float32Array(3), -1), /non-negative integer/);
+  assert.throws(() => lib.dotsF32(new Float32Array(3), [new Float32Array(3), new Float32Array(2)], 3, new Float64Array(2)), /bs\[1\] has 2 elements, need 3/);
+  assert.throws(() => lib.dotsF32(new Float32Array(3), [new Float64Array(3) as unknown as Float32Array], 3, new Float64Array(1)), /bs\[0\] must be a Float32Array/);
+  assert.throws(() => lib.dotsF32(new Float32Array(3), [new Float32Array(3), new Float32Array(3)], 3, new Float64Array(1)), /out has 1 elements, need 2/);
+  assert.throws(() => lib.dotsF32(new Float32Array(3), new Float32Array(3) as unknown as Float32Array[], 3, new Float64Array(1)), /bs must be an array/);
   assert.throws(() => lib.reluMask('generic', new Float32Array(2), new Float32Array(3), 3), /y has 2 elements, need 3/);
   assert.throws(() => lib.addColumnSums('generic', new Float32Array(4), new Float32Array(11), 3, 4), /g has 11 elements, need 12/);
   assert.throws(() => lib.addColumnSums('generic', new Float32Array(3), new Float32Array(12), 3, 4), /dst has 3 elements, need 4/);

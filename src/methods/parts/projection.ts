@@ -24,6 +24,17 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
+/**
+ * a·bs[j] for every j, each summed as `dot` sums it: in one pass over a (the chains are independent,
+ * so k of them cost about what one costs; a lone float64 chain is bound by the add's latency).
+ */
+export function dots(a: Float32Array, bs: readonly Float32Array[]): Float64Array {
+  const out = new Float64Array(bs.length);
+  for (const b of bs) if (b.length !== a.length) throw new Error(`dots: length ${a.length} vs ${b.length}`);
+  if (bs.length > 0) getBackend().dots(a, bs, a.length, out);
+  return out;
+}
+
 /** g += s · r (float64 arithmetic, float32 result). */
 function addScaled(g: Float32Array, s: number, r: Float32Array): void {
   getBackend().axpy(g, s, r, g.length);
@@ -38,8 +49,8 @@ export interface ProjectionResult {
 
 /** A-GEM: projects `g` in place so that gᵀg_ref ≥ 0. */
 export function agemProject(g: Float32Array, gRef: Float32Array): ProjectionResult {
-  const gr = dot(g, gRef);
-  const rr = dot(gRef, gRef);
+  const d = dots(gRef, [g, gRef]);
+  const gr = d[0]!, rr = d[1]!;
   if (gr >= 0 || !(rr > 0)) return { projected: false, multipliers: [0] };
   const coef = gr / rr;
   addScaled(g, -coef, gRef);
@@ -56,13 +67,13 @@ export function gemProject(g: Float32Array, refs: Float32Array[], margin = 0, gr
   for (const r of refs) if (r.length !== g.length) throw new Error(`gemProject: reference gradient length ${r.length} vs gradient ${g.length}`);
   if (gram && gram.length !== k * k) throw new Error(`gemProject: Gram matrix has ${gram.length} entries, expected ${k * k}`);
   const gNorm = margin !== 0 ? Math.sqrt(dot(g, g)) : 0;
-  const q = new Float64Array(k);
+  const q = dots(g, refs);
   const norms = new Float64Array(k);
   let violated = false;
   for (let i = 0; i < k; i++) {
     norms[i] = gram ? Math.sqrt(gram[i * k + i]!) : Math.sqrt(dot(refs[i]!, refs[i]!));
     // constraint rᵢ·z ≥ bᵢ with bᵢ = margin‖rᵢ‖‖g‖; dual linear term is rᵢ·g − bᵢ
-    q[i] = dot(refs[i]!, g) - margin * norms[i]! * gNorm;
+    q[i] = q[i]! - margin * norms[i]! * gNorm;
     if (q[i]! < 0 && norms[i]! > 0) violated = true;
   }
   if (!violated) return { projected: false, multipliers: Array.from({ length: k }, () => 0) };
@@ -79,10 +90,8 @@ export function gramMatrix(refs: Float32Array[]): Float64Array {
   const k = refs.length;
   const m = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
-    for (let j = i; j < k; j++) {
-      const v = dot(refs[i]!, refs[j]!);
-      m[i * k + j] = v; m[j * k + i] = v;
-    }
+    const row = dots(refs[i]!, refs.slice(i));
+    for (let j = i; j < k; j++) { m[i * k + j] = row[j - i]!; m[j * k + i] = row[j - i]!; }
   }
   return m;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agemProject, gemProject, dot } from '../../../src/methods/parts/projection.js';
+import { agemProject, gemProject, dot, dots, gramMatrix } from '../../../src/methods/parts/projection.js';
 import { solveNonNegativeQp } from '../../../src/methods/parts/nonneg-qp.js';
 import { Rng } from '../../../src/util/rng.js';
 
@@ -89,4 +89,18 @@ test('non-negative QP solver reaches the KKT point and rejects bad shapes', () =
   assert.ok(Math.abs(s.v[0]! - 1) < 1e-9 && s.v[1] === 0);
   assert.ok(s.kktViolation < 1e-9);
   assert.throws(() => solveNonNegativeQp([1, 0, 0], [1, 1], 2), /expected M 2×2/);
+});
+
+test('gramMatrix and dots: every entry is the float64 dot of its pair, summed in index order, bit for bit', () => {
+  const rng = new Rng(5);
+  const n = 1003, k = 5;
+  const refs = Array.from({ length: k }, () => rng.fillNormal(new Float32Array(n)));
+  const plain = (a: Float32Array, b: Float32Array): number => { let s = 0; for (let i = 0; i < n; i++) s += a[i]! * b[i]!; return s; };
+  const m = gramMatrix(refs);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) assert.ok(Object.is(m[i * k + j], plain(refs[i]!, refs[j]!)), `M[${i},${j}]`);
+  const g = rng.fillNormal(new Float32Array(n));
+  const q = dots(g, refs);
+  for (let j = 0; j < k; j++) assert.ok(Object.is(q[j], plain(refs[j]!, g)), `q[${j}]`);
+  assert.equal(dots(g, []).length, 0);
+  assert.throws(() => dots(g, [new Float32Array(n - 1)]), /dots: length 1003 vs 1002/);
 });
