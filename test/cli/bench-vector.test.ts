@@ -13,7 +13,7 @@ test('bench vector --json prints one record per kernel and size', (t) => {
   const r = spawnSync(process.execPath, [BIN, 'bench', 'vector', '--json', '--sizes', '1025,4099', '--reps', '2'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  const expected = [1025, 4099].flatMap((n) => ['relu', 'relu_backward', 'dot_f64', 'axpy'].map((k) => `${k}@${n}`));
+  const expected = [1025, 4099].flatMap((n) => ['relu', 'relu_backward', 'dot_f64', 'dots_f64_x3', 'axpy'].map((k) => `${k}@${n}`));
   assert.deepEqual(rows.map((x) => `${x.name}@${x.n}`), expected);
   for (const x of rows) {
     for (const f of ['native_gbps', 'js_gbps', 'copy_gbps', 'speedup', 'ratio']) assert.ok(Number.isFinite(x[f]) && x[f] > 0, `${x.name} ${f} = ${x[f]}`);

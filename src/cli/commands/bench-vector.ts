@@ -70,7 +70,7 @@ export function register(bench: Command): void {
           { name: 'relu_backward', bytesPerElement: 16, run: (be) => be.reluBackward(x, g, ga, n) },
           { name: 'dot_f64', bytesPerElement: 8, run: (be) => { sink += be.dot(x, g, n); } },
           // GEM's per-step q = G·g with 3 old sessions: three chains in one pass (bytes: x once, 3 vectors)
-          { name: 'dots_f64 x3', bytesPerElement: 16, run: (be) => { be.dots(x, refs3, n, dots3); sink += dots3[0]!; } },
+          { name: 'dots_f64_x3', bytesPerElement: 16, run: (be) => { be.dots(x, refs3, n, dots3); sink += dots3[0]!; } },
           { name: 'axpy', bytesPerElement: 12, run: (be) => be.axpy(ga, 1e-3, x, n) },
         ];
         const copyTo = new Float32Array(n);
