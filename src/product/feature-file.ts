@@ -9,12 +9,18 @@ import { InputError } from '../util/errors.js';
 export interface FeatureRows { rows: number; dim: number; data: Float32Array }
 
 export function readFeatureFile(path: string): FeatureRows {
+  const f = readAnyFeatureFile(path);
+  if (f.rows === 0) throw new InputError(`${path}: no rows (expected at least one feature vector)`);
+  return f;
+}
+
+function readAnyFeatureFile(path: string): FeatureRows {
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') {
     const a = readNpy(path);
-    if (a.shape.length === 1) { const m = toFloat32Matrix({ ...a, shape: [1, a.shape[0]!] }, path); return { rows: 1, dim: m.cols, data: m.data }; }
-    if (a.shape.length !== 2) throw new InputError(`${path}: expected a rows × features matrix, found shape [${a.shape.join(', ')}]`);
-    const m = toFloat32Matrix(a, path);
+    if (a.shape.length !== 1 && a.shape.length !== 2) throw new InputError(`${path}: expected a rows × features matrix, found shape [${a.shape.join(', ')}]`);
+    const m = toFloat32Matrix(a.shape.length === 1 ? { ...a, shape: [1, a.shape[0]!] } : a, path);
+    checkFinite(path, m.data, m.cols);
     return { rows: m.rows, dim: m.cols, data: m.data };
   }
   if (ext === '.json') {
@@ -34,6 +40,18 @@ export function readFeatureFile(path: string): FeatureRows {
     return { rows: rows.length, dim, data };
   }
   throw new InputError(`${path}: unknown feature file type '${ext}' (expected .npy or .json)`);
+}
+
+/**
+ * A NaN or infinite value (or one beyond the float32 range, infinite once converted) would still
+ * give a code, a meaningless one: refused, as the .json branch and the collection's checks refuse it.
+ */
+function checkFinite(path: string, data: Float32Array, dim: number): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      throw new InputError(`${path}: row ${Math.floor(i / dim)}, column ${i % dim} is ${Number.isNaN(data[i]!) ? 'NaN' : 'infinite in float32'}, expected a finite number`);
+    }
+  }
 }
 
 /** Row i of a feature file. */

@@ -41,7 +41,7 @@ export function checkFeatures(values: ArrayLike<number>, config: CollectionConfi
   const out = new Float32Array(dim);
   for (let i = 0; i < dim; i++) {
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${what}[${i}]: ${JSON.stringify(v)} is not a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${what}[${i}]: ${typeof v === 'number' ? String(v) : JSON.stringify(v)} is not a finite number`);
     out[i] = v;
     // values just above FLOAT32_MAX round down to it; only those that overflow are refused
     if (!Number.isFinite(out[i]!)) throw new InputError(`${what}[${i}]: ${v} is outside the float32 range (±${FLOAT32_MAX.toPrecision(8)})`);
