@@ -68,11 +68,22 @@ export function textToFeatures(text: string | string[], vocab: Vocabulary | null
   if (config.wordVectors) {
     const table = collectionWordTable(config);
     if (table.dim !== config.textDim) throw new InputError(`collection "${config.name}": word vectors are ${table.dim}-d but the model takes ${config.textDim} text features`);
-    return encodeTexts([text], table);
+    return someWordKnown(encodeTexts([text], table), text, `has no word vector in collection "${config.name}"`);
   }
   if (!vocab) throw new InputError(`collection "${config.name}" has no vocabulary for raw text (its text features came without one); query by features or item id instead`);
   if (vocab.terms.length !== config.textDim) throw new InputError(`collection "${config.name}": vocabulary has ${vocab.terms.length} terms but the model takes ${config.textDim} text features`);
-  return vectorize([text], vocab);
+  const sample = vocab.terms.slice(0, 5).map((t) => JSON.stringify(t)).join(', ');
+  return someWordKnown(vectorize([text], vocab), text, `is in collection "${config.name}"'s vocabulary (${vocab.terms.length} terms, e.g. ${sample})`);
+}
+
+/**
+ * Text with no known word gives the all-zero feature vector: its code says nothing about the text,
+ * yet it would rank the database (or be stored) as if it did. Refused, naming the text.
+ */
+function someWordKnown(features: Float32Array, text: string | string[], notKnown: string): Float32Array {
+  for (let i = 0; i < features.length; i++) if (features[i] !== 0) return features;
+  const shown = (Array.isArray(text) ? text.join(' ') : text).slice(0, 80);
+  throw new InputError(`text ${JSON.stringify(shown)}: no word of it ${notKnown}`);
 }
 
 /** Decodes an uploaded image (any format sharp reads) into an RGB square of `size` (the encoder's input; sharp's `kernel`). */

@@ -97,6 +97,10 @@ test('search, encode and errors', () => {
   assert.match(width.stderr, /takes 256 text features, the file has 128 columns/);
   const noItem = cli(['search', dir, '--modality', 'image', '--item', 'no-such']);
   assert.equal(noItem.status, 3);
+  // no word of the text in the vocabulary: its features would be all zero, its code meaningless
+  const unknown = cli(['search', dir, '--text', 'qqq zzz', '--k', '3']);
+  assert.equal(unknown.status, 2, unknown.stderr);
+  assert.match(unknown.stderr, /text "qqq zzz": no word of it is in collection "synthetic"'s vocabulary \(256 terms/);
 });
 
 test('add and update: new items, then a session with a new label as a new model version', () => {
