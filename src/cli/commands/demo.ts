@@ -18,7 +18,7 @@ import { encodeDatasetImages } from '../../data/image-encoders/dataset.js';
 import { descriptorEncoder } from '../../data/image-encoders/descriptor.js';
 import { chanceBySession, chanceFinalAverage } from './continual.js';
 import { datasetWithWordVectors, loadEmbeddingSource, tableCoverage, WORD_VECTOR_PACKAGE, type WordVectorTable } from '../../data/word-vectors.js';
-import { continualMethodNames, createContinualHasher } from '../../methods/registry.js';
+import { continualMethodNames, createContinualHasher, methodEntry } from '../../methods/registry.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { buildContinualCollection, collectionNameFor, commonImageRoot } from '../../product/build-collection.js';
 import { CollectionRegistry } from '../../product/registry.js';
@@ -34,7 +34,7 @@ import { intOption } from '../options.js';
 interface DemoOptions {
   store?: string;
   data?: string; serve: boolean; json?: boolean; dir?: string; host: string; insecure?: boolean; port: string; method?: string; bits: string;
-  sessions?: string; seed: string; epochs?: string; hidden: string; n: string; imageFeatures?: string; cacheDir?: string;
+  sessions?: string; seed: string; epochs?: string; hidden?: string; n: string; imageFeatures?: string; cacheDir?: string;
   imageEncoder?: string; encoderThreads?: string; textFeatures?: string; embedding?: string;
 }
 
@@ -101,7 +101,7 @@ export function register(program: Command): void {
     .option('--sessions <spec>', 'classes per session, e.g. 4+3+3 (default: 3–4 near-equal sessions)')
     .option('--seed <n>', 'random seed', '1')
     .option('--epochs <n>', 'epochs of the base session (updates take a quarter); default 10, 30 for the photo demo')
-    .option('--hidden <n>', 'hidden width of the image/text nets', '256')
+    .option('--hidden <n>', 'hidden width of the image/text nets (default 256; methods without nets, linear and cca, take none)')
     .option('--n <items>', 'synthetic data size', '3000')
     .option('--image-features <kind>', 'MIRFlickr photos: shared | extracted (computed here; enables image upload search)')
     .option('--cache-dir <dir>', 'where extracted image features are cached (never inside the data folder)')
@@ -123,9 +123,13 @@ Examples:
       const t0 = performance.now();
       const out = new Output(!!o.json);
       const seed = intOption(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
-      const port = intOption(o.port, 'port', 0), hidden = intOption(o.hidden, 'hidden', 1), epochsGiven = o.epochs === undefined ? undefined : intOption(o.epochs, 'epochs', 1);
+      const port = intOption(o.port, 'port', 0), epochsGiven = o.epochs === undefined ? undefined : intOption(o.epochs, 'epochs', 1);
       const method = o.method ?? 'ccmh-gam';
       if (!continualMethodNames().includes(method)) throw new InputError(`--method: expected one of ${continualMethodNames().join(', ')}, got ${method}`);
+      // the baselines (linear, cca) have no hidden layer: --hidden is theirs to refuse, not a default to pass
+      const hasNets = 'hidden' in methodEntry(method).options;
+      if (o.hidden !== undefined && !hasNets) throw new InputError(`--hidden: ${method} has no hidden layer (its options: ${Object.keys(methodEntry(method).options).join(', ')})`);
+      const netOptions = hasNets ? { hidden: intOption(o.hidden ?? '256', 'hidden', 1) } : {};
 
       if (o.imageEncoder !== undefined) imageEncoderEntry(o.imageEncoder); // refuses an unknown name before any work
       const encoderThreads = intOption(o.encoderThreads ?? '1', 'encoder-threads', 1);
@@ -167,7 +171,7 @@ Examples:
       const imageRoot = commonImageRoot(ds);
       out.text(`cmhash demo: ${method} on ${ds.name} — ${ds.n} items, image ${ds.imageDim}-d${imageDescriptor ? ` (${encoderName})` : ''}, text ${ds.textDim}-d, ${ds.numLabels} classes in sessions ${sessions}, ${bits}-bit codes`);
 
-      const hasher = createContinualHasher(method, { bits, hidden });
+      const hasher = createContinualHasher(method, { bits, ...netOptions });
       const sessionsBar = out.progress(parseSessionSpec(sessions, ds.numLabels).length, 'sessions');
       let epochBar = out.progress(1, 'epochs  ');
       let lastSession = -1;
