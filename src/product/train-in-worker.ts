@@ -24,6 +24,7 @@
 import { Worker } from 'node:worker_threads';
 import { getBackend } from '../tensor/backends.js';
 import type { WorkerEntry } from '../util/worker-entry.js';
+import { processTempDir } from '../util/process-temp-dir.js';
 import type { SessionData, TrainOptions, TrainProgress } from '../methods/hasher.js';
 import { PackedCodes } from '../codes/packed-codes.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -184,11 +185,15 @@ interface TrainingThread {
   onMessage: ((m: SessionWorkerMessage) => void) | null; onFailure: ((e: Error) => void) | null;
 }
 let thread: TrainingThread | null = null;
+const TRAINING_DIR_PREFIX = 'cmhash-training-';
 
 function trainingThread(lowPriority = true): TrainingThread {
   if (thread) return thread;
   const entry: WorkerEntry = { module: new URL('./training-relay.js', import.meta.url).href, lowPriority };
-  const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { entry } });
+  // the relay's session files: a folder removed at the service's exit (a worker thread's own exit
+  // hook does not run when the process ends under it), or by the next service if this one is killed
+  const filesDir = processTempDir(TRAINING_DIR_PREFIX);
+  const worker = new Worker(new URL('../util/worker-entry.js', import.meta.url), { workerData: { entry, filesDir } });
   let markReady = () => {};
   const ready = new Promise<void>((r) => { markReady = r; });
   const me: TrainingThread = { worker, pid: null, ready, markReady, onMessage: null, onFailure: null };

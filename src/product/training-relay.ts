@@ -10,8 +10,7 @@
 // an error (the job in progress fails with it) and ends; the next job starts a new relay and child.
 import { parentPort, workerData } from 'node:worker_threads';
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionWorkerMessage, TrainingProcessRequest } from './train-in-worker.js';
@@ -20,7 +19,8 @@ import type { WorkerEntry } from '../util/worker-entry.js';
 import { crashPointsArmed } from '../util/crash-points.js';
 
 const port = parentPort!;
-const lowPriority = (workerData as { entry: WorkerEntry }).entry.lowPriority;
+const { entry, filesDir } = workerData as { entry: WorkerEntry; filesDir: string };
+const lowPriority = entry.lowPriority;
 
 const child = fork(fileURLToPath(new URL('./training-process.js', import.meta.url)), lowPriority ? ['--low-priority'] : [], {
   serialization: 'advanced', // typed arrays cross as typed arrays
@@ -36,11 +36,10 @@ function transferables(m: SessionWorkerMessage): ArrayBuffer[] {
   return [...new Set(bufs)] as ArrayBuffer[];
 }
 
-// the jobs' session files (each removed by the child once read; the folder when this thread ends)
-const filesDir = mkdtempSync(join(tmpdir(), 'cmhash-training-'));
+// The jobs' session files go to filesDir, made by the serving thread (train-in-worker.ts): each file
+// is removed by the child once read, the folder when the child ends or the service exits.
 let jobCount = 0;
 const removeFiles = () => rmSync(filesDir, { recursive: true, force: true });
-process.on('exit', removeFiles);
 
 /** A job's session arrays go through a file; should writing it fail, through the pipe as they are. */
 function forChild(m: TrainingProcessRequest): TrainingProcessRequest {

@@ -12,12 +12,12 @@
 // Differences from the embedded store, none visible in answers: removing items deletes their code
 // rows at once (version code counts are exact immediately; compaction only merges segment rows);
 // item metadata is jsonb (object keys come back in jsonb's order).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PackedCodes } from '../../codes/packed-codes.js';
 import { checkNewItems, checkParentVersion, exclusiveRuns, indexOverVersion, labelMatrixOf } from '../store-checks.js';
 import { crashPoint } from '../../util/crash-points.js';
+import { processTempDir, removeTempDir } from '../../util/process-temp-dir.js';
 import { CorruptDataError, InputError, NotFoundError } from '../../util/errors.js';
 import type { CodeIndex } from '../code-index.js';
 import { AUTO_COMPACT_SEGMENTS } from '../store.js';
@@ -25,6 +25,9 @@ import type { CollectionStore, CompactionResult, Item, ModelVersion, NewItems, N
 import { insertCodesStatement, setCodeWords, wordColumns } from './code-columns.js';
 import { CATALOG_MIGRATIONS, CATALOG_VERSION, COLLECTION_SCHEMA_FORMAT, MIGRATION_LOCK, collectionSchemaSql, schemaName } from './pg-schema.js';
 import { PgError, SyncPg, redactUrl } from './sync-client.js';
+
+/** Temp folders of checkpoints written or read back: see util/process-temp-dir.ts. */
+const CHECKPOINT_DIR_PREFIX = 'cmhash-ckpt-';
 
 /** The NOTIFY channel every committed write announces itself on: {"collection","generation"}. */
 export const CHANGES_CHANNEL = 'cmhash_changes';
@@ -70,9 +73,6 @@ export function listPgCollections(url: string): PgCollectionRow[] {
   } finally { db.close(); }
 }
 
-/** Temp folders of checkpoints read back, deleted when the process exits without closing its stores. */
-const removeAtExit = new Set<string>();
-process.on('exit', () => { for (const d of removeAtExit) rmSync(d, { recursive: true, force: true }); });
 
 function rollbackQuietly(db: SyncPg): void { try { db.query('ROLLBACK'); } catch { /* connection gone: the server rolled back */ } }
 
@@ -143,7 +143,7 @@ export class PgStore implements CollectionStore {
 
   close(): void {
     this.db.close();
-    if (this.checkpointDir) { rmSync(this.checkpointDir, { recursive: true, force: true }); removeAtExit.delete(this.checkpointDir); this.checkpointDir = null; }
+    if (this.checkpointDir) { removeTempDir(this.checkpointDir); this.checkpointDir = null; }
   }
 
   // Outside a transaction a statement is a read and may be retried on a new connection; inside
@@ -213,12 +213,12 @@ export class PgStore implements CollectionStore {
 
   saveCheckpoint(versionId: number, save: (path: string) => void): string {
     if (this.depth === 0) throw new Error('store: checkpoints are saved inside write()');
-    const tmp = mkdtempSync(join(tmpdir(), 'cmhash-ckpt-'));
+    const tmp = processTempDir(CHECKPOINT_DIR_PREFIX);
     try {
       const path = join(tmp, 'model.ckpt');
       save(path);
       this.q(`INSERT INTO ${this.s}.checkpoints (version, data) VALUES ($1, $2)`, [versionId, readFileSync(path)]);
-    } finally { rmSync(tmp, { recursive: true, force: true }); }
+    } finally { removeTempDir(tmp); }
     return `checkpoints/${versionId}`;
   }
 
@@ -233,11 +233,8 @@ export class PgStore implements CollectionStore {
     if (!m) throw new CorruptDataError(`collection "${this.collection.name}": checkpoint reference ${JSON.stringify(ref)} is not a PostgreSQL checkpoint`);
     const data = this.v<Uint8Array>(`SELECT data FROM ${this.s}.checkpoints WHERE version = $1`, [Number(m[1])]);
     if (!data) throw new CorruptDataError(`collection "${this.collection.name}": checkpoint of version ${m[1]} is missing`);
-    if (!this.checkpointDir) {
-      const dir = mkdtempSync(join(tmpdir(), 'cmhash-ckpt-'));
-      this.checkpointDir = dir;
-      removeAtExit.add(dir);
-    }
+    // removed at close or at exit; a killed process's folder by the next process that reads one
+    this.checkpointDir ??= processTempDir(CHECKPOINT_DIR_PREFIX);
     const path = join(this.checkpointDir, `v${m[1]}.ckpt`);
     writeFileSync(path, data);
     this.checkpointFiles.set(ref, path);
