@@ -2,9 +2,9 @@
 // background jobs, thumbnails, the search page, health, Prometheus metrics and the OpenAPI
 // document. Every route has JSON schemas; every body is size-limited; every error is a 4xx/5xx
 // JSON body {statusCode, error, message} — a request can fail, the process does not.
-// Access control (tokens by scope), the Host check against DNS rebinding, CORS, a per-client rate
-// limit and socket timeouts are set up here from ServiceOptions / ServiceLimits;
-// docs/access-control.md describes them.
+// Access control (tokens by scope), the Host and Origin checks against DNS rebinding and cross-site
+// writes, CORS, a per-client rate limit and socket timeouts are set up here from ServiceOptions /
+// ServiceLimits; docs/access-control.md describes them.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { STATUS_CODES } from 'node:http';
@@ -25,6 +25,7 @@ import { registerSessionRoutes } from './routes/sessions.js';
 import { AccessTokens, attachAccessControl, type AccessToken } from './access.js';
 import { checkCorsOrigins, registerCors } from './cors.js';
 import { checkAllowedHosts, registerHostCheck } from './host-check.js';
+import { registerOriginCheck } from './origin-check.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerJsonParser } from './json-body.js';
 import { warmServingHeap } from './warm-heap.js';
@@ -98,9 +99,10 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
     http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(limits.headersTimeoutMs / 4))) },
   });
   registerJsonParser(app);
-  // the Host check before anything else answers (also preflights)
+  // the Host check, then the cross-origin write check, before anything else answers (also preflights)
   const corsOrigins = checkCorsOrigins(o.corsOrigins ?? []);
   registerHostCheck(app, checkAllowedHosts(o.allowedHosts ?? []));
+  registerOriginCheck(app, corsOrigins);
   // CORS next: it answers preflights before the hooks below, and its catch-all OPTIONS route stays
   // out of the OpenAPI document (registered before the collector)
   await registerCors(app, corsOrigins);
