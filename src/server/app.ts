@@ -2,8 +2,9 @@
 // background jobs, thumbnails, the search page, health, Prometheus metrics and the OpenAPI
 // document. Every route has JSON schemas; every body is size-limited; every error is a 4xx/5xx
 // JSON body {statusCode, error, message} — a request can fail, the process does not.
-// Access control (tokens by scope), CORS, a per-client rate limit and socket timeouts are set up
-// here from ServiceOptions / ServiceLimits; docs/access-control.md describes them.
+// Access control (tokens by scope), the Host and Origin checks against DNS rebinding and cross-site
+// writes, CORS, a per-client rate limit and socket timeouts are set up here from ServiceOptions /
+// ServiceLimits; docs/access-control.md describes them.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { STATUS_CODES } from 'node:http';
@@ -22,7 +23,9 @@ import { registerCollectionRoutes } from './routes/collections.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { AccessTokens, attachAccessControl, type AccessToken } from './access.js';
-import { registerCors } from './cors.js';
+import { checkCorsOrigins, registerCors } from './cors.js';
+import { checkAllowedHosts, registerHostCheck } from './host-check.js';
+import { registerOriginCheck } from './origin-check.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerJsonParser } from './json-body.js';
 import { warmServingHeap } from './warm-heap.js';
@@ -48,6 +51,11 @@ export interface ServiceOptions {
   tokens?: readonly AccessToken[];
   /** Origins allowed to call the API from a browser page on another site (CORS); none = CORS off. */
   corsOrigins?: readonly string[];
+  /**
+   * Host names answered besides localhost and IP addresses (host-check.ts). Bound to loopback the
+   * Host header is always checked; bound elsewhere, only when names are listed here.
+   */
+  allowedHosts?: readonly string[];
   /** Session jobs of PostgreSQL collections, recorded in the database and shared by replicas. */
   durableJobs?: DurableSessionJobs | null;
 }
@@ -91,9 +99,13 @@ export async function buildService(o: ServiceOptions): Promise<FastifyInstance> 
     http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(limits.headersTimeoutMs / 4))) },
   });
   registerJsonParser(app);
-  // CORS first: it answers preflights before any other hook, and its catch-all OPTIONS route stays
+  // the Host check, then the cross-origin write check, before anything else answers (also preflights)
+  const corsOrigins = checkCorsOrigins(o.corsOrigins ?? []);
+  registerHostCheck(app, checkAllowedHosts(o.allowedHosts ?? []));
+  registerOriginCheck(app, corsOrigins);
+  // CORS next: it answers preflights before the hooks below, and its catch-all OPTIONS route stays
   // out of the OpenAPI document (registered before the collector)
-  await registerCors(app, o.corsOrigins ?? []);
+  await registerCors(app, corsOrigins);
   app.addHook('onRoute', (r) => ctx.openapi.collect(r));
   app.addHook('onClose', async () => { await ctx.searches.close(); });
   app.addHook('onResponse', async (req, reply) => {

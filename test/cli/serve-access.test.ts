@@ -1,9 +1,11 @@
 // `cmhash serve` guards through bin/cmhash.js: a non-loopback --host without tokens is refused
 // (exit 2, one line saying why), a bad token file names its file and line (exit 2), and with a
-// token file on 0.0.0.0 the printed URL is the real bind and the API needs the token.
+// token file on 0.0.0.0 the printed URL is the real bind and the API needs the token; names given
+// with --allowed-hosts are the only non-IP Host names answered there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { get } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -37,12 +39,20 @@ test('serve refuses a non-loopback host without tokens, and bad token files, wit
   const cors = cli(['serve', fx.dir, '--port', '0', '--cors-origin', 'https://a.example/']);
   assert.equal(cors.status, 2);
   assert.match(cors.stderr, /--cors-origin "https:\/\/a\.example\/": expected an origin/);
+  const hosts = cli(['serve', fx.dir, '--port', '0', '--allowed-hosts', 'cmhash.lan,http://a.example']);
+  assert.equal(hosts.status, 2);
+  assert.match(hosts.stderr, /--allowed-hosts "http:\/\/a\.example": expected a host name/);
 });
 
-test('serve --host 0.0.0.0 --token-file: prints the real bind, the API needs the token', async () => {
+/** The status of GET url with this Host header (fetch cannot set Host). */
+const statusWithHost = (url: string, host: string): Promise<number> => new Promise((res, rej) => {
+  get(url, { headers: { host }, agent: false }, (r) => { r.resume(); res(r.statusCode!); }).on('error', rej);
+});
+
+test('serve --host 0.0.0.0 --token-file: prints the real bind, the API needs the token; --allowed-hosts turns the Host check on', async () => {
   const file = join(fx.root, 'tokens.txt');
   writeFileSync(file, `read ${READ}\n`);
-  const child = spawn(process.execPath, [BIN, 'serve', fx.dir, '--host', '0.0.0.0', '--port', '0', '--token-file', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', fx.dir, '--host', '0.0.0.0', '--port', '0', '--token-file', file, '--json', '--allowed-hosts', 'cmhash.lan, photos.example', '--allowed-hosts', 'other.example'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const line = await new Promise<string>((res, rej) => {
       let buf = '';
@@ -57,6 +67,8 @@ test('serve --host 0.0.0.0 --token-file: prints the real bind, the API needs the
     assert.equal((await fetch(`${rec.local_url}/api/collections`)).status, 401);
     assert.equal((await fetch(`${rec.local_url}/api/collections`, { headers: { authorization: `Bearer ${READ}` } })).status, 200);
     assert.equal((await fetch(`${rec.local_url}/health`)).status, 200);
+    for (const host of ['cmhash.lan', 'photos.example:8080', 'other.example', '10.0.0.1']) assert.equal(await statusWithHost(`${rec.local_url}/health`, host), 200, host);
+    assert.equal(await statusWithHost(`${rec.local_url}/health`, 'evil.example'), 421);
     const code = await new Promise<number | null>((res) => { child.on('exit', res); child.kill('SIGTERM'); });
     assert.equal(code, 0);
   } finally {

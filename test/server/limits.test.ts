@@ -97,11 +97,11 @@ test('timeouts: a client stalling in its headers is cut off; an idle keep-alive 
     assert.equal(app.server.requestTimeout, 1000);
     assert.equal(app.server.keepAliveTimeout, 200);
     // partial headers, then silence: closed after ~300 ms (checked every 75 ms), with a 408
-    const slow = await closedAfter(port, 'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n', 3000);
+    const slow = await closedAfter(port, 'GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n', 3000);
     assert.ok(slow.ms >= 250 && slow.ms < 1500, `closed after ${slow.ms.toFixed(0)} ms`);
     assert.match(slow.reply, /^HTTP\/1\.1 408/);
     // a complete request, then an idle keep-alive connection: closed after ~200 ms
-    const idle = await closedAfter(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n', 3000);
+    const idle = await closedAfter(port, 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n', 3000);
     assert.match(idle.reply, /^HTTP\/1\.1 200/);
     assert.ok(idle.ms < 1500, `idle connection closed after ${idle.ms.toFixed(0)} ms`);
   });

@@ -13,10 +13,11 @@ export function browserMissing(): string | null {
 
 export interface OpenPage { browser: Browser; page: Page; pageErrors: string[] }
 
-/** Opens `<url>/?collection=<name>` and waits until the page says it is ready; close `browser` after. */
-export async function openSearchPage(url: string, collection: string): Promise<OpenPage> {
+/** Opens `<url>/?collection=<name>` and waits until the page says it is ready; close `browser` after.
+ * `extraArgs` are more Chromium flags (e.g. --host-resolver-rules). */
+export async function openSearchPage(url: string, collection: string, extraArgs: readonly string[] = []): Promise<OpenPage> {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extraArgs] });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const pageErrors: string[] = [];

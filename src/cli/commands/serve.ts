@@ -1,5 +1,6 @@
 // `cmhash serve <collection-dir...> [--root <dir>]`: the HTTP service with the search page.
-// Access control, CORS, timeouts and the rate limit are described in docs/access-control.md.
+// Access control, the Host and Origin checks, CORS, timeouts and the rate limit are described in
+// docs/access-control.md.
 import type { Command } from 'commander';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
@@ -13,13 +14,14 @@ import { startService, untilSignal } from '../../server/serve.js';
 import { DEFAULT_LIMITS } from '../../server/limits.js';
 import { readTokenFile } from '../../server/token-file.js';
 import { checkCorsOrigins } from '../../server/cors.js';
+import { checkAllowedHosts } from '../../server/host-check.js';
 import { checkExposure, isLoopbackHost } from '../../server/exposure.js';
 import { intOption, optionalNumber } from '../options.js';
 import { getBackend } from '../../tensor/backends.js';
 
 interface ServeOptions {
   store?: string; search: string; root?: string; host: string; port: string; maxK: string; uploadMb: string; bodyMb: string; log?: boolean; json?: boolean;
-  tokenFile?: string; insecure?: boolean; corsOrigin?: string[]; rateLimit: string; threads?: string;
+  tokenFile?: string; insecure?: boolean; corsOrigin?: string[]; allowedHosts?: string[]; rateLimit: string; threads?: string;
   headersTimeout: string; requestTimeout: string; keepAliveTimeout: string;
 }
 
@@ -27,6 +29,9 @@ interface ServeOptions {
  * a busy search page (a search plus its thumbnails is ~20 requests) and scripted clients, while a
  * runaway loop is slowed. The library default is off (rate-limit.ts). */
 export const SERVE_RATE_LIMIT = 3000;
+
+/** `--allowed-hosts a,b --allowed-hosts c` → [a, b, c]. */
+const commaList = (v: string, previous: string[] = []): string[] => [...previous, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 const seconds = (v: string, name: string): number => Math.round(optionalNumber(v, name, 0.01, 3600)! * 1000);
 
@@ -42,6 +47,7 @@ export function register(program: Command): void {
     .option('--token-file <file>', 'access tokens, lines "read TOKEN" / "write TOKEN" (default: $CMHASH_TOKEN_FILE); without it every route is open')
     .option('--insecure', 'allow a non-loopback --host without access tokens')
     .option('--cors-origin <origin...>', 'browser origins allowed to call the API (CORS), e.g. https://app.example.com; default none')
+    .option('--allowed-hosts <names>', 'Host header names to answer besides localhost and IP addresses, comma-separated (DNS rebinding guard; on a non-loopback --host, giving any turns the check on)', commaList)
     .option('--rate-limit <n>', 'requests per minute per client address (429 beyond; 0 = off)', String(SERVE_RATE_LIMIT))
     .option('--headers-timeout <s>', 'seconds a client has to send the request headers', String(DEFAULT_LIMITS.headersTimeoutMs / 1000))
     .option('--request-timeout <s>', 'seconds for a whole request (headers and body)', String(DEFAULT_LIMITS.requestTimeoutMs / 1000))
@@ -67,6 +73,7 @@ send them as "Authorization: Bearer TOKEN".`)
       const tokens = tokenFile ? readTokenFile(tokenFile) : [];
       checkExposure(o.host, tokens.length > 0, !!o.insecure);
       const corsOrigins = checkCorsOrigins(o.corsOrigin ?? []);
+      const allowedHosts = checkAllowedHosts(o.allowedHosts ?? []);
       if (o.threads !== undefined) getBackend().setThreads(intOption(o.threads, 'threads', 1));
       const limits = {
         maxK: intOption(o.maxK, 'max-k', 1, 100_000), uploadBytes: intOption(o.uploadMb, 'upload-mb', 1, 1024) << 20, itemsBodyBytes: intOption(o.bodyMb, 'body-mb', 1, 2048) << 20,
@@ -90,7 +97,7 @@ send them as "Authorization: Bearer TOKEN".`)
       const sync = pgUrl ? await ReplicaSync.start(pgUrl, registry, { onError }) : null;
       const durableJobs = pgUrl ? new DurableSessionJobs(pgUrl, registry, jobs, sessionJobRunner(jobs.trainInWorker), { onError }).start() : null;
       const started = await startService({ durableJobs,
-        collections: registry, jobs, host: o.host, port: intOption(o.port, 'port', 0, 65535), logger: !!o.log, tokens, corsOrigins, limits,
+        collections: registry, jobs, host: o.host, port: intOption(o.port, 'port', 0, 65535), logger: !!o.log, tokens, corsOrigins, allowedHosts, limits,
       });
       const names = registry.list().map((c) => c.name);
       out.record({ url: started.url, local_url: started.localUrl, collections: names, tokens: { read: tokens.filter((t) => t.scope === 'read').length, write: tokens.filter((t) => t.scope === 'write').length } });
