@@ -1,7 +1,9 @@
 // Feature extraction over a folder of images, resumable: every finished image is appended as one
 // JSON line to a partial-results file, so an interrupted run picks up where it stopped (a line cut
 // short by a crash is ignored and that image is redone). Each line names the encoder version that
-// made it: lines of another encoder (or an older version of this one) are skipped, never mixed in.
+// made it and the file's size and mtime when it was read: a line is reused only for the same
+// encoder version and an unchanged file (lines of another encoder, of a replaced or touched file,
+// or without size/mtime are misses), so a cache never hands back features of an older photo.
 // Caches live in a cache folder (--cache-dir, $CMHASH_CACHE, $XDG_CACHE_HOME/cmhash or
 // ~/.cache/cmhash), never inside the data folder.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
@@ -57,21 +59,30 @@ export function listImages(dir: string): string[] {
   return readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f)).sort(collator.compare);
 }
 
-/** Partial records made by `version` (records without one are the descriptor's, from before versions were written). */
-function readPartial(path: string, dim: number, version: string, legacyOk: boolean): Map<string, Float32Array> {
-  const done = new Map<string, Float32Array>();
+/** A cached row and the file it was computed from (size in bytes, mtime in ms). */
+interface PartialRecord { v: Float32Array; size: number; mtime: number }
+
+/** The file's size and mtime, or null when it cannot be read (the encoder then reports why). */
+function fileStamp(path: string): { size: number; mtime: number } | null {
+  try { const st = statSync(path); return { size: st.size, mtime: st.mtimeMs }; } catch { return null; }
+}
+
+/** Partial records made by `version` that name the file's size and mtime; the last line of an id wins. */
+function readPartial(path: string, dim: number, version: string): Map<string, PartialRecord> {
+  const done = new Map<string, PartialRecord>();
   if (!existsSync(path)) return done;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    let rec: { id?: string; dim?: number; enc?: string; f?: string };
+    let rec: { id?: string; dim?: number; enc?: string; size?: number; mtime?: number; f?: string };
     try { rec = JSON.parse(line); } catch { continue; } // torn last line
     if (typeof rec.id !== 'string' || typeof rec.f !== 'string') continue;
-    if (rec.enc === undefined ? !legacyOk : rec.enc !== version) continue; // another encoder's row
+    if (rec.enc !== version) continue; // another encoder's row (or one from before versions were written)
     if (rec.dim !== dim) throw new InputError(`${path}: partial results of ${version} have dim ${rec.dim}, this extraction makes ${dim}; delete the file or use another cache`);
+    if (typeof rec.size !== 'number' || typeof rec.mtime !== 'number') continue; // from before files were stamped: cannot tell if still valid
     const b = Buffer.from(rec.f, 'base64');
     if (b.length !== dim * 4) continue;
     const v = new Float32Array(dim); new Uint8Array(v.buffer).set(b);
-    done.set(rec.id, v);
+    done.set(rec.id, { v, size: rec.size, mtime: rec.mtime });
   }
   return done;
 }
@@ -93,7 +104,7 @@ export async function extractImages(dirOrFiles: string | { base: string; files: 
     else { pool = await EncoderPool.open(encoder, o.threads ?? 1); describe = (p) => pool!.encodeFile(p); dim = pool.dim; version = pool.version; }
   }
   try {
-    const done = o.resume === false ? new Map<string, Float32Array>() : readPartial(o.partialFile, dim, version, encoder === 'descriptor');
+    const done = o.resume === false ? new Map<string, PartialRecord>() : readPartial(o.partialFile, dim, version);
     if (!existsSync(dirname(resolve(o.partialFile)))) mkdirSync(dirname(resolve(o.partialFile)), { recursive: true });
     // A run killed mid-write leaves a line without its newline: end it, so the next record starts a line of its own.
     if (existsSync(o.partialFile)) { const b = readFileSync(o.partialFile); if (b.length > 0 && b[b.length - 1] !== 0x0a) appendFileSync(o.partialFile, '\n'); }
@@ -104,16 +115,19 @@ export async function extractImages(dirOrFiles: string | { base: string; files: 
     const todo: number[] = [];
     for (let i = 0; i < ids.length; i++) {
       const prev = done.get(ids[i]!);
-      if (prev) { features.set(prev, i * dim); ok[i] = 1; resumed++; o.onProgress?.(++progressed, ids.length, ids[i]!); continue; }
+      const now = prev ? fileStamp(join(base, ids[i]!)) : null;
+      if (prev && now && now.size === prev.size && now.mtime === prev.mtime) { features.set(prev.v, i * dim); ok[i] = 1; resumed++; o.onProgress?.(++progressed, ids.length, ids[i]!); continue; }
       todo.push(i);
     }
     const one = async (i: number) => {
       const id = ids[i]!;
       try {
+        // stamped before reading: a file changed while it is described is redone next time
+        const stamp = fileStamp(join(base, id));
         const v = await describe(join(base, id));
         if (v.length !== dim) throw new InputError(`descriptor returned ${v.length} values, expected ${dim}`);
         features.set(v, i * dim); ok[i] = 1;
-        appendFileSync(o.partialFile, JSON.stringify({ id, dim, enc: version, f: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }) + '\n');
+        if (stamp) appendFileSync(o.partialFile, JSON.stringify({ id, dim, enc: version, size: stamp.size, mtime: stamp.mtime, f: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }) + '\n');
       } catch (e) {
         failed.push({ id, error: (e as Error).message });
       }
