@@ -3,7 +3,7 @@
 // Dataset: images through the built-in descriptors (resumable extraction), text through a
 // vocabulary built on the non-query rows (saved as JSON when asked).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { InputError, NotFoundError } from '../util/errors.js';
 import { Dataset } from './dataset.js';
 import { extractImages } from './extract.js';
@@ -25,7 +25,7 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
-/** Reads a JSONL or CSV manifest; image paths are resolved against the manifest's folder. */
+/** Reads a JSONL or CSV manifest; image paths become absolute, relative ones against the manifest's folder. */
 export function readManifest(path: string): RawItem[] {
   if (!existsSync(path)) throw new NotFoundError(`${path}: no such manifest`);
   const base = dirname(path);
@@ -34,7 +34,8 @@ export function readManifest(path: string): RawItem[] {
   const resolveImg = (p: unknown, where: string) => {
     if (p === undefined || p === null || p === '') return undefined;
     if (typeof p !== 'string') throw new InputError(`${where}: "image" must be a path string`);
-    return isAbsolute(p) ? p : join(base, p);
+    // absolute, so the working folder (and the extractor's base) cannot change what a path names
+    return isAbsolute(p) ? p : resolve(base, p);
   };
   if (extname(path).toLowerCase() === '.csv') {
     const header = parseCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
