@@ -18,7 +18,9 @@ import { defaultImageEncoderName, imageEncoderEntry } from './image-encoders/enc
 import { descriptorEncoder } from './image-encoders/descriptor.js';
 import { EncoderPool } from './image-encoders/pool.js';
 
-export const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
+/** File extensions read as images (any case). */
+export const IMAGE_EXTENSION_LIST = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif'];
+export const IMAGE_EXTENSIONS = new RegExp(`(${IMAGE_EXTENSION_LIST.map((e) => e.replace('.', '\\.')).join('|')})$`, 'i');
 
 export interface ExtractOptions {
   /** Partial-results file (JSONL). Created if missing; reused when `resume` is on. */
@@ -60,11 +62,18 @@ export interface ExtractResult {
   complete: boolean;
 }
 
-/** Image files of a folder in natural order (im2 before im10). */
+/** Image files of a folder in natural order (im2 before im10); a folder without any is bad input. */
 export function listImages(dir: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NotFoundError(`${dir}: no such folder`);
   const collator = new Intl.Collator('en', { numeric: true });
-  return readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f)).sort(collator.compare);
+  const names = readdirSync(dir);
+  const images = names.filter((f) => IMAGE_EXTENSIONS.test(f)).sort(collator.compare);
+  if (images.length === 0) {
+    const others = names.sort(collator.compare);
+    const found = others.length === 0 ? 'the folder is empty' : `found ${others.length} other file${others.length === 1 ? '' : 's'}: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}`;
+    throw new InputError(`no images in folder ${dir} (looked for ${IMAGE_EXTENSION_LIST.join(', ')}, any case; ${found})`);
+  }
+  return images;
 }
 
 /** A cached row and the file it was computed from (size in bytes, mtime in ms). */
