@@ -1,13 +1,14 @@
 // A manifest of raw items — JSONL lines {"id", "image": path, "text": string or [tags], "labels": [...]}
 // or a CSV with the columns id,image,text,labels (labels separated by | or ;) — turned into a
-// Dataset: images through the built-in descriptors (resumable extraction), text through a
-// vocabulary built on the non-query rows (saved as JSON when asked).
+// Dataset: images through the image encoder ($CMHASH_IMAGE_ENCODER, default the built-in descriptor;
+// extraction cached and resumable in the cache folder, see extract.ts), text through a vocabulary
+// built on the non-query rows (saved as JSON when asked).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { InputError, NotFoundError } from '../util/errors.js';
 import { Dataset } from './dataset.js';
-import { extractImages } from './extract.js';
-import { IMAGE_DESCRIPTOR_DIM } from './image-features.js';
+import { checkCacheOutsideData, extractImages, manifestCacheFile } from './extract.js';
+import { defaultImageEncoderName, imageEncoderEntry } from './image-encoders/encoder.js';
 import { buildVocabulary, saveVocabulary, vectorize, type TextDoc, type TextWeighting } from './text-features.js';
 import { standardSplits, type PresetOptions } from './presets/common.js';
 
@@ -25,7 +26,7 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
-/** Reads a JSONL or CSV manifest; image paths are resolved against the manifest's folder. */
+/** Reads a JSONL or CSV manifest; image paths become absolute, relative ones against the manifest's folder. */
 export function readManifest(path: string): RawItem[] {
   if (!existsSync(path)) throw new NotFoundError(`${path}: no such manifest`);
   const base = dirname(path);
@@ -34,7 +35,8 @@ export function readManifest(path: string): RawItem[] {
   const resolveImg = (p: unknown, where: string) => {
     if (p === undefined || p === null || p === '') return undefined;
     if (typeof p !== 'string') throw new InputError(`${where}: "image" must be a path string`);
-    return isAbsolute(p) ? p : join(base, p);
+    // absolute, so the working folder (and the extractor's base) cannot change what a path names
+    return isAbsolute(p) ? p : resolve(base, p);
   };
   if (extname(path).toLowerCase() === '.csv') {
     const header = parseCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
@@ -70,7 +72,10 @@ export interface ManifestOptions extends PresetOptions {
   minDf?: number;
   /** Write the vocabulary (JSON) here. */
   vocabularyOut?: string;
-  /** Partial-results file for image extraction (default: <manifest>.features.partial.jsonl). */
+  /**
+   * Image-feature cache file (default: manifestCacheFile — in cacheDir, else <cache>/extract, keyed
+   * by the manifest's absolute path); never inside the manifest's folder.
+   */
   partialFile?: string;
 }
 
@@ -92,10 +97,19 @@ export async function loadManifestDataset(path: string, o: ManifestOptions = {})
   const hasImage = new Uint8Array(n);
   let image = new Float32Array(0); let imageDim = 0;
   if (withImage.length) {
-    const res = await extractImages({ base: '/', files: withImage.map((i) => items[i]!.image!) }, { partialFile: o.partialFile ?? `${path}.features.partial.jsonl`, onProgress: o.onProgress });
-    if (res.failed.length) throw new InputError(`${path}: ${res.failed.length} image(s) could not be described; first ${res.failed[0]!.id}: ${res.failed[0]!.error}`);
-    imageDim = IMAGE_DESCRIPTOR_DIM; image = new Float32Array(n * imageDim);
-    withImage.forEach((i, k) => { image.set(res.features.subarray(k * imageDim, (k + 1) * imageDim), i * imageDim); hasImage[i] = 1; });
+    const encoder = imageEncoderEntry(defaultImageEncoderName()).name;
+    if (o.partialFile) checkCacheOutsideData(o.partialFile, dirname(resolve(path)));
+    const partialFile = o.partialFile ?? manifestCacheFile(path, encoder, o.cacheDir);
+    // a photo named by several items is described once
+    const files = [...new Set(withImage.map((i) => items[i]!.image!))]; const at = new Map(files.map((f, k) => [f, k]));
+    // the cache is kept (and compacted) so a later load does not describe unchanged photos again
+    const res = await extractImages({ base: '/', files }, { partialFile, encoder, onProgress: o.onProgress, compact: true });
+    if (res.failed.length) {
+      const f = res.failed[0]!; // ids are absolute paths, which the encoders' messages already start with
+      throw new InputError(`${path}: ${res.failed.length} of ${files.length} image(s) could not be described; first ${f.error.startsWith(f.id) ? f.error : `${f.id}: ${f.error}`}`);
+    }
+    imageDim = res.dim; image = new Float32Array(n * imageDim);
+    for (const i of withImage) { const k = at.get(items[i]!.image!)!; image.set(res.features.subarray(k * imageDim, (k + 1) * imageDim), i * imageDim); hasImage[i] = 1; }
   }
   const ds = new Dataset({ name: path, image, imageDim, text, textDim: vocab.terms.length, labels, labelNames, ids: items.map((it) => it.id),
     raw: items.map((it) => ({ image: it.image, text: Array.isArray(it.text) ? it.text.join(',') : it.text })),

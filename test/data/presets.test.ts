@@ -89,20 +89,20 @@ test('pre-split files (I_tr/T_tr/L_tr, I_te/…, I_db/…) keep their split', as
 });
 
 test('JSONL and CSV manifests of raw items → features, vocabulary, labels', async () => {
-  const t = tempDir();
+  const t = tempDir(); const cache = tempDir(); // the feature cache may not sit in the manifest's folder
   try {
     const colours: [number, number, number][] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [250, 250, 0]];
     for (let i = 0; i < 4; i++) await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: colours[i]![0], g: colours[i]![1], b: colours[i]![2] } } }).png().toFile(join(t.dir, `p${i}.png`));
     const lines = [0, 1, 2, 3].map((i) => JSON.stringify({ id: `x${i}`, image: `p${i}.png`, text: i % 2 ? ['sea', 'sky'] : 'a red car on the road', labels: i % 2 ? ['outdoor'] : ['car', 'outdoor'] }));
     writeFileSync(join(t.dir, 'items.jsonl'), lines.join('\n') + '\n');
-    const ds = await loadDataset(join(t.dir, 'items.jsonl'), { vocabularyOut: join(t.dir, 'vocab.json'), weighting: 'binary' });
+    const ds = await loadDataset(join(t.dir, 'items.jsonl'), { vocabularyOut: join(t.dir, 'vocab.json'), weighting: 'binary', cacheDir: cache.dir });
     assert.equal(ds.n, 4); assert.deepEqual(ds.labelNames, ['car', 'outdoor']); assert.equal(ds.imageDim, 544);
     assert.deepEqual(ds.summary().labels, [{ name: 'car', count: 2 }, { name: 'outdoor', count: 4 }]);
     assert.ok(ds.textDim > 0);
     writeFileSync(join(t.dir, 'items.csv'), 'id,image,text,labels\nx0,p0.png,"red, car",car|outdoor\nx1,,"sea",outdoor\n');
-    const c = await loadDataset(join(t.dir, 'items.csv'));
+    const c = await loadDataset(join(t.dir, 'items.csv'), { cacheDir: cache.dir });
     assert.equal(c.n, 2); assert.equal(c.hasImage![1], 0); assert.equal(c.hasImage![0], 1);
     writeFileSync(join(t.dir, 'bad.jsonl'), '{"id": 1, "labels": "car"}\n');
     await assert.rejects(loadDataset(join(t.dir, 'bad.jsonl')), /bad\.jsonl: line 1: "labels" must be an array/);
-  } finally { t.done(); }
+  } finally { t.done(); cache.done(); }
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addDataFlags } from './dataset-for-methods.js';
 import { existsSync, unlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Output } from '../output.js';
 import { loadDataset } from '../../data/load.js';
 import { validateDataset } from '../../data/validate.js';
@@ -53,8 +54,8 @@ export function register(program: Command): void {
     .option('--threads <n>', 'encoder threads (worker threads, one model copy each)', '1')
     .option('--no-resume', 'ignore partial results from an earlier run')
     .option('--keep-partial', 'keep the partial-results file after success')
-    .option('--json', 'machine-readable summary')
-    .addHelpText('after', `\nEncoders:\n${IMAGE_ENCODERS.map((e) => `  ${e.name.padEnd(11)} ${e.dim}-d  ${e.summary}`).join('\n')}\nExample:\n  cmhash data extract ../shared/data/mirflickr25k/images --encoder centernet --out flickr-centernet.npy`)
+    .option('--json', 'machine-readable summary: {"images","dim","encoder","version","resumed","failed","failures":[{"file","error"}],"out","ids","cache",…}')
+    .addHelpText('after', `\nEncoders:\n${IMAGE_ENCODERS.map((e) => `  ${e.name.padEnd(11)} ${e.dim}-d  ${e.summary}`).join('\n')}\nAn image that cannot be decoded gets no row and no id: it is listed (path and reason; "failures" in --json), the other rows are written, and the exit status is 2.\nExample:\n  cmhash data extract ../shared/data/mirflickr25k/images --encoder centernet --out flickr-centernet.npy`)
     .action(async (folder: string, o: { out?: string; encoder: string; cacheDir?: string; threads: string; resume: boolean; keepPartial?: boolean; json?: boolean }) => {
       const out = new Output(!!o.json);
       const entry = imageEncoderEntry(o.encoder);
@@ -67,15 +68,26 @@ export function register(program: Command): void {
       const t0 = Date.now();
       const res = await extractImages(folder, { partialFile: partial, resume: o.resume, encoder: entry.name, threads, onProgress: (d, t) => { bar.setTotal(t); bar.update(d); } });
       bar.stop();
-      writeNpy(target, { shape: [res.ids.length, res.dim], dtype: 'float32', data: res.features });
+      // Only real features are written: a failed image has no row (and no id), never a zero vector.
+      const good = res.ids.flatMap((_, i) => (res.ok[i] ? [i] : []));
+      const rows = new Float32Array(good.length * res.dim);
+      good.forEach((i, k) => rows.set(res.features.subarray(i * res.dim, (i + 1) * res.dim), k * res.dim));
+      writeNpy(target, { shape: [good.length, res.dim], dtype: 'float32', data: rows });
       const idsFile = `${target}.ids.txt`;
-      writeFileAtomic(idsFile, res.ids.join('\n') + '\n');
-      if (!o.keepPartial && res.failed.length === 0) unlinkSync(partial);
+      writeFileAtomic(idsFile, good.map((i) => res.ids[i]!).join('\n') + (good.length ? '\n' : ''));
+      if (!o.keepPartial && res.failed.length === 0 && existsSync(partial)) unlinkSync(partial);
       const seconds = (Date.now() - t0) / 1000;
-      const summary = { images: res.ids.length, dim: res.dim, encoder: res.encoder, version: res.version, resumed: res.resumed, failed: res.failed.length, seconds, images_per_second: (res.ids.length - res.resumed) / Math.max(seconds, 1e-9), out: target, ids: idsFile, cache: partial };
+      const failures = res.failed.map((f) => ({ file: resolve(folder, f.id), error: f.error }));
+      const summary = { images: good.length, dim: res.dim, encoder: res.encoder, version: res.version, resumed: res.resumed, failed: failures.length, failures, seconds, images_per_second: (res.ids.length - res.resumed) / Math.max(seconds, 1e-9), out: target, ids: idsFile, cache: partial };
       out.record(summary);
-      out.text(`${summary.images} images → ${target} [${summary.images}×${summary.dim}] ${res.encoder} (${summary.resumed} resumed, ${summary.failed} failed) in ${seconds.toFixed(1)} s`);
-      for (const f of res.failed.slice(0, 10)) out.text(`failed: ${f.id}: ${f.error}`);
-      if (res.failed.length) out.text(`partial results kept in ${partial}; rerun to retry the failed images`);
+      out.text(`${summary.images} images → ${target} [${summary.images}×${summary.dim}] ${res.encoder} (${summary.resumed} resumed, ${summary.failed} failed and left out) in ${seconds.toFixed(1)} s`);
+      // the encoders' messages start with the file's path already
+      const describeFailure = (f: { file: string; error: string }) => (f.error.startsWith(f.file) ? f.error : `${f.file}: ${f.error}`);
+      for (const f of failures.slice(0, 20)) out.text(`failed: ${describeFailure(f)}`);
+      if (failures.length > 20) out.text(`… and ${failures.length - 20} more${o.json ? '' : ' (all of them with --json)'}`);
+      if (failures.length) {
+        throw new InputError(`${failures.length} of ${res.ids.length} images in ${resolve(folder)} could not be encoded and were left out of ${target} (first: ${describeFailure(failures[0]!)}); `
+          + `the other ${good.length} rows were written; partial results kept in ${partial}: fix or remove those files and rerun (only they are redone)`);
+      }
     });
 }
