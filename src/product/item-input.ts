@@ -19,6 +19,11 @@ export type ItemContext = Pick<Collection, 'config' | 'vocabulary'>;
 export function itemFromJson(c: ItemContext, it: ItemJson, i: number): ItemInput {
   const where = `items[${i}]`;
   if (it.text !== undefined && it.raw_text !== undefined) throw new InputError(`${where}: give text (features) or raw_text, not both`);
+  // the HTTP schema refuses these too; items from a file (cmhash add/update) come through here only
+  const m: unknown = it.metadata;
+  if (m !== undefined && m !== null && (typeof m !== 'object' || Array.isArray(m))) {
+    throw new InputError(`${where}.metadata: expected a JSON object or null, got ${Array.isArray(m) ? 'an array' : JSON.stringify(m)}`);
+  }
   return {
     id: it.id,
     image: it.image !== undefined ? checkFeatures(it.image, c.config, 'image', `${where}.image`) : null,
