@@ -197,7 +197,7 @@ export class Store implements CollectionStore {
       let n = 0;
       for (const id of new Set(ids)) {
         const key = get.get(id) as number | undefined;
-        if (key === undefined) throw new NotFoundError(`removeItems: no item ${JSON.stringify(id)}`);
+        if (key === undefined) throw new NotFoundError(`no item ${JSON.stringify(id)} in the collection`);
         del.run(key); mark.run(key); n++;
       }
       return n;
@@ -220,7 +220,7 @@ export class Store implements CollectionStore {
     const get = this.stmt('SELECT id, labels, metadata, session FROM items WHERE id = ?');
     return ids.map((id) => {
       const row = get.get(id) as { id: string; labels: Buffer | null; metadata: string | null; session: number | null } | undefined;
-      if (!row) throw new NotFoundError(`getItems: no item ${JSON.stringify(id)}`);
+      if (!row) throw new NotFoundError(`no item ${JSON.stringify(id)} in the collection`);
       const labels = new Uint8Array(classes);
       if (row.labels) labels.set(row.labels.subarray(0, classes));
       return { id: row.id, labels, metadata: row.metadata === null ? null : JSON.parse(row.metadata), session: row.session };
@@ -323,7 +323,7 @@ export class Store implements CollectionStore {
       const keys = new Uint32Array(ids.length);
       for (let i = 0; i < ids.length; i++) {
         const key = get.get(ids[i]) as number | undefined;
-        if (key === undefined) throw new NotFoundError(`putCodes: no item ${JSON.stringify(ids[i])} in the collection (add items first)`);
+        if (key === undefined) throw new NotFoundError(`no item ${JSON.stringify(ids[i])} in the collection (add items first)`);
         keys[i] = key;
       }
       this.checkNotCoded(versionId, ids, keys);

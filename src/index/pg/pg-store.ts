@@ -288,7 +288,7 @@ export class PgStore implements CollectionStore {
       const keys = this.q<{ key: string; id: string }>(`SELECT key, id FROM ${this.s}.items WHERE id = ANY($1::text[])`, [unique]);
       if (keys.length !== unique.length) {
         const found = new Set(keys.map((r) => r.id));
-        throw new NotFoundError(`removeItems: no item ${JSON.stringify(unique.find((id) => !found.has(id)))}`);
+        throw new NotFoundError(`no item ${JSON.stringify(unique.find((id) => !found.has(id)))} in the collection`);
       }
       const k = keys.map((r) => r.key);
       this.q(`WITH d AS (DELETE FROM ${this.s}.codes WHERE key = ANY($1::bigint[]) RETURNING segment)
@@ -312,7 +312,7 @@ export class PgStore implements CollectionStore {
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => {
       const row = byId.get(id);
-      if (!row) throw new NotFoundError(`getItems: no item ${JSON.stringify(id)}`);
+      if (!row) throw new NotFoundError(`no item ${JSON.stringify(id)} in the collection`);
       const labels = new Uint8Array(classes);
       if (row.labels) labels.set(row.labels.subarray(0, classes));
       return { id: row.id, labels, metadata: row.metadata ?? null, session: row.session };
@@ -410,7 +410,7 @@ export class PgStore implements CollectionStore {
       const keyOf = new Map(rows.map((r) => [r.id, r.key]));
       const keys = ids.map((id) => {
         const k = keyOf.get(id);
-        if (k === undefined) throw new NotFoundError(`putCodes: no item ${JSON.stringify(id)} in the collection (add items first)`);
+        if (k === undefined) throw new NotFoundError(`no item ${JSON.stringify(id)} in the collection (add items first)`);
         return k;
       });
       const coded = this.v<string>(`SELECT c.key FROM ${this.s}.codes c JOIN ${this.s}.version_segments vs ON vs.segment = c.segment
