@@ -102,6 +102,9 @@ export class Store implements CollectionStore {
       mkdirSync(join(dir, 'segments'), { recursive: true });
     } catch (e) {
       db.close();
+      // SQLite opens any file lazily; its first read is where a damaged or foreign file shows
+      const code = (e as { code?: unknown }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new CorruptDataError(`store: ${dbPath}: ${(e as Error).message} (damaged, or not a cmhash collection database)`);
       throw e;
     }
     const hasSeq = (db.prepare('PRAGMA table_info(segments)').all() as { name: string }[]).some((c) => c.name === 'seq');

@@ -130,6 +130,12 @@ test('store: a newer format is refused with a clear message; a damaged segment i
     db.prepare("UPDATE meta SET value = '99' WHERE key = 'format'").run();
     db.close();
     assert.throws(() => Store.open(dir), (e: Error) => e instanceof CorruptDataError && /newer cmhash \(store format 99/.test(e.message));
+    // a file that is not a database: CorruptDataError naming it (SQLite alone says "file is not a database")
+    writeFileSync(join(dir, 'collection.db'), 'garbage\n'.repeat(200));
+    for (const f of readdirSync(dir)) if (f.startsWith('collection.db-')) rmSync(join(dir, f));
+    for (const readonly of [false, true]) {
+      assert.throws(() => Store.open(dir, { readonly }), (e: Error) => e instanceof CorruptDataError && e.message.includes(join(dir, 'collection.db')) && /not a database/.test(e.message), `readonly ${readonly}`);
+    }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
