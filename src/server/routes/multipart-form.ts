@@ -10,9 +10,12 @@ export async function readForm(req: FastifyRequest, fileField: string): Promise<
   let file: Form['file'] = null;
   for await (const part of req.parts()) {
     if (part.type === 'file') {
+      // (a second file is refused by the multipart limits: 413)
       if (part.fieldname !== fileField) { await part.toBuffer(); throw new InputError(`unexpected file field "${part.fieldname}" (expected "${fileField}")`); }
       file = { field: part.fieldname, name: part.filename, bytes: await part.toBuffer() };
     } else {
+      // keeping the last of a repeated field silently stored another item than the first one named
+      if (Object.hasOwn(fields, part.fieldname)) throw new InputError(`field "${part.fieldname}" given more than once`);
       fields[part.fieldname] = String(part.value);
     }
   }
