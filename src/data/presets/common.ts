@@ -72,7 +72,12 @@ export function labelsFrom(a: NdArray, where: string, n?: number, itemsAsColumns
   else if (c > r) transposed = true; // items outnumber classes
   const src = a.data;
   const labels = new Uint8Array(r * c);
-  for (let i = 0; i < labels.length; i++) { const v = typeof src[i] === 'bigint' ? Number(src[i]) : (src[i] as number); labels[i] = v > 0 ? 1 : 0; }
+  for (let i = 0; i < labels.length; i++) {
+    const v = typeof src[i] === 'bigint' ? Number(src[i]) : (src[i] as number);
+    // 0/1 or ±1 only: a 2 or a 0.5 (scores, counts) is not a label, and reading it as "v > 0" hid that
+    if (v !== 1 && v !== 0 && v !== -1) throw new InputError(`${where}: label value ${v} at [${Math.floor(i / c)}, ${i % c}]; expected a 0/1 (or ±1) matrix or a vector of class indices`);
+    labels[i] = v === 1 ? 1 : 0;
+  }
   if (transposed) { const t = transpose2d(labels, r, c); [r, c] = [c, r]; return { n: r, numLabels: c, labels: t }; }
   return { n: r, numLabels: c, labels };
 }
