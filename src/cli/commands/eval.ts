@@ -8,6 +8,7 @@ import { loadHasher } from '../../methods/registry.js';
 import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { Output } from '../output.js';
+import { checkpointOf } from '../checkpoint-of.js';
 import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { jsonRecord, maybeWriteReport, parseList, resultTable, type RunResult } from './train.js';
 
@@ -16,7 +17,7 @@ interface EvalCliOptions { model: string[]; data: string; method?: string; bits?
 export function register(program: Command): void {
   addDataFlags(program.command('eval'))
     .description('evaluate trained models: mAP@all and mAP@50, I→T and T→I, query split vs retrieval split')
-    .requiredOption('--model <paths...>', 'checkpoint file(s) written by `cmhash train --out` (space- or comma-separated)')
+    .requiredOption('--model <paths...>', 'checkpoint file(s) written by `cmhash train --out`, or collection folders (their current model); space- or comma-separated')
     .requiredOption('--data <preset|path>', 'the data the models were trained for (wikipedia | mirflickr25k-photos | path)')
     .option('--method <name>', 'refuse checkpoints of another method')
     .option('--bits <n>', 'refuse checkpoints of another code length')
@@ -35,7 +36,7 @@ Example:
       const bits = o.bits !== undefined ? parseList(o.bits, '--bits', (b) => checkBits(b, '--bits'))[0] : undefined;
       const paths = o.model.flatMap((m) => m.split(',')).map((s) => s.trim()).filter(Boolean);
       if (paths.length === 0) throw new InputError('--model: no checkpoint given');
-      const models = paths.map((p) => ({ path: p, model: loadHasher(p, { method: o.method, bits }) }));
+      const models = paths.map((p) => ({ path: p, model: loadHasher(checkpointOf(p), { method: o.method, bits }) }));
       const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;
       const query = splitItems(ds, 'query'), database = splitItems(ds, 'retrieval');
