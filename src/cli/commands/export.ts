@@ -1,13 +1,13 @@
 // `cmhash export <model|collection> --onnx <dir>`: the image and text encoders up to the code layer
 // as ONNX files (input [N, dim] float32 "features", output "code" [N, bits]; code = sign, 0 → +1).
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { exportOnnx } from '../../export/onnx.js';
 import { encoderLayersFromCheckpoint } from '../../methods/registry.js';
 import { checkpointOf } from '../checkpoint-of.js';
+import { makeFlagFolder } from '../flag-paths.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 
 interface ExportOptions { onnx?: string; opset: string; json?: boolean }
@@ -32,7 +32,7 @@ Example:
       if (!Number.isInteger(opset)) throw new InputError(`--opset: expected an integer, got ${o.opset}`);
       const ckpt = checkpointOf(model);
       const enc = encoderLayersFromCheckpoint(ckpt);
-      mkdirSync(o.onnx, { recursive: true });
+      makeFlagFolder('--onnx', o.onnx);
       const files = [];
       for (const m of ['image', 'text'] as const) {
         const path = join(o.onnx, `${m}-encoder.onnx`);
