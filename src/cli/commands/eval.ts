@@ -9,6 +9,7 @@ import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { Output } from '../output.js';
 import { checkpointOf } from '../checkpoint-of.js';
+import { anyLabelled, warnUnmeasurable } from '../unlabelled-data.js';
 import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { jsonRecord, maybeWriteReport, parseList, resultTable, type RunResult } from './train.js';
 
@@ -54,6 +55,7 @@ Example:
         results.push(r);
         out.record(jsonRecord(r));
       }
+      if (!anyLabelled(ds)) warnUnmeasurable(loaded.name);
       out.table(resultTable(results));
       await maybeWriteReport(o.report, results, [`cmhash eval --model ${paths.join(' ')} --data ${o.data}`], out);
     });

@@ -23,6 +23,7 @@ import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.j
 import type { DbrcTrainOptions } from '../../methods/dbrc.js';
 import { chanceLevel } from '../../eval/chance.js';
 import { Output } from '../output.js';
+import { checkLabelsForTraining } from '../unlabelled-data.js';
 import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { optionalInt, optionalNumber } from '../options.js';
 import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
@@ -183,6 +184,7 @@ Examples:
 
       const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;
+      checkLabelsForTraining(ds, loaded.name, o.method, baseline);
       out.text(`${loaded.name}: ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} labels; query ${ds.split('query').length}, retrieval ${ds.split('retrieval').length}, train ${ds.split('train').length}${valFraction > 0 ? ` (${Math.round(valFraction * 100)}% held out for validation)` : ''}`);
       const chance = splitChance(ds);
       const chanceFields = { chance_map: chance.map_all, chance_map_50: chance.map_50 };
