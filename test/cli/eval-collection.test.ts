@@ -1,8 +1,8 @@
 // `eval --model` takes a collection folder as `encode --model` and `export` do (its current model's
-// checkpoint); a folder that is no collection is refused in one line, not with a raw EISDIR.
+// checkpoint); a folder that is no collection is refused in one line by both, not with a raw EISDIR.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, tinyDemo } from './tiny-demo.js';
@@ -22,10 +22,14 @@ test('eval --model <collection folder> evaluates the collection\'s current model
   assert.ok(rec.map_all.i2t > 0 && rec.map_all.i2t <= 1);
 });
 
-test('eval --model <a folder that is no collection>: one line, exit 2', () => {
+test('eval / encode --model <a folder that is no collection>: one line, exit 2', () => {
   const plain = join(root, 'plain');
   mkdirSync(plain);
-  const r = cli(['eval', '--model', plain, '--data', 'synthetic:300']);
-  assert.equal(r.status, 2, r.stderr);
-  assert.equal(r.stderr, `cmhash: ${plain}: a folder but not a collection (collection.json missing); give a .ckpt file or a collection folder\n`);
+  const features = join(root, 'q.json');
+  writeFileSync(features, '[1, 2]');
+  for (const args of [['eval', '--model', plain, '--data', 'synthetic:300'], ['encode', '--model', plain, '--modality', 'image', '--features', features]]) {
+    const r = cli(args);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `cmhash: ${plain}: a folder but not a collection (collection.json missing); give a .ckpt file or a collection folder\n`);
+  }
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { checkFlagFile, readFlagFile } from '../flag-paths.js';
+import { checkpointOf } from '../checkpoint-of.js';
 import { PackedCodes, writeCodesFile } from '../../codes/packed-codes.js';
 import { Collection } from '../../product/collection.js';
 import { readFeatureFile } from '../../product/feature-file.js';
@@ -47,7 +48,7 @@ Examples:
         hasher = h;
       } else {
         if (o.text !== undefined || o.image !== undefined) throw new InputError('--text and --image need --model <collection dir> (its vocabulary / image descriptor turn them into features)');
-        hasher = loadHasher(o.model);
+        hasher = loadHasher(checkpointOf(o.model));
       }
       try {
         let feats: Float32Array, rows: number;
