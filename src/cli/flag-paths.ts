@@ -1,6 +1,6 @@
-// Files and folders named by command-line flags: a missing or wrong-kind path is reported as
-// `--flag path: …` with the exit code of its kind (3 not found, 2 bad input), never as a raw
-// ENOENT / EISDIR from the file system.
+// Files and folders named by command-line flags, to read or to write: a missing or wrong-kind path
+// is reported as `--flag path: …` with the exit code of its kind (3 not found, 2 bad input), never
+// as a raw ENOENT / EISDIR / EEXIST from the file system.
 import { mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { InputError, NotFoundError } from '../util/errors.js';
 
@@ -32,6 +32,14 @@ export function readFlagFile(flag: string, path: string): Buffer {
 /** Checks that `path` is an existing folder (something to read from); returns it. */
 export function checkFlagFolder(flag: string, path: string): string {
   if (!statOf(flag, path, 'folder').isDirectory()) throw new InputError(`${flag} ${path}: not a folder`);
+  return path;
+}
+
+/** Checks, before any work is done, that the output file named by `flag` is not a folder; returns it. */
+export function checkOutputFile(flag: string, path: string): string {
+  let st: Stats;
+  try { st = statSync(path); } catch { return path; } // absent: the writer creates it (and its folders)
+  if (st.isDirectory()) throw new InputError(`${flag} ${path}: a folder, expected a file`);
   return path;
 }
 

@@ -49,6 +49,17 @@ test('export --onnx <a file>: exit 2, the file untouched', () => {
   fails(cli(['export', demo, '--onnx', join(f, 'sub')]), 2, `--onnx ${join(f, 'sub')}: a part of the path is a file, not a folder`);
 });
 
+test('output paths of the wrong kind are refused before any work: a folder for a file, a file for a folder (exit 2)', () => {
+  const f = join(root, 'plain-file');
+  writeFileSync(f, 'x\n');
+  fails(cli(['encode', '--model', demo, '--text', 'w1 w2', '--out', root]), 2, `--out ${root}: a folder, expected a file`);
+  fails(cli(['train', '--method', 'cca', '--data', 'synthetic:200:4', '--bits', '16', '--report', root]), 2, `--report ${root}: a folder, expected a file`);
+  fails(cli(['eval', '--model', demo, '--data', 'synthetic:300', '--report', root]), 2, `--report ${root}: a folder, expected a file`);
+  fails(cli(['train', '--method', 'cca', '--data', 'synthetic:200:4', '--bits', '16', '--out', f]), 2, `--out ${f}: exists and is not a folder`);
+  fails(cli(['continual', '--method', 'ccmh-gam', '--data', 'synthetic:200:4', '--sessions', '2+2', '--epochs', '1', '--out', f]), 2, `--out ${f}: exists and is not a folder`);
+  assert.equal(readFileSync(f, 'utf8'), 'x\n');
+});
+
 test('serve --root: a missing folder is exit 3, a file exit 2', () => {
   const missing = join(root, 'nonexistent');
   fails(cli(['serve', '--root', missing, '--port', '0'], { timeout: 20_000 }), 3, `--root ${missing}: no such folder`);

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
-import { checkFlagFile, readFlagFile } from '../flag-paths.js';
+import { checkFlagFile, checkOutputFile, readFlagFile } from '../flag-paths.js';
 import { checkpointOf } from '../checkpoint-of.js';
 import { PackedCodes, writeCodesFile } from '../../codes/packed-codes.js';
 import { Collection } from '../../product/collection.js';
@@ -38,6 +38,7 @@ Examples:
       const modality = (o.modality ?? (o.text !== undefined ? 'text' : o.image !== undefined ? 'image' : undefined)) as Modality | undefined;
       if (modality !== 'image' && modality !== 'text') throw new InputError(`--modality: expected image or text, got ${o.modality ?? 'nothing'}`);
       if (o.features !== undefined) checkFlagFile('--features', o.features);
+      if (o.out !== undefined) checkOutputFile('--out', o.out);
       const isCollection = existsSync(o.model) && statSync(o.model).isDirectory() && existsSync(join(o.model, 'collection.json'));
       let collection: Collection | null = null;
       let hasher: Hasher;

@@ -9,6 +9,7 @@ import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { Output } from '../output.js';
 import { checkpointOf } from '../checkpoint-of.js';
+import { checkOutputFile } from '../flag-paths.js';
 import { anyLabelled, warnUnmeasurable } from '../unlabelled-data.js';
 import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { jsonRecord, maybeWriteReport, parseList, resultTable, type RunResult } from './train.js';
@@ -37,6 +38,7 @@ Example:
       const bits = o.bits !== undefined ? parseList(o.bits, '--bits', (b) => checkBits(b, '--bits'))[0] : undefined;
       const paths = o.model.flatMap((m) => m.split(',')).map((s) => s.trim()).filter(Boolean);
       if (paths.length === 0) throw new InputError('--model: no checkpoint given');
+      if (o.report !== undefined) checkOutputFile('--report', o.report);
       const models = paths.map((p) => ({ path: p, model: loadHasher(checkpointOf(p), { method: o.method, bits }) }));
       const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;

@@ -6,7 +6,6 @@
 // `--ablation` (DBRC) runs the ATanh-linear / ATanh-nonlinear / plain-tanh comparison instead.
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { getBackend } from '../../tensor/backends.js';
 import { applyPrecisionOption } from '../../tensor/precision.js';
@@ -24,6 +23,7 @@ import type { DbrcTrainOptions } from '../../methods/dbrc.js';
 import { chanceLevel } from '../../eval/chance.js';
 import { Output } from '../output.js';
 import { checkLabelsForTraining } from '../unlabelled-data.js';
+import { checkOutputFile, makeFlagFolder } from '../flag-paths.js';
 import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { optionalInt, optionalNumber } from '../options.js';
 import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
@@ -180,7 +180,8 @@ Examples:
       const common = { epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: optionalNumber(o.lr, 'lr', 0), patience: optionalInt(o.patience, 'patience', 0) };
       for (const [k, v] of Object.entries(common)) if (v !== undefined) Object.assign(trainOpts, { [k]: v });
       const outDir = o.out ? resolve(o.out) : undefined;
-      if (outDir) mkdirSync(outDir, { recursive: true });
+      if (o.out) makeFlagFolder('--out', o.out);
+      if (o.report !== undefined) checkOutputFile('--report', o.report);
 
       const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;
