@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CmhashError } from '../util/errors.js';
+import { oneLineUsageErrors } from './usage-errors.js';
 
 /** cmhash's version, read from its package.json at run time (this file is dist/src/cli/main.js). */
 export function packageVersion(): string {
@@ -49,7 +50,6 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .description('Cross-modal retrieval with learned binary codes that keeps learning')
     .version(packageVersion(), '-V, --version', 'print the version of cmhash')
     .option('--debug', 'print stack traces on error')
-    .showHelpAfterError()
     .exitOverride();
   const bench = program.command('bench').description('benchmarks (each prints a table, or JSON lines with --json)');
   const words = argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -63,6 +63,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const chosen = COMMANDS.filter((c) => wants(c.parent, c.name));
   const modules = await Promise.all(chosen.map((c) => c.load()));
   chosen.forEach((c, i) => modules[i]!.register(c.parent === 'bench' ? bench : program));
+  oneLineUsageErrors(program);
   return program;
 }
 

@@ -1,9 +1,9 @@
 // `cmhash add <collection-dir>`: add items encoded by the collection's current model (no training).
 import type { Command } from 'commander';
 import { STORE_HELP, collectionSource } from '../store-option.js';
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
+import { checkFlagFile, readFlagFile } from '../flag-paths.js';
 import { Collection, type ItemInput } from '../../product/collection.js';
 import { datasetItems, commonImageRoot } from '../../product/build-collection.js';
 import { imageToFeatures, textToFeatures } from '../../product/featurize.js';
@@ -28,10 +28,10 @@ export async function itemsFromOptions(c: Collection, o: AddOptions, defaultSpli
     }
     return datasetItems(ds, rows, c.config.imageRoot ?? commonImageRoot(ds));
   }
-  if (o.items !== undefined) return readItemsFile(o.items).map((it, i) => itemFromJson(c, it, i));
+  if (o.items !== undefined) return readItemsFile(checkFlagFile('--items', o.items)).map((it, i) => itemFromJson(c, it, i));
   if (o.image === undefined && o.text === undefined) throw new InputError('--id needs --image <file> and/or --text <words>');
   return [{
-    id: o.id!, image: o.image !== undefined ? await imageToFeatures(readFileSync(o.image), c.config) : null,
+    id: o.id!, image: o.image !== undefined ? await imageToFeatures(readFlagFile('--image', o.image), c.config) : null,
     text: o.text !== undefined ? textToFeatures(o.text, c.vocabulary, c.config) : null,
     labels: o.labels ? o.labels.split(',').map((l) => l.trim()).filter(Boolean) : [], metadata: null,
   }];

@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { CmhashError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { intOption } from '../options.js';
+import { sessionEpochs } from '../session-epochs.js';
 import { generateSynthetic } from '../../data/synthetic.js';
 import { createContinualHasher } from '../../methods/registry.js';
 import type { SessionData } from '../../methods/hasher.js';
@@ -260,7 +261,7 @@ Examples:
   cmhash bench serve-train --compare --json    # before/after: in-thread and worker in one run`)
     .action(async (o: Opts) => {
       const out = new Output(!!o.json);
-      const base = intOption(o.base, 'base', 100, 5_000_000), nItems = intOption(o.items, 'items', 1, 10_000), epochs = intOption(o.epochs, 'epochs', 1, 1000);
+      const base = intOption(o.base, 'base', 100, 5_000_000), nItems = intOption(o.items, 'items', 1, 10_000), epochs = sessionEpochs(o.epochs)!;
       const baseEpochs = intOption(o.baseEpochs, 'base-epochs', 1, 1000), hidden = intOption(o.hidden, 'hidden', 1, 8192), bits = intOption(o.bits, 'bits', 8, 1024);
       const baselineS = intOption(o.baseline, 'baseline', 1, 600), afterS = intOption(o.after, 'after', 0, 600), rate = intOption(o.rate, 'rate', 0, 100_000);
       const connections = intOption(o.connections, 'connections', 1, 256), k = intOption(o.k, 'k', 1, 1000), seed = intOption(o.seed, 'seed', 0, 2 ** 31 - 1);

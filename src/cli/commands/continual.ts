@@ -4,10 +4,10 @@
 // ranking of the database so far for that session's queries, eval/chance.ts). Results (report.json +
 // report.html) are rewritten after every session, so a failure later never loses the sessions already done.
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
+import { makeFlagFolder } from '../flag-paths.js';
 import { loadDataset } from '../../data/load.js';
 import { addDataFlags, dataOptions } from './dataset-for-methods.js';
 import { buildClassIncrementalStream, parseClassOrder } from '../../data/stream.js';
@@ -160,7 +160,7 @@ export function register(program: Command): void {
         out.text(`--tune: ${t.trials.length} settings tried on held-out training items (no queries); chose ${JSON.stringify({ ...t.best.options, ...t.best.train })} (validation mAP ${t.bestScore.toFixed(4)})`);
       }
       const hasher: ContinualHasher = createContinualHasher(o.method, { bits, ...methodOptions });
-      if (o.out) mkdirSync(o.out, { recursive: true });
+      if (o.out) makeFlagFolder('--out', o.out);
       out.text(`${o.method} on ${o.data}: ${ds.n} items, ${ds.numLabels} classes, sessions ${stream.sessionSizes.join('+')}, ${bits} bits, seed ${seed}`);
       if (o.classOrder) out.text(`class order: ${stream.classOrder.map((c) => ds.labelNames[c] ?? String(c)).join(', ')}`);
       const baseItems = stream.sessions[0]!.train.length;

@@ -30,6 +30,7 @@ import { isLoopbackHost } from '../../server/exposure.js';
 import { startService, untilSignal } from '../../server/serve.js';
 import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
 import { intOption } from '../options.js';
+import { MAX_SESSION_EPOCHS, sessionEpochs } from '../session-epochs.js';
 
 interface DemoOptions {
   store?: string;
@@ -100,7 +101,7 @@ export function register(program: Command): void {
     .option('--bits <n>', 'code length', '32')
     .option('--sessions <spec>', 'classes per session, e.g. 4+3+3 (default: 3–4 near-equal sessions)')
     .option('--seed <n>', 'random seed', '1')
-    .option('--epochs <n>', 'epochs of the base session (updates take a quarter); default 10, 30 for the photo demo')
+    .option('--epochs <n>', `epochs of the base session (updates take a quarter; at most ${MAX_SESSION_EPOCHS}); default 10, 30 for the photo demo`)
     .option('--hidden <n>', 'hidden width of the image/text nets (default 256; methods without nets, linear and cca, take none)')
     .option('--n <items>', 'synthetic data size', '3000')
     .option('--image-features <kind>', 'MIRFlickr photos: shared | extracted (computed here; enables image upload search)')
@@ -123,7 +124,7 @@ Examples:
       const t0 = performance.now();
       const out = new Output(!!o.json);
       const seed = intOption(o.seed, 'seed', 0), bits = checkBits(Number(o.bits), '--bits');
-      const port = intOption(o.port, 'port', 0), epochsGiven = o.epochs === undefined ? undefined : intOption(o.epochs, 'epochs', 1);
+      const port = intOption(o.port, 'port', 0), epochsGiven = sessionEpochs(o.epochs);
       const method = o.method ?? 'ccmh-gam';
       if (!continualMethodNames().includes(method)) throw new InputError(`--method: expected one of ${continualMethodNames().join(', ')}, got ${method}`);
       // the baselines (linear, cca) have no hidden layer: --hidden is theirs to refuse, not a default to pass

@@ -1,9 +1,11 @@
 // `cmhash encode`: features (or raw text / an image, with a collection) → binary codes.
 import type { Command } from 'commander';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
+import { checkFlagFile, checkOutputFile, readFlagFile } from '../flag-paths.js';
+import { checkpointOf } from '../checkpoint-of.js';
 import { PackedCodes, writeCodesFile } from '../../codes/packed-codes.js';
 import { Collection } from '../../product/collection.js';
 import { readFeatureFile } from '../../product/feature-file.js';
@@ -35,6 +37,8 @@ Examples:
       if (given.length !== 1) throw new InputError('give exactly one input: --features, --text or --image');
       const modality = (o.modality ?? (o.text !== undefined ? 'text' : o.image !== undefined ? 'image' : undefined)) as Modality | undefined;
       if (modality !== 'image' && modality !== 'text') throw new InputError(`--modality: expected image or text, got ${o.modality ?? 'nothing'}`);
+      if (o.features !== undefined) checkFlagFile('--features', o.features);
+      if (o.out !== undefined) checkOutputFile('--out', o.out);
       const isCollection = existsSync(o.model) && statSync(o.model).isDirectory() && existsSync(join(o.model, 'collection.json'));
       let collection: Collection | null = null;
       let hasher: Hasher;
@@ -45,7 +49,7 @@ Examples:
         hasher = h;
       } else {
         if (o.text !== undefined || o.image !== undefined) throw new InputError('--text and --image need --model <collection dir> (its vocabulary / image descriptor turn them into features)');
-        hasher = loadHasher(o.model);
+        hasher = loadHasher(checkpointOf(o.model));
       }
       try {
         let feats: Float32Array, rows: number;
@@ -59,7 +63,7 @@ Examples:
           feats = textToFeatures(o.text, collection!.vocabulary, collection!.config); rows = 1;
         } else {
           if (modality !== 'image') throw new InputError('--image is an image input: use --modality image');
-          feats = await imageToFeatures(readFileSync(o.image!), collection!.config); rows = 1;
+          feats = await imageToFeatures(readFlagFile('--image', o.image!), collection!.config); rows = 1;
         }
         const bar = out.progress(rows, 'encode');
         const chunk = 4096, parts: PackedCodes[] = [];

@@ -8,6 +8,9 @@ import { loadHasher } from '../../methods/registry.js';
 import { evaluateCrossModal } from '../../methods/evaluate.js';
 import { checkBits } from '../../methods/training-loop.js';
 import { Output } from '../output.js';
+import { checkpointOf } from '../checkpoint-of.js';
+import { checkOutputFile } from '../flag-paths.js';
+import { anyLabelled, warnUnmeasurable } from '../unlabelled-data.js';
 import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { jsonRecord, maybeWriteReport, parseList, resultTable, type RunResult } from './train.js';
 
@@ -16,7 +19,7 @@ interface EvalCliOptions { model: string[]; data: string; method?: string; bits?
 export function register(program: Command): void {
   addDataFlags(program.command('eval'))
     .description('evaluate trained models: mAP@all and mAP@50, I→T and T→I, query split vs retrieval split')
-    .requiredOption('--model <paths...>', 'checkpoint file(s) written by `cmhash train --out` (space- or comma-separated)')
+    .requiredOption('--model <paths...>', 'checkpoint file(s) written by `cmhash train --out`, or collection folders (their current model); space- or comma-separated')
     .requiredOption('--data <preset|path>', 'the data the models were trained for (wikipedia | mirflickr25k-photos | path)')
     .option('--method <name>', 'refuse checkpoints of another method')
     .option('--bits <n>', 'refuse checkpoints of another code length')
@@ -35,7 +38,8 @@ Example:
       const bits = o.bits !== undefined ? parseList(o.bits, '--bits', (b) => checkBits(b, '--bits'))[0] : undefined;
       const paths = o.model.flatMap((m) => m.split(',')).map((s) => s.trim()).filter(Boolean);
       if (paths.length === 0) throw new InputError('--model: no checkpoint given');
-      const models = paths.map((p) => ({ path: p, model: loadHasher(p, { method: o.method, bits }) }));
+      if (o.report !== undefined) checkOutputFile('--report', o.report);
+      const models = paths.map((p) => ({ path: p, model: loadHasher(checkpointOf(p), { method: o.method, bits }) }));
       const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;
       const query = splitItems(ds, 'query'), database = splitItems(ds, 'retrieval');
@@ -53,6 +57,7 @@ Example:
         results.push(r);
         out.record(jsonRecord(r));
       }
+      if (!anyLabelled(ds)) warnUnmeasurable(loaded.name);
       out.table(resultTable(results));
       await maybeWriteReport(o.report, results, [`cmhash eval --model ${paths.join(' ')} --data ${o.data}`], out);
     });

@@ -1,30 +1,16 @@
 // `cmhash export <model|collection> --onnx <dir>`: the image and text encoders up to the code layer
 // as ONNX files (input [N, dim] float32 "features", output "code" [N, bits]; code = sign, 0 → +1).
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
 import { exportOnnx } from '../../export/onnx.js';
 import { encoderLayersFromCheckpoint } from '../../methods/registry.js';
-import { Collection } from '../../product/collection.js';
+import { checkpointOf } from '../checkpoint-of.js';
+import { makeFlagFolder } from '../flag-paths.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 
 interface ExportOptions { onnx?: string; opset: string; json?: boolean }
-
-/** The checkpoint file of a model path or of a collection directory's current version. */
-export function checkpointOf(path: string): string {
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    if (!existsSync(join(path, 'collection.json'))) throw new InputError(`${path}: a directory but not a collection (collection.json missing)`);
-    const c = Collection.open(path);
-    try {
-      const v = c.history().versions.find((x) => x.id === c.snapshot().modelVersion);
-      if (!v?.checkpoint) throw new InputError(`${path}: the collection has no model yet`);
-      return join(resolve(path), v.checkpoint);
-    } finally { c.close(); }
-  }
-  return path;
-}
 
 export function register(program: Command): void {
   program.command('export')
@@ -46,7 +32,7 @@ Example:
       if (!Number.isInteger(opset)) throw new InputError(`--opset: expected an integer, got ${o.opset}`);
       const ckpt = checkpointOf(model);
       const enc = encoderLayersFromCheckpoint(ckpt);
-      mkdirSync(o.onnx, { recursive: true });
+      makeFlagFolder('--onnx', o.onnx);
       const files = [];
       for (const m of ['image', 'text'] as const) {
         const path = join(o.onnx, `${m}-encoder.onnx`);

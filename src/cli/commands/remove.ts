@@ -1,8 +1,8 @@
 // `cmhash remove <collection-dir> <id...>`: remove items (rows and codes, one transaction).
 import type { Command } from 'commander';
 import { STORE_HELP, collectionSource } from '../store-option.js';
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
+import { readFlagFile } from '../flag-paths.js';
 import { Output } from '../output.js';
 import { Collection } from '../../product/collection.js';
 
@@ -27,8 +27,7 @@ Examples:
       const out = new Output(!!o.json);
       const all = [...ids];
       if (o.idsFile !== undefined) {
-        let text: string;
-        try { text = readFileSync(o.idsFile, 'utf8'); } catch (e) { throw new InputError(`--ids-file ${o.idsFile}: ${(e as Error).message}`); }
+        const text = readFlagFile('--ids-file', o.idsFile).toString('utf8');
         all.push(...text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
       }
       if (all.length === 0) throw new InputError('give item ids (arguments or --ids-file)');

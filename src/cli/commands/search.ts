@@ -2,9 +2,9 @@
 // raw text/tags, an image file, a stored item or a hex code.
 import type { Command } from 'commander';
 import { STORE_HELP, collectionSource } from '../store-option.js';
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
+import { checkFlagFile, readFlagFile } from '../flag-paths.js';
 import { Collection, type SearchAnswer } from '../../product/collection.js';
 import { featureRow, readFeatureFile } from '../../product/feature-file.js';
 import { checkFeatures, imageToFeatures } from '../../product/featurize.js';
@@ -44,6 +44,8 @@ Examples:
       if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 100_000)) throw new InputError(`--k: expected an integer from 1 to 100000, got ${o.k}`);
       if (radius !== undefined && !(Number.isInteger(radius) && radius >= 0)) throw new InputError(`--radius: expected a non-negative integer, got ${o.radius}`);
       if (o.search !== undefined && o.search !== 'memory' && o.search !== 'server') throw new InputError(`--search: expected memory or server, got ${JSON.stringify(o.search)}`);
+      if (o.features !== undefined) checkFlagFile('--features', o.features);
+      const imageBytes = o.image !== undefined ? readFlagFile('--image', o.image) : null;
       const c = Collection.open(collectionSource(dir, o), o.search === 'server' ? { search: 'server' } : {});
       try {
         const snap = c.snapshot();
@@ -56,7 +58,7 @@ Examples:
           const f = readFeatureFile(o.features);
           for (let i = 0; i < f.rows; i++) run(`${o.features}[${i}]`, Collection.encodeQuery(snap, modality, checkFeatures(featureRow(f, i), c.config, modality, `${o.features} row ${i}`)));
         } else if (o.image !== undefined) {
-          const features = await imageToFeatures(readFileSync(o.image), c.config);
+          const features = await imageToFeatures(imageBytes!, c.config);
           run(o.image, Collection.encodeQuery(snap, 'image', features));
         } else {
           run(o.text ?? o.item ?? o.code!, queryCode(c, snap, modality, o.text !== undefined ? { text: o.text } : o.item !== undefined ? { itemId: o.item } : { code: o.code }));

@@ -17,6 +17,7 @@ import { checkCorsOrigins } from '../../server/cors.js';
 import { checkAllowedHosts } from '../../server/host-check.js';
 import { checkExposure, isLoopbackHost } from '../../server/exposure.js';
 import { intOption, optionalNumber } from '../options.js';
+import { checkFlagFile, checkFlagFolder } from '../flag-paths.js';
 import { getBackend } from '../../tensor/backends.js';
 
 interface ServeOptions {
@@ -70,7 +71,7 @@ send them as "Authorization: Bearer TOKEN".`)
       const out = new Output(!!o.json);
       // everything that can be refused is checked before collections are opened
       const tokenFile = o.tokenFile ?? (process.env.CMHASH_TOKEN_FILE || undefined);
-      const tokens = tokenFile ? readTokenFile(tokenFile) : [];
+      const tokens = tokenFile ? readTokenFile(checkFlagFile(o.tokenFile ? '--token-file' : '$CMHASH_TOKEN_FILE', tokenFile)) : [];
       checkExposure(o.host, tokens.length > 0, !!o.insecure);
       const corsOrigins = checkCorsOrigins(o.corsOrigin ?? []);
       const allowedHosts = checkAllowedHosts(o.allowedHosts ?? []);
@@ -85,6 +86,7 @@ send them as "Authorization: Bearer TOKEN".`)
       if (o.search !== 'memory' && o.search !== 'server') throw new InputError(`--search: expected memory or server, got ${JSON.stringify(o.search)}`);
       if (o.search === 'server' && !pgUrl) throw new InputError('--search server needs --store postgresql://… (codes in a directory are always searched in process)');
       const searchWhere = o.search;
+      if (o.root !== undefined) checkFlagFolder('--root', o.root);
       const registry = new CollectionRegistry();
       try {
         for (const d of dirs) registry.openDir(d);

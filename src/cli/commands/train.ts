@@ -6,7 +6,6 @@
 // `--ablation` (DBRC) runs the ATanh-linear / ATanh-nonlinear / plain-tanh comparison instead.
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { getBackend } from '../../tensor/backends.js';
 import { applyPrecisionOption } from '../../tensor/precision.js';
@@ -23,6 +22,8 @@ import { runDbrcAblation, type AblationRow } from '../../methods/ablation-dbrc.j
 import type { DbrcTrainOptions } from '../../methods/dbrc.js';
 import { chanceLevel } from '../../eval/chance.js';
 import { Output } from '../output.js';
+import { checkLabelsForTraining } from '../unlabelled-data.js';
+import { checkOutputFile, makeFlagFolder } from '../flag-paths.js';
 import { addDataFlags, dataOptions, loadDataForMethods, splitItems } from './dataset-for-methods.js';
 import { optionalInt, optionalNumber } from '../options.js';
 import { addMethodOptions, methodOptionsFromFlags } from '../method-options.js';
@@ -179,10 +180,12 @@ Examples:
       const common = { epochs: optionalInt(o.epochs, 'epochs', 1), batchSize: optionalInt(o.batchSize, 'batch-size', 1), learningRate: optionalNumber(o.lr, 'lr', 0), patience: optionalInt(o.patience, 'patience', 0) };
       for (const [k, v] of Object.entries(common)) if (v !== undefined) Object.assign(trainOpts, { [k]: v });
       const outDir = o.out ? resolve(o.out) : undefined;
-      if (outDir) mkdirSync(outDir, { recursive: true });
+      if (o.out) makeFlagFolder('--out', o.out);
+      if (o.report !== undefined) checkOutputFile('--report', o.report);
 
       const loaded = await loadDataForMethods(o.data, out, dataOptions(o));
       const ds = loaded.dataset;
+      checkLabelsForTraining(ds, loaded.name, o.method, baseline);
       out.text(`${loaded.name}: ${ds.n} items, image ${ds.imageDim}-d, text ${ds.textDim}-d, ${ds.numLabels} labels; query ${ds.split('query').length}, retrieval ${ds.split('retrieval').length}, train ${ds.split('train').length}${valFraction > 0 ? ` (${Math.round(valFraction * 100)}% held out for validation)` : ''}`);
       const chance = splitChance(ds);
       const chanceFields = { chance_map: chance.map_all, chance_map_50: chance.map_50 };

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { STORE_HELP, collectionSource } from '../store-option.js';
 import { InputError } from '../../util/errors.js';
 import { Output } from '../output.js';
+import { MAX_SESSION_EPOCHS, sessionEpochs } from '../session-epochs.js';
 import { Collection } from '../../product/collection.js';
 import { applySessionUpdate } from '../../product/session-update.js';
 import { itemsFromOptions } from './add.js';
@@ -19,7 +20,7 @@ export function register(program: Command): void {
     .option('--split <name>', 'dataset split used as the session')
     .option('--items <file>', 'session items as JSON or JSONL (each with image and text features or raw_text, and labels)')
     .option('--name <name>', 'session name stored with the version')
-    .option('--epochs <n>', 'training epochs of the update')
+    .option('--epochs <n>', `training epochs of the update (1–${MAX_SESSION_EPOCHS})`)
     .option('--seed <n>', 'random seed', '1')
     .option('--json', 'print {"model_version","previous_version","items","new_labels","train_seconds","method"}')
     .addHelpText('after', `
@@ -28,8 +29,7 @@ Examples:
   cmhash update my-collection --data new-batch.jsonl --epochs 5 --json`)
     .action(async (dir: string, o: UpdateOptions) => {
       const out = new Output(!!o.json);
-      const epochs = o.epochs === undefined ? undefined : Number(o.epochs);
-      if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new InputError(`--epochs: expected a positive integer, got ${o.epochs}`);
+      const epochs = sessionEpochs(o.epochs);
       const seed = Number(o.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new InputError(`--seed: expected a non-negative integer, got ${o.seed}`);
       const c = Collection.open(collectionSource(dir, o));
