@@ -1,11 +1,10 @@
 // `--epochs` of a session trained into a collection (`update`, `demo`, `bench serve-train`): the
-// same bound as a session posted to the HTTP API, read from its request schema so the two cannot
-// drift (the CLI took any number, and 100000000 epochs train practically forever).
+// same bound as a session posted to the HTTP API (product/session-limits.ts; the CLI took any
+// number, and 100000000 epochs train practically forever).
 import { InputError } from '../util/errors.js';
-import { schemas } from '../server/schemas.js';
-import { DEFAULT_LIMITS } from '../server/limits.js';
+import { MAX_SESSION_EPOCHS } from '../product/session-limits.js';
 
-export const MAX_SESSION_EPOCHS: number = schemas(DEFAULT_LIMITS).sessionBody.properties.epochs.maximum;
+export { MAX_SESSION_EPOCHS };
 
 /** `--epochs` (or the flag `name`) of a session: an integer from 1 to MAX_SESSION_EPOCHS; undefined stays undefined. */
 export function sessionEpochs(v: string | undefined, name = 'epochs'): number | undefined {

@@ -1,6 +1,7 @@
 // JSON schemas of every route: fastify validates requests and serialises responses with them, and
 // the OpenAPI document (openapi.ts) is generated from the same objects, so the two cannot drift.
 import type { ServiceLimits } from './limits.js';
+import { MAX_SESSION_EPOCHS } from '../product/session-limits.js';
 
 export const errorSchema = {
   type: 'object',
@@ -116,7 +117,7 @@ export function schemas(l: ServiceLimits) {
       properties: {
         items: { type: 'array', items: itemInput, minItems: 1, maxItems: l.maxItemsPerRequest },
         name: { type: 'string', minLength: 1, maxLength: 200 },
-        epochs: { type: 'integer', minimum: 1, maximum: 1000 },
+        epochs: { type: 'integer', minimum: 1, maximum: MAX_SESSION_EPOCHS },
         seed: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 },
       },
       required: ['items'],
