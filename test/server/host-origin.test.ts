@@ -17,6 +17,7 @@ import { crossOriginRefusal, isOwnOrigin } from '../../src/server/origin-check.j
 import { InputError } from '../../src/util/errors.js';
 import { browserMissing, openSearchPage } from './search-page-browser.js';
 import { buildFixture, type Fixture } from './fixture.js';
+import { multipartBody } from './multipart-body.js';
 
 const APP = 'https://app.example.com';
 const WRITE = 'write-token-0123456789abcdef';
@@ -52,12 +53,7 @@ function send(port: number, o: { method?: string; path: string; headers?: Record
 }
 
 /** A multipart/form-data body as a browser form would send it. */
-async function form(fields: Record<string, string>): Promise<{ body: Buffer; type: string }> {
-  const f = new FormData();
-  for (const [k, v] of Object.entries(fields)) f.append(k, v);
-  const r = new Request('http://localhost/', { method: 'POST', body: f });
-  return { body: Buffer.from(await r.arrayBuffer()), type: r.headers.get('content-type')! };
-}
+const form = (fields: Record<string, string>) => multipartBody(Object.entries(fields));
 
 /** The item upload as curl sends it: `curl -F id=… -F text=… -F labels=class1 …/items/upload`. */
 async function upload(port: number, id: string, headers: Record<string, string> = {}): Promise<Answer> {

@@ -6,13 +6,7 @@ import { rmSync } from 'node:fs';
 import { buildService } from '../../src/server/app.js';
 import { CollectionRegistry } from '../../src/product/registry.js';
 import { buildFixture } from './fixture.js';
-
-async function form(parts: [string, string | Blob][]): Promise<{ body: Buffer; type: string }> {
-  const f = new FormData();
-  for (const [k, v] of parts) f.append(k, v);
-  const r = new Request('http://localhost/', { method: 'POST', body: f });
-  return { body: Buffer.from(await r.arrayBuffer()), type: r.headers.get('content-type')! };
-}
+import { multipartBody } from './multipart-body.js';
 
 test('items/upload: a field given twice or a second file is refused and stores nothing', async () => {
   const fx = await buildFixture('forms');
@@ -21,7 +15,7 @@ test('items/upload: a field given twice or a second file is refused and stores n
   const app = await buildService({ collections: registry, processMetrics: false });
   try {
     const post = async (parts: [string, string | Blob][]) => {
-      const f = await form(parts);
+      const f = await multipartBody(parts);
       return app.inject({ method: 'POST', url: '/api/collections/forms/items/upload', payload: f.body, headers: { 'content-type': f.type } });
     };
     const twice = await post([['id', 'up5'], ['id', 'up6'], ['text', 'w3 w17'], ['labels', 'class1']]);
