@@ -1,8 +1,7 @@
 // Feature files for the CLI: .npy (a 2-D float matrix, or 1-D for one row) or .json (an array of
 // numbers for one row, or an array of rows).
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { readNpy } from '../data/npy.js';
+import { readBytes, readNpy } from '../data/npy.js';
 import { toFloat32Matrix } from '../data/ndarray.js';
 import { InputError } from '../util/errors.js';
 
@@ -25,7 +24,8 @@ function readAnyFeatureFile(path: string): FeatureRows {
   }
   if (ext === '.json') {
     let v: unknown;
-    try { v = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new InputError(`${path}: not valid JSON (${(e as Error).message})`); }
+    const text = new TextDecoder().decode(readBytes(path)); // a missing file: NotFoundError (exit 3)
+    try { v = JSON.parse(text); } catch (e) { throw new InputError(`${path}: not valid JSON (${(e as Error).message})`); }
     const rows = Array.isArray(v) && v.length > 0 && Array.isArray(v[0]) ? (v as unknown[][]) : [v as unknown[]];
     if (!Array.isArray(rows[0])) throw new InputError(`${path}: expected an array of numbers or an array of rows`);
     const dim = rows[0].length;

@@ -1,12 +1,12 @@
 // Items for `cmhash add` / `cmhash update` from a file: JSON (an array of items, or {"items": [...]})
 // or JSONL (one item per line), each {id, image?, text?, raw_text?, labels?, metadata?} as in the HTTP API.
-import { readFileSync } from 'node:fs';
+import { readBytes } from '../data/npy.js';
 import { extname } from 'node:path';
 import { InputError } from '../util/errors.js';
 import type { ItemJson } from './item-input.js';
 
 export function readItemsFile(path: string): ItemJson[] {
-  const text = readFileSync(path, 'utf8');
+  const text = new TextDecoder().decode(readBytes(path)); // a missing file: NotFoundError (exit 3)
   let items: unknown[];
   if (extname(path).toLowerCase() === '.jsonl' || extname(path).toLowerCase() === '.ndjson') {
     items = text.split(/\r?\n/).map((l, i) => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy } from '../../src/data/npy.js';
 import { readFeatureFile } from '../../src/product/feature-file.js';
+import { NotFoundError } from '../../src/util/errors.js';
 
 test('readFeatureFile: .npy values must be finite in float32, and the file must have rows', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cmhash-features-'));
@@ -24,6 +25,8 @@ test('readFeatureFile: .npy values must be finite in float32, and the file must 
     assert.throws(() => readFeatureFile(file('inf.npy', [1, 2], 'float32', [Infinity, 0])), /inf\.npy: row 0, column 0 is infinite in float32/);
     assert.throws(() => readFeatureFile(file('big.npy', [1, 2], 'float64', [0, 1e300])), /big\.npy: row 0, column 1 is infinite in float32/);
     assert.throws(() => readFeatureFile(file('empty.npy', [0, 4], 'float32', [])), /empty\.npy: no rows/);
+    // a missing file is "not found" (exit 3) in either format, not a JSON or read error
+    for (const name of ['missing.json', 'missing.npy']) assert.throws(() => readFeatureFile(join(dir, name)), (e: Error) => e instanceof NotFoundError && /no such file/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { itemFromJson, type ItemContext } from '../../src/product/item-input.js';
+import { readItemsFile } from '../../src/product/items-file.js';
+import { NotFoundError } from '../../src/util/errors.js';
 
 const ctx = { config: { name: 'c', imageDim: 2, textDim: 2 }, vocabulary: null } as unknown as ItemContext;
 
@@ -14,4 +16,8 @@ test('itemFromJson: metadata is an object or null; anything else is refused with
   assert.throws(bad('hello'), /items\[3\]\.metadata: expected a JSON object or null, got "hello"/);
   assert.throws(bad([1, 2]), /items\[3\]\.metadata: expected a JSON object or null, got an array/);
   assert.throws(bad(7), /got 7/);
+});
+
+test('readItemsFile: a missing file is NotFoundError (exit 3), for library callers as for the CLI', () => {
+  assert.throws(() => readItemsFile('/no/such/items.jsonl'), (e: Error) => e instanceof NotFoundError && /items\.jsonl: no such file/.test(e.message));
 });
