@@ -4,8 +4,6 @@
 import { InputError } from '../util/errors.js';
 import { MAX_SESSION_EPOCHS } from '../product/session-limits.js';
 
-export { MAX_SESSION_EPOCHS };
-
 /** `--epochs` (or the flag `name`) of a session: an integer from 1 to MAX_SESSION_EPOCHS; undefined stays undefined. */
 export function sessionEpochs(v: string | undefined, name = 'epochs'): number | undefined {
   if (v === undefined) return undefined;

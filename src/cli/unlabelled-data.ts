@@ -7,8 +7,7 @@ import { isSupervised, methodNames } from '../methods/registry.js';
 
 /** Whether any item of `ds` has a label. */
 export function anyLabelled(ds: Dataset): boolean {
-  for (let i = 0; i < ds.labels.length; i++) if (ds.labels[i]) return true;
-  return false;
+  return ds.labelCounts().some((c) => c > 0);
 }
 
 /** The warning printed when results are evaluated on data without labels. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { cli, tinyDemo } from './tiny-demo.js';
 import { schemas } from '../../src/server/schemas.js';
 import { DEFAULT_LIMITS } from '../../src/server/limits.js';
-import { MAX_SESSION_EPOCHS } from '../../src/cli/session-epochs.js';
+import { MAX_SESSION_EPOCHS } from '../../src/product/session-limits.js';
 
 let root = '';
 let demo = '';

@@ -30,7 +30,8 @@ import { isLoopbackHost } from '../../server/exposure.js';
 import { startService, untilSignal } from '../../server/serve.js';
 import { dataOptions, loadDataForMethods } from './dataset-for-methods.js';
 import { intOption } from '../options.js';
-import { MAX_SESSION_EPOCHS, sessionEpochs } from '../session-epochs.js';
+import { sessionEpochs } from '../session-epochs.js';
+import { MAX_SESSION_EPOCHS } from '../../product/session-limits.js';
 
 interface DemoOptions {
   store?: string;
